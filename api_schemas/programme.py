@@ -1,0 +1,58 @@
+"""Programme settings: one organisation's service settings."""
+
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, StringConstraints, field_validator
+
+from api_schemas.common import ApiModel
+
+
+class BankHolidayRegion(StrEnum):
+    scotland = "scotland"
+    england = "england"
+    wales = "wales"
+    northern_ireland = "northern_ireland"
+
+
+class MatchingWeights(ApiModel):
+    """Points per criterion; a proposal's reasons sum to its score."""
+
+    preferred_language: int = Field(30, ge=0, le=1000)
+    shared_language: int = Field(15, ge=0, le=1000)
+    experience: int = Field(10, ge=0, le=1000)
+    background: int = Field(8, ge=0, le=1000)
+    interests: int = Field(3, ge=0, le=1000)
+    format_rank: int = Field(10, ge=0, le=1000)
+    distance: int = Field(10, ge=0, le=1000)
+    availability: int = Field(5, ge=0, le=1000)
+    waiting: int = Field(2, ge=0, le=1000)
+    priority: int = Field(40, ge=0, le=1000)
+    load: int = Field(5, ge=0, le=1000)
+
+
+class ProgrammeSettings(ApiModel):
+    time_zone: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$")] = (
+        "Europe/London")
+    bank_holiday_region: BankHolidayRegion = BankHolidayRegion.scotland
+    planned_sessions: int = Field(8, ge=1, le=52)
+    session_minutes: int = Field(60, ge=15, le=240, multiple_of=15)
+    max_extension_sessions: int = Field(4, ge=0, le=26)
+    ending_conversation_offset: int = Field(2, ge=1, le=10,
+                                            description="The ending conversation is this many sessions before the last")
+    rest_days: int = Field(14, ge=0, le=365)
+    supervision_interval_days: int = Field(56, ge=1, le=365)
+    epds_threshold: int = Field(13, ge=0, le=30)
+    matching_weights: MatchingWeights = MatchingWeights()
+    volunteer_must_accept: bool = True
+    reminder_lead_hours: int = Field(24, ge=1, le=168)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ValueError("unknown IANA time zone") from exc
+        return value

@@ -1,0 +1,187 @@
+"""Referrals: what referring systems and coordinators post, and what each role reads back."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+
+from api_schemas.common import (
+    ApiModel,
+    Availability,
+    AvailabilityWindow,
+    Codes,
+    Email,
+    ExternalId,
+    Formats,
+    Languages,
+    Location,
+    Name,
+    Phone,
+    Postcode,
+    ShortText,
+)
+
+
+class ReferrerRole(StrEnum):
+    health_visitor = "health_visitor"
+    midwife = "midwife"
+    gp = "gp"
+    perinatal_team = "perinatal_team"
+    self = "self"
+    other = "other"
+
+
+class ParentRole(StrEnum):
+    mother = "mother"
+    father = "father"
+    co_parent = "co_parent"
+
+
+class ReferralStatus(StrEnum):
+    waiting = "waiting"
+    proposed = "proposed"
+    matched = "matched"
+    active = "active"
+    ended = "ended"
+    escalated = "escalated"
+    withdrawn = "withdrawn"
+    declined = "declined"
+
+
+class VolunteerGender(StrEnum):
+    any = "any"
+    female = "female"
+    male = "male"
+    non_binary = "non_binary"
+
+
+MustMatch = Annotated[str, StringConstraints(
+    pattern=r"^(language|volunteer_gender|background:[a-z][a-z0-9_]{0,63}|experience:[a-z][a-z0-9_]{0,63})$")]
+
+
+class Referrer(ApiModel):
+    organisation: Name
+    role: ReferrerRole
+
+
+class Parent(ApiModel):
+    name: Name
+    role: ParentRole = ParentRole.mother
+    phone: Phone | None = None
+    email: Email | None = None
+    postcode: Postcode | None = None
+    location: Location | None = None
+    due_date: date | None = None
+    baby_birth_date: date | None = None
+
+    @model_validator(mode="after")
+    def _place_and_window(self) -> "Parent":
+        if (self.postcode is None) == (self.location is None):
+            raise ValueError("give exactly one of postcode or location")
+        if self.due_date is None and self.baby_birth_date is None:
+            raise ValueError("give due_date (pregnant) or baby_birth_date")
+        if self.phone is None and self.email is None:
+            raise ValueError("give a phone number or an email address, so she can be contacted")
+        return self
+
+
+class Consent(ApiModel):
+    share_with_volunteer: bool
+    contact: bool
+    given_on: date
+
+    @field_validator("share_with_volunteer", "contact")
+    @classmethod
+    def _must_be_true(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("must be true: peer support needs this consent")
+        return value
+
+
+class ReferralIn(ApiModel):
+    external_id: ExternalId | None = Field(None, description="Unique per source; required for integrators")
+    referrer: Referrer
+    parent: Parent
+    languages: Languages = Field(description="BCP 47 tags; the first is preferred")
+    formats: Formats = Field(description="Acceptable formats, in order of preference")
+    availability: Availability = Field(min_length=1)
+    background: Codes = []
+    experiences: Codes = []
+    interests: Codes = []
+    volunteer_gender: VolunteerGender = VolunteerGender.any
+    must_match: Annotated[list[MustMatch], Field(max_length=20)] = []
+    consent: Consent
+
+
+class ParentPatch(ApiModel):
+    name: Name | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    postcode: Postcode | None = None
+    location: Location | None = None
+    due_date: date | None = None
+    baby_birth_date: date | None = None
+
+
+class ReferralPatch(ApiModel):
+    referrer: Referrer | None = None
+    parent: ParentPatch | None = None
+    languages: Languages | None = None
+    formats: Formats | None = None
+    availability: Availability | None = None
+    background: Codes | None = None
+    experiences: Codes | None = None
+    interests: Codes | None = None
+    volunteer_gender: VolunteerGender | None = None
+    must_match: Annotated[list[MustMatch], Field(max_length=20)] | None = None
+
+
+class WithdrawIn(ApiModel):
+    reason: ShortText
+
+
+class ParentOut(BaseModel):
+    name: str | None
+    role: ParentRole
+    phone: str | None
+    email: str | None
+    postcode: str | None
+    location: Location | None
+    due_date: date | None
+    baby_birth_date: date | None
+
+
+class ReferralOut(BaseModel):
+    """A coordinator's full view of a referral."""
+
+    id: str
+    source: str
+    external_id: str | None
+    status: ReferralStatus
+    referrer: Referrer
+    parent: ParentOut
+    area: str | None = Field(description="Postcode district, for reports and capacity")
+    languages: list[str]
+    formats: list[str]
+    availability: list[AvailabilityWindow]
+    background: list[str]
+    experiences: list[str]
+    interests: list[str]
+    volunteer_gender: VolunteerGender
+    must_match: list[str]
+    consent: Consent
+    priority: bool = Field(description="Goes ahead of newer referrals (a rematch after an early ending)")
+    withdrawn_reason: str | None
+    received_at: datetime
+    updated_at: datetime
+
+
+class ReferralStatusOut(BaseModel):
+    """What an integrator reads back: status and dates, never volunteers' details."""
+
+    id: str
+    external_id: str | None
+    status: ReferralStatus
+    received_at: datetime
+    updated_at: datetime

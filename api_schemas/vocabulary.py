@@ -1,0 +1,23 @@
+"""Controlled codes of the programme."""
+
+from enum import StrEnum
+
+from api_schemas.common import ApiModel, Code, Name
+
+
+class VocabularyKind(StrEnum):
+    background = "background"
+    experiences = "experiences"
+    interests = "interests"
+    specialisms = "specialisms"
+    end_reasons = "end_reasons"
+    cancel_reasons = "cancel_reasons"
+    reject_reasons = "reject_reasons"
+
+
+class VocabularyEntry(ApiModel):
+    code: Code
+    label: Name
+
+
+Vocabulary = dict[VocabularyKind, list[VocabularyEntry]]

@@ -1,0 +1,159 @@
+"""Volunteer peer supporters: the coordinator's record and the volunteer's own view."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from api_schemas.common import (
+    ApiModel,
+    Availability,
+    AvailabilityWindow,
+    Codes,
+    DateRange,
+    Email,
+    Formats,
+    Languages,
+    Location,
+    Name,
+    Phone,
+    Postcode,
+)
+
+Leave = Annotated[list[DateRange], Field(max_length=50)]
+
+
+class Gender(StrEnum):
+    female = "female"
+    male = "male"
+    non_binary = "non_binary"
+    not_said = "not_said"
+
+
+class CheckScheme(StrEnum):
+    PVG = "PVG"
+    DBS = "DBS"
+    other = "other"
+
+
+class VolunteerStatus(StrEnum):
+    active = "active"
+    paused = "paused"
+    left = "left"
+
+
+class Capacity(ApiModel):
+    max_parents: int = Field(1, ge=1, le=10)
+    max_sessions_per_week: int = Field(1, ge=1, le=20)
+
+
+class BackgroundCheck(ApiModel):
+    scheme: CheckScheme
+    checked_on: date
+    expires_on: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "BackgroundCheck":
+        if self.expires_on is not None and self.expires_on < self.checked_on:
+            raise ValueError("expires_on must not be before checked_on")
+        return self
+
+
+class VolunteerIn(ApiModel):
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    gender: Gender = Gender.not_said
+    languages: Languages
+    formats: Formats
+    postcode: Postcode | None = None
+    location: Location | None = None
+    max_travel_km: float = Field(10.0, ge=0, le=200)
+    availability: Availability = []
+    leave: Leave = []
+    background: Codes = []
+    experiences: Codes = []
+    interests: Codes = []
+    specialisms: Codes = []
+    capacity: Capacity = Capacity()
+    training_completed_on: date | None = None
+    check: BackgroundCheck | None = None
+    last_supervision_on: date | None = None
+    status: VolunteerStatus = VolunteerStatus.active
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "VolunteerIn":
+        if self.postcode is not None and self.location is not None:
+            raise ValueError("give postcode or location, not both")
+        return self
+
+
+class VolunteerPatch(ApiModel):
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    gender: Gender | None = None
+    languages: Languages | None = None
+    formats: Formats | None = None
+    postcode: Postcode | None = None
+    location: Location | None = None
+    max_travel_km: float | None = Field(None, ge=0, le=200)
+    availability: Availability | None = None
+    leave: Leave | None = None
+    background: Codes | None = None
+    experiences: Codes | None = None
+    interests: Codes | None = None
+    specialisms: Codes | None = None
+    capacity: Capacity | None = None
+    training_completed_on: date | None = None
+    check: BackgroundCheck | None = None
+    last_supervision_on: date | None = None
+    status: VolunteerStatus | None = None
+
+
+class MePatch(ApiModel):
+    """What a volunteer may change on her own record."""
+
+    availability: Availability | None = None
+    leave: Leave | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class NotReadyReason(BaseModel):
+    code: str = Field(description="untrained, check_missing, check_expired, supervision_overdue, paused, left, "
+                                  "on_leave, resting, full")
+    detail: str
+    until: date | None = None
+
+
+class VolunteerOut(BaseModel):
+    id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    gender: Gender
+    languages: list[str]
+    formats: list[str]
+    postcode: str | None
+    location: Location | None
+    area: str | None
+    max_travel_km: float
+    availability: list[AvailabilityWindow]
+    leave: list[DateRange]
+    background: list[str]
+    experiences: list[str]
+    interests: list[str]
+    specialisms: list[str]
+    capacity: Capacity
+    training_completed_on: date | None
+    check: BackgroundCheck | None
+    last_supervision_on: date | None
+    status: VolunteerStatus
+    resting_until: date | None
+    current_parents: int
+    ready: bool
+    not_ready_reasons: list[NotReadyReason]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,42 @@
+"""The FastAPI application: routers, error handlers, middleware, and the database engine on app.state."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from service import logs, middleware, openapi
+from service.config import Settings, get_settings
+from service.db import make_engine
+from service.errors import install_handlers
+from service.me.endpoints import router as me_router
+from service.ops.endpoints import router as ops_router
+from service.programme.endpoints import router as programme_router
+from service.referrals.endpoints import router as referrals_router
+from service.vocabulary.endpoints import router as vocabulary_router
+from service.volunteers.endpoints import router as volunteers_router
+
+DESCRIPTION = """Matches parents with perinatal mental health difficulties to trained, checked, supervised
+volunteer peer supporters, plans their weekly sessions and their endings. Errors are RFC 9457 problem details."""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logs.configure(settings.log_level)
+    engine = engine or make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.settings = settings
+    install_handlers(app)
+    middleware.install(app, max_body_bytes=settings.max_body_bytes)
+    for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router):
+        app.include_router(router)
+    openapi.install(app)
+    return app

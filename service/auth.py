@@ -1,0 +1,73 @@
+"""API keys: shown once, stored as a SHA-256 hash, one role each, revocable."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from service import clock
+from service.errors import Unauthorized
+from service.ids import new_id
+from service.models import ApiKey
+
+
+class Role(StrEnum):
+    admin = "admin"
+    coordinator = "coordinator"
+    integrator = "integrator"
+    volunteer = "volunteer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: Role
+    source: str | None = None
+    volunteer_id: str | None = None
+
+    @property
+    def referral_source(self) -> str:
+        """The source a referral posted by this caller belongs to."""
+        return self.source if self.role is Role.integrator and self.source else "coordinator"
+
+
+def hash_secret(secret: str) -> str:
+    # The secret has 256 bits of entropy, so a fast hash is enough; a slow KDF would only cost latency.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(session: Session, *, name: str, role: Role, source: str | None = None,
+               volunteer_id: str | None = None) -> tuple[ApiKey, str]:
+    if role is Role.integrator and not source:
+        raise ValueError("an integrator key needs a source name")
+    if role is Role.volunteer and not volunteer_id:
+        raise ValueError("a volunteer key needs a volunteer id")
+    secret = "pm_" + secrets.token_urlsafe(32)
+    key = ApiKey(id=new_id(), name=name, role=role.value, source=source if role is Role.integrator else None,
+                 volunteer_id=volunteer_id if role is Role.volunteer else None,
+                 secret_hash=hash_secret(secret), prefix=secret[:10], created_at=clock.now())
+    session.add(key)
+    return key, secret
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized()
+    secret = authorization[7:].strip()
+    if not secret or len(secret) > 200:
+        raise Unauthorized()
+    key = session.exec(select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))).first()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("The API key is not valid or has been revoked.")
+    return Principal(key_id=key.id, role=Role(key.role), source=key.source, volunteer_id=key.volunteer_id)
+
+
+def revoke(session: Session, key_id: str) -> bool:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None:
+        return False
+    key.revoked_at = clock.now()
+    session.add(key)
+    return True

@@ -1,0 +1,86 @@
+"""The `peer-match` command: serve, migrate, keys, demo."""
+
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, select
+
+from service import auth, migrate
+from service.config import get_settings
+from service.db import make_engine
+from service.models import ApiKey
+
+app = typer.Typer(help="peer-match: one-to-one perinatal peer support matching.", no_args_is_help=True)
+keys = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+@app.command("migrate")
+def migrate_db() -> None:
+    """Apply database migrations up to the newest."""
+    migrate.upgrade(make_engine(get_settings()))
+    typer.echo("database is at the newest migration")
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None,
+          workers: int = 1) -> None:
+    """Apply migrations, then run the HTTP server."""
+    import uvicorn
+
+    settings = get_settings()
+    migrate.upgrade(make_engine(settings))
+    uvicorn.run("service.main:app", host=host or settings.host, port=port or settings.port, workers=workers,
+                access_log=False, proxy_headers=True)
+
+
+@keys.command("create")
+def keys_create(role: Annotated[auth.Role, typer.Option()], name: Annotated[str, typer.Option()],
+                source: Annotated[str | None, typer.Option(help="integrators: the source name")] = None,
+                volunteer_id: Annotated[str | None, typer.Option(help="volunteers: her id")] = None) -> None:
+    """Create a key; the secret is printed once and stored only as a hash."""
+    engine = make_engine(get_settings())
+    with Session(engine) as session:
+        try:
+            key, secret = auth.create_key(session, name=name, role=role, source=source, volunteer_id=volunteer_id)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        session.commit()
+        typer.echo(f"id:     {key.id}\nrole:   {key.role}\nsecret: {secret}\n(shown once; store it safely)")
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    with Session(make_engine(get_settings())) as session:
+        for key in session.exec(select(ApiKey).order_by(ApiKey.created_at)):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            bound = key.source or key.volunteer_id or ""
+            typer.echo(f"{key.id}  {key.prefix}…  {key.role:<11} {state:<18} {bound}  {key.name}")
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key at once."""
+    with Session(make_engine(get_settings())) as session:
+        if not auth.revoke(session, key_id):
+            raise typer.BadParameter("no active key with this id")
+        session.commit()
+    typer.echo("revoked")
+
+
+@app.command()
+def demo(referrals: int = 120, volunteers: int = 60, seed: int = 7) -> None:
+    """Fill an empty database with realistic synthetic referrals and volunteers; print a coordinator key."""
+    from service import demo as demo_data
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        counts = demo_data.fill(session, referrals=referrals, volunteers=volunteers, seed=seed)
+        _key, secret = auth.create_key(session, name="demo coordinator", role=auth.Role.coordinator)
+        session.commit()
+    typer.echo(f"demo data: {counts['referrals']} referrals, {counts['volunteers']} volunteers")
+    typer.echo(f"coordinator key (shown once): {secret}")
+    typer.echo(f"docs: {settings.public_base_url}/docs")

@@ -1,0 +1,39 @@
+"""Settings, read once from the environment (prefix PEER_MATCH_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEER_MATCH_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", pattern="^(development|test|production)$")
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    db_pool_size: int = Field(10, ge=1, le=100)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    log_level: str = "INFO"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _default_database(self) -> "Settings":
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.database_url = f"sqlite:///{(self.data_dir / 'peer-match.sqlite3').resolve()}"
+        if self.environment == "production" and self.public_base_url.startswith("http://"):
+            raise ValueError("PEER_MATCH_PUBLIC_BASE_URL must be https in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,133 @@
+"""Synthetic but realistic demo data for Scotland, from city to island, posted through the real use cases."""
+
+import random
+from datetime import timedelta
+
+from sqlmodel import Session, func, select
+
+from api_schemas.common import AvailabilityWindow
+from api_schemas.referrals import Consent, Parent, ReferralIn, Referrer
+from api_schemas.volunteers import BackgroundCheck, Capacity, VolunteerIn
+from service import clock, postcodes
+from service.auth import Principal, Role
+from service.ids import new_id
+from service.models import Referral
+from service.referrals import service as referral_service
+from service.volunteers import service as volunteer_service
+
+# (postcode district, weight): cities weigh most; islands and the rural north are there on purpose.
+DISTRICTS = [
+    ("EH6", 6), ("EH11", 5), ("EH16", 4), ("EH54", 3), ("G31", 6), ("G42", 5), ("G20", 4), ("G51", 4),
+    ("PA1", 3), ("ML1", 3), ("KA1", 3), ("AB24", 4), ("AB10", 3), ("DD4", 3), ("DD1", 2), ("FK8", 2),
+    ("KY1", 2), ("PH1", 2), ("IV2", 2), ("IV30", 1), ("DG1", 1), ("TD1", 1), ("PA34", 1), ("PH33", 1),
+    ("IV51", 1), ("HS1", 1), ("KW15", 1), ("ZE1", 1), ("KW1", 1),
+]
+ISLAND_OR_RURAL = {"PA34", "PH33", "IV51", "HS1", "KW15", "ZE1", "KW1", "IV30", "DG1", "TD1"}
+LANGUAGES = [("en", 70), ("pl", 7), ("ur", 4), ("ar", 5), ("pa", 2), ("zh-Hant", 2), ("ro", 3), ("so", 2),
+             ("gd", 2), ("fa", 1), ("ti", 1), ("uk", 1)]
+FIRST = ["Aisha", "Amy", "Chloe", "Emma", "Fatima", "Grace", "Hannah", "Iona", "Isla", "Jade", "Katie", "Lauren",
+         "Leah", "Maria", "Megan", "Morag", "Nadia", "Natalia", "Olivia", "Rachel", "Rosie", "Sana", "Sarah",
+         "Shona", "Sophie", "Zainab", "Agnieszka", "Mei", "Amal", "Catriona", "Joanna", "Ioana", "Hodan"]
+FATHERS = ["Adam", "Callum", "Daniel", "Euan", "Imran", "Jamie", "Kamil", "Ross", "Tomasz", "Yusuf"]
+SURNAMES = ["Anderson", "Campbell", "Clark", "Ali", "Khan", "Kowalska", "MacDonald", "MacLeod", "Morrison",
+            "Nowak", "Patel", "Reid", "Robertson", "Scott", "Smith", "Stewart", "Thomson", "Wilson", "Young",
+            "Mohamed", "Popescu", "Chen", "Hussain", "Fraser"]
+EXPERIENCES = ["postnatal_depression", "antenatal_anxiety", "postnatal_anxiety", "birth_trauma", "perinatal_ocd",
+               "isolation", "bonding_difficulties", "antenatal_depression"]
+BACKGROUND = ["single_parent", "first_time_parent", "low_income", "refugee_or_asylum", "neonatal_unit",
+              "baby_loss", "young_parent", "ethnic_minority", "muslim", "disability"]
+INTERESTS = ["walking", "crafts", "cooking", "reading", "music", "outdoors", "faith", "gardening", "art",
+             "baby_groups"]
+SPECIALISMS = ["refugee_support", "baby_loss", "neonatal", "fathers", "young_parents", "rural_islands",
+               "domestic_abuse", "interpreting"]
+REFERRERS = [("health_visitor", "NHS Lothian Health Visiting", 5), ("midwife", "NHS Greater Glasgow Maternity", 3),
+             ("gp", "Riverside Medical Practice", 2), ("perinatal_team", "Perinatal Mental Health Team", 2),
+             ("self", "Self-referral", 2), ("other", "Third-sector family support", 1)]
+SLOTS = [("09:30", "12:00"), ("10:00", "12:30"), ("13:00", "15:30"), ("13:30", "16:00"), ("18:30", "20:30")]
+
+
+def fill(session: Session, *, referrals: int, volunteers: int, seed: int) -> dict[str, int]:
+    """Add the demo records unless the database already holds referrals (the demo never mixes with real data)."""
+    if session.exec(select(func.count()).select_from(Referral)).one() > 0:
+        return {"referrals": 0, "volunteers": 0}
+    rng = random.Random(seed)
+    actor = Principal(key_id=new_id(), role=Role.coordinator)
+    places = _places(rng)
+    for index in range(volunteers):
+        volunteer_service.create(session=session, caller=actor, volunteer_in=_volunteer(rng, places, index))
+    for index in range(referrals):
+        referral_service.create(session=session, caller=actor, referral_in=_referral(rng, places, index))
+    return {"referrals": referrals, "volunteers": volunteers}
+
+
+def _places(rng: random.Random) -> list[tuple[str, str]]:
+    out = []
+    for district, weight in DISTRICTS:
+        codes = postcodes.postcodes_in(district)
+        out += [(district, code) for code in rng.sample(codes, min(len(codes), weight * 8))]
+    return out
+
+
+def _pick_weighted(rng: random.Random, items: list[tuple[str, int]]) -> str:
+    return rng.choices([i for i, _ in items], weights=[w for _, w in items])[0]
+
+
+def _availability(rng: random.Random) -> list[AvailabilityWindow]:
+    week = ["mon", "tue", "wed", "thu", "fri", "sat"]
+    days = sorted(rng.sample(week, k=rng.randint(2, 4)), key=week.index)
+    windows = []
+    for day in days:
+        start, end = rng.choice(SLOTS)
+        windows.append(AvailabilityWindow(day=day, start=start, end=end))
+    return windows
+
+
+def _languages(rng: random.Random, district: str) -> list[str]:
+    first = "gd" if district in {"HS1", "IV51"} and rng.random() < 0.3 else _pick_weighted(rng, LANGUAGES)
+    return [first] if first == "en" else [first, "en"] if rng.random() < 0.7 else [first]
+
+
+def _referral(rng: random.Random, places: list[tuple[str, str]], index: int) -> ReferralIn:
+    district, postcode = rng.choice(places)
+    today = clock.today()
+    role = "father" if rng.random() < 0.08 else "mother"
+    name = f"{rng.choice(FATHERS if role == 'father' else FIRST)} {rng.choice(SURNAMES)}"
+    pregnant = rng.random() < 0.35
+    formats = rng.sample(["home_visit", "telephone", "in_person"], k=rng.randint(1, 3))
+    referrer_role, organisation, _ = rng.choices(REFERRERS, weights=[w for *_, w in REFERRERS])[0]
+    background = rng.sample(BACKGROUND, k=rng.randint(0, 2)) + (["rural"] if district in ISLAND_OR_RURAL else [])
+    return ReferralIn(
+        external_id=f"DEMO-{index:05d}", referrer=Referrer(organisation=organisation, role=referrer_role),
+        parent=Parent(name=name, role=role, phone=f"07700 9{rng.randint(0, 99999):05d}", postcode=postcode,
+                      due_date=today + timedelta(days=rng.randint(20, 200)) if pregnant else None,
+                      baby_birth_date=None if pregnant else today - timedelta(days=rng.randint(14, 600))),
+        languages=_languages(rng, district), formats=formats, availability=_availability(rng),
+        background=background, experiences=rng.sample(EXPERIENCES, k=rng.randint(1, 2)),
+        interests=rng.sample(INTERESTS, k=rng.randint(0, 3)),
+        volunteer_gender="male" if role == "father" and rng.random() < 0.5 else "any",
+        consent=Consent(share_with_volunteer=True, contact=True, given_on=today - timedelta(days=rng.randint(0, 30))),
+    )
+
+
+def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) -> VolunteerIn:
+    district, postcode = rng.choice(places)
+    today = clock.today()
+    male = rng.random() < 0.08
+    trained = today - timedelta(days=rng.randint(30, 900))
+    checked = today - timedelta(days=rng.randint(30, 1500))
+    expired = rng.random() < 0.05
+    return VolunteerIn(
+        name=f"{rng.choice(FATHERS if male else FIRST)} {rng.choice(SURNAMES)}",
+        email=f"volunteer{index}@example.org", phone=f"07700 8{rng.randint(0, 99999):05d}",
+        gender="male" if male else "female", languages=_languages(rng, district),
+        formats=rng.sample(["home_visit", "telephone", "in_person"], k=rng.randint(1, 3)), postcode=postcode,
+        max_travel_km=float(rng.choice([5, 10, 15, 25, 40] if district in ISLAND_OR_RURAL else [3, 5, 8, 10, 15])),
+        availability=_availability(rng), background=rng.sample(BACKGROUND, k=rng.randint(0, 3)),
+        experiences=rng.sample(EXPERIENCES, k=rng.randint(1, 3)), interests=rng.sample(INTERESTS, k=rng.randint(1, 3)),
+        specialisms=rng.sample(SPECIALISMS, k=rng.randint(0, 2)),
+        capacity=Capacity(max_parents=rng.choice([1, 1, 2, 2, 3]), max_sessions_per_week=rng.choice([1, 2, 3])),
+        training_completed_on=trained,
+        check=BackgroundCheck(scheme="PVG", checked_on=checked,
+                              expires_on=today - timedelta(days=3) if expired else checked + timedelta(days=1825)),
+        last_supervision_on=today - timedelta(days=rng.randint(0, 70)),
+    )

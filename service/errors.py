@@ -1,0 +1,121 @@
+"""Domain errors and the one handler that turns every error into RFC 9457 problem details."""
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("peer_match.errors")
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+    type_slug = "bad-request"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class Unauthorized(DomainError):
+    status, title, type_slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str = "A valid API key is required.") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(DomainError):
+    status, title, type_slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(DomainError):
+    status, title, type_slug = 404, "Not found", "not-found"
+
+
+class Conflict(DomainError):
+    status, title, type_slug = 409, "Conflict", "conflict"
+
+
+class TransitionNotAllowed(Conflict):
+    type_slug = "transition-not-allowed"
+
+    def __init__(self, record: str, state: str, action: str) -> None:
+        super().__init__(f"A {record} in state '{state}' cannot be {action}.", extra={"state": state})
+
+
+class PreconditionFailed(DomainError):
+    status, title, type_slug = 412, "Precondition failed", "precondition-failed"
+
+
+class PayloadTooLarge(DomainError):
+    status, title, type_slug = 413, "Payload too large", "payload-too-large"
+
+
+class InvalidInput(DomainError):
+    """A field that parsed but breaks a rule the schema cannot know (vocabulary, postcode, dates)."""
+
+    status, title, type_slug = 422, "Invalid input", "validation"
+
+    def __init__(self, errors: Sequence[tuple[Sequence[str | int], str]]) -> None:
+        items = [{"loc": list(loc), "msg": msg} for loc, msg in errors]
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in items)
+        super().__init__(detail, extra={"errors": items})
+
+
+def invalid(loc: Sequence[str | int], msg: str) -> InvalidInput:
+    return InvalidInput([(loc, msg)])
+
+
+def problem(status: int, title: str, detail: str, *, type_slug: str,
+            extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"https://peer-match.org/problems/{type_slug}", "title": title,
+                            "status": status, "detail": detail}
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
+    items = []
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if isinstance(p, str | int)]
+        msg = str(err.get("msg", "invalid"))
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        items.append({"loc": loc, "msg": msg})
+    return items
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug,
+                       extra=exc.extra, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        items = _validation_items(exc)
+        detail = "; ".join(f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in items)
+        return problem(422, "Invalid input", detail or "The request is not valid.",
+                       type_slug="validation", extra={"errors": items})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, title, str(exc.detail), type_slug=title.lower().replace(" ", "-"),
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
+        return problem(500, "Internal server error", "Something went wrong on our side; it has been logged.",
+                       type_slug="internal")

@@ -1,0 +1,63 @@
+"""Idempotency-Key for creating POSTs, inside the request's own transaction.
+
+The key row is inserted first, under a savepoint: a concurrent request with the same key waits on the unique
+index (PostgreSQL) or the write lock (SQLite) until the first commits, then replays its response. So one key
+makes one record, and a half-done request leaves nothing behind.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from service import clock
+from service.auth import Principal
+from service.errors import Conflict, invalid
+from service.ids import new_id
+from service.models import IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: Any
+    location: str | None
+
+
+def body_hash(body: BaseModel) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def claim(session: Session, *, caller: Principal, route: str, key: str,
+          request_hash: str) -> IdempotencyRecord | Replay:
+    """Claim the key for this request, or return the first request's response to replay."""
+    record = IdempotencyRecord(id=new_id(), caller_key_id=caller.key_id, route=route, key=key,
+                               request_hash=request_hash, created_at=clock.now())
+    try:
+        with session.begin_nested():
+            session.add(record)
+        return record
+    except IntegrityError as exc:
+        query = select(IdempotencyRecord).where(IdempotencyRecord.caller_key_id == caller.key_id,
+                                                IdempotencyRecord.route == route, IdempotencyRecord.key == key)
+        first = session.exec(query).first()
+        if first is None:
+            raise exc
+    if first.request_hash != request_hash:
+        raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
+    if first.response_status is None:
+        raise Conflict("A request with this Idempotency-Key is still in progress.")
+    return Replay(first.response_status, first.response_body, first.location)
+
+
+def complete(session: Session, record: IdempotencyRecord, *, status: int, body: Any,
+             location: str | None) -> None:
+    record.response_status = status
+    record.response_body = body
+    record.location = location
+    session.add(record)

@@ -1,0 +1,31 @@
+"""Alembic environment: the URL comes from the service settings, the metadata from service.models."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import service.models  # noqa: F401  (registers the tables)
+from service.config import get_settings
+from service.db import make_engine
+
+config = context.config
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(get_settings())
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(connection=connection, target_metadata=SQLModel.metadata,
+                      render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

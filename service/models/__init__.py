@@ -1,0 +1,10 @@
+"""SQLModel tables, one file per aggregate. Import this package to register them all on the metadata."""
+
+from service.models.api_key import ApiKey
+from service.models.audit import AuditEvent
+from service.models.idempotency import IdempotencyRecord
+from service.models.programme import Programme, VocabularyCode
+from service.models.referral import Referral
+from service.models.volunteer import Volunteer
+
+__all__ = ["ApiKey", "AuditEvent", "IdempotencyRecord", "Programme", "Referral", "VocabularyCode", "Volunteer"]

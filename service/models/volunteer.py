@@ -1,0 +1,42 @@
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from service.models.columns import json_column, utc_column
+
+
+class Volunteer(SQLModel, table=True):
+    __tablename__ = "volunteer"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    gender: str = Field(default="not_said", max_length=20)
+    languages: Any = Field(sa_column=json_column())
+    formats: Any = Field(sa_column=json_column())
+    postcode: str | None = Field(default=None, max_length=10)
+    lat: float | None = None
+    lon: float | None = None
+    location_precision: str | None = Field(default=None, max_length=20)
+    area: str | None = Field(default=None, max_length=10, index=True)
+    max_travel_km: float = 10.0
+    availability: Any = Field(sa_column=json_column())
+    leave: Any = Field(sa_column=json_column())
+    background: Any = Field(sa_column=json_column())
+    experiences: Any = Field(sa_column=json_column())
+    interests: Any = Field(sa_column=json_column())
+    specialisms: Any = Field(sa_column=json_column())
+    max_parents: int = 1
+    max_sessions_per_week: int = 1
+    training_completed_on: date | None = None
+    check_scheme: str | None = Field(default=None, max_length=10)
+    check_checked_on: date | None = None
+    check_expires_on: date | None = None
+    last_supervision_on: date | None = None
+    status: str = Field(default="active", max_length=10, index=True)
+    resting_until: date | None = None
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    updated_at: datetime = Field(sa_column=utc_column())
+    version: int = 1

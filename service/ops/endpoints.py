@@ -1,0 +1,39 @@
+"""Liveness, readiness and metrics for the platform that runs the service."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service import migrate
+from service.errors import problem
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "Database unreachable or migrations not current"}})
+def readyz(request: Request) -> JSONResponse:
+    """The database answers and its schema is at the newest migration."""
+    engine = request.app.state.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = migrate.is_current(engine)
+    except SQLAlchemyError:
+        return problem(503, "Service unavailable", "The database cannot be reached.", type_slug="unavailable")
+    if not current:
+        return problem(503, "Service unavailable", "Database migrations are not current; run `peer-match migrate`.",
+                       type_slug="unavailable")
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

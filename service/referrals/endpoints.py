@@ -1,0 +1,91 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from api_schemas.common import Page
+from api_schemas.referrals import (
+    ReferralIn,
+    ReferralOut,
+    ReferralPatch,
+    ReferralStatus,
+    ReferralStatusOut,
+    WithdrawIn,
+)
+from service import idempotency
+from service.auth import Role
+from service.deps import ReferralWriter, SessionDep
+from service.errors import invalid
+from service.etags import set_etag
+from service.pagination import CursorParam, LimitParam
+from service.referrals import service as referral_service
+
+router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+
+ReferralView = ReferralOut | ReferralStatusOut
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
+
+
+@router.post("", status_code=201, response_model=ReferralView,
+             responses={409: {"description": "Duplicate external_id, or the same key still in flight"}})
+def create_referral(referral_in: ReferralIn, session: SessionDep, caller: ReferralWriter, response: Response,
+                    idempotency_key: IdempotencyKey = None) -> ReferralView | JSONResponse:
+    """Receive a referral. Integrators must send an Idempotency-Key; a retry replays the first response."""
+    if caller.role is Role.integrator and idempotency_key is None:
+        raise invalid(["header", "Idempotency-Key"], "is required for integrators")
+    claim = None
+    if idempotency_key is not None:
+        claim = idempotency.claim(session, caller=caller, route="POST /v1/referrals", key=idempotency_key,
+                                  request_hash=idempotency.body_hash(referral_in))
+        if isinstance(claim, idempotency.Replay):
+            headers = {"Location": claim.location} if claim.location else {}
+            return JSONResponse(claim.body, status_code=claim.status, headers=headers)
+    referral = referral_service.create(session=session, caller=caller, referral_in=referral_in)
+    out = referral_service.view(caller, referral)
+    location = f"/v1/referrals/{referral.id}"
+    if claim is not None:
+        idempotency.complete(session, claim, status=201, body=out.model_dump(mode="json"), location=location)
+    response.headers["Location"] = location
+    set_etag(response, referral.version)
+    return out
+
+
+@router.get("", response_model=Page[ReferralView])
+def list_referrals(session: SessionDep, caller: ReferralWriter, status: ReferralStatus | None = None,
+                   area: Annotated[str | None, Query(max_length=10)] = None,
+                   external_id: Annotated[str | None, Query(max_length=100)] = None, limit: LimitParam = 50,
+                   cursor: CursorParam = None) -> Page[ReferralView]:
+    """Referrals the caller may see (integrators: their own), oldest first, filtered by field."""
+    rows, next_cursor = referral_service.page(session=session, caller=caller, status=status, area=area,
+                                              external_id=external_id, limit=limit, cursor=cursor)
+    return Page[ReferralView](items=[referral_service.view(caller, r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{referral_id}", response_model=ReferralView)
+def get_referral(referral_id: str, session: SessionDep, caller: ReferralWriter, response: Response) -> ReferralView:
+    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+    set_etag(response, referral.version)
+    return referral_service.view(caller, referral)
+
+
+@router.patch("/{referral_id}", response_model=ReferralView,
+              responses={412: {"description": "If-Match does not match the current ETag"}})
+def patch_referral(referral_id: str, patch: ReferralPatch, session: SessionDep, caller: ReferralWriter,
+                   response: Response, if_match: IfMatch = None) -> ReferralView:
+    """Change some fields; send If-Match with the ETag you read to avoid overwriting someone else's edit."""
+    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+    referral = referral_service.update(session=session, caller=caller, referral=referral, patch=patch,
+                                       if_match=if_match)
+    set_etag(response, referral.version)
+    return referral_service.view(caller, referral)
+
+
+@router.post("/{referral_id}/withdraw", response_model=ReferralView)
+def withdraw_referral(referral_id: str, body: WithdrawIn, session: SessionDep, caller: ReferralWriter,
+                      response: Response) -> ReferralView:
+    """The parent no longer wants support, or the referrer withdraws her; no blame is recorded."""
+    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+    referral = referral_service.withdraw(session=session, caller=caller, referral=referral, reason=body.reason)
+    set_etag(response, referral.version)
+    return referral_service.view(caller, referral)

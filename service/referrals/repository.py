@@ -1,0 +1,32 @@
+from sqlmodel import Session, select
+
+from service.models import Referral
+
+
+def get(session: Session, referral_id: str) -> Referral | None:
+    return session.get(Referral, referral_id)
+
+
+def by_external_id(session: Session, source: str, external_id: str) -> Referral | None:
+    query = select(Referral).where(Referral.source == source, Referral.external_id == external_id)
+    return session.exec(query).first()
+
+
+def page(session: Session, *, source: str | None, status: str | None, area: str | None,
+         external_id: str | None, after_id: str | None, limit: int) -> list[Referral]:
+    query = select(Referral)
+    if source is not None:
+        query = query.where(Referral.source == source)
+    if status is not None:
+        query = query.where(Referral.status == status)
+    if area is not None:
+        query = query.where(Referral.area == area)
+    if external_id is not None:
+        query = query.where(Referral.external_id == external_id)
+    if after_id is not None:
+        query = query.where(Referral.id > after_id)
+    return list(session.exec(query.order_by(Referral.id).limit(limit + 1)))
+
+
+def add(session: Session, referral: Referral) -> None:
+    session.add(referral)

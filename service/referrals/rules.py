@@ -1,0 +1,51 @@
+"""Rules a referral must keep that the wire schema cannot check alone."""
+
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from api_schemas.referrals import VolunteerGender
+from api_schemas.vocabulary import VocabularyKind
+from service.errors import invalid
+from service.vocabulary import service as vocabulary_service
+
+PREGNANCY_DAYS = 294  # 42 weeks: a due date further ahead is not a current pregnancy
+POSTNATAL_DAYS = 731  # the perinatal window closes when the baby is two
+
+
+def check_perinatal_window(*, due_date: date | None, baby_birth_date: date | None, today: date) -> None:
+    """Pregnant now, or a baby under two (counted from the birth, or from the due date if not given)."""
+    loc = ["body", "parent"]
+    if baby_birth_date is not None:
+        if baby_birth_date > today:
+            raise invalid([*loc, "baby_birth_date"], "is in the future; give due_date for a pregnancy")
+        if (today - baby_birth_date).days >= POSTNATAL_DAYS:
+            raise invalid([*loc, "baby_birth_date"],
+                          "the baby is two or older: outside the perinatal window this service supports")
+        return
+    if due_date is None:
+        return
+    if due_date > today + timedelta(days=PREGNANCY_DAYS):
+        raise invalid([*loc, "due_date"], "is more than 42 weeks away")
+    if (today - due_date).days >= POSTNATAL_DAYS:
+        raise invalid([*loc, "due_date"], "was two or more years ago: outside the perinatal window")
+
+
+def check_codes(session: Session, *, background: list[str] | None, experiences: list[str] | None,
+                interests: list[str] | None, must_match: list[str] | None) -> None:
+    items = vocabulary_service.coded_fields({
+        "background": (VocabularyKind.background, background),
+        "experiences": (VocabularyKind.experiences, experiences),
+        "interests": (VocabularyKind.interests, interests),
+    })
+    kinds = {"background": VocabularyKind.background, "experience": VocabularyKind.experiences}
+    for index, item in enumerate(must_match or []):
+        prefix, _, code = item.partition(":")
+        if prefix in kinds:
+            items.append((["body", "must_match", index], kinds[prefix], code))
+    vocabulary_service.check_codes(session, items)
+
+
+def check_must_match(must_match: list[str], volunteer_gender: str) -> None:
+    if "volunteer_gender" in must_match and volunteer_gender == VolunteerGender.any:
+        raise invalid(["body", "must_match"], "volunteer_gender is essential but volunteer_gender is 'any'")

@@ -1,0 +1,199 @@
+"""Referral use cases: receive, read within the caller's rights, edit, withdraw."""
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from api_schemas.common import AvailabilityWindow, Location
+from api_schemas.referrals import (
+    Consent,
+    ParentOut,
+    ReferralIn,
+    ReferralOut,
+    ReferralPatch,
+    ReferralStatus,
+    ReferralStatusOut,
+    Referrer,
+)
+from service import audit, clock, languages, places
+from service.auth import Principal, Role
+from service.errors import Conflict, NotFound, invalid
+from service.etags import check_if_match
+from service.ids import new_id
+from service.models import Referral
+from service.pagination import decode, next_cursor
+from service.referrals import repository, rules, states
+
+
+def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
+    if caller.role is Role.integrator and referral_in.external_id is None:
+        raise invalid(["body", "external_id"], "is required for integrators")
+    parent = referral_in.parent
+    rules.check_perinatal_window(due_date=parent.due_date, baby_birth_date=parent.baby_birth_date,
+                                 today=clock.today())
+    rules.check_must_match(referral_in.must_match, referral_in.volunteer_gender)
+    rules.check_codes(session, background=referral_in.background, experiences=referral_in.experiences,
+                      interests=referral_in.interests, must_match=referral_in.must_match)
+    tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
+    place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
+    source = caller.referral_source
+    _refuse_duplicate(session, source, referral_in.external_id)
+    now = clock.now()
+    referral = Referral(
+        id=new_id(), source=source, external_id=referral_in.external_id, created_by_key_id=caller.key_id,
+        status=ReferralStatus.waiting.value, referrer_organisation=referral_in.referrer.organisation,
+        referrer_role=referral_in.referrer.role.value, parent_name=parent.name, parent_role=parent.role.value,
+        phone=parent.phone, email=parent.email, postcode=place.postcode, lat=place.lat, lon=place.lon,
+        location_precision=place.precision, area=place.area, due_date=parent.due_date,
+        baby_birth_date=parent.baby_birth_date, languages=tags, formats=[f.value for f in referral_in.formats],
+        availability=[w.model_dump(mode="json") for w in referral_in.availability],
+        background=referral_in.background, experiences=referral_in.experiences, interests=referral_in.interests,
+        volunteer_gender=referral_in.volunteer_gender.value, must_match=referral_in.must_match,
+        consent_share=referral_in.consent.share_with_volunteer, consent_contact=referral_in.consent.contact,
+        consent_given_on=referral_in.consent.given_on, received_at=now, updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            repository.add(session, referral)
+    except IntegrityError:
+        _refuse_duplicate(session, source, referral_in.external_id)
+        raise
+    audit.record(session, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
+    return referral
+
+
+def _refuse_duplicate(session: Session, source: str, external_id: str | None) -> None:
+    if external_id is None:
+        return
+    existing = repository.by_external_id(session, source, external_id)
+    if existing is not None:
+        raise Conflict(f"A referral with external_id '{external_id}' already exists: {existing.id}.",
+                       extra={"existing_id": existing.id})
+
+
+def visible(*, session: Session, caller: Principal, referral_id: str) -> Referral:
+    """The referral if this caller may see it; 404 alike for missing and for someone else's."""
+    referral = repository.get(session, referral_id)
+    if referral is None or not _may_see(caller, referral):
+        raise NotFound("No referral with this id.")
+    return referral
+
+
+def _may_see(caller: Principal, referral: Referral) -> bool:
+    if caller.role in (Role.admin, Role.coordinator):
+        return True
+    return caller.role is Role.integrator and referral.source == caller.referral_source
+
+
+def page(*, session: Session, caller: Principal, status: ReferralStatus | None, area: str | None,
+         external_id: str | None, limit: int, cursor: str | None) -> tuple[list[Referral], str | None]:
+    source = caller.referral_source if caller.role is Role.integrator else None
+    rows = repository.page(session, source=source, status=status.value if status else None, area=area,
+                           external_id=external_id, after_id=decode(cursor), limit=limit)
+    return rows[:limit], next_cursor([r.id for r in rows], limit)
+
+
+def update(*, session: Session, caller: Principal, referral: Referral, patch: ReferralPatch,
+           if_match: str | None) -> Referral:
+    check_if_match(if_match, referral.version)
+    states.ensure_editable(referral.status)
+    fields = patch.model_fields_set
+    if patch.languages is not None:
+        referral.languages = languages.normalise(patch.languages, loc=["body", "languages"])
+    if patch.formats is not None:
+        referral.formats = [f.value for f in patch.formats]
+    if patch.availability is not None:
+        if not patch.availability:
+            raise invalid(["body", "availability"], "at least one window is needed")
+        referral.availability = [w.model_dump(mode="json") for w in patch.availability]
+    rules.check_codes(session, background=patch.background, experiences=patch.experiences,
+                      interests=patch.interests, must_match=patch.must_match)
+    for name in ("background", "experiences", "interests", "must_match"):
+        if getattr(patch, name) is not None:
+            setattr(referral, name, getattr(patch, name))
+    if patch.volunteer_gender is not None:
+        referral.volunteer_gender = patch.volunteer_gender.value
+    rules.check_must_match(referral.must_match, referral.volunteer_gender)
+    if patch.referrer is not None:
+        referral.referrer_organisation = patch.referrer.organisation
+        referral.referrer_role = patch.referrer.role.value
+    if patch.parent is not None:
+        _update_parent(referral, patch)
+    if not fields:
+        return referral
+    referral.version += 1
+    referral.updated_at = clock.now()
+    session.add(referral)
+    audit.record(session, actor=caller, action="referral.updated", record_type="referral", record_id=referral.id,
+                 reason=",".join(sorted(fields)))
+    return referral
+
+
+def _update_parent(referral: Referral, patch: ReferralPatch) -> None:
+    parent = patch.parent
+    assert parent is not None
+    for name in ("phone", "email"):
+        if name in parent.model_fields_set:
+            setattr(referral, name, getattr(parent, name))
+    if parent.name is not None:
+        referral.parent_name = parent.name
+    if referral.phone is None and referral.email is None:
+        raise invalid(["body", "parent"], "keep a phone number or an email address, so she can be contacted")
+    if parent.postcode is not None or parent.location is not None:
+        if parent.postcode is not None and parent.location is not None:
+            raise invalid(["body", "parent"], "give postcode or location, not both")
+        place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
+        referral.postcode, referral.lat, referral.lon = place.postcode, place.lat, place.lon
+        referral.area, referral.location_precision = place.area, place.precision
+    if parent.due_date is not None or parent.baby_birth_date is not None:
+        due = parent.due_date if parent.due_date is not None else referral.due_date
+        born = parent.baby_birth_date if parent.baby_birth_date is not None else referral.baby_birth_date
+        rules.check_perinatal_window(due_date=due, baby_birth_date=born, today=clock.today())
+        referral.due_date, referral.baby_birth_date = due, born
+
+
+def withdraw(*, session: Session, caller: Principal, referral: Referral, reason: str) -> Referral:
+    referral.status = states.move(referral.status, ReferralStatus.withdrawn, action="withdrawn").value
+    referral.withdrawn_reason = reason
+    referral.version += 1
+    referral.updated_at = clock.now()
+    session.add(referral)
+    audit.record(session, actor=caller, action="referral.withdrawn", record_type="referral", record_id=referral.id)
+    return referral
+
+
+def to_out(referral: Referral) -> ReferralOut:
+    location = None if referral.postcode or referral.lat is None or referral.lon is None else Location(
+        lat=referral.lat, lon=referral.lon)
+    return ReferralOut(
+        id=referral.id, source=referral.source, external_id=referral.external_id,
+        status=ReferralStatus(referral.status),
+        referrer=Referrer(organisation=referral.referrer_organisation or "(erased)", role=referral.referrer_role),
+        parent=ParentOut(name=referral.parent_name, role=referral.parent_role, phone=referral.phone,
+                         email=referral.email, postcode=referral.postcode, location=location,
+                         due_date=referral.due_date, baby_birth_date=referral.baby_birth_date),
+        area=referral.area, languages=referral.languages, formats=referral.formats,
+        availability=[AvailabilityWindow.model_validate(w) for w in referral.availability],
+        background=referral.background, experiences=referral.experiences, interests=referral.interests,
+        volunteer_gender=referral.volunteer_gender, must_match=referral.must_match,
+        consent=Consent(share_with_volunteer=referral.consent_share, contact=referral.consent_contact,
+                        given_on=referral.consent_given_on),
+        priority=referral.priority, withdrawn_reason=referral.withdrawn_reason,
+        received_at=referral.received_at, updated_at=referral.updated_at,
+    )
+
+
+def to_status_out(referral: Referral) -> ReferralStatusOut:
+    return ReferralStatusOut(id=referral.id, external_id=referral.external_id,
+                             status=ReferralStatus(referral.status), received_at=referral.received_at,
+                             updated_at=referral.updated_at)
+
+
+def view(caller: Principal, referral: Referral) -> ReferralOut | ReferralStatusOut:
+    """What this caller may read of a referral: integrators get status and dates only."""
+    return to_status_out(referral) if caller.role is Role.integrator else to_out(referral)
+
+
+def as_json(model: Any) -> Any:
+    return model.model_dump(mode="json")

@@ -1,0 +1,46 @@
+"""The programme's controlled codes: listing, adding, and checking what clients send."""
+
+from collections.abc import Iterable, Sequence
+
+from sqlmodel import Session
+
+from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
+from service import audit
+from service.auth import Principal
+from service.errors import Conflict, InvalidInput
+from service.vocabulary import repository
+
+
+def listing(*, session: Session) -> dict[str, list[VocabularyEntry]]:
+    out: dict[str, list[VocabularyEntry]] = {kind.value: [] for kind in VocabularyKind}
+    for entry in repository.all_codes(session):
+        out.setdefault(entry.kind, []).append(VocabularyEntry(code=entry.code, label=entry.label))
+    return out
+
+
+def add(*, session: Session, actor: Principal, kind: VocabularyKind, entry: VocabularyEntry) -> VocabularyEntry:
+    if repository.exists(session, kind.value, entry.code):
+        raise Conflict(f"The code '{entry.code}' already exists in {kind.value}.")
+    added = repository.add(session, kind.value, entry.code, entry.label)
+    session.flush()
+    audit.record(session, actor=actor, action="vocabulary.added", record_type="vocabulary",
+                 record_id=str(added.id), reason=f"{kind.value}:{entry.code}")
+    return entry
+
+
+def check_codes(session: Session, items: Iterable[tuple[Sequence[str | int], VocabularyKind, str]]) -> None:
+    """422 naming every field and position that holds a code the programme does not know."""
+    known: dict[str, set[str]] = {}
+    for entry in repository.all_codes(session):
+        known.setdefault(entry.kind, set()).add(entry.code)
+    errors = [(loc, f"unknown {kind.value} code '{code}' (see GET /v1/vocabulary)")
+              for loc, kind, code in items if code not in known.get(kind.value, set())]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def coded_fields(fields: dict[str, tuple[VocabularyKind, list[str] | None]],
+                 ) -> list[tuple[Sequence[str | int], VocabularyKind, str]]:
+    """The (location, kind, code) of every code in the given body fields, for check_codes."""
+    return [(["body", field, index], kind, code)
+            for field, (kind, codes) in fields.items() for index, code in enumerate(codes or [])]

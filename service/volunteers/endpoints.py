@@ -1,0 +1,49 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api_schemas.common import Page
+from api_schemas.volunteers import VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
+from service.deps import Coordinator, SessionDep
+from service.etags import set_etag
+from service.pagination import CursorParam, LimitParam
+from service.volunteers import service as volunteer_service
+
+router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
+
+
+@router.post("", status_code=201, response_model=VolunteerOut)
+def create_volunteer(volunteer_in: VolunteerIn, session: SessionDep, caller: Coordinator,
+                     response: Response) -> VolunteerOut:
+    volunteer = volunteer_service.create(session=session, caller=caller, volunteer_in=volunteer_in)
+    response.headers["Location"] = f"/v1/volunteers/{volunteer.id}"
+    set_etag(response, volunteer.version)
+    return volunteer_service.to_out(session, [volunteer])[0]
+
+
+@router.get("", response_model=Page[VolunteerOut])
+def list_volunteers(session: SessionDep, _caller: Coordinator, status: VolunteerStatus | None = None,
+                    area: Annotated[str | None, Query(max_length=10)] = None, limit: LimitParam = 50,
+                    cursor: CursorParam = None) -> Page[VolunteerOut]:
+    rows, next_cursor = volunteer_service.page(session=session, status=status, area=area, limit=limit,
+                                               cursor=cursor)
+    return Page[VolunteerOut](items=volunteer_service.to_out(session, rows), next_cursor=next_cursor)
+
+
+@router.get("/{volunteer_id}", response_model=VolunteerOut)
+def get_volunteer(volunteer_id: str, session: SessionDep, _caller: Coordinator, response: Response) -> VolunteerOut:
+    volunteer = volunteer_service.visible(session=session, volunteer_id=volunteer_id)
+    set_etag(response, volunteer.version)
+    return volunteer_service.to_out(session, [volunteer])[0]
+
+
+@router.patch("/{volunteer_id}", response_model=VolunteerOut,
+              responses={412: {"description": "If-Match does not match the current ETag"}})
+def patch_volunteer(volunteer_id: str, patch: VolunteerPatch, session: SessionDep, caller: Coordinator,
+                    response: Response, if_match: IfMatch = None) -> VolunteerOut:
+    volunteer = volunteer_service.visible(session=session, volunteer_id=volunteer_id)
+    volunteer = volunteer_service.update(session=session, caller=caller, volunteer=volunteer, patch=patch,
+                                         if_match=if_match)
+    set_etag(response, volunteer.version)
+    return volunteer_service.to_out(session, [volunteer])[0]

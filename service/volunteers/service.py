@@ -1,0 +1,144 @@
+"""Volunteer use cases: the coordinator's record, readiness, and the volunteer's own part of it."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from api_schemas.common import AvailabilityWindow, DateRange, Location
+from api_schemas.vocabulary import VocabularyKind
+from api_schemas.volunteers import (
+    BackgroundCheck,
+    Capacity,
+    MePatch,
+    VolunteerIn,
+    VolunteerOut,
+    VolunteerPatch,
+    VolunteerStatus,
+)
+from service import audit, clock, languages, places
+from service.auth import Principal
+from service.errors import NotFound
+from service.etags import check_if_match
+from service.ids import new_id
+from service.models import Volunteer
+from service.pagination import decode, next_cursor
+from service.programme import service as programme_service
+from service.vocabulary import service as vocabulary_service
+from service.volunteers import readiness, repository
+
+_CODED = {"background": VocabularyKind.background, "experiences": VocabularyKind.experiences,
+          "interests": VocabularyKind.interests, "specialisms": VocabularyKind.specialisms}
+
+
+def _check_codes(session: Session, body: VolunteerIn | VolunteerPatch) -> None:
+    vocabulary_service.check_codes(session, vocabulary_service.coded_fields(
+        {field: (kind, getattr(body, field)) for field, kind in _CODED.items()}))
+
+
+def create(*, session: Session, caller: Principal, volunteer_in: VolunteerIn) -> Volunteer:
+    _check_codes(session, volunteer_in)
+    tags = languages.normalise(volunteer_in.languages, loc=["body", "languages"])
+    place = places.resolve(volunteer_in.postcode, volunteer_in.location, loc=["body"])
+    now = clock.now()
+    volunteer = Volunteer(id=new_id(), created_at=now, updated_at=now, languages=tags, formats=[], availability=[],
+                          leave=[], background=[], experiences=[], interests=[], specialisms=[])
+    _apply(volunteer, volunteer_in.model_dump(), set(VolunteerIn.model_fields))
+    _set_place(volunteer, place)
+    repository.add(session, volunteer)
+    audit.record(session, actor=caller, action="volunteer.created", record_type="volunteer", record_id=volunteer.id)
+    return volunteer
+
+
+def _set_place(volunteer: Volunteer, place: places.ResolvedPlace) -> None:
+    volunteer.postcode, volunteer.lat, volunteer.lon = place.postcode, place.lat, place.lon
+    volunteer.area, volunteer.location_precision = place.area, place.precision
+
+
+def _apply(volunteer: Volunteer, values: dict[str, Any], fields: set[str]) -> None:
+    """Copy wire fields onto the row; nested objects are flattened into their columns."""
+    for name in fields:
+        if name not in values or name in ("languages", "postcode", "location"):
+            continue
+        value = values[name]
+        if name == "capacity":
+            volunteer.max_parents = value["max_parents"]
+            volunteer.max_sessions_per_week = value["max_sessions_per_week"]
+        elif name == "check":
+            volunteer.check_scheme = value["scheme"] if value else None
+            volunteer.check_checked_on = value["checked_on"] if value else None
+            volunteer.check_expires_on = value["expires_on"] if value else None
+        elif name in ("availability", "leave"):
+            setattr(volunteer, name, [_json_dates(item) for item in value])
+        elif name in ("formats", "gender", "status"):
+            setattr(volunteer, name, [str(v) for v in value] if isinstance(value, list) else str(value))
+        else:
+            setattr(volunteer, name, value)
+
+
+def _json_dates(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if hasattr(value, "isoformat") else str(value) for key, value in item.items()}
+
+
+def visible(*, session: Session, volunteer_id: str) -> Volunteer:
+    volunteer = repository.get(session, volunteer_id)
+    if volunteer is None:
+        raise NotFound("No volunteer with this id.")
+    return volunteer
+
+
+def page(*, session: Session, status: VolunteerStatus | None, area: str | None, limit: int,
+         cursor: str | None) -> tuple[list[Volunteer], str | None]:
+    rows = repository.page(session, status=status.value if status else None, area=area, after_id=decode(cursor),
+                           limit=limit)
+    return rows[:limit], next_cursor([v.id for v in rows], limit)
+
+
+def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: VolunteerPatch | MePatch,
+           if_match: str | None) -> Volunteer:
+    check_if_match(if_match, volunteer.version)
+    fields = set(patch.model_fields_set)
+    if isinstance(patch, VolunteerPatch):
+        _check_codes(session, patch)
+        if patch.languages is not None:
+            volunteer.languages = languages.normalise(patch.languages, loc=["body", "languages"])
+        if patch.postcode is not None or patch.location is not None:
+            _set_place(volunteer, places.resolve(patch.postcode, patch.location, loc=["body"]))
+    _apply(volunteer, patch.model_dump(include=fields), fields)
+    if not fields:
+        return volunteer
+    volunteer.version += 1
+    volunteer.updated_at = clock.now()
+    session.add(volunteer)
+    audit.record(session, actor=caller, action="volunteer.updated", record_type="volunteer",
+                 record_id=volunteer.id, reason=",".join(sorted(fields)))
+    return volunteer
+
+
+def to_out(session: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
+    settings = programme_service.current(session)
+    today = clock.today(settings.time_zone)
+    load = repository.current_parents(session, [v.id for v in volunteers])
+    return [_out(v, today=today, interval=settings.supervision_interval_days, current=load[v.id])
+            for v in volunteers]
+
+
+def _out(volunteer: Volunteer, *, today: Any, interval: int, current: int) -> VolunteerOut:
+    reasons = readiness.not_ready_reasons(volunteer, today=today, supervision_interval_days=interval,
+                                          current_parents=current)
+    check = None if volunteer.check_scheme is None or volunteer.check_checked_on is None else BackgroundCheck(
+        scheme=volunteer.check_scheme, checked_on=volunteer.check_checked_on, expires_on=volunteer.check_expires_on)
+    location = None if volunteer.postcode or volunteer.lat is None or volunteer.lon is None else Location(
+        lat=volunteer.lat, lon=volunteer.lon)
+    return VolunteerOut(
+        id=volunteer.id, name=volunteer.name, email=volunteer.email, phone=volunteer.phone,
+        gender=volunteer.gender, languages=volunteer.languages, formats=volunteer.formats,
+        postcode=volunteer.postcode, location=location, area=volunteer.area, max_travel_km=volunteer.max_travel_km,
+        availability=[AvailabilityWindow.model_validate(w) for w in volunteer.availability],
+        leave=[DateRange.model_validate(d) for d in volunteer.leave], background=volunteer.background,
+        experiences=volunteer.experiences, interests=volunteer.interests, specialisms=volunteer.specialisms,
+        capacity=Capacity(max_parents=volunteer.max_parents, max_sessions_per_week=volunteer.max_sessions_per_week),
+        training_completed_on=volunteer.training_completed_on, check=check,
+        last_supervision_on=volunteer.last_supervision_on, status=volunteer.status,
+        resting_until=volunteer.resting_until, current_parents=current, ready=not reasons,
+        not_ready_reasons=reasons, created_at=volunteer.created_at, updated_at=volunteer.updated_at,
+    )

@@ -1,0 +1,218 @@
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import KeyMaker
+from tests.factories import referral_body
+
+PROBLEM = "application/problem+json"
+
+
+def test_a_valid_referral_is_201_with_location_and_is_listed(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(), headers=coordinator)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert response.headers["location"] == f"/v1/referrals/{body['id']}"
+    assert body["status"] == "waiting"
+    assert body["area"] == "EH6"
+    assert body["languages"] == ["pl", "en"]
+    listed = client.get("/v1/referrals", headers=coordinator).json()
+    assert [item["id"] for item in listed["items"]] == [body["id"]]
+    assert listed["next_cursor"] is None
+
+
+def test_the_same_idempotency_key_and_body_replays_the_same_referral(client: TestClient,
+                                                                       coordinator: dict[str, str]) -> None:
+    headers = {**coordinator, "Idempotency-Key": "abc-1"}
+    first = client.post("/v1/referrals", json=referral_body(), headers=headers)
+    again = client.post("/v1/referrals", json=referral_body(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == first.headers["location"]
+    assert len(client.get("/v1/referrals", headers=coordinator).json()["items"]) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    headers = {**coordinator, "Idempotency-Key": "abc-2"}
+    assert client.post("/v1/referrals", json=referral_body(1), headers=headers).status_code == 201
+    response = client.post("/v1/referrals", json=referral_body(2), headers=headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+def test_an_unknown_field_is_422_naming_the_field(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(nickname="Aggie"), headers=coordinator)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == 422 and problem["title"]
+    assert {"loc": ["body", "nickname"], "msg": "unknown field"} in problem["errors"]
+
+
+def test_a_duplicate_external_id_is_409_naming_the_existing_referral(client: TestClient,
+                                                                       coordinator: dict[str, str]) -> None:
+    first = client.post("/v1/referrals", json=referral_body(7), headers=coordinator).json()
+    response = client.post("/v1/referrals", json=referral_body(7), headers=coordinator)
+    assert response.status_code == 409
+    assert response.json()["existing_id"] == first["id"]
+    assert first["id"] in response.json()["detail"]
+
+
+def test_the_same_external_id_from_two_sources_is_two_referrals(client: TestClient, make_key: KeyMaker) -> None:
+    for source in ("nhs-lothian", "nhs-highland"):
+        headers = {**make_key("integrator", source=source), "Idempotency-Key": "k1"}
+        assert client.post("/v1/referrals", json=referral_body(3), headers=headers).status_code == 201
+
+
+def test_an_integrator_must_send_an_idempotency_key(client: TestClient, make_key: KeyMaker) -> None:
+    response = client.post("/v1/referrals", json=referral_body(), headers=make_key("integrator", source="nhs"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+def test_an_integrator_sees_only_its_own_referrals_and_only_their_status(client: TestClient,
+                                                                          make_key: KeyMaker) -> None:
+    lothian = {**make_key("integrator", source="nhs-lothian"), "Idempotency-Key": "a"}
+    highland = {**make_key("integrator", source="nhs-highland"), "Idempotency-Key": "b"}
+    mine = client.post("/v1/referrals", json=referral_body(1), headers=lothian).json()
+    theirs = client.post("/v1/referrals", json=referral_body(2), headers=highland).json()
+    assert set(mine) == {"id", "external_id", "status", "received_at", "updated_at"}
+    assert client.get(f"/v1/referrals/{theirs['id']}", headers=lothian).status_code == 404
+    assert client.get(f"/v1/referrals/{mine['id']}", headers=lothian).status_code == 200
+    listed = client.get("/v1/referrals", headers=lothian).json()["items"]
+    assert [r["id"] for r in listed] == [mine["id"]]
+    patch = client.patch(f"/v1/referrals/{theirs['id']}", json={"interests": []}, headers=lothian)
+    assert patch.status_code == 404
+
+
+def test_a_volunteer_key_cannot_list_referrals(client: TestClient, make_key: KeyMaker) -> None:
+    response = client.get("/v1/referrals", headers=make_key("volunteer", volunteer_id="v-1"))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_a_baby_two_or_older_is_outside_the_perinatal_window(client: TestClient, coordinator: dict[str, str]) -> None:
+    born = (date.today() - timedelta(days=800)).isoformat()
+    response = client.post("/v1/referrals", json=referral_body(parent={"baby_birth_date": born}), headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "parent", "baby_birth_date"]
+
+
+def test_a_pregnancy_is_in_the_window(client: TestClient, coordinator: dict[str, str]) -> None:
+    due = (date.today() + timedelta(days=100)).isoformat()
+    body = referral_body(parent={"baby_birth_date": None, "due_date": due})
+    assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 201
+
+
+def test_consent_to_share_must_be_given(client: TestClient, coordinator: dict[str, str]) -> None:
+    body = referral_body(consent={"share_with_volunteer": False})
+    response = client.post("/v1/referrals", json=body, headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "consent", "share_with_volunteer"]
+
+
+def test_an_invalid_language_tag_is_422_at_its_position(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(languages=["en", "xx"]), headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "languages", 1]
+
+
+def test_language_tags_are_made_canonical(client: TestClient, coordinator: dict[str, str]) -> None:
+    body = client.post("/v1/referrals", json=referral_body(languages=["EN-gb", "zh-hant"]), headers=coordinator)
+    assert body.json()["languages"] == ["en-GB", "zh-Hant"]
+
+
+def test_an_unknown_vocabulary_code_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    body = referral_body(experiences=["postnatal_depression", "moon_sickness"])
+    response = client.post("/v1/referrals", json=body, headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "experiences", 1]
+
+
+def test_an_unknown_must_match_code_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(must_match=["background:pirate"]), headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "must_match", 0]
+
+
+def test_a_postcode_in_an_unknown_district_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(parent={"postcode": "QQ1 1AA"}), headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "parent", "postcode"]
+
+
+def test_a_malformed_postcode_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(parent={"postcode": "EDINBURGH"}), headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:3] == ["body", "parent", "postcode"]
+
+
+def test_availability_must_be_on_quarter_hours_and_start_before_end(client: TestClient,
+                                                                     coordinator: dict[str, str]) -> None:
+    odd = referral_body(availability=[{"day": "mon", "start": "10:10", "end": "11:00"}])
+    backwards = referral_body(availability=[{"day": "mon", "start": "12:00", "end": "11:00"}])
+    assert client.post("/v1/referrals", json=odd, headers=coordinator).status_code == 422
+    response = client.post("/v1/referrals", json=backwards, headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:3] == ["body", "availability", 0]
+
+
+def test_patch_with_a_stale_etag_is_412_and_with_the_current_one_succeeds(client: TestClient,
+                                                                          coordinator: dict[str, str]) -> None:
+    created = client.post("/v1/referrals", json=referral_body(), headers=coordinator)
+    etag = created.headers["etag"]
+    url = f"/v1/referrals/{created.json()['id']}"
+    ok = client.patch(url, json={"interests": ["crafts"]}, headers={**coordinator, "If-Match": etag})
+    assert ok.status_code == 200 and ok.json()["interests"] == ["crafts"]
+    assert ok.headers["etag"] != etag
+    stale = client.patch(url, json={"interests": ["music"]}, headers={**coordinator, "If-Match": etag})
+    assert stale.status_code == 412
+    assert client.get(url, headers=coordinator).json()["interests"] == ["crafts"]
+
+
+def test_patching_the_postcode_moves_her_area(client: TestClient, coordinator: dict[str, str]) -> None:
+    url = f"/v1/referrals/{client.post('/v1/referrals', json=referral_body(), headers=coordinator).json()['id']}"
+    moved = client.patch(url, json={"parent": {"postcode": "ze1 0aa"}}, headers=coordinator).json()
+    assert moved["parent"]["postcode"] == "ZE1 0AA" and moved["area"] == "ZE1"
+
+
+def test_a_withdrawn_referral_cannot_be_withdrawn_or_edited_again(client: TestClient,
+                                                                  coordinator: dict[str, str]) -> None:
+    url = f"/v1/referrals/{client.post('/v1/referrals', json=referral_body(), headers=coordinator).json()['id']}"
+    withdrawn = client.post(f"{url}/withdraw", json={"reason": "moved away"}, headers=coordinator)
+    assert withdrawn.json()["status"] == "withdrawn"
+    again = client.post(f"{url}/withdraw", json={"reason": "again"}, headers=coordinator)
+    assert again.status_code == 409 and again.json()["state"] == "withdrawn"
+    assert client.patch(url, json={"interests": []}, headers=coordinator).status_code == 409
+
+
+def test_lists_page_with_a_cursor_and_filter_by_status(client: TestClient, coordinator: dict[str, str]) -> None:
+    ids = [client.post("/v1/referrals", json=referral_body(n), headers=coordinator).json()["id"] for n in range(5)]
+    client.post(f"/v1/referrals/{ids[0]}/withdraw", json={"reason": "no longer needed"}, headers=coordinator)
+    first = client.get("/v1/referrals?limit=2", headers=coordinator).json()
+    second = client.get(f"/v1/referrals?limit=2&cursor={first['next_cursor']}", headers=coordinator).json()
+    third = client.get(f"/v1/referrals?limit=2&cursor={second['next_cursor']}", headers=coordinator).json()
+    seen = [r["id"] for page in (first, second, third) for r in page["items"]]
+    assert seen == ids and third["next_cursor"] is None
+    waiting = client.get("/v1/referrals?status=waiting", headers=coordinator).json()["items"]
+    assert [r["id"] for r in waiting] == ids[1:]
+
+
+def test_a_forged_cursor_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.get("/v1/referrals?cursor=not-a-cursor", headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_every_change_is_audited_without_personal_data(client: TestClient, coordinator: dict[str, str],
+                                                       engine: object) -> None:
+    from sqlalchemy import text
+
+    created = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()
+    client.patch(f"/v1/referrals/{created['id']}", json={"parent": {"phone": "07700 900999"}}, headers=coordinator)
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        rows = connection.execute(text("SELECT * FROM audit_event ORDER BY at")).mappings().all()
+    assert [row["action"] for row in rows] == ["referral.received", "referral.updated"]
+    dumped = repr([dict(row) for row in rows])
+    assert "Nowak" not in dumped and "900999" not in dumped and "EH6" not in dumped

@@ -1,0 +1,91 @@
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import KeyMaker
+from tests.factories import volunteer_body
+
+
+def _reasons(body: dict[str, object]) -> list[str]:
+    return [r["code"] for r in body["not_ready_reasons"]]  # type: ignore[index, union-attr]
+
+
+def test_a_trained_checked_supervised_volunteer_is_ready(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["ready"] is True and body["not_ready_reasons"] == []
+    assert body["area"] == "EH7" and body["capacity"] == {"max_parents": 2, "max_sessions_per_week": 2}
+
+
+def test_a_volunteer_whose_pvg_check_expired_is_not_ready_with_that_reason(client: TestClient,
+                                                                          coordinator: dict[str, str]) -> None:
+    expired = (date.today() - timedelta(days=1)).isoformat()
+    body = volunteer_body(check={"scheme": "PVG", "checked_on": "2020-01-01", "expires_on": expired})
+    out = client.post("/v1/volunteers", json=body, headers=coordinator).json()
+    assert out["ready"] is False
+    assert _reasons(out) == ["check_expired"]
+    assert expired in out["not_ready_reasons"][0]["detail"]
+
+
+def test_every_reason_a_volunteer_is_not_ready_is_listed(client: TestClient, coordinator: dict[str, str]) -> None:
+    today = date.today()
+    body = volunteer_body(training_completed_on=None, check=None, status="paused",
+                          last_supervision_on=(today - timedelta(days=57)).isoformat(),
+                          leave=[{"start": (today - timedelta(days=1)).isoformat(),
+                                  "end": (today + timedelta(days=6)).isoformat()}])
+    out = client.post("/v1/volunteers", json=body, headers=coordinator).json()
+    assert _reasons(out) == ["paused", "untrained", "check_missing", "supervision_overdue", "on_leave"]
+    assert out["not_ready_reasons"][-1]["until"] == (today + timedelta(days=6)).isoformat()
+
+
+def test_supervision_interval_comes_from_the_programme(client: TestClient, coordinator: dict[str, str],
+                                                       admin: dict[str, str]) -> None:
+    body = volunteer_body(last_supervision_on=(date.today() - timedelta(days=40)).isoformat())
+    vid = client.post("/v1/volunteers", json=body, headers=coordinator).json()["id"]
+    assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["ready"] is True
+    settings = client.get("/v1/programme", headers=admin).json()
+    settings["supervision_interval_days"] = 28
+    assert client.put("/v1/programme", json=settings, headers=admin).status_code == 200
+    assert _reasons(client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()) == ["supervision_overdue"]
+
+
+def test_unknown_specialism_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/volunteers", json=volunteer_body(specialisms=["astrology"]), headers=coordinator)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "specialisms", 0]
+
+
+def test_a_coordinator_patches_a_volunteer_and_the_etag_moves(client: TestClient, coordinator: dict[str, str]) -> None:
+    created = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
+    url = f"/v1/volunteers/{created.json()['id']}"
+    patched = client.patch(url, json={"status": "paused", "capacity": {"max_parents": 1, "max_sessions_per_week": 1}},
+                           headers={**coordinator, "If-Match": created.headers["etag"]})
+    assert patched.status_code == 200
+    assert patched.json()["status"] == "paused" and patched.json()["capacity"]["max_parents"] == 1
+    assert _reasons(patched.json()) == ["paused"]
+    stale = client.patch(url, json={"status": "active"}, headers={**coordinator, "If-Match": created.headers["etag"]})
+    assert stale.status_code == 412
+
+
+def test_a_volunteer_reads_and_edits_her_own_record_only(client: TestClient, coordinator: dict[str, str],
+                                                        make_key: KeyMaker) -> None:
+    vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+    other = client.post("/v1/volunteers", json=volunteer_body(name="Other Person"), headers=coordinator).json()["id"]
+    me = make_key("volunteer", volunteer_id=vid)
+    assert client.get("/v1/me", headers=me).json()["id"] == vid
+    new_leave = [{"start": "2027-07-01", "end": "2027-07-14"}]
+    patched = client.patch("/v1/me", json={"leave": new_leave, "phone": "07700 900000"}, headers=me)
+    assert patched.status_code == 200
+    assert patched.json()["leave"] == new_leave and patched.json()["phone"] == "07700 900000"
+    assert client.patch("/v1/me", json={"status": "active"}, headers=me).status_code == 422
+    assert client.get(f"/v1/volunteers/{other}", headers=me).status_code == 403
+    assert client.get("/v1/volunteers", headers=me).status_code == 403
+
+
+def test_an_integrator_cannot_read_volunteers(client: TestClient, make_key: KeyMaker) -> None:
+    assert client.get("/v1/volunteers", headers=make_key("integrator", source="nhs")).status_code == 403
+
+
+def test_a_coordinator_cannot_use_me(client: TestClient, coordinator: dict[str, str]) -> None:
+    assert client.get("/v1/me", headers=coordinator).status_code == 403
