@@ -20,7 +20,8 @@ from service.models import Programme
 
 # Tables holding records a test makes; the seeded vocabulary and programme rows are restored instead.
 SEEDED: dict[str, int] = {}
-RECORD_TABLES = ["audit_event", "idempotency_record", "api_key", "referral", "volunteer"]
+RECORD_TABLES = ["audit_event", "idempotency_record", "api_key", "session", "match", "proposal", "excluded_pair",
+                 "match_run", "referral", "volunteer"]
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import service.models.columns
-from alembic import op
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -3,8 +3,13 @@
 from service.models.api_key import ApiKey
 from service.models.audit import AuditEvent
 from service.models.idempotency import IdempotencyRecord
+from service.models.match import Match, SupportSession
+from service.models.matching import ExcludedPair, MatchRun, Proposal
 from service.models.programme import Programme, VocabularyCode
 from service.models.referral import Referral
 from service.models.volunteer import Volunteer
 
-__all__ = ["ApiKey", "AuditEvent", "IdempotencyRecord", "Programme", "Referral", "VocabularyCode", "Volunteer"]
+__all__ = [
+    "ApiKey", "AuditEvent", "ExcludedPair", "IdempotencyRecord", "Match", "MatchRun", "Programme", "Proposal",
+    "Referral", "SupportSession", "VocabularyCode", "Volunteer",
+]

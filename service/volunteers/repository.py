@@ -1,6 +1,7 @@
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from service.models import Volunteer
+from service.matches.states import HOLDS_CAPACITY
+from service.models import Match, Volunteer
 
 
 def get(session: Session, volunteer_id: str) -> Volunteer | None:
@@ -20,9 +21,15 @@ def page(session: Session, *, status: str | None, area: str | None, after_id: st
 
 
 def current_parents(session: Session, volunteer_ids: list[str]) -> dict[str, int]:
-    """How many parents each volunteer supports now (matches hold capacity from proposal to ending)."""
-    # Matches arrive with the matching issue; until a match table exists nobody holds a place.
-    return dict.fromkeys(volunteer_ids, 0)
+    """How many parents each volunteer supports now: matches hold a place from acceptance to their end."""
+    counts = dict.fromkeys(volunteer_ids, 0)
+    if not volunteer_ids:
+        return counts
+    query = (select(Match.volunteer_id, func.count()).where(col(Match.volunteer_id).in_(volunteer_ids),
+             col(Match.status).in_([s.value for s in HOLDS_CAPACITY])).group_by(Match.volunteer_id))
+    for volunteer_id, count in session.exec(query):
+        counts[volunteer_id] = count
+    return counts
 
 
 def add(session: Session, volunteer: Volunteer) -> None:
