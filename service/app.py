@@ -1,5 +1,6 @@
 """The FastAPI application: routers, error handlers, middleware, and the database engine on app.state."""
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,8 @@ from service import logs, middleware, openapi
 from service.config import Settings, get_settings
 from service.db import make_engine
 from service.errors import install_handlers
+from service.events.endpoints import router as events_router
+from service.events.worker import DeliveryWorker
 from service.me.endpoints import router as me_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
@@ -28,7 +31,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if settings.run_worker_in_app:
+            worker = DeliveryWorker(engine, allow_private=settings.allow_private_webhooks)
+            thread = threading.Thread(target=worker.run_until, args=(stop,), name="delivery-worker", daemon=True)
+            thread.start()
         yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=15)
         engine.dispose()
 
     app = FastAPI(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
@@ -36,7 +48,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     install_handlers(app)
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
-    for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router):
+    for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
+                   events_router):
         app.include_router(router)
     openapi.install(app)
     return app

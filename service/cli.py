@@ -70,6 +70,22 @@ def keys_revoke(key_id: str) -> None:
 
 
 @app.command()
+def worker() -> None:
+    """Deliver webhooks and raise reminders, alone (when the service runs with PEER_MATCH_RUN_WORKER_IN_APP=false)."""
+    import signal
+    import threading
+
+    from service.events.worker import DeliveryWorker
+
+    settings = get_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    typer.echo("worker running; Ctrl-C to stop")
+    DeliveryWorker(make_engine(settings), allow_private=settings.allow_private_webhooks).run_until(stop)
+
+
+@app.command()
 def demo(referrals: int = 120, volunteers: int = 60, seed: int = 7) -> None:
     """Fill an empty database with realistic synthetic referrals and volunteers; print a coordinator key."""
     from service import demo as demo_data

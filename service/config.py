@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
+    run_worker_in_app: bool = True
+    allow_private_webhooks: bool = False
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

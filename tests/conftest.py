@@ -20,15 +20,18 @@ from service.models import Programme
 
 # Tables holding records a test makes; the seeded vocabulary and programme rows are restored instead.
 SEEDED: dict[str, int] = {}
-RECORD_TABLES = ["audit_event", "idempotency_record", "api_key", "session", "match", "proposal", "excluded_pair",
-                 "match_run", "referral", "volunteer"]
+RECORD_TABLES = [
+    "audit_event", "idempotency_record", "api_key", "delivery", "outbox_event", "webhook", "session", "match",
+    "proposal", "excluded_pair", "match_run", "referral", "volunteer",
+]
 
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("data")
     url = os.environ.get("PEER_MATCH_TEST_DATABASE_URL", "")
-    return Settings(environment="test", data_dir=data_dir, database_url=url, log_level="WARNING")
+    return Settings(environment="test", data_dir=data_dir, database_url=url, log_level="WARNING",
+                    run_worker_in_app=False, allow_private_webhooks=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from service.models.api_key import ApiKey
 from service.models.audit import AuditEvent
+from service.models.events import Delivery, OutboxEvent, Webhook
 from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
 from service.models.matching import ExcludedPair, MatchRun, Proposal
@@ -10,6 +11,19 @@ from service.models.referral import Referral
 from service.models.volunteer import Volunteer
 
 __all__ = [
-    "ApiKey", "AuditEvent", "ExcludedPair", "IdempotencyRecord", "Match", "MatchRun", "Programme", "Proposal",
-    "Referral", "SupportSession", "VocabularyCode", "Volunteer",
+    "ApiKey",
+    "AuditEvent",
+    "Delivery",
+    "ExcludedPair",
+    "IdempotencyRecord",
+    "Match",
+    "MatchRun",
+    "OutboxEvent",
+    "Programme",
+    "Proposal",
+    "Referral",
+    "SupportSession",
+    "VocabularyCode",
+    "Volunteer",
+    "Webhook",
 ]

@@ -20,6 +20,7 @@ from service import audit, clock, languages, places
 from service.auth import Principal, Role
 from service.errors import Conflict, NotFound, invalid
 from service.etags import check_if_match
+from service.events import outbox
 from service.ids import new_id
 from service.models import Referral
 from service.pagination import decode, next_cursor
@@ -60,6 +61,8 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
         _refuse_duplicate(session, source, referral_in.external_id)
         raise
     audit.record(session, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
+    outbox.emit(session, "referral.received", record_type="referral", record_id=referral.id,
+                source=referral.source, received_at=referral.received_at)
     return referral
 
 

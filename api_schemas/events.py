@@ -1,0 +1,53 @@
+"""Webhooks and their deliveries."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from api_schemas.common import ApiModel
+
+
+class EventType(StrEnum):
+    referral_received = "referral.received"
+    referral_escalated = "referral.escalated"
+    safety_alert = "safety.alert"
+    match_proposed = "match.proposed"
+    match_confirmed = "match.confirmed"
+    match_declined = "match.declined"
+    session_scheduled = "session.scheduled"
+    session_changed = "session.changed"
+    session_cancelled = "session.cancelled"
+    session_reminder = "session.reminder"
+    match_ending_soon = "match.ending_soon"
+    match_ended = "match.ended"
+    match_attendance_alert = "match.attendance_alert"
+    volunteer_not_ready = "volunteer.not_ready"
+    all = "*"
+
+
+class WebhookIn(ApiModel):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=500)]
+    events: Annotated[list[EventType], Field(min_length=1, max_length=20)]
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] = Field(
+        description="Shared secret for X-Peer-Match-Signature; never returned")
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    status: str = Field(description="pending, delivered or dead")
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime
+    delivered_at: datetime | None

@@ -1,0 +1,111 @@
+"""Match runs, proposals, suggestions and matches on the wire."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from api_schemas.common import ApiModel, Code, ShortText
+
+
+class Reason(BaseModel):
+    criterion: str
+    points: int
+    detail: str
+
+
+class ProposalStatus(StrEnum):
+    open = "open"
+    accepted = "accepted"
+    rejected = "rejected"
+    expired = "expired"
+
+
+class ProposalOut(BaseModel):
+    id: str
+    run_id: str
+    referral_id: str
+    volunteer_id: str
+    score: int
+    fit: int = Field(description="Score over the best possible for her, 0-100")
+    format: str
+    reasons: list[Reason]
+    status: ProposalStatus
+
+
+class UnmatchedOut(BaseModel):
+    referral_id: str
+    reasons: list[str]
+
+
+class MatchRunStats(BaseModel):
+    referrals: int
+    volunteers: int
+    candidate_pairs: int
+    matched: int
+    total_score: int
+    optimal: bool
+    candidate_seconds: float
+    solve_seconds: float
+
+
+class MatchRunIn(ApiModel):
+    referral_ids: Annotated[list[Annotated[str, Field(max_length=36)]], Field(max_length=10_000)] | None = None
+
+
+class MatchRunOut(BaseModel):
+    id: str
+    created_at: datetime
+    proposals: list[ProposalOut]
+    unmatched: list[UnmatchedOut]
+    stats: MatchRunStats
+
+
+class RejectIn(ApiModel):
+    reason: Code = Field(description="A reject_reasons code")
+
+
+class SuggestionOut(BaseModel):
+    volunteer_id: str
+    score: int
+    fit: int
+    format: str
+    reasons: list[Reason]
+
+
+class MatchIn(ApiModel):
+    referral_id: Annotated[str, Field(max_length=36)]
+    volunteer_id: Annotated[str, Field(max_length=36)]
+    override_reason: ShortText | None = Field(None, description="Needed when a hard constraint is broken; audited")
+
+
+class MatchStatusWire(StrEnum):
+    pending = "pending"
+    scheduled = "scheduled"
+    active = "active"
+    ending = "ending"
+    ended = "ended"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+class MatchOut(BaseModel):
+    id: str
+    referral_id: str
+    volunteer_id: str
+    proposal_id: str | None
+    status: MatchStatusWire
+    format: str
+    score: int | None
+    reasons: list[Reason]
+    override_reason: str | None
+    planned_sessions: int
+    extension_sessions: int
+    outcome: str | None
+    end_reason: str | None
+    ended_initiated_by: str | None
+    unplanned_reason: str | None = Field(description="Why no session plan could be made, if none was")
+    created_at: datetime
+    confirmed_at: datetime | None
+    ended_on: date | None

@@ -1,0 +1,56 @@
+"""Webhook subscriptions (admins) and their delivery log."""
+
+from sqlmodel import Session, col, select
+
+from api_schemas.events import DeliveryOut, WebhookIn, WebhookOut
+from service import audit, clock
+from service.auth import Principal
+from service.config import Settings
+from service.errors import NotFound, invalid
+from service.events import urls
+from service.ids import new_id
+from service.models import Delivery, OutboxEvent, Webhook
+
+
+def create(*, session: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> Webhook:
+    try:
+        urls.check(webhook_in.url, require_https=settings.environment == "production",
+                   allow_private=settings.allow_private_webhooks)
+    except urls.UnsafeUrl as exc:
+        raise invalid(["body", "url"], str(exc)) from None
+    webhook = Webhook(id=new_id(), url=webhook_in.url, events=sorted({e.value for e in webhook_in.events}),
+                      secret=webhook_in.secret, created_at=clock.now())
+    session.add(webhook)
+    audit.record(session, actor=actor, action="webhook.created", record_type="webhook", record_id=webhook.id)
+    return webhook
+
+
+def live(*, session: Session, webhook_id: str) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.deleted_at is not None:
+        raise NotFound("No webhook with this id.")
+    return webhook
+
+
+def listing(*, session: Session) -> list[Webhook]:
+    query = select(Webhook).where(col(Webhook.deleted_at).is_(None)).order_by(Webhook.id)
+    return list(session.exec(query))
+
+
+def delete(*, session: Session, actor: Principal, webhook: Webhook) -> None:
+    webhook.deleted_at = clock.now()
+    session.add(webhook)
+    audit.record(session, actor=actor, action="webhook.deleted", record_type="webhook", record_id=webhook.id)
+
+
+def deliveries(*, session: Session, webhook: Webhook, limit: int) -> list[DeliveryOut]:
+    query = (select(Delivery, OutboxEvent.type).join(OutboxEvent, col(OutboxEvent.id) == Delivery.event_id)
+             .where(Delivery.webhook_id == webhook.id).order_by(col(Delivery.event_id).desc()).limit(limit))
+    return [DeliveryOut(id=d.id, event_id=d.event_id, event_type=event_type, status=d.status, attempts=d.attempts,
+                        last_status_code=d.last_status_code, last_error=d.last_error,
+                        next_attempt_at=d.next_attempt_at, delivered_at=d.delivered_at)
+            for d, event_type in session.exec(query)]
+
+
+def to_out(webhook: Webhook) -> WebhookOut:
+    return WebhookOut(id=webhook.id, url=webhook.url, events=webhook.events, created_at=webhook.created_at)

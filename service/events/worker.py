@@ -1,0 +1,116 @@
+"""The delivery worker: due deliveries, in order per record, signed, retried with back-off, then dead.
+
+It runs inside the service (started and stopped with the app's lifespan) or alone (`peer-match worker`).
+Each delivery is claimed in its own short transaction, so a worker stopped mid-delivery loses nothing:
+the attempt is simply made again, with the same event id.
+"""
+
+import json
+import random
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import structlog
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from service import clock
+from service.events import signing, urls
+from service.events.outbox import body
+from service.models import Delivery, OutboxEvent, Webhook
+
+log = structlog.get_logger("peer_match.worker")
+MAX_ATTEMPTS = 10
+BASE_DELAY_S = 2.0
+MAX_DELAY_S = 3600.0
+
+
+def backoff(attempts: int, rng: random.Random = random.Random()) -> timedelta:
+    """Exponential back-off with full jitter between half and all of the step."""
+    step = min(BASE_DELAY_S * 2 ** (attempts - 1), MAX_DELAY_S)
+    return timedelta(seconds=step * (0.5 + rng.random() / 2))
+
+
+class DeliveryWorker:
+    def __init__(self, engine: Engine, *, allow_private: bool, http: httpx.Client | None = None,
+                 periodic: list[Callable[[Session], int]] | None = None) -> None:
+        self.engine = engine
+        self.allow_private = allow_private
+        self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
+        self.periodic = periodic or []
+
+    def run_once(self, *, limit: int = 100) -> int:
+        """Run the periodic jobs (reminders) and deliver what is due; the number of deliveries attempted."""
+        for job in self.periodic:
+            with Session(self.engine) as session:
+                job(session)
+                session.commit()
+        attempted = 0
+        for delivery_id in self._due(limit):
+            attempted += self._attempt(delivery_id)
+        return attempted
+
+    def _due(self, limit: int) -> list[str]:
+        with Session(self.engine) as session:
+            query = (select(Delivery.id).where(Delivery.status == "pending",
+                                               col(Delivery.next_attempt_at) <= clock.now())
+                     .order_by(Delivery.event_id).limit(limit))
+            return list(session.exec(query))
+
+    def _attempt(self, delivery_id: str) -> int:
+        with Session(self.engine) as session:
+            delivery = session.exec(select(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+                                    .with_for_update(skip_locked=True)).first()
+            if delivery is None or self._waits_for_earlier(session, delivery):
+                return 0
+            event = session.get(OutboxEvent, delivery.event_id)
+            webhook = session.get(Webhook, delivery.webhook_id)
+            if event is None or webhook is None or webhook.deleted_at is not None:
+                delivery.status = "dead"
+                delivery.last_error = "webhook deleted"
+                session.add(delivery)
+                session.commit()
+                return 0
+            self._send(delivery, event, webhook)
+            session.add(delivery)
+            session.commit()
+            return 1
+
+    def _waits_for_earlier(self, session: Session, delivery: Delivery) -> bool:
+        earlier = select(Delivery.id).where(Delivery.webhook_id == delivery.webhook_id,
+                                            Delivery.record_id == delivery.record_id,
+                                            col(Delivery.event_id) < delivery.event_id, Delivery.status == "pending")
+        return session.exec(earlier.limit(1)).first() is not None
+
+    def _send(self, delivery: Delivery, event: OutboxEvent, webhook: Webhook) -> None:
+        now = clock.now()
+        raw = json.dumps(body(event, sent_at=now.isoformat()), separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "X-Peer-Match-Event-Id": event.id,
+                   "X-Peer-Match-Event": event.type, "X-Peer-Match-Signature": signing.signature(webhook.secret, raw)}
+        delivery.attempts += 1
+        try:
+            urls.check_resolved(webhook.url, allow_private=self.allow_private)
+            response = self.http.post(webhook.url, content=raw, headers=headers)
+            delivery.last_status_code = response.status_code
+            ok = 200 <= response.status_code < 300
+            delivery.last_error = None if ok else f"HTTP {response.status_code}"
+        except (httpx.HTTPError, urls.UnsafeUrl) as exc:
+            ok = False
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        if ok:
+            delivery.status, delivery.delivered_at = "delivered", now
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = "dead"
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        log.info("webhook_delivery", event_type=event.type, status=delivery.status, attempts=delivery.attempts)
+
+    def run_until(self, stop: threading.Event, *, interval_s: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:  # the loop must survive a bad moment (database restarting, say)
+                log.error("worker_iteration_failed", error_type=type(exc).__name__)
+            stop.wait(interval_s)
