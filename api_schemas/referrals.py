@@ -21,6 +21,7 @@ from api_schemas.common import (
     Postcode,
     ShortText,
 )
+from api_schemas.measures import EpdsIn
 
 
 class ReferrerRole(StrEnum):
@@ -112,6 +113,7 @@ class ReferralIn(ApiModel):
     volunteer_gender: VolunteerGender = VolunteerGender.any
     must_match: Annotated[list[MustMatch], Field(max_length=20)] = []
     consent: Consent
+    epds: EpdsIn | None = Field(None, description="A baseline EPDS, if the referrer has one")
 
 
 class ParentPatch(ApiModel):
@@ -172,6 +174,7 @@ class ReferralOut(BaseModel):
     must_match: list[str]
     consent: Consent
     priority: bool = Field(description="Goes ahead of newer referrals (a rematch after an early ending)")
+    risk_review_pending: bool = Field(description="A safety alert awaits a coordinator's risk review")
     withdrawn_reason: str | None
     received_at: datetime
     updated_at: datetime

@@ -14,6 +14,7 @@ from service.errors import install_handlers
 from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
 from service.me.endpoints import router as me_router
+from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
 from service.referrals.endpoints import router as referrals_router
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_handlers(app)
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
-                   events_router):
+                   events_router, measures_router):
         app.include_router(router)
     openapi.install(app)
     return app

@@ -22,7 +22,7 @@ from service.models import Programme
 SEEDED: dict[str, int] = {}
 RECORD_TABLES = [
     "audit_event", "idempotency_record", "api_key", "delivery", "outbox_event", "webhook", "session", "match",
-    "proposal", "excluded_pair", "match_run", "referral", "volunteer",
+    "proposal", "excluded_pair", "match_run", "measure", "risk_review", "referral", "volunteer",
 ]
 
 

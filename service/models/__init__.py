@@ -6,24 +6,13 @@ from service.models.events import Delivery, OutboxEvent, Webhook
 from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
 from service.models.matching import ExcludedPair, MatchRun, Proposal
+from service.models.measures import Measure, RiskReview
 from service.models.programme import Programme, VocabularyCode
 from service.models.referral import Referral
 from service.models.volunteer import Volunteer
 
 __all__ = [
-    "ApiKey",
-    "AuditEvent",
-    "Delivery",
-    "ExcludedPair",
-    "IdempotencyRecord",
-    "Match",
-    "MatchRun",
-    "OutboxEvent",
-    "Programme",
-    "Proposal",
-    "Referral",
-    "SupportSession",
-    "VocabularyCode",
-    "Volunteer",
+    "ApiKey", "AuditEvent", "Delivery", "ExcludedPair", "IdempotencyRecord", "Match", "MatchRun", "Measure",
+    "OutboxEvent", "Programme", "Proposal", "Referral", "RiskReview", "SupportSession", "VocabularyCode", "Volunteer",
     "Webhook",
 ]

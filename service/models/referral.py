@@ -43,6 +43,7 @@ class Referral(SQLModel, table=True):
     consent_contact: bool
     consent_given_on: date
     priority: bool = False
+    risk_review_pending: bool = False
     withdrawn_reason: str | None = Field(default=None, max_length=500)
     received_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())

@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from service.models.columns import json_column, utc_column
@@ -37,6 +38,7 @@ class Volunteer(SQLModel, table=True):
     last_supervision_on: date | None = None
     status: str = Field(default="active", max_length=10, index=True)
     resting_until: date | None = None
+    alerted_not_ready: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
     version: int = 1

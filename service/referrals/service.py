@@ -22,6 +22,7 @@ from service.errors import Conflict, NotFound, invalid
 from service.etags import check_if_match
 from service.events import outbox
 from service.ids import new_id
+from service.measures import service as measure_service
 from service.models import Referral
 from service.pagination import decode, next_cursor
 from service.referrals import repository, rules, states
@@ -63,6 +64,8 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
     audit.record(session, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
     outbox.emit(session, "referral.received", record_type="referral", record_id=referral.id,
                 source=referral.source, received_at=referral.received_at)
+    if referral_in.epds is not None:
+        measure_service.record(session=session, actor=caller, referral=referral, epds=referral_in.epds)
     return referral
 
 
@@ -182,7 +185,8 @@ def to_out(referral: Referral) -> ReferralOut:
         volunteer_gender=referral.volunteer_gender, must_match=referral.must_match,
         consent=Consent(share_with_volunteer=referral.consent_share, contact=referral.consent_contact,
                         given_on=referral.consent_given_on),
-        priority=referral.priority, withdrawn_reason=referral.withdrawn_reason,
+        priority=referral.priority, risk_review_pending=referral.risk_review_pending,
+        withdrawn_reason=referral.withdrawn_reason,
         received_at=referral.received_at, updated_at=referral.updated_at,
     )
 

@@ -6,8 +6,8 @@ from service.errors import TransitionNotAllowed
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.waiting: frozenset({S.proposed, S.matched, S.escalated, S.withdrawn, S.declined}),
     S.proposed: frozenset({S.waiting, S.matched, S.escalated, S.withdrawn}),
-    S.matched: frozenset({S.active, S.waiting, S.escalated, S.withdrawn, S.ended}),
-    S.active: frozenset({S.ended, S.escalated}),
+    S.matched: frozenset({S.active, S.waiting, S.withdrawn, S.ended}),
+    S.active: frozenset({S.ended}),
     S.escalated: frozenset({S.waiting, S.declined, S.withdrawn}),
     S.ended: frozenset({S.waiting}),
     S.withdrawn: frozenset(),

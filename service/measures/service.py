@@ -1,0 +1,77 @@
+"""EPDS measures and the safety rule: a positive self-harm item goes to a clinician, not a volunteer."""
+
+from sqlmodel import Session, col, select, update
+
+from api_schemas.measures import EpdsIn, MeasureOut, RiskOutcome, RiskReviewIn, RiskReviewOut, Timepoint
+from api_schemas.referrals import ReferralStatus
+from service import audit, clock
+from service.auth import Principal
+from service.errors import Conflict
+from service.events import outbox
+from service.ids import new_id
+from service.models import Measure, Proposal, Referral, RiskReview
+from service.referrals import states
+
+SELF_HARM_ITEM = 9  # EPDS item 10, "The thought of harming myself has occurred to me"
+
+
+def record(*, session: Session, actor: Principal, referral: Referral, epds: EpdsIn) -> Measure:
+    measure = Measure(id=new_id(), referral_id=referral.id, instrument=epds.instrument, answers=list(epds.answers),
+                      total=sum(epds.answers), self_harm_item=epds.answers[SELF_HARM_ITEM],
+                      timepoint=epds.timepoint.value, completed_on=epds.completed_on, recorded_at=clock.now(),
+                      recorded_by_key_id=actor.key_id)
+    session.add(measure)
+    audit.record(session, actor=actor, action="measure.recorded", record_type="referral", record_id=referral.id,
+                 reason=f"{measure.instrument}:{measure.timepoint}")
+    if measure.self_harm_item > 0:
+        _escalate(session, actor=actor, referral=referral, measure=measure)
+    return measure
+
+
+def _escalate(session: Session, *, actor: Principal, referral: Referral, measure: Measure) -> None:
+    """Out of matching until a coordinator reviews the risk; a running match goes on, the clinician is alerted."""
+    referral.risk_review_pending = True
+    if referral.status in (ReferralStatus.waiting, ReferralStatus.proposed):
+        referral.status = states.move(referral.status, ReferralStatus.escalated, action="escalated").value
+        session.exec(update(Proposal).where(col(Proposal.referral_id) == referral.id, col(Proposal.status) == "open")
+                     .values(status="expired"))
+    referral.version += 1
+    referral.updated_at = clock.now()
+    session.add(referral)
+    audit.record(session, actor=actor, action="referral.escalated", record_type="referral", record_id=referral.id)
+    outbox.emit(session, "referral.escalated", record_type="referral", record_id=referral.id,
+                status=referral.status)
+    outbox.emit(session, "safety.alert", record_type="referral", record_id=referral.id, measure_id=measure.id,
+                reason="epds_item_10_positive", completed_on=measure.completed_on)
+
+
+def review(*, session: Session, actor: Principal, referral: Referral, review_in: RiskReviewIn) -> RiskReviewOut:
+    if not referral.risk_review_pending:
+        raise Conflict("No risk review is pending for this referral.", extra={"state": referral.status})
+    now = clock.now()
+    row = RiskReview(id=new_id(), referral_id=referral.id, outcome=review_in.outcome.value, note=review_in.note,
+                     reviewed_at=now, reviewer_key_id=actor.key_id)
+    session.add(row)
+    referral.risk_review_pending = False
+    if referral.status == ReferralStatus.escalated:
+        target = ReferralStatus.waiting if review_in.outcome is RiskOutcome.cleared else ReferralStatus.declined
+        referral.status = states.move(referral.status, target, action="reviewed").value
+    referral.version += 1
+    referral.updated_at = now
+    session.add(referral)
+    audit.record(session, actor=actor, action="referral.risk_reviewed", record_type="referral",
+                 record_id=referral.id, reason=review_in.outcome.value)
+    return RiskReviewOut(id=row.id, referral_id=referral.id, outcome=review_in.outcome, reviewed_at=now,
+                         referral_status=referral.status)
+
+
+def listing(*, session: Session, referral: Referral, threshold: int) -> list[MeasureOut]:
+    query = select(Measure).where(Measure.referral_id == referral.id).order_by(Measure.completed_on, Measure.id)
+    return [to_out(m, threshold=threshold) for m in session.exec(query)]
+
+
+def to_out(measure: Measure, *, threshold: int) -> MeasureOut:
+    return MeasureOut(id=measure.id, referral_id=measure.referral_id, instrument=measure.instrument,
+                      total=measure.total, timepoint=Timepoint(measure.timepoint), completed_on=measure.completed_on,
+                      self_harm_item_positive=measure.self_harm_item > 0,
+                      at_or_above_threshold=measure.total >= threshold, recorded_at=measure.recorded_at)
