@@ -13,6 +13,7 @@ from service.db import make_engine
 from service.errors import install_handlers
 from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
+from service.jobs import PERIODIC_JOBS
 from service.me.endpoints import router as me_router
 from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         stop = threading.Event()
         thread = None
         if settings.run_worker_in_app:
-            worker = DeliveryWorker(engine, allow_private=settings.allow_private_webhooks)
+            worker = DeliveryWorker(engine, allow_private=settings.allow_private_webhooks, periodic=PERIODIC_JOBS)
             thread = threading.Thread(target=worker.run_until, args=(stop,), name="delivery-worker", daemon=True)
             thread.start()
         yield

@@ -76,13 +76,15 @@ def worker() -> None:
     import threading
 
     from service.events.worker import DeliveryWorker
+    from service.jobs import PERIODIC_JOBS
 
     settings = get_settings()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo("worker running; Ctrl-C to stop")
-    DeliveryWorker(make_engine(settings), allow_private=settings.allow_private_webhooks).run_until(stop)
+    DeliveryWorker(make_engine(settings), allow_private=settings.allow_private_webhooks,
+                   periodic=PERIODIC_JOBS).run_until(stop)
 
 
 @app.command()

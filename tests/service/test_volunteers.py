@@ -89,3 +89,32 @@ def test_an_integrator_cannot_read_volunteers(client: TestClient, make_key: KeyM
 
 def test_a_coordinator_cannot_use_me(client: TestClient, coordinator: dict[str, str]) -> None:
     assert client.get("/v1/me", headers=coordinator).status_code == 403
+
+
+def test_a_lapsed_check_alerts_the_coordinator_once_and_again_after_it_lapses_anew(
+        client: TestClient, coordinator: dict[str, str], engine: object) -> None:
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from service.volunteers.alerts import raise_not_ready_alerts
+
+    expired = (date.today() - timedelta(days=1)).isoformat()
+    body = volunteer_body(check={"scheme": "PVG", "checked_on": "2020-01-01", "expires_on": expired})
+    vid = client.post("/v1/volunteers", json=body, headers=coordinator).json()["id"]
+    client.post("/v1/volunteers", json=volunteer_body(name="Ready Volunteer"), headers=coordinator)
+
+    def run() -> int:
+        with Session(engine) as session:  # type: ignore[arg-type]
+            raised = raise_not_ready_alerts(session)
+            session.commit()
+            return raised
+
+    assert run() == 1 and run() == 0
+    renewed = {"scheme": "PVG", "checked_on": date.today().isoformat()}
+    client.patch(f"/v1/volunteers/{vid}", json={"check": renewed}, headers=coordinator)
+    assert run() == 0
+    client.patch(f"/v1/volunteers/{vid}", json={"check": body["check"]}, headers=coordinator)
+    assert run() == 1
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        rows = connection.execute(text("SELECT record_id, payload FROM outbox_event WHERE type='volunteer.not_ready'"))
+        assert [row[0] for row in rows] == [vid, vid]

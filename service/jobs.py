@@ -1,0 +1,9 @@
+"""Periodic jobs the worker runs before each delivery round; each takes a session and commits nothing."""
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from service.volunteers.alerts import raise_not_ready_alerts
+
+PERIODIC_JOBS: list[Callable[[Session], int]] = [raise_not_ready_alerts]

@@ -1,0 +1,36 @@
+"""Tell coordinators when a volunteer stops being offered for new matches because her check expired or her
+supervision is overdue. Her running matches continue; the alert is raised once per reason until it clears."""
+
+from sqlmodel import Session, select
+
+from service import audit, clock
+from service.events import outbox
+from service.models import Volunteer
+from service.programme import service as programme_service
+from service.volunteers import readiness
+
+ALERTED_REASONS = frozenset({"check_expired", "supervision_overdue"})
+
+
+def raise_not_ready_alerts(session: Session) -> int:
+    """Emit `volunteer.not_ready` for each newly lapsed check or supervision; the number of alerts raised."""
+    settings = programme_service.current(session)
+    today = clock.today(settings.time_zone)
+    raised = 0
+    for volunteer in session.exec(select(Volunteer).where(Volunteer.status == "active")):
+        reasons = readiness.not_ready_reasons(volunteer, today=today,
+                                              supervision_interval_days=settings.supervision_interval_days,
+                                              current_parents=0)
+        lapsed = sorted({r.code for r in reasons} & ALERTED_REASONS)
+        already = set(volunteer.alerted_not_ready or [])
+        for code in lapsed:
+            if code in already:
+                continue
+            outbox.emit(session, "volunteer.not_ready", record_type="volunteer", record_id=volunteer.id, reason=code)
+            audit.record(session, actor=None, action="volunteer.not_ready_alert", record_type="volunteer",
+                         record_id=volunteer.id, reason=code)
+            raised += 1
+        if set(lapsed) != already:
+            volunteer.alerted_not_ready = lapsed
+            session.add(volunteer)
+    return raised
