@@ -1,0 +1,239 @@
+"""The candidate graph: every pair that keeps every hard rule, with its score, built without enumerating all
+pairs. Volunteers are blocked by language tag, travel-only referrals look only at nearby grid cells, and the
+remaining rules and the score are computed with numpy over each referral's block at once."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching import constraints, languages, scoring, weekly
+from matching.model import (
+    FORMATS,
+    TRAVEL_FORMATS,
+    MatchProblem,
+    Reason,
+    ReferralProfile,
+    VolunteerProfile,
+    Weights,
+)
+
+WORDS = -(-weekly.WEEK_BITS // 64)
+U64 = np.uint64
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class CandidateGraph:
+    """Parallel arrays, one entry per candidate pair; indices point into the problem's tuples."""
+
+    referral: IntArray
+    volunteer: IntArray
+    score: IntArray
+    format: IntArray  # index into model.FORMATS
+    table: "VolunteerTable | None" = None
+    codes: "dict[str, _CodeBits] | None" = None
+
+    @property
+    def size(self) -> int:
+        return int(self.referral.shape[0])
+
+
+def _words(mask: int) -> npt.NDArray[np.uint64]:
+    return np.array([(mask >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(WORDS)], dtype=U64)
+
+
+class _CodeBits:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def bits(self, codes: frozenset[str]) -> int:
+        mask = 0
+        for code in sorted(codes):
+            mask |= 1 << self.index.setdefault(code, len(self.index))
+        return mask
+
+
+def _pack(masks: list[int], width: int) -> npt.NDArray[np.uint64]:
+    out = np.zeros((len(masks), width), dtype=U64)
+    for row, mask in enumerate(masks):
+        for word in range(width):
+            out[row, word] = (mask >> (64 * word)) & 0xFFFFFFFFFFFFFFFF
+    return out
+
+
+class VolunteerTable:
+    """The ready volunteers with a free place, as arrays."""
+
+    def __init__(self, volunteers: tuple[VolunteerProfile, ...], weights: Weights, codes: dict[str, _CodeBits],
+                 problem_referrals: tuple[ReferralProfile, ...]) -> None:
+        self.rows = np.array([i for i, v in enumerate(volunteers)
+                              if constraints.volunteer_ready(v) and constraints.has_free_capacity(v)], dtype=np.int64)
+        vols = [volunteers[i] for i in self.rows]
+        self.lat = np.array([math.radians(v.lat) if v.lat is not None else np.nan for v in vols], dtype=float)
+        self.lon = np.array([math.radians(v.lon) if v.lon is not None else np.nan for v in vols], dtype=float)
+        self.max_h = np.array([constraints.hundredths(v.max_travel_km) for v in vols], dtype=np.int64)
+        self.formats = np.array([sum(1 << FORMATS.index(f) for f in set(v.formats) if f in FORMATS) for v in vols],
+                                dtype=np.int64)
+        self.gender = np.array([v.gender or "" for v in vols], dtype=object)
+        self.starts = _pack([weekly.starts(v.availability, v.busy, weights.session_minutes) for v in vols], WORDS)
+        for referral in problem_referrals:  # register every referral's codes first, so widths cover both sides
+            essential = {kind: frozenset(m.split(":", 1)[1] for m in referral.must_match if m.startswith(prefix))
+                         for kind, prefix in (("background", "background:"), ("experiences", "experience:"))}
+            codes["background"].bits(referral.background | essential["background"])
+            codes["experiences"].bits(referral.experiences | essential["experiences"])
+            codes["interests"].bits(referral.interests)
+        for v in vols:
+            for kind in codes:
+                codes[kind].bits(getattr(v, kind))
+        self.width = {kind: max(1, -(-len(codes[kind].index) // 64)) for kind in codes}
+        self.codes = {kind: _pack([codes[kind].bits(getattr(v, kind)) for v in vols], self.width[kind])
+                      for kind in codes}
+        self.load_points = np.array([(scoring.load(v, weights) or _ZERO).points for v in vols], dtype=np.int64)
+        self.tags: dict[str, list[int]] = {}
+        for position, v in enumerate(vols):
+            for tag in set(v.languages):
+                self.tags.setdefault(tag, []).append(position)
+        self.tag_arrays = {tag: np.array(sorted(set(p)), dtype=np.int64) for tag, p in self.tags.items()}
+        self._speakers: dict[tuple[str, ...], IntArray] = {}
+        self.grid_km = max([float(v.max_travel_km) for v in vols] + [1.0])
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        for position, v in enumerate(vols):
+            if v.lat is not None and v.lon is not None:
+                self.cells.setdefault(self._cell(v.lat, v.lon), []).append(position)
+        self.cell_arrays = {cell: np.array(p, dtype=np.int64) for cell, p in self.cells.items()}
+
+    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+        # Cells at least grid_km wide everywhere in the UK (longitude degrees shrink northwards).
+        lon_km = 111.2 * math.cos(math.radians(61))
+        return (math.floor(lat * 111.2 / self.grid_km), math.floor(lon * lon_km / self.grid_km))
+
+    def speakers(self, wanted: tuple[str, ...]) -> IntArray:
+        """Positions of volunteers speaking a language compatible with any wanted tag."""
+        if wanted not in self._speakers:
+            parts = [arr for tag, arr in self.tag_arrays.items()
+                     if any(languages.compatible(tag, w) for w in wanted)]
+            self._speakers[wanted] = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return self._speakers[wanted]
+
+    def near(self, lat: float, lon: float) -> IntArray:
+        ci, cj = self._cell(lat, lon)
+        parts = [self.cell_arrays[c] for c in ((ci + di, cj + dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
+                 if c in self.cell_arrays]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+_ZERO = Reason("none", 0, "")
+
+
+def _popcount(words: npt.NDArray[np.uint64]) -> IntArray:
+    counts: IntArray = np.bitwise_count(words).sum(axis=1).astype(np.int64)
+    return counts
+
+
+def build(problem: MatchProblem) -> CandidateGraph:
+    """Every pair that keeps every hard rule, scored."""
+    w = problem.weights
+    codes = {"background": _CodeBits(), "experiences": _CodeBits(), "interests": _CodeBits()}
+    table = VolunteerTable(problem.volunteers, w, codes, problem.referrals)
+    excluded: dict[str, set[str]] = {}
+    for referral_id, volunteer_id in problem.excluded_pairs:
+        excluded.setdefault(referral_id, set()).add(volunteer_id)
+    volunteer_ids = np.array([v.id for v in problem.volunteers], dtype=object)
+    parts: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
+    for r_index, referral in enumerate(problem.referrals):
+        found = _for_referral(referral, table, codes, w, excluded.get(referral.id), volunteer_ids)
+        if found is not None:
+            positions, score, fmt = found
+            parts.append((np.full(positions.shape, r_index, dtype=np.int64), table.rows[positions], score, fmt))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return CandidateGraph(empty, empty, empty, empty, table, codes)
+    columns = [np.concatenate([p[i] for p in parts]) for i in range(4)]
+    return CandidateGraph(columns[0], columns[1], columns[2], columns[3], table, codes)
+
+
+def _for_referral(referral: ReferralProfile, table: VolunteerTable, codes: dict[str, "_CodeBits"], w: Weights,
+                  excluded: set[str] | None, volunteer_ids: npt.NDArray[np.object_],
+                  ) -> tuple[IntArray, IntArray, IntArray] | None:
+    wanted = referral.languages[:1] if "language" in referral.must_match else referral.languages
+    pool = table.speakers(tuple(wanted))
+    travel_only = all(f in TRAVEL_FORMATS for f in referral.formats)
+    has_place = referral.lat is not None and referral.lon is not None
+    if travel_only:
+        if not has_place:
+            return None
+        pool = np.intersect1d(pool, table.near(referral.lat, referral.lon))  # type: ignore[arg-type]
+    if pool.size == 0:
+        return None
+    keep = np.ones(pool.shape, dtype=bool)
+    if referral.volunteer_gender not in (None, "any"):
+        keep &= table.gender[pool] == referral.volunteer_gender
+    for kind, prefix in (("background", "background:"), ("experiences", "experience:")):
+        needed = frozenset(m.split(":", 1)[1] for m in referral.must_match if m.startswith(prefix))
+        if needed:
+            mask = _words_for(codes[kind].bits(needed), table.width[kind])
+            keep &= np.all((table.codes[kind][pool] & mask) == mask, axis=1)
+    if excluded:
+        keep &= ~np.isin(volunteer_ids[table.rows[pool]], list(excluded))
+    starts = table.starts[pool] & _words(weekly.starts(referral.availability, (), w.session_minutes))
+    common = _popcount(starts)
+    keep &= common > 0
+    pool, common = pool[keep], common[keep]
+    if pool.size == 0:
+        return None
+    km_h = np.full(pool.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    if has_place:
+        km_h = _km_hundredths(math.radians(referral.lat), math.radians(referral.lon),  # type: ignore[arg-type]
+                              table.lat[pool], table.lon[pool])
+    chosen = np.full(pool.shape, -1, dtype=np.int64)
+    rank = np.zeros(pool.shape, dtype=np.int64)
+    for position, fmt in enumerate(referral.formats):
+        offered = (table.formats[pool] & (1 << FORMATS.index(fmt))) != 0
+        if fmt in TRAVEL_FORMATS:
+            offered &= km_h <= table.max_h[pool]
+        fresh = offered & (chosen < 0)
+        chosen[fresh] = FORMATS.index(fmt)
+        rank[fresh] = position
+    ok = chosen >= 0
+    if not ok.any():
+        return None
+    pool, common, km_h, chosen, rank = pool[ok], common[ok], km_h[ok], chosen[ok], rank[ok]
+    score = _score(referral, table, codes, w, pool, common, km_h, chosen, rank)
+    return pool, score, chosen
+
+
+def _words_for(mask: int, width: int) -> npt.NDArray[np.uint64]:
+    return np.array([(mask >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(width)], dtype=U64)
+
+
+def _km_hundredths(lat: float, lon: float, lats: npt.NDArray[np.float64],
+                   lons: npt.NDArray[np.float64]) -> IntArray:
+    h = np.sin((lats - lat) / 2) ** 2 + math.cos(lat) * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
+    km = 2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    out = np.full(lats.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    known = ~np.isnan(km)
+    out[known] = np.round(km[known] * 100).astype(np.int64)
+    return out
+
+
+def _score(referral: ReferralProfile, table: VolunteerTable, codes: dict[str, "_CodeBits"], w: Weights,
+           pool: IntArray, common: IntArray, km_h: IntArray, chosen: IntArray, rank: IntArray) -> IntArray:
+    first = table.speakers((referral.languages[0],))
+    score = np.where(np.isin(pool, first), w.preferred_language, w.shared_language).astype(np.int64)
+    for kind, weight in (("experiences", w.experience), ("background", w.background), ("interests", w.interests)):
+        mine = _words_for(codes[kind].bits(getattr(referral, kind)), table.width[kind])
+        score += weight * np.minimum(_popcount(table.codes[kind][pool] & mine), scoring.CAP_SHARED)
+    n = len(referral.formats)
+    score += w.format_rank * (n - rank) // n
+    travel = np.isin(chosen, [FORMATS.index(f) for f in TRAVEL_FORMATS])
+    max_h = table.max_h[pool]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.where(max_h > 0, w.distance * np.maximum(0, max_h - km_h) // np.maximum(max_h, 1), w.distance)
+    score += np.where(travel, dist, 0)
+    score += w.availability * np.minimum(common, scoring.CAP_STARTS) // scoring.CAP_STARTS
+    score += w.waiting * min(referral.waiting_days // 7, scoring.CAP_WEEKS)
+    score += w.priority if referral.priority else 0
+    score += table.load_points[pool]
+    return score

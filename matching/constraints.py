@@ -1,0 +1,99 @@
+"""The hard rules, one named predicate each. A pair is a candidate only if every rule holds."""
+
+import math
+
+from matching import languages, weekly
+from matching.model import TRAVEL_FORMATS, ReferralProfile, VolunteerProfile
+
+EARTH_KM = 6371.0088
+
+
+def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def hundredths(km: float) -> int:
+    """Distances are compared and scored in whole hundredths of a km, so the scalar and vectorised paths agree."""
+    return round(km * 100)
+
+
+def pair_distance_km(referral: ReferralProfile, volunteer: VolunteerProfile) -> float | None:
+    if None in (referral.lat, referral.lon, volunteer.lat, volunteer.lon):
+        return None
+    return distance_km(referral.lat, referral.lon, volunteer.lat, volunteer.lon)  # type: ignore[arg-type]
+
+
+def shares_language(referral: ReferralProfile, volunteer: VolunteerProfile) -> bool:
+    """A shared language; her first language itself when she marked language as essential."""
+    wanted = referral.languages[:1] if "language" in referral.must_match else referral.languages
+    return any(languages.compatible(a, b) for a in wanted for b in volunteer.languages)
+
+
+def within_reach(referral: ReferralProfile, volunteer: VolunteerProfile, fmt: str) -> bool:
+    """Telephone and video need no travel; home visits and venues need both places within her travel limit."""
+    if fmt not in TRAVEL_FORMATS:
+        return True
+    km = pair_distance_km(referral, volunteer)
+    return km is not None and hundredths(km) <= hundredths(volunteer.max_travel_km)
+
+
+def feasible_formats(referral: ReferralProfile, volunteer: VolunteerProfile) -> tuple[str, ...]:
+    """Her acceptable formats, in her order, that the volunteer offers and can reach."""
+    offered = set(volunteer.formats)
+    return tuple(f for f in referral.formats if f in offered and within_reach(referral, volunteer, f))
+
+
+def has_common_hour(referral: ReferralProfile, volunteer: VolunteerProfile, session_minutes: int) -> bool:
+    """A weekly session fits both availabilities and is still free in her week."""
+    return common_starts(referral, volunteer, session_minutes) != 0
+
+
+def common_starts(referral: ReferralProfile, volunteer: VolunteerProfile, session_minutes: int) -> int:
+    return (weekly.starts(referral.availability, (), session_minutes)
+            & weekly.starts(volunteer.availability, volunteer.busy, session_minutes))
+
+
+def volunteer_ready(volunteer: VolunteerProfile) -> bool:
+    """Trained, checked, supervised, active, not on leave or resting (decided by the service)."""
+    return volunteer.ready
+
+
+def has_free_capacity(volunteer: VolunteerProfile) -> bool:
+    return volunteer.free_places >= 1 and volunteer.free_weekly_sessions >= 1
+
+
+def gender_as_asked(referral: ReferralProfile, volunteer: VolunteerProfile) -> bool:
+    return referral.volunteer_gender in (None, "any") or volunteer.gender == referral.volunteer_gender
+
+
+def essentials_met(referral: ReferralProfile, volunteer: VolunteerProfile) -> bool:
+    """Every attribute she marked essential (language and gender have their own rules)."""
+    for item in referral.must_match:
+        kind, _, code = item.partition(":")
+        if kind == "background" and code not in volunteer.background:
+            return False
+        if kind == "experience" and code not in volunteer.experiences:
+            return False
+        if kind == "volunteer_gender" and not gender_as_asked(referral, volunteer):
+            return False
+    return True
+
+
+def not_excluded(referral: ReferralProfile, volunteer: VolunteerProfile,
+                 excluded_pairs: frozenset[tuple[str, str]]) -> bool:
+    """Pairs rejected by a coordinator or declined by the volunteer are never proposed again."""
+    return (referral.id, volunteer.id) not in excluded_pairs
+
+
+def is_candidate(referral: ReferralProfile, volunteer: VolunteerProfile, *, session_minutes: int,
+                 excluded_pairs: frozenset[tuple[str, str]] = frozenset()) -> bool:
+    """Every hard rule at once."""
+    return (volunteer_ready(volunteer) and has_free_capacity(volunteer) and shares_language(referral, volunteer)
+            and gender_as_asked(referral, volunteer) and essentials_met(referral, volunteer)
+            and not_excluded(referral, volunteer, excluded_pairs)
+            and bool(feasible_formats(referral, volunteer))
+            and has_common_hour(referral, volunteer, session_minutes))

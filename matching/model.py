@@ -1,0 +1,127 @@
+"""Plain, frozen inputs and outputs of the matching engine."""
+
+from dataclasses import dataclass, field
+
+TRAVEL_FORMATS = frozenset({"home_visit", "in_person"})
+FORMATS = ("home_visit", "telephone", "in_person", "video")
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyWindow:
+    """A weekly window in the programme's local time: day 0 = Monday, minutes from midnight."""
+
+    day: int
+    start_min: int
+    end_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralProfile:
+    id: str
+    languages: tuple[str, ...]
+    formats: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+    availability: tuple[WeeklyWindow, ...]
+    background: frozenset[str] = frozenset()
+    experiences: frozenset[str] = frozenset()
+    interests: frozenset[str] = frozenset()
+    volunteer_gender: str | None = None
+    must_match: frozenset[str] = frozenset()
+    waiting_days: int = 0
+    priority: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerProfile:
+    id: str
+    languages: tuple[str, ...]
+    formats: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+    max_travel_km: float
+    availability: tuple[WeeklyWindow, ...]
+    busy: tuple[WeeklyWindow, ...] = ()
+    gender: str | None = None
+    background: frozenset[str] = frozenset()
+    experiences: frozenset[str] = frozenset()
+    interests: frozenset[str] = frozenset()
+    specialisms: frozenset[str] = frozenset()
+    ready: bool = True
+    free_places: int = 1
+    free_weekly_sessions: int = 1
+    current_parents: int = 0
+    max_parents: int = 1
+
+    @property
+    def slots(self) -> int:
+        """How many new parents she can take in this run."""
+        return max(0, min(self.free_places, self.free_weekly_sessions)) if self.ready else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Points per criterion (the programme's matching weights)."""
+
+    preferred_language: int = 30
+    shared_language: int = 15
+    experience: int = 10
+    background: int = 8
+    interests: int = 3
+    format_rank: int = 10
+    distance: int = 10
+    availability: int = 5
+    waiting: int = 2
+    priority: int = 40
+    load: int = 5
+    session_minutes: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MatchProblem:
+    referrals: tuple[ReferralProfile, ...]
+    volunteers: tuple[VolunteerProfile, ...]
+    weights: Weights = field(default_factory=Weights)
+    excluded_pairs: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    criterion: str
+    points: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    referral_id: str
+    volunteer_id: str
+    score: int
+    fit: int
+    format: str
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    referral_id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchStats:
+    referrals: int
+    volunteers: int
+    candidate_pairs: int
+    matched: int
+    total_score: int
+    optimal: bool
+    candidate_seconds: float
+    solve_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    proposals: tuple[Proposal, ...]
+    unmatched: tuple[Unmatched, ...]
+    stats: MatchStats
