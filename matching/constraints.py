@@ -97,3 +97,19 @@ def is_candidate(referral: ReferralProfile, volunteer: VolunteerProfile, *, sess
             and not_excluded(referral, volunteer, excluded_pairs)
             and bool(feasible_formats(referral, volunteer))
             and has_common_hour(referral, volunteer, session_minutes))
+
+
+def broken(referral: ReferralProfile, volunteer: VolunteerProfile, *, session_minutes: int,
+           excluded_pairs: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
+    """The names of the hard rules this pair breaks, in a fixed order (empty for a candidate)."""
+    checks = [
+        ("volunteer_not_ready", volunteer_ready(volunteer)),
+        ("no_free_capacity", has_free_capacity(volunteer)),
+        ("no_shared_language", shares_language(referral, volunteer)),
+        ("no_reachable_shared_format", bool(feasible_formats(referral, volunteer))),
+        ("volunteer_gender", gender_as_asked(referral, volunteer)),
+        ("essential_attribute_missing", essentials_met(referral, volunteer)),
+        ("no_common_free_hour", has_common_hour(referral, volunteer, session_minutes)),
+        ("rejected_or_declined_before", not_excluded(referral, volunteer, excluded_pairs)),
+    ]
+    return [name for name, ok in checks if not ok]

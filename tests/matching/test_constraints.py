@@ -89,3 +89,11 @@ def test_every_essential_attribute_is_kept() -> None:
 
 def test_a_pair_rejected_or_declined_before_is_never_a_candidate_again() -> None:
     assert not _is_candidate(referral(), volunteer(), frozenset({("r1", "v1")}))
+
+
+def test_broken_names_every_rule_a_pair_breaks() -> None:
+    r = referral(languages=("ar",), formats=("in_person",))
+    v = volunteer(free_places=0)
+    assert constraints.broken(r, v, session_minutes=60) == [
+        "no_free_capacity", "no_shared_language", "no_reachable_shared_format"]
+    assert constraints.broken(referral(), volunteer(), session_minutes=60) == []
