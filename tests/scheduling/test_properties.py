@@ -1,0 +1,79 @@
+"""Property tests on small random batches: whatever is planned keeps every rule."""
+
+import itertools
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduling import calendar
+from scheduling.model import DateRange, MatchToPlan, Settings, VolunteerCalendar, WeeklyWindow
+from scheduling.options import place
+from scheduling.solver import plan
+
+LONDON = ZoneInfo("Europe/London")
+RULES = Settings(time_limit_s=2.0)
+PLACES = [(55.9759, -3.1707), (55.9532, -3.1146), (55.94, -3.21), (55.99, -3.40)]
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> tuple[list[MatchToPlan], dict[str, VolunteerCalendar]]:
+    rng = random.Random(draw(st.integers(0, 100_000)))
+    volunteers = [f"v{i}" for i in range(rng.randint(1, 3))]
+    diaries = {}
+    for vid in volunteers:
+        start = datetime(2026, 12, 1, tzinfo=UTC).date() + timedelta(days=rng.randint(0, 40))
+        leave = (DateRange(start, start + timedelta(days=rng.randint(0, 10))),) if rng.random() < 0.5 else ()
+        diaries[vid] = VolunteerCalendar(vid, leave=leave, max_sessions_per_week=rng.randint(1, 3))
+    matches = []
+    for i in range(rng.randint(1, 5)):
+        def windows() -> tuple[WeeklyWindow, ...]:
+            return tuple(WeeklyWindow(d, s, s + rng.choice([60, 120, 180]))
+                         for d, s in {(rng.randrange(5), rng.choice([540, 600, 780])) for _ in range(2)})
+        lat, lon = rng.choice(PLACES)
+        matches.append(MatchToPlan(f"m{i}", rng.choice(volunteers), windows(), windows(),
+                                   rng.choice(["home_visit", "telephone"]), lat, lon, rng.randint(2, 6),
+                                   datetime(2026, 12, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 14))))
+    return matches, diaries
+
+
+def _inside(windows: tuple[WeeklyWindow, ...], start: datetime, end: datetime) -> bool:
+    local_start, local_end = start.astimezone(LONDON), end.astimezone(LONDON)
+    minutes = local_start.hour * 60 + local_start.minute
+    length = int((local_end - local_start).total_seconds() // 60)
+    return any(w.day == local_start.weekday() and w.start_min <= minutes and minutes + length <= w.end_min
+               for w in windows)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches())
+def test_every_plan_keeps_every_rule(batch: tuple[list[MatchToPlan], dict[str, VolunteerCalendar]]) -> None:
+    matches, diaries = batch
+    result = plan(matches, diaries, RULES, now=datetime(2026, 11, 24, tzinfo=UTC))
+    by_id = {m.match_id: m for m in matches}
+    planned = {s.match_id for s in result.sessions}
+    assert planned | {u.match_id for u in result.unplanned} == set(by_id)
+    assert not planned & {u.match_id for u in result.unplanned}
+    holidays = calendar.bank_holidays("GB", "SCT", 2026, 2028)
+    for match_id in planned:
+        own = sorted((s for s in result.sessions if s.match_id == match_id), key=lambda s: s.starts_at)
+        assert [s.number for s in own] == list(range(1, by_id[match_id].sessions + 1))
+        assert own[-1].kind == "closing"
+    for s in result.sessions:
+        m = by_id[s.match_id]
+        day = s.starts_at.astimezone(LONDON).date()
+        assert _inside(m.parent_availability, s.starts_at, s.ends_at)
+        assert _inside(m.volunteer_availability, s.starts_at, s.ends_at)
+        assert day not in holidays and not calendar.on_leave(day, diaries[m.volunteer_id].leave)
+    for vid, diary in diaries.items():
+        hers = sorted((s for s in result.sessions if by_id[s.match_id].volunteer_id == vid), key=lambda s: s.starts_at)
+        weeks = Counter(calendar.monday_of(s.starts_at.astimezone(LONDON).date()) for s in hers)
+        assert all(n <= diary.max_sessions_per_week for n in weeks.values())
+        for a, b in itertools.pairwise(hers):
+            here = place(a.format, by_id[a.match_id].lat, by_id[a.match_id].lon)
+            there = place(b.format, by_id[b.match_id].lat, by_id[b.match_id].lon)
+            travel = calendar.travel_minutes(here, there, RULES) if here and there else 0
+            assert b.starts_at >= a.ends_at + timedelta(minutes=travel)
