@@ -6,15 +6,24 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 T = TypeVar("T")
 
 
 class ApiModel(BaseModel):
-    """Every wire model rejects unknown fields, so a typo never silently drops data."""
+    """Every wire model rejects unknown fields, so a typo never silently drops data, and NUL characters, which
+    no database text column can hold."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class ValidationItem(BaseModel):

@@ -100,6 +100,24 @@ class _TooLarge(Exception):
     pass
 
 
+class RejectNul:
+    """422 for a NUL character anywhere in the path or query: no database text column can hold one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").lower()
+            if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+                response = problem(422, "Invalid input", "The path or query contains a NUL character.",
+                                   type_slug="validation", extra={"errors": [{"loc": ["query"], "msg": "NUL character"}]})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def install(app: Any, *, max_body_bytes: int) -> None:
+    app.add_middleware(RejectNul)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)

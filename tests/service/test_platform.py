@@ -93,3 +93,13 @@ def test_programme_settings_have_the_documented_defaults_and_validate(client: Te
     assert settings["epds_threshold"] == 13 and settings["volunteer_must_accept"] is True
     bad = client.put("/v1/programme", json={**settings, "time_zone": "Mars/Olympus"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "time_zone"]
+
+
+def test_nul_characters_are_422_wherever_they_come(client: TestClient, coordinator: dict[str, str]) -> None:
+    from tests.factories import referral_body
+
+    assert client.get("/v1/referrals?external_id=%00", headers=coordinator).status_code == 422
+    assert client.get("/v1/referrals/%00", headers=coordinator).status_code == 422
+    body = referral_body(parent={"name": "Ann\u0000"})
+    response = client.post("/v1/referrals", json=body, headers=coordinator)
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "parent", "name"]
