@@ -109,3 +109,23 @@ class MatchOut(BaseModel):
     created_at: datetime
     confirmed_at: datetime | None
     ended_on: date | None
+
+
+class ExtensionIn(ApiModel):
+    sessions: Annotated[int, Field(ge=1, le=26)]
+    parent_agrees: bool
+    volunteer_agrees: bool
+
+
+class InitiatedBy(StrEnum):
+    parent = "parent"
+    volunteer = "volunteer"
+    coordinator = "coordinator"
+
+
+class EndIn(ApiModel):
+    """An early ending: a reason code, who asked, never who is to blame."""
+
+    reason: Code = Field(description="An end_reasons code")
+    initiated_by: InitiatedBy
+    rematch: bool = False

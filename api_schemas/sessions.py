@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from api_schemas.common import ApiModel, Code, Day
 
@@ -54,5 +54,5 @@ class CancelIn(ApiModel):
 
 
 class RescheduleIn(ApiModel):
-    not_before: datetime | None = None
+    not_before: AwareDatetime | None = None
     preferred_day: Day | None = None

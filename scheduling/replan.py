@@ -21,10 +21,11 @@ SEARCH_WEEKS = 12
 
 def next_slot(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, *, not_before: datetime,
               now: datetime, preferred_day: int | None = None,
-              match_weeks_taken: frozenset[date] = frozenset()) -> tuple[datetime, datetime] | str:
+              match_weeks_taken: frozenset[date] = frozenset(),
+              avoid: datetime | None = None) -> tuple[datetime, datetime] | str:
     """The earliest feasible time not before `not_before` (on the preferred weekday when one exists), in a week
     where this match has no other session and her weekly limit has room; or the reason there is none.
-    `diary.existing` holds her other sessions, which stay fixed."""
+    `diary.existing` holds her other sessions, which stay fixed; `avoid` is the time being moved away from."""
     start = max(not_before, now + timedelta(hours=settings.min_notice_hours))
     probe = replace(match, earliest_start=start)
     found = options.for_match(probe, diary, settings, week0=start, weeks=SEARCH_WEEKS)
@@ -33,7 +34,8 @@ def next_slot(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, 
 
     def allowed(o: options.Option) -> bool:
         week = calendar.monday_of(o.starts_at.astimezone(zone).date())
-        return week not in match_weeks_taken and per_week[week] < diary.max_sessions_per_week
+        return (week not in match_weeks_taken and per_week[week] < diary.max_sessions_per_week
+                and o.starts_at != avoid)
 
     usable = sorted((o for o in found if allowed(o)), key=lambda o: o.starts_at)
     preferred = [o for o in usable if o.day == preferred_day] if preferred_day is not None else []

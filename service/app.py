@@ -21,6 +21,7 @@ from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
 from service.referrals.endpoints import router as referrals_router
+from service.sessions.endpoints import router as sessions_router
 from service.vocabulary.endpoints import router as vocabulary_router
 from service.volunteers.endpoints import router as volunteers_router
 
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_handlers(app)
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
-                   events_router, measures_router, match_runs_router, matches_router):
+                   events_router, measures_router, match_runs_router, matches_router,
+                   sessions_router):
         app.include_router(router)
     openapi.install(app)
     return app

@@ -110,8 +110,9 @@ class RejectNul:
         if scope["type"] == "http":
             query = scope.get("query_string", b"").lower()
             if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+                errors = [{"loc": ["query"], "msg": "NUL character"}]
                 response = problem(422, "Invalid input", "The path or query contains a NUL character.",
-                                   type_slug="validation", extra={"errors": [{"loc": ["query"], "msg": "NUL character"}]})
+                                   type_slug="validation", extra={"errors": errors})
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

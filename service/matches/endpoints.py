@@ -3,11 +3,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api_schemas.common import Page
-from api_schemas.matching import MatchIn, MatchOut, MatchStatusWire
-from service.deps import Coordinator, SessionDep
-from service.matches import creation
+from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatusWire
+from api_schemas.sessions import SessionOut
+from api_schemas.vocabulary import VocabularyKind
+from service.deps import Coordinator, MatchParty, SessionDep
+from service.matches import creation, lifecycle
 from service.matches import service as match_service
 from service.pagination import CursorParam, LimitParam
+from service.sessions import planning
+from service.sessions import service as session_service
+from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 
@@ -34,3 +39,43 @@ def list_matches(session: SessionDep, _caller: Coordinator, status: MatchStatusW
 @router.get("/{match_id}", response_model=MatchOut)
 def get_match(match_id: str, session: SessionDep, caller: Coordinator) -> MatchOut:
     return match_service.to_out(match_service.visible(session=session, caller=caller, match_id=match_id))
+
+
+@router.post("/{match_id}/accept", response_model=MatchOut)
+def accept_match(match_id: str, session: SessionDep, caller: MatchParty) -> MatchOut:
+    """The volunteer (or a coordinator on her behalf) accepts: the weekly sessions are planned at once."""
+    match = match_service.visible(session=session, caller=caller, match_id=match_id)
+    lifecycle.accept(session=session, actor=caller, match=match)
+    return match_service.to_out(match)
+
+
+@router.post("/{match_id}/decline", response_model=MatchOut)
+def decline_match(match_id: str, session: SessionDep, caller: MatchParty) -> MatchOut:
+    """The volunteer declines, no reason owed: the parent waits again and the pair is not proposed again."""
+    match = match_service.visible(session=session, caller=caller, match_id=match_id)
+    return match_service.to_out(lifecycle.decline(session=session, actor=caller, match=match))
+
+
+@router.get("/{match_id}/sessions", response_model=Page[SessionOut])
+def list_sessions(match_id: str, session: SessionDep, caller: MatchParty) -> Page[SessionOut]:
+    match = match_service.visible(session=session, caller=caller, match_id=match_id)
+    return Page[SessionOut](items=[session_service.to_out(s) for s in planning.all_sessions(session, match.id)])
+
+
+@router.post("/{match_id}/extensions", status_code=201, response_model=Page[SessionOut])
+def extend_match(match_id: str, body: ExtensionIn, session: SessionDep, caller: Coordinator) -> Page[SessionOut]:
+    """More sessions, when both people want them, up to the programme's cap; the ending markers move."""
+    lifecycle.check_agreement(body.parent_agrees, body.volunteer_agrees)
+    match = match_service.visible(session=session, caller=caller, match_id=match_id)
+    rows = lifecycle.extend(session=session, actor=caller, match=match, sessions=body.sessions)
+    return Page[SessionOut](items=[session_service.to_out(s) for s in rows])
+
+
+@router.post("/{match_id}/end", response_model=MatchOut)
+def end_match(match_id: str, body: EndIn, session: SessionDep, caller: Coordinator) -> MatchOut:
+    """End early, easily and without blame: future sessions are cancelled and she rests before a new match."""
+    vocabulary_service.check_codes(session, [(["body", "reason"], VocabularyKind.end_reasons, body.reason)])
+    match = match_service.visible(session=session, caller=caller, match_id=match_id)
+    ended = lifecycle.end(session=session, actor=caller, match=match, reason=body.reason,
+                          initiated_by=body.initiated_by.value, rematch=body.rematch)
+    return match_service.to_out(ended)

@@ -20,7 +20,7 @@ TRANSITIONS: dict[MatchStatus, frozenset[MatchStatus]] = {
     M.pending: frozenset({M.scheduled, M.declined, M.cancelled}),
     M.scheduled: frozenset({M.active, M.ended, M.cancelled}),
     M.active: frozenset({M.ending, M.ended}),
-    M.ending: frozenset({M.ended}),
+    M.ending: frozenset({M.ended, M.active}),  # back to active when an extension moves the ending
     M.ended: frozenset(),
     M.declined: frozenset(),
     M.cancelled: frozenset(),
