@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from api_schemas.common import ApiModel, Code, Day
 
@@ -56,3 +56,22 @@ class CancelIn(ApiModel):
 class RescheduleIn(ApiModel):
     not_before: AwareDatetime | None = None
     preferred_day: Day | None = None
+
+
+class SupportedParent(BaseModel):
+    """The minimum a volunteer needs about a parent she supports: no surname, no health information."""
+
+    first_name: str | None
+    phone: str | None
+    meeting_place: str | None = Field(description="Her postcode for a home visit or a venue meeting; else null")
+
+
+class MyMatchOut(BaseModel):
+    id: str
+    status: str
+    format: str
+    parent: SupportedParent
+
+
+class CalendarFeedOut(BaseModel):
+    url: str = Field(description="Secret iCalendar feed; posting again rotates it and the old URL stops working")

@@ -16,6 +16,7 @@ from service.events.worker import DeliveryWorker
 from service.jobs import PERIODIC_JOBS
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
+from service.me.endpoints import calendar_router
 from service.me.endpoints import router as me_router
 from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
                    events_router, measures_router, match_runs_router, matches_router,
-                   sessions_router):
+                   sessions_router, calendar_router):
         app.include_router(router)
     openapi.install(app)
     return app

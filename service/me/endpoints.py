@@ -2,11 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 
+from api_schemas.common import Page
+from api_schemas.sessions import CalendarFeedOut, MyMatchOut, SessionOut
 from api_schemas.volunteers import MePatch, VolunteerOut
 from service.deps import SessionDep, VolunteerSelf
 from service.etags import set_etag
+from service.me import service as me_service
+from service.sessions import service as session_service
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
@@ -30,3 +34,34 @@ def patch_me(patch: MePatch, session: SessionDep, me: VolunteerSelf, response: R
                                          if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(session, [volunteer])[0]
+
+
+@router.get("/sessions", response_model=Page[SessionOut])
+def my_sessions(session: SessionDep, me: VolunteerSelf) -> Page[SessionOut]:
+    """Her upcoming sessions and those of the last 30 days."""
+    rows = me_service.my_sessions(session, me.volunteer_id or "")
+    return Page[SessionOut](items=[session_service.to_out(r) for r in rows])
+
+
+@router.get("/matches", response_model=Page[MyMatchOut])
+def my_matches(session: SessionDep, me: VolunteerSelf) -> Page[MyMatchOut]:
+    """Each parent she supports now: first name, format, meeting place for home visits and venues, phone."""
+    return Page[MyMatchOut](items=me_service.my_matches(session, me.volunteer_id or ""))
+
+
+@router.post("/calendar", status_code=201, response_model=CalendarFeedOut)
+def rotate_calendar(request: Request, session: SessionDep, me: VolunteerSelf) -> CalendarFeedOut:
+    """A secret iCalendar feed URL of her sessions; posting again rotates it and kills the old one."""
+    volunteer = volunteer_service.visible(session=session, volunteer_id=me.volunteer_id or "")
+    token = me_service.rotate_calendar(session=session, actor=me, volunteer=volunteer)
+    return CalendarFeedOut(url=f"{request.app.state.settings.public_base_url}/v1/calendar/{token}.ics")
+
+
+calendar_router = APIRouter(tags=["me"])
+
+
+@calendar_router.get("/v1/calendar/{token}.ics", response_class=Response,
+                     responses={200: {"content": {"text/calendar": {}}}, 404: {"description": "Unknown or rotated"}})
+def calendar_feed(token: Annotated[str, Path(max_length=100)], session: SessionDep) -> Response:
+    """The feed itself: the token in the URL is the credential (calendar apps cannot send headers)."""
+    return Response(me_service.calendar_feed(session=session, token=token), media_type="text/calendar")

@@ -38,6 +38,7 @@ class Volunteer(SQLModel, table=True):
     last_supervision_on: date | None = None
     status: str = Field(default="active", max_length=10, index=True)
     resting_until: date | None = None
+    calendar_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     alerted_not_ready: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())

@@ -23,6 +23,7 @@ from service.ids import new_id
 from service.models import Volunteer
 from service.pagination import decode, next_cursor
 from service.programme import service as programme_service
+from service.sessions import leave
 from service.vocabulary import service as vocabulary_service
 from service.volunteers import readiness, repository
 
@@ -111,6 +112,9 @@ def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: 
     session.add(volunteer)
     audit.record(session, actor=caller, action="volunteer.updated", record_type="volunteer",
                  record_id=volunteer.id, reason=",".join(sorted(fields)))
+    if "leave" in fields:
+        session.flush()
+        leave.replan_for_leave(session=session, actor=caller, volunteer=volunteer)
     return volunteer
 
 

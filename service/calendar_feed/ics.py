@@ -1,0 +1,35 @@
+"""A volunteer's sessions as an iCalendar feed: stable UID per session, SEQUENCE on change, cancelled sessions
+as STATUS:CANCELLED, the programme's time zone, and nothing identifying or clinical about the parent."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone
+
+from service.models import SupportSession
+
+KIND_LABEL = {"regular": "Peer support session", "ending_conversation": "Peer support: ending conversation",
+              "closing": "Peer support: closing session"}
+FORMAT_LABEL = {"home_visit": "home visit", "telephone": "telephone", "in_person": "in person", "video": "video"}
+
+
+def feed(sessions: list[tuple[SupportSession, str | None]], *, time_zone: str, now: datetime) -> bytes:
+    """`sessions` pairs each session with the parent's first name (or None)."""
+    zone = ZoneInfo(time_zone)
+    calendar = Calendar()
+    calendar.add("prodid", "-//peer-match//sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Peer support sessions")
+    calendar.add_component(Timezone.from_tzinfo(zone, first_date=now.date().replace(year=now.year - 1)))
+    for row, first_name in sessions:
+        event = Event()
+        event.add("uid", f"{row.id}@peer-match")
+        event.add("sequence", row.sequence)
+        event.add("dtstamp", now)
+        event.add("dtstart", row.starts_at.astimezone(zone))
+        event.add("dtend", row.ends_at.astimezone(zone))
+        who = f" with {first_name}" if first_name else ""
+        event.add("summary", f"{KIND_LABEL.get(row.kind, 'Peer support session')}{who} ({FORMAT_LABEL[row.format]})")
+        event.add("status", "CANCELLED" if row.status == "cancelled" else "CONFIRMED")
+        calendar.add_component(event)
+    return calendar.to_ical()
