@@ -78,6 +78,8 @@ class VolunteerTable:
                                 dtype=np.int64)
         self.gender = np.array([v.gender or "" for v in vols], dtype=object)
         self.starts = _pack([weekly.starts(v.availability, v.busy, weights.session_minutes) for v in vols], WORDS)
+        self.starts_by_word = np.ascontiguousarray(self.starts.T)  # one row per word: fast gathers per referral
+        self.offers = {fmt: (self.formats & (1 << i)) != 0 for i, fmt in enumerate(FORMATS)}
         for referral in problem_referrals:  # register every referral's codes first, so widths cover both sides
             essential = {kind: frozenset(m.split(":", 1)[1] for m in referral.must_match if m.startswith(prefix))
                          for kind, prefix in (("background", "background:"), ("experiences", "experience:"))}
@@ -116,6 +118,11 @@ class VolunteerTable:
                      if any(languages.compatible(tag, w) for w in wanted)]
             self._speakers[wanted] = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
         return self._speakers[wanted]
+
+    def speaker_mask(self, wanted: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+        mask = np.zeros(self.rows.shape, dtype=bool)
+        mask[self.speakers(wanted)] = True
+        return mask
 
     def near(self, lat: float, lon: float) -> IntArray:
         ci, cj = self._cell(lat, lon)
@@ -158,16 +165,27 @@ def _for_referral(referral: ReferralProfile, table: VolunteerTable, codes: dict[
                   excluded: set[str] | None, volunteer_ids: npt.NDArray[np.object_],
                   ) -> tuple[IntArray, IntArray, IntArray] | None:
     wanted = referral.languages[:1] if "language" in referral.must_match else referral.languages
-    pool = table.speakers(tuple(wanted))
-    travel_only = all(f in TRAVEL_FORMATS for f in referral.formats)
+    speak = table.speaker_mask(tuple(wanted))
     has_place = referral.lat is not None and referral.lon is not None
-    if travel_only:
-        if not has_place:
-            return None
-        pool = np.intersect1d(pool, table.near(referral.lat, referral.lon))  # type: ignore[arg-type]
+    # Block: remote formats need only the language and the format; formats with travel also nearby cells.
+    reachable = np.zeros(speak.shape, dtype=bool)
+    for fmt in referral.formats:
+        if fmt not in TRAVEL_FORMATS:
+            reachable |= table.offers[fmt]
+    travel = [f for f in referral.formats if f in TRAVEL_FORMATS]
+    if travel and has_place:
+        near = np.zeros(speak.shape, dtype=bool)
+        near[table.near(referral.lat, referral.lon)] = True  # type: ignore[arg-type]
+        for fmt in travel:
+            reachable |= near & table.offers[fmt]
+    pool = np.flatnonzero(speak & reachable)
     if pool.size == 0:
         return None
-    keep = np.ones(pool.shape, dtype=bool)
+    her_starts = _words(weekly.starts(referral.availability, (), w.session_minutes))
+    common = np.zeros(pool.shape, dtype=np.int64)
+    for word in np.flatnonzero(her_starts):
+        common += np.bitwise_count(table.starts_by_word[word, pool] & her_starts[word]).astype(np.int64)
+    keep = common > 0
     if referral.volunteer_gender not in (None, "any"):
         keep &= table.gender[pool] == referral.volunteer_gender
     for kind, prefix in (("background", "background:"), ("experiences", "experience:")):
@@ -177,20 +195,17 @@ def _for_referral(referral: ReferralProfile, table: VolunteerTable, codes: dict[
             keep &= np.all((table.codes[kind][pool] & mask) == mask, axis=1)
     if excluded:
         keep &= ~np.isin(volunteer_ids[table.rows[pool]], list(excluded))
-    starts = table.starts[pool] & _words(weekly.starts(referral.availability, (), w.session_minutes))
-    common = _popcount(starts)
-    keep &= common > 0
     pool, common = pool[keep], common[keep]
     if pool.size == 0:
         return None
     km_h = np.full(pool.shape, np.iinfo(np.int64).max, dtype=np.int64)
-    if has_place:
+    if has_place and travel:
         km_h = _km_hundredths(math.radians(referral.lat), math.radians(referral.lon),  # type: ignore[arg-type]
                               table.lat[pool], table.lon[pool])
     chosen = np.full(pool.shape, -1, dtype=np.int64)
     rank = np.zeros(pool.shape, dtype=np.int64)
     for position, fmt in enumerate(referral.formats):
-        offered = (table.formats[pool] & (1 << FORMATS.index(fmt))) != 0
+        offered = table.offers[fmt][pool]
         if fmt in TRAVEL_FORMATS:
             offered &= km_h <= table.max_h[pool]
         fresh = offered & (chosen < 0)
