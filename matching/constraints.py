@@ -17,11 +17,12 @@ def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float
 
 
 def hundredths(km: float) -> int:
-    """Distances are compared and scored in whole hundredths of a km, so the scalar and vectorised paths agree."""
+    """Distances are compared and scored in whole hundredths of a km, so both scoring paths agree."""
     return round(km * 100)
 
 
 def pair_distance_km(referral: ReferralProfile, volunteer: VolunteerProfile) -> float | None:
+    """Their distance, or None when either place is unknown."""
     if None in (referral.lat, referral.lon, volunteer.lat, volunteer.lon):
         return None
     return distance_km(referral.lat, referral.lon, volunteer.lat, volunteer.lon)  # type: ignore[arg-type]
@@ -53,8 +54,10 @@ def has_common_hour(referral: ReferralProfile, volunteer: VolunteerProfile, sess
 
 
 def common_starts(referral: ReferralProfile, volunteer: VolunteerProfile, session_minutes: int) -> int:
-    return (weekly.starts(referral.availability, (), session_minutes)
-            & weekly.starts(volunteer.availability, volunteer.busy, session_minutes))
+    """The weekly quarter hours at which a session could start for both of them."""
+    return weekly.starts(referral.availability, (), session_minutes) & weekly.starts(
+        volunteer.availability, volunteer.busy, session_minutes
+    )
 
 
 def volunteer_ready(volunteer: VolunteerProfile) -> bool:
@@ -63,10 +66,12 @@ def volunteer_ready(volunteer: VolunteerProfile) -> bool:
 
 
 def has_free_capacity(volunteer: VolunteerProfile) -> bool:
+    """A free place and a free weekly session (both are needed for one more parent)."""
     return volunteer.free_places >= 1 and volunteer.free_weekly_sessions >= 1
 
 
 def gender_as_asked(referral: ReferralProfile, volunteer: VolunteerProfile) -> bool:
+    """The volunteer gender she asked for, when she asked for one."""
     return referral.volunteer_gender in (None, "any") or volunteer.gender == referral.volunteer_gender
 
 
@@ -83,24 +88,40 @@ def essentials_met(referral: ReferralProfile, volunteer: VolunteerProfile) -> bo
     return True
 
 
-def not_excluded(referral: ReferralProfile, volunteer: VolunteerProfile,
-                 excluded_pairs: frozenset[tuple[str, str]]) -> bool:
+def not_excluded(
+    referral: ReferralProfile, volunteer: VolunteerProfile, excluded_pairs: frozenset[tuple[str, str]]
+) -> bool:
     """Pairs rejected by a coordinator or declined by the volunteer are never proposed again."""
     return (referral.id, volunteer.id) not in excluded_pairs
 
 
-def is_candidate(referral: ReferralProfile, volunteer: VolunteerProfile, *, session_minutes: int,
-                 excluded_pairs: frozenset[tuple[str, str]] = frozenset()) -> bool:
+def is_candidate(
+    referral: ReferralProfile,
+    volunteer: VolunteerProfile,
+    *,
+    session_minutes: int,
+    excluded_pairs: frozenset[tuple[str, str]] = frozenset(),
+) -> bool:
     """Every hard rule at once."""
-    return (volunteer_ready(volunteer) and has_free_capacity(volunteer) and shares_language(referral, volunteer)
-            and gender_as_asked(referral, volunteer) and essentials_met(referral, volunteer)
-            and not_excluded(referral, volunteer, excluded_pairs)
-            and bool(feasible_formats(referral, volunteer))
-            and has_common_hour(referral, volunteer, session_minutes))
+    return (
+        volunteer_ready(volunteer)
+        and has_free_capacity(volunteer)
+        and shares_language(referral, volunteer)
+        and gender_as_asked(referral, volunteer)
+        and essentials_met(referral, volunteer)
+        and not_excluded(referral, volunteer, excluded_pairs)
+        and bool(feasible_formats(referral, volunteer))
+        and has_common_hour(referral, volunteer, session_minutes)
+    )
 
 
-def broken(referral: ReferralProfile, volunteer: VolunteerProfile, *, session_minutes: int,
-           excluded_pairs: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
+def broken(
+    referral: ReferralProfile,
+    volunteer: VolunteerProfile,
+    *,
+    session_minutes: int,
+    excluded_pairs: frozenset[tuple[str, str]] = frozenset(),
+) -> list[str]:
     """The names of the hard rules this pair breaks, in a fixed order (empty for a candidate)."""
     checks = [
         ("volunteer_not_ready", volunteer_ready(volunteer)),

@@ -17,6 +17,11 @@ class WeeklyWindow:
 
 @dataclass(frozen=True, slots=True)
 class ReferralProfile:
+    """A waiting parent as the engine sees her. `languages` and `formats` are in her order of preference
+    (BCP 47 tags, normalised by the service); `lat`/`lon` in degrees (None: unknown, so no travel formats);
+    `must_match` holds `language`, `volunteer_gender`, `background:<code>`, `experience:<code>`;
+    `priority` marks a parent returning after an early ending."""
+
     id: str
     languages: tuple[str, ...]
     formats: tuple[str, ...]
@@ -34,6 +39,11 @@ class ReferralProfile:
 
 @dataclass(frozen=True, slots=True)
 class VolunteerProfile:
+    """A volunteer as the engine sees her. `max_travel_km` bounds home visits and venue meetings; `busy` is
+    the weekly slots of her existing sessions (taken off `availability`); `ready` is decided by the service
+    (trained, checked, supervised, active, not on leave or resting); `free_places` and
+    `free_weekly_sessions` are what is left after her open matches."""
+
     id: str
     languages: tuple[str, ...]
     formats: tuple[str, ...]
@@ -79,6 +89,9 @@ class Weights:
 
 @dataclass(frozen=True, slots=True)
 class MatchProblem:
+    """One match run: who waits, who can help, the weights, and (referral id, volunteer id) pairs rejected
+    or declined before, which are never proposed again."""
+
     referrals: tuple[ReferralProfile, ...]
     volunteers: tuple[VolunteerProfile, ...]
     weights: Weights = field(default_factory=Weights)
@@ -87,6 +100,8 @@ class MatchProblem:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
+    """One criterion's points for a pair, with the sentence a coordinator reads."""
+
     criterion: str
     points: int
     detail: str
@@ -94,6 +109,9 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
+    """A proposed pair: `score` is the sum of the reasons' points, `fit` the score as 0-100 of the best any
+    volunteer could score for her, `format` her most preferred format the pair can meet in."""
+
     referral_id: str
     volunteer_id: str
     score: int
@@ -104,12 +122,16 @@ class Proposal:
 
 @dataclass(frozen=True, slots=True)
 class Unmatched:
+    """A referral left without a volunteer, with why."""
+
     referral_id: str
     reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class MatchStats:
+    """The size of the run and how long its two phases took (seconds)."""
+
     referrals: int
     volunteers: int
     candidate_pairs: int
@@ -122,6 +144,8 @@ class MatchStats:
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
+    """The outcome of a run: proposals in referral id order, the unmatched in referral id order."""
+
     proposals: tuple[Proposal, ...]
     unmatched: tuple[Unmatched, ...]
     stats: MatchStats

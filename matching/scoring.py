@@ -1,5 +1,6 @@
-"""One function per criterion, each giving points and the sentence a coordinator reads. A proposal's score is
-the sum of its reasons' points. The vectorised twin of these rules is in candidates.py; tests keep them equal."""
+"""One function per criterion, each giving points and the sentence a coordinator reads. A proposal's score
+is the sum of its reasons' points. The vectorised twin of these rules is in candidates.py (`_score`); a
+property test keeps the two equal."""
 
 from matching import constraints, languages
 from matching.model import TRAVEL_FORMATS, Reason, ReferralProfile, VolunteerProfile, Weights
@@ -15,16 +16,21 @@ def _codes(codes: frozenset[str]) -> str:
 
 
 def language(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
+    """Her first language shared scores most; another of hers shared scores less."""
     first = referral.languages[0]
     if any(languages.compatible(first, tag) for tag in volunteer.languages):
-        return Reason("language", w.preferred_language, f"both speak {languages.name(first)} (her first language)")
+        return Reason(
+            "language", w.preferred_language, f"both speak {languages.name(first)} (her first language)"
+        )
     for tag in referral.languages[1:]:
         if any(languages.compatible(tag, other) for other in volunteer.languages):
             return Reason("language", w.shared_language, f"both speak {languages.name(tag)}")
     return None
 
 
-def _shared(criterion: str, weight: int, mine: frozenset[str], hers: frozenset[str], text: str) -> Reason | None:
+def _shared(
+    criterion: str, weight: int, mine: frozenset[str], hers: frozenset[str], text: str
+) -> Reason | None:
     shared = mine & hers
     if not shared or weight == 0:
         return None
@@ -32,91 +38,143 @@ def _shared(criterion: str, weight: int, mine: frozenset[str], hers: frozenset[s
 
 
 def experience(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
-    return _shared("experience", w.experience, referral.experiences, volunteer.experiences,
-                   "both have lived experience of ")
+    """Lived experiences they share, per code up to a cap."""
+    return _shared(
+        "experience",
+        w.experience,
+        referral.experiences,
+        volunteer.experiences,
+        "both have lived experience of ",
+    )
 
 
 def background(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
-    return _shared("background", w.background, referral.background, volunteer.background, "shared background: ")
+    """Background they share (culture, faith, circumstances), per code up to a cap."""
+    return _shared(
+        "background", w.background, referral.background, volunteer.background, "shared background: "
+    )
 
 
 def interests(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
+    """Interests they share, per code up to a cap."""
     return _shared("interests", w.interests, referral.interests, volunteer.interests, "shared interests: ")
 
 
 def format_points(referral: ReferralProfile, chosen: str, w: Weights) -> int:
+    """Full points for her first choice of format, fewer for each later one."""
     n = len(referral.formats)
     return w.format_rank * (n - referral.formats.index(chosen)) // n
 
 
 def format_rank(referral: ReferralProfile, chosen: str, w: Weights) -> Reason | None:
+    """The chosen format and where it stands in her order of preference."""
     points = format_points(referral, chosen, w)
     rank = referral.formats.index(chosen) + 1
     label = chosen.replace("_", " ")
-    return Reason("format", points, f"{label}, her {ORDINALS.get(rank, str(rank))} choice") if points else None
+    return (
+        Reason("format", points, f"{label}, her {ORDINALS.get(rank, str(rank))} choice") if points else None
+    )
 
 
 def distance_points(km_h: int, max_h: int, weight: int) -> int:
+    """Full points next door, falling linearly to none at the limit (hundredths of a km)."""
     if max_h <= 0:
         return weight
     return weight * max(0, max_h - km_h) // max_h
 
 
-def distance(referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str, w: Weights) -> Reason | None:
+def distance(
+    referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str, w: Weights
+) -> Reason | None:
+    """Closer scores more, for formats that need travel only."""
     if chosen not in TRAVEL_FORMATS:
         return None
     km = constraints.pair_distance_km(referral, volunteer)
     if km is None:
         return None
-    points = distance_points(constraints.hundredths(km), constraints.hundredths(volunteer.max_travel_km), w.distance)
-    return Reason("distance", points, f"{km:.1f} km apart (she travels up to {volunteer.max_travel_km:g} km)") \
-        if points else None
+    points = distance_points(
+        constraints.hundredths(km), constraints.hundredths(volunteer.max_travel_km), w.distance
+    )
+    return (
+        Reason("distance", points, f"{km:.1f} km apart (she travels up to {volunteer.max_travel_km:g} km)")
+        if points
+        else None
+    )
 
 
 def availability(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
+    """More possible weekly start times in common score more, up to a cap."""
     count = constraints.common_starts(referral, volunteer, w.session_minutes).bit_count()
     points = w.availability * min(count, CAP_STARTS) // CAP_STARTS
-    return Reason("availability", points, f"{count} possible weekly start times in common") if points else None
+    return (
+        Reason("availability", points, f"{count} possible weekly start times in common") if points else None
+    )
 
 
 def waiting(referral: ReferralProfile, w: Weights) -> Reason | None:
+    """Points per full week she has waited, up to a cap, so the longest waits go first."""
     weeks = referral.waiting_days // 7
     points = w.waiting * min(weeks, CAP_WEEKS)
     return Reason("waiting", points, f"waiting {weeks} weeks") if points else None
 
 
 def priority(referral: ReferralProfile, w: Weights) -> Reason | None:
+    """A parent whose match ended early, with a rematch asked for, goes ahead of newer ones."""
     if not referral.priority or not w.priority:
         return None
-    return Reason("priority", w.priority, "returning after an early ending, so she goes ahead of newer referrals")
+    return Reason(
+        "priority", w.priority, "returning after an early ending, so she goes ahead of newer referrals"
+    )
 
 
 def load(volunteer: VolunteerProfile, w: Weights) -> Reason | None:
+    """A volunteer with fewer current parents scores more, spreading the load."""
     top = max(volunteer.max_parents, 1)
     points = w.load * max(0, top - volunteer.current_parents) // top
-    return Reason("load", points, f"supports {volunteer.current_parents} of {top} parents now") if points else None
+    return (
+        Reason("load", points, f"supports {volunteer.current_parents} of {top} parents now")
+        if points
+        else None
+    )
 
 
-def reasons(referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str, w: Weights) -> tuple[Reason, ...]:
+def reasons(
+    referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str, w: Weights
+) -> tuple[Reason, ...]:
     """Every criterion's reason for a candidate pair meeting in the chosen format."""
-    found = (language(referral, volunteer, w), experience(referral, volunteer, w),
-             background(referral, volunteer, w), interests(referral, volunteer, w),
-             format_rank(referral, chosen, w), distance(referral, volunteer, chosen, w),
-             availability(referral, volunteer, w), waiting(referral, w), priority(referral, w), load(volunteer, w))
+    found = (
+        language(referral, volunteer, w),
+        experience(referral, volunteer, w),
+        background(referral, volunteer, w),
+        interests(referral, volunteer, w),
+        format_rank(referral, chosen, w),
+        distance(referral, volunteer, chosen, w),
+        availability(referral, volunteer, w),
+        waiting(referral, w),
+        priority(referral, w),
+        load(volunteer, w),
+    )
     return tuple(r for r in found if r is not None and r.points > 0)
 
 
 def best_possible(referral: ReferralProfile, w: Weights) -> int:
     """The most any volunteer could score for her: the denominator of the 0-100 fit."""
     travel = any(f in TRAVEL_FORMATS for f in referral.formats)
-    return (w.preferred_language + w.experience * min(len(referral.experiences), CAP_SHARED)
-            + w.background * min(len(referral.background), CAP_SHARED)
-            + w.interests * min(len(referral.interests), CAP_SHARED) + w.format_rank
-            + (w.distance if travel else 0) + w.availability
-            + w.waiting * min(referral.waiting_days // 7, CAP_WEEKS) + (w.priority if referral.priority else 0)
-            + w.load)
+    return (
+        w.preferred_language
+        + w.experience * min(len(referral.experiences), CAP_SHARED)
+        + w.background * min(len(referral.background), CAP_SHARED)
+        + w.interests * min(len(referral.interests), CAP_SHARED)
+        + w.format_rank
+        + (w.distance if travel else 0)
+        + w.availability
+        + w.waiting * min(referral.waiting_days // 7, CAP_WEEKS)
+        + (w.priority if referral.priority else 0)
+        + w.load
+    )
 
 
 def fit(score: int, referral: ReferralProfile, w: Weights) -> int:
+    """The score as a whole percentage of the best possible for her (0-100)."""
     best = best_possible(referral, w)
     return 100 if best <= 0 else min(100, 100 * score // best)

@@ -12,14 +12,31 @@ ABERDEEN = (57.149, -2.094)
 
 
 def referral(**overrides: Any) -> ReferralProfile:
-    base = ReferralProfile(id="r1", languages=("pl", "en"), formats=("home_visit",), lat=LEITH[0], lon=LEITH[1],
-                           availability=TUESDAY_MORNING, experiences=frozenset({"postnatal_depression"}))
+    base = ReferralProfile(
+        id="r1",
+        languages=("pl", "en"),
+        formats=("home_visit",),
+        lat=LEITH[0],
+        lon=LEITH[1],
+        availability=TUESDAY_MORNING,
+        experiences=frozenset({"postnatal_depression"}),
+    )
     return replace(base, **overrides)
 
 
 def volunteer(**overrides: Any) -> VolunteerProfile:
-    base = VolunteerProfile(id="v1", languages=("pl", "en"), formats=("home_visit", "telephone"),
-                            lat=PORTOBELLO[0], lon=PORTOBELLO[1], max_travel_km=10, availability=TUESDAY_MORNING,
-                            gender="female", experiences=frozenset({"postnatal_depression"}), free_places=1,
-                            free_weekly_sessions=1, max_parents=1)
+    base = VolunteerProfile(
+        id="v1",
+        languages=("pl", "en"),
+        formats=("home_visit", "telephone"),
+        lat=PORTOBELLO[0],
+        lon=PORTOBELLO[1],
+        max_travel_km=10,
+        availability=TUESDAY_MORNING,
+        gender="female",
+        experiences=frozenset({"postnatal_depression"}),
+        free_places=1,
+        free_weekly_sessions=1,
+        max_parents=1,
+    )
     return replace(base, **overrides)

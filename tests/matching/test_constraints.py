@@ -5,7 +5,9 @@ from matching.model import MatchProblem, ReferralProfile, VolunteerProfile, Week
 from tests.matching.builders import ABERDEEN, referral, volunteer
 
 
-def _is_candidate(r: ReferralProfile, v: VolunteerProfile, excluded: frozenset[tuple[str, str]] = frozenset()) -> bool:
+def _is_candidate(
+    r: ReferralProfile, v: VolunteerProfile, excluded: frozenset[tuple[str, str]] = frozenset()
+) -> bool:
     graph = candidates.build(MatchProblem((r,), (v,), excluded_pairs=excluded))
     scalar = constraints.is_candidate(r, v, session_minutes=60, excluded_pairs=excluded)
     assert scalar == (graph.size == 1), "the scalar rules and the vectorised graph disagree"
@@ -95,5 +97,23 @@ def test_broken_names_every_rule_a_pair_breaks() -> None:
     r = referral(languages=("ar",), formats=("in_person",))
     v = volunteer(free_places=0)
     assert constraints.broken(r, v, session_minutes=60) == [
-        "no_free_capacity", "no_shared_language", "no_reachable_shared_format"]
+        "no_free_capacity",
+        "no_shared_language",
+        "no_reachable_shared_format",
+    ]
     assert constraints.broken(referral(), volunteer(), session_minutes=60) == []
+
+
+def test_video_needs_no_travel_either() -> None:
+    far = volunteer(formats=("video",), lat=ABERDEEN[0], lon=ABERDEEN[1])
+    assert _is_candidate(referral(formats=("video",), lat=None, lon=None), far)
+
+
+def test_a_volunteer_without_a_location_can_still_support_by_telephone() -> None:
+    r = referral(formats=("home_visit", "telephone"))
+    assert _is_candidate(r, volunteer(lat=None, lon=None))
+    assert not _is_candidate(referral(), volunteer(lat=None, lon=None))
+
+
+def test_a_referral_without_languages_is_never_a_candidate() -> None:
+    assert not _is_candidate(referral(languages=()), volunteer())

@@ -1,9 +1,8 @@
-"""One test per scoring criterion, the fit, and the sentences for unmatched referrals and suggestions."""
+"""One test per scoring criterion, the fit, and reasons that add up to the score."""
 
 from matching import scoring
 from matching.model import MatchProblem, WeeklyWindow, Weights
 from matching.solver import solve
-from matching.suggest import suggest
 from tests.matching.builders import ABERDEEN, referral, volunteer
 
 W = Weights()
@@ -22,8 +21,10 @@ def test_her_first_language_scores_more_than_a_shared_second_one() -> None:
 
 def test_shared_experiences_background_and_interests_score_per_code_up_to_three() -> None:
     codes = frozenset({"a", "b", "c", "d"})
-    both = _criteria(referral(experiences=codes, background=codes, interests=codes),
-                     volunteer(experiences=codes, background=codes, interests=codes))
+    both = _criteria(
+        referral(experiences=codes, background=codes, interests=codes),
+        volunteer(experiences=codes, background=codes, interests=codes),
+    )
     assert both["experience"] == 3 * W.experience
     assert both["background"] == 3 * W.background
     assert both["interests"] == 3 * W.interests
@@ -67,23 +68,25 @@ def test_fit_is_the_score_over_the_best_possible_for_her() -> None:
     assert proposal.fit == 100 * proposal.score // scoring.best_possible(referral(), W)
 
 
-def test_an_unmatched_referral_gets_the_funnel_with_counts() -> None:
-    vols = (volunteer(id="v1", formats=("telephone",)), volunteer(id="v2", lat=ABERDEEN[0], lon=ABERDEEN[1]),
-            volunteer(id="v3", languages=("en",)))
-    result = solve(MatchProblem((referral(languages=("pl",), formats=("home_visit",)),), vols))
-    assert result.unmatched[0].reasons == (
-        "2 available volunteers speak Polish → 1 offer home visits → 0 have her within their travel distance",)
+def test_a_proposal_s_reasons_add_up_to_its_score() -> None:
+    rich = referral(
+        languages=("pl", "en"),
+        formats=("telephone", "home_visit"),
+        background=frozenset({"rural"}),
+        interests=frozenset({"walking"}),
+        waiting_days=30,
+        priority=True,
+    )
+    v = volunteer(background=frozenset({"rural"}), interests=frozenset({"walking"}), max_parents=2)
+    proposal = solve(MatchProblem((rich,), (v,))).proposals[0]
+    assert proposal.format == "telephone"
+    assert proposal.score == sum(r.points for r in proposal.reasons)
+    assert {r.criterion for r in proposal.reasons} >= {"language", "experience", "background", "interests"}
 
 
-def test_an_unmatched_referral_who_lost_out_is_told_so() -> None:
-    result = solve(MatchProblem((referral(id="a"), referral(id="b", waiting_days=60)), (volunteer(),)))
-    assert [u.referral_id for u in result.unmatched] == ["a"]
-    assert result.unmatched[0].reasons == ("every suitable volunteer (1) was needed for someone else",)
+def test_the_score_in_the_candidate_graph_is_the_sum_of_the_reasons() -> None:
+    from matching import candidates
 
-
-def test_suggestions_are_the_best_k_by_score_then_id() -> None:
-    vols = (volunteer(id="v1"), volunteer(id="v2", languages=("en",)), volunteer(id="v3"),
-            volunteer(id="v4", languages=("ar",)))
-    found = suggest(referral(), vols, W, k=2)
-    assert [p.volunteer_id for p in found] == ["v1", "v3"]
-    assert all(p.score == sum(r.points for r in p.reasons) for p in found)
+    r, v = referral(waiting_days=20), volunteer(current_parents=1, max_parents=3)
+    graph = candidates.build(MatchProblem((r,), (v,)))
+    assert int(graph.score[0]) == sum(x.points for x in scoring.reasons(r, v, "home_visit", W))

@@ -29,20 +29,42 @@ def problems(draw: st.DrawFn) -> MatchProblem:
         start = rng.choice([540, 600, 780])
         return WeeklyWindow(rng.randrange(3), start, start + rng.choice([60, 120, 180]))
 
-    refs = tuple(ReferralProfile(
-        id=f"r{i}", languages=rng.choice(LANGS), formats=rng.choice(FORMAT_CHOICES), lat=rng.choice(TOWNS)[0],
-        lon=rng.choice(TOWNS)[1], availability=(window(), window()),
-        experiences=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 2))),
-        background=frozenset(rng.sample(["x", "y"], rng.randint(0, 1))), waiting_days=rng.randint(0, 60),
-        priority=rng.random() < 0.2, volunteer_gender=rng.choice([None, None, "female"]),
-        must_match=frozenset(rng.sample(["language", "experience:a"], rng.randint(0, 1)))) for i in range(n_r))
-    vols = tuple(VolunteerProfile(
-        id=f"v{j}", languages=rng.choice(LANGS), formats=rng.choice(FORMAT_CHOICES), lat=rng.choice(TOWNS)[0],
-        lon=rng.choice(TOWNS)[1], max_travel_km=rng.choice([5.0, 20.0, 50.0]),
-        availability=(window(), window(), window()), gender=rng.choice(["female", "male"]),
-        experiences=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 3))),
-        ready=rng.random() < 0.9, free_places=(p := rng.randint(0, 3)), free_weekly_sessions=rng.randint(p, 3),
-        current_parents=rng.randint(0, 2), max_parents=3) for j in range(n_v))
+    refs = tuple(
+        ReferralProfile(
+            id=f"r{i}",
+            languages=rng.choice(LANGS),
+            formats=rng.choice(FORMAT_CHOICES),
+            lat=rng.choice(TOWNS)[0],
+            lon=rng.choice(TOWNS)[1],
+            availability=(window(), window()),
+            experiences=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 2))),
+            background=frozenset(rng.sample(["x", "y"], rng.randint(0, 1))),
+            waiting_days=rng.randint(0, 60),
+            priority=rng.random() < 0.2,
+            volunteer_gender=rng.choice([None, None, "female"]),
+            must_match=frozenset(rng.sample(["language", "experience:a"], rng.randint(0, 1))),
+        )
+        for i in range(n_r)
+    )
+    vols = tuple(
+        VolunteerProfile(
+            id=f"v{j}",
+            languages=rng.choice(LANGS),
+            formats=rng.choice(FORMAT_CHOICES),
+            lat=rng.choice(TOWNS)[0],
+            lon=rng.choice(TOWNS)[1],
+            max_travel_km=rng.choice([5.0, 20.0, 50.0]),
+            availability=(window(), window(), window()),
+            gender=rng.choice(["female", "male"]),
+            experiences=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 3))),
+            ready=rng.random() < 0.9,
+            free_places=(p := rng.randint(0, 3)),
+            free_weekly_sessions=rng.randint(p, 3),
+            current_parents=rng.randint(0, 2),
+            max_parents=3,
+        )
+        for j in range(n_v)
+    )
     excluded = frozenset((f"r{i}", f"v{j}") for i in range(n_r) for j in range(n_v) if rng.random() < 0.05)
     return MatchProblem(refs, vols, excluded_pairs=excluded)
 
@@ -95,16 +117,19 @@ def test_no_proposal_breaks_a_rule_or_overfills_a_volunteer(problem: MatchProble
     load = Counter(p.volunteer_id for p in assignment.proposals)
     assert all(load[vid] <= volunteers[vid].slots for vid in load)
     assert len({p.referral_id for p in assignment.proposals}) == len(assignment.proposals)
-    assert {u.referral_id for u in assignment.unmatched} | {p.referral_id for p in assignment.proposals} == set(
-        referrals)
+    assert {u.referral_id for u in assignment.unmatched} | {
+        p.referral_id for p in assignment.proposals
+    } == set(referrals)
 
 
 @settings(max_examples=40, deadline=None)
 @given(problems())
 def test_the_vectorised_graph_is_exactly_the_scalar_rules(problem: MatchProblem) -> None:
     graph = candidates.build(problem)
-    found = {(problem.referrals[int(r)].id, problem.volunteers[int(v)].id): int(s)
-             for r, v, s in zip(graph.referral, graph.volunteer, graph.score, strict=True)}
+    found = {
+        (problem.referrals[int(r)].id, problem.volunteers[int(v)].id): int(s)
+        for r, v, s in zip(graph.referral, graph.volunteer, graph.score, strict=True)
+    }
     expected = {}
     for r, v in itertools.product(problem.referrals, problem.volunteers):
         if constraints.is_candidate(r, v, session_minutes=60, excluded_pairs=problem.excluded_pairs):
@@ -119,3 +144,18 @@ def test_the_same_input_gives_the_same_output() -> None:
     problem = MatchProblem(*population(300, 150, seed=3))
     first, again = solve(problem), solve(problem)
     assert first.proposals == again.proposals and first.unmatched == again.unmatched
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems(), st.randoms(use_true_random=False))
+def test_the_same_people_in_another_order_get_the_same_proposals(
+    problem: MatchProblem, rng: random.Random
+) -> None:
+    shuffled = MatchProblem(
+        tuple(rng.sample(problem.referrals, len(problem.referrals))),
+        tuple(rng.sample(problem.volunteers, len(problem.volunteers))),
+        excluded_pairs=problem.excluded_pairs,
+    )
+    first, again = solve(problem), solve(shuffled)
+    assert first.proposals == again.proposals
+    assert first.unmatched == again.unmatched
