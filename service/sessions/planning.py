@@ -20,7 +20,8 @@ def settings_for(programme: ProgrammeSettings) -> plan_model.Settings:
     return plan_model.Settings(time_zone=programme.time_zone,
                                holiday_subdiv=SUBDIVISIONS[programme.bank_holiday_region.value],
                                session_minutes=programme.session_minutes,
-                               ending_conversation_offset=programme.ending_conversation_offset)
+                               ending_conversation_offset=programme.ending_conversation_offset,
+                               time_limit_s=2.0)  # inside a request: a small model, the best plan found by then
 
 
 def _windows(availability: list[dict[str, str]]) -> tuple[plan_model.WeeklyWindow, ...]:

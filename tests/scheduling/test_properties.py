@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling import calendar
+from scheduling import bench, calendar
 from scheduling.model import DateRange, MatchToPlan, Settings, VolunteerCalendar, WeeklyWindow
-from scheduling.options import place
+from scheduling.options import gap_minutes, place_of
 from scheduling.solver import plan
 
 LONDON = ZoneInfo("Europe/London")
 RULES = Settings(time_limit_s=2.0)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 PLACES = [(55.9759, -3.1707), (55.9532, -3.1146), (55.94, -3.21), (55.99, -3.40)]
 
 
@@ -72,8 +73,20 @@ def test_every_plan_keeps_every_rule(batch: tuple[list[MatchToPlan], dict[str, V
         hers = sorted((s for s in result.sessions if by_id[s.match_id].volunteer_id == vid), key=lambda s: s.starts_at)
         weeks = Counter(calendar.monday_of(s.starts_at.astimezone(LONDON).date()) for s in hers)
         assert all(n <= diary.max_sessions_per_week for n in weeks.values())
-        for a, b in itertools.pairwise(hers):
-            here = place(a.format, by_id[a.match_id].lat, by_id[a.match_id].lon)
-            there = place(b.format, by_id[b.match_id].lat, by_id[b.match_id].lon)
-            travel = calendar.travel_minutes(here, there, RULES) if here and there else 0
-            assert b.starts_at >= a.ends_at + timedelta(minutes=travel)
+        for a, b in itertools.combinations(hers, 2):  # every pair, not only neighbours: travel can span one
+            here = place_of(a.format, by_id[a.match_id].lat, by_id[a.match_id].lon)
+            there = place_of(b.format, by_id[b.match_id].lat, by_id[b.match_id].lon)
+            assert b.starts_at >= a.ends_at + timedelta(minutes=gap_minutes(here, there, RULES))
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches())
+def test_cp_sat_plans_at_least_as_many_matches_as_first_fit(
+        batch: tuple[list[MatchToPlan], dict[str, VolunteerCalendar]]) -> None:
+    matches, diaries = batch
+    result = plan(matches, diaries, RULES, now=NOW)
+    first_fit = {s.match_id for s in bench.first_fit_plan(matches, diaries, RULES, now=NOW)}
+    planned = {s.match_id for s in result.sessions}
+    assert len(planned) >= len(first_fit)
+    assert planned | {u.match_id for u in result.unplanned} == {m.match_id for m in matches}
+    assert not planned & {u.match_id for u in result.unplanned}

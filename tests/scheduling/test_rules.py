@@ -119,3 +119,14 @@ def test_an_extension_follows_on_and_moves_the_ending_markers() -> None:
     assert more.sessions[0].starts_at > first.sessions[-1].starts_at
     assert [s.kind for s in more.sessions] == ["regular", "closing"]
     assert mark_kinds(10, 2)[7] == "ending_conversation"
+
+
+def test_when_she_cannot_take_both_the_earlier_match_in_the_batch_is_planned_and_the_other_gets_a_reason() -> None:
+    one_hour = (WeeklyWindow(1, 10 * 60, 11 * 60),)
+    first = match(match_id="waited-longest", parent_availability=one_hour, volunteer_availability=one_hour)
+    second = match(match_id="newer", parent_availability=one_hour, volunteer_availability=one_hour)
+    for batch in ([first, second], [second, first]):
+        result = plan(batch, {"v1": diary(max_sessions_per_week=1)}, SETTINGS, now=NOW)
+        assert {s.match_id for s in result.sessions} == {batch[0].match_id}
+        assert [u.match_id for u in result.unplanned] == [batch[1].match_id]
+        assert "taken by her other matches" in result.unplanned[0].reason
