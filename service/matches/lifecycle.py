@@ -84,6 +84,7 @@ def extend(*, session: Session, actor: Principal, match: Match, sessions: int) -
         move(match.status, MatchStatus.active, action="extended")
     rows = _append(session, match, sessions)
     match.extension_sessions += sessions
+    match.ending_soon_at = None  # the ending moved: its new ending conversation is announced afresh
     if match.status == MatchStatus.ending:
         match.status = move(match.status, MatchStatus.active, action="extended").value
     match.version += 1

@@ -32,6 +32,7 @@ class Match(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_on: date | None = None
+    ending_soon_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # sent once
     updated_at: datetime = Field(sa_column=utc_column())
     version: int = 1
 
@@ -53,4 +54,5 @@ class SupportSession(SQLModel, table=True):
     sequence: int = 0
     cancelled_by: str | None = Field(default=None, max_length=20)
     cancel_reason: str | None = Field(default=None, max_length=64)
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # sent once
     updated_at: datetime = Field(sa_column=utc_column())

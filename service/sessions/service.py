@@ -19,7 +19,7 @@ from service.matches.states import MatchStatus, move
 from service.models import Match, Referral, SupportSession, Volunteer
 from service.programme import service as programme_service
 from service.referrals import states as referral_states
-from service.sessions import kinds, planning
+from service.sessions import kinds, planning, reminders
 
 
 def visible(*, session: Session, caller: Principal, session_id: str) -> tuple[SupportSession, Match]:
@@ -75,10 +75,11 @@ def _two_missed_in_a_row(live: list[SupportSession], row: SupportSession) -> boo
 
 
 def _ending_soon(session: Session, match: Match, live: list[SupportSession], row: SupportSession) -> None:
+    """Marking the session before the ending conversation announces the ending at once (the worker would
+    otherwise do it when that session ends); either way it is raised once."""
     upcoming = [s for s in live if s.status == "planned" and s.starts_at > row.starts_at]
-    if upcoming and upcoming[0].kind == "ending_conversation":
-        outbox.emit(session, "match.ending_soon", record_type="match", record_id=match.id,
-                    ending_conversation_at=upcoming[0].starts_at)
+    if upcoming and upcoming[0].kind == "ending_conversation" and match.status in reminders.RUNNING:
+        reminders.announce_ending_soon(session, match_id=match.id, ending=upcoming[0], now=clock.now())
 
 
 def cancel(*, session: Session, actor: Principal, row: SupportSession, match: Match,
