@@ -98,7 +98,10 @@ def demo(referrals: int = 120, volunteers: int = 60, seed: int = 7) -> None:
     with Session(engine) as session:
         counts = demo_data.fill(session, referrals=referrals, volunteers=volunteers, seed=seed)
         _key, secret = auth.create_key(session, name="demo coordinator", role=auth.Role.coordinator)
+        table = demo_data.proposals_table(session, demo_data.first_run(session)) if counts["referrals"] else ""
         session.commit()
     typer.echo(f"demo data: {counts['referrals']} referrals, {counts['volunteers']} volunteers")
+    if table:
+        typer.echo(table)
     typer.echo(f"coordinator key (shown once): {secret}")
     typer.echo(f"docs: {settings.public_base_url}/docs")

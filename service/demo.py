@@ -3,14 +3,16 @@
 import random
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api_schemas.common import AvailabilityWindow
+from api_schemas.matching import MatchRunIn, MatchRunOut
 from api_schemas.referrals import Consent, Parent, ReferralIn, Referrer
 from api_schemas.volunteers import BackgroundCheck, Capacity, VolunteerIn
 from service import clock, postcodes
 from service.auth import Principal, Role
 from service.ids import new_id
+from service.match_runs import service as match_run_service
 from service.models import Referral
 from service.referrals import service as referral_service
 from service.volunteers import service as volunteer_service
@@ -131,3 +133,30 @@ def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) ->
                               expires_on=today - timedelta(days=3) if expired else checked + timedelta(days=1825)),
         last_supervision_on=today - timedelta(days=rng.randint(0, 70)),
     )
+
+
+def first_run(session: Session) -> MatchRunOut:
+    """The demo's first match run, as a coordinator would start it."""
+    actor = Principal(key_id=new_id(), role=Role.coordinator)
+    return match_run_service.run(session=session, actor=actor, run_in=MatchRunIn())
+
+
+def proposals_table(session: Session, match_run: MatchRunOut, *, limit: int = 15) -> str:
+    """The run's best proposals and their reasons as a plain terminal table (area and language, never names)."""
+    best = sorted(match_run.proposals, key=lambda p: (-p.score, p.referral_id))[:limit]
+    referrals = {r.id: r for r in session.exec(select(Referral).where(
+        col(Referral.id).in_([p.referral_id for p in best])))}
+    lines = [f"first match run: {match_run.stats.matched} of {match_run.stats.referrals} referrals proposed a "
+             f"volunteer ({match_run.stats.candidate_pairs} candidate pairs, optimal: {match_run.stats.optimal})",
+             f"{'referral':<10} {'area':<5} {'lang':<8} {'format':<11} {'volunteer':<10} {'fit':>3}  reasons"]
+    for proposal in best:
+        referral = referrals.get(proposal.referral_id)
+        area = referral.area if referral and referral.area else "?"
+        language = referral.languages[0] if referral and referral.languages else "?"
+        top = sorted(proposal.reasons, key=lambda r: -r.points)[:3]
+        reasons = "; ".join(f"{r.detail} (+{r.points})" for r in top)
+        lines.append(f"{proposal.referral_id[-8:]:<10} {area:<5} {language:<8} {proposal.format:<11} "
+                     f"{proposal.volunteer_id[-8:]:<10} {proposal.fit:>3}  {reasons}")
+    for unmatched in match_run.unmatched[:5]:
+        lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")
+    return "\n".join(lines)
