@@ -1,0 +1,71 @@
+"""`python -m service.bench`: a match run through the API on SQLite, over 2,000 waiting referrals and 1,000
+volunteers of demo data, against the engine alone on the same people in the same run.
+
+It prints the API's answer time, the engine's time, and their ratio (what loading profiles, persisting the
+run and its proposals and serialising them cost on top of the solve)."""
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from matching import solver
+from matching.model import MatchProblem
+from service import auth, clock, demo, migrate
+from service.app import create_app
+from service.config import Settings
+from service.db import make_engine
+from service.match_runs import profiles, repository
+from service.programme import service as programme_service
+
+
+def main(referrals: int = 2000, volunteers: int = 1000) -> None:
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(data_dir=Path(data_dir), database_url="", log_level="WARNING",
+                            run_worker_in_app=False)
+        engine = make_engine(settings)
+        migrate.upgrade(engine)
+        started = time.perf_counter()
+        with Session(engine) as session:
+            demo.fill(session, referrals=referrals, volunteers=volunteers, seed=11)
+            _key, secret = auth.create_key(session, name="bench", role=auth.Role.coordinator)
+            session.commit()
+        print(f"demo data: {referrals} referrals x {volunteers} volunteers on SQLite "
+              f"({time.perf_counter() - started:.1f} s to load)")
+        engine_seconds = _engine_alone(engine)
+        with TestClient(create_app(settings, engine)) as client:
+            started = time.perf_counter()
+            answer = client.post("/v1/match-runs", headers={"Authorization": f"Bearer {secret}"})
+            api_seconds = time.perf_counter() - started
+        if answer.status_code != 201:
+            sys.exit(f"match run failed: {answer.status_code} {answer.text[:300]}")
+        stats = answer.json()["stats"]
+        print(f"| path | matched | candidate pairs | seconds |\n| --- | ---: | ---: | ---: |\n"
+              f"| engine alone | {stats['matched']} | {stats['candidate_pairs']} | {engine_seconds:.2f} |\n"
+              f"| POST /v1/match-runs | {stats['matched']} | {stats['candidate_pairs']} | {api_seconds:.2f} |")
+        print(f"API/engine time for a {referrals}x{volunteers} match run: {api_seconds / engine_seconds:.2f}")
+        engine.dispose()
+
+
+def _engine_alone(engine: Engine) -> float:
+    """The same problem built from the same rows and solved, nothing persisted: the baseline."""
+    with Session(engine) as session:
+        programme = programme_service.current(session)
+        today = clock.today(programme.time_zone)
+        referrals = repository.waiting_referrals(session, None)
+        volunteers = profiles.volunteer_profiles(session, repository.active_volunteers(session), settings=programme,
+                                                 today=today)
+        problem = MatchProblem(referrals=tuple(profiles.referral_profile(r, today=today) for r in referrals),
+                               volunteers=tuple(volunteers), weights=profiles.weights(programme),
+                               excluded_pairs=profiles.excluded_pairs(session, [r.id for r in referrals]))
+        started = time.perf_counter()
+        solver.solve(problem)
+        return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()
