@@ -22,6 +22,7 @@ from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
 from service.referrals.endpoints import router as referrals_router
+from service.reports.endpoints import router as reports_router
 from service.sessions.endpoints import router as sessions_router
 from service.vocabulary.endpoints import router as vocabulary_router
 from service.volunteers.endpoints import router as volunteers_router
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
                    events_router, measures_router, match_runs_router, matches_router,
-                   sessions_router, calendar_router):
+                   sessions_router, calendar_router, reports_router):
         app.include_router(router)
     openapi.install(app)
     return app

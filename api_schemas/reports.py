@@ -1,0 +1,170 @@
+"""Reports for coordinators: outcomes over a period and today's capacity, with small numbers suppressed.
+
+Small-number suppression: a count of 1 to 4 people is shown as the string "<5" (0 and 5 or more are shown
+as numbers), and a figure derived from such a count (a rate, median, percentile or mean) is null. In a cell
+with 1 to 4 people in it, every count is "<5" and every derived figure is null, so no cell can be narrowed
+until it identifies a person."""
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+
+from api_schemas.common import ApiModel
+
+SUPPRESSED = "<5"
+SMALLEST_SHOWN = 5
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+MAX_GROUPS = 5000  # the UK has about 3,100 postcode districts; languages and formats are fewer
+
+Count = Annotated[
+    Annotated[int, Field(ge=0)] | Literal["<5"],
+    Field(description='People (or matches), or "<5" when 1 to 4 are behind it (small-number suppression)'),
+]
+Rate = Annotated[float | None, Field(ge=0, le=1, description="0 to 1, three decimals; null when suppressed "
+                                                            "or when nobody is in the denominator")]
+Days = Annotated[int | None, Field(ge=0, le=40_000, description="Calendar days in the programme's time zone; "
+                                                                "null when suppressed or when there are none")]
+EpdsChange = Annotated[float | None, Field(ge=-30, le=30, description="Two decimals; null when suppressed or "
+                                                                    "when there are no pairs")]
+PerMatch = Annotated[float | None, Field(ge=0, le=1000, description="Two decimals; null when suppressed or when "
+                                                                    "there are no matches")]
+
+
+def counted(description: str) -> Any:
+    """A count field's description, with the suppression rule spelt out in the OpenAPI document."""
+    return Field(description=f'{description}. "<5" when 1 to 4 are behind it')
+
+
+Group = Annotated[str, Field(min_length=1, max_length=64, description='The group; "unknown" when not recorded')]
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _in_range(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+ReportDay = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_in_range)]
+
+
+class ReportPeriod(ApiModel):
+    """The local days whose referrals the report follows, both ends included; null is open-ended."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    from_day: date | None = Field(alias="from")
+    to_day: date | None = Field(alias="to")
+    time_zone: Annotated[str, Field(max_length=64)]
+
+
+class OutcomeFigures(ApiModel):
+    """What happened to the referrals received in the period. Every person sits in one cell of each breakdown:
+    her first (preferred) format and language, her referrer's role, her area."""
+
+    received: Count = counted("Referrals received in the period")
+    matched: Count = counted("Of them, matched: a volunteer accepted a match for her")
+    started: Count = counted("Of them, started: at least one session attended")
+    take_up: Rate = Field(description="started ÷ received")
+    ended_early: Count = counted("Started, and her latest started match ended early")
+    drop_out: Rate = Field(description="ended_early ÷ started")
+    days_to_match_median: Days = Field(description="Referral to the first match confirmed (nearest rank)")
+    days_to_match_p90: Days = Field(description="90th percentile, nearest rank")
+    days_to_first_session_median: Days = Field(description="Referral to the first attended session (nearest rank)")
+    days_to_first_session_p90: Days = Field(description="90th percentile, nearest rank")
+    matches: Count = counted("Matches confirmed for these referrals (a rematch is a second match)")
+    sessions_per_match: PerMatch = Field(description="Attended sessions ÷ matches confirmed")
+    epds_baselines: Count = counted("People with a baseline EPDS")
+    epds_flagged: Count = counted("Baseline EPDS total at or above the programme's threshold "
+                                            "(flagged, never blocked)")
+    epds_pairs: Count = counted("People with a baseline and an end EPDS")
+    epds_mean_change: EpdsChange = Field(description="Mean of end total - baseline total over the pairs; "
+                                               "negative is fewer symptoms")
+    epds_improved: Count = counted("Pairs whose end total is lower than the baseline")
+    epds_share_improved: Rate = Field(description="epds_improved ÷ epds_pairs")
+    unmatched: Count = counted("Still unmatched today: waiting, proposed or escalated")
+
+
+class OutcomeGroup(OutcomeFigures):
+    group: Group
+
+
+OutcomeGroups = Annotated[list[OutcomeGroup], Field(max_length=MAX_GROUPS)]
+
+
+class OutcomeBreakdowns(ApiModel):
+    format: OutcomeGroups = Field(description="By her first (preferred) format")
+    language: OutcomeGroups = Field(description="By her first (preferred) language")
+    referrer_role: OutcomeGroups
+    area: OutcomeGroups = Field(description="By postcode district")
+
+
+class UnmatchedReason(StrEnum):
+    """Why a referral received in the period is still unmatched. For a waiting referral: the last match run
+    that considered her, when it left her out; `awaiting_a_match_run` when no run has, or the last one
+    proposed her and that proposal came to nothing."""
+
+    no_volunteer_speaks_her_language = "no_volunteer_speaks_her_language"
+    no_volunteer_offers_her_formats = "no_volunteer_offers_her_formats"
+    no_volunteer_can_reach_her = "no_volunteer_can_reach_her"
+    no_volunteer_matches_her_essentials = "no_volunteer_matches_her_essentials"
+    no_shared_free_hour = "no_shared_free_hour"
+    every_candidate_rejected_or_declined = "every_candidate_rejected_or_declined"
+    needed_for_someone_else = "needed_for_someone_else"
+    other_run_reason = "other_run_reason"
+    awaiting_a_match_run = "awaiting_a_match_run"
+    proposal_awaiting_decision = "proposal_awaiting_decision"
+    risk_review_pending = "risk_review_pending"
+
+
+class UnmatchedCount(ApiModel):
+    reason: UnmatchedReason
+    referrals: Count
+
+
+class OutcomesReport(ApiModel):
+    period: ReportPeriod
+    generated_at: datetime
+    epds_threshold: Annotated[int, Field(ge=0, le=30)]
+    total: OutcomeFigures
+    breakdowns: OutcomeBreakdowns
+    unmatched_by_reason: Annotated[list[UnmatchedCount], Field(max_length=len(UnmatchedReason))]
+
+
+class CapacityFigures(ApiModel):
+    ready_volunteers: Count = counted("Volunteers who may be offered a new match today")
+    free_places: Annotated[int | None, Field(ge=0, description="New parents the ready volunteers can take: "
+                                                               "per volunteer the lesser of max_parents and "
+                                                               "max_sessions_per_week, less her current parents; "
+                                                               "null when ready_volunteers is suppressed")]
+    waiting_referrals: Count = counted("Referrals in status waiting")
+
+
+class CapacityGroup(CapacityFigures):
+    group: Group
+
+
+CapacityGroups = Annotated[list[CapacityGroup], Field(max_length=MAX_GROUPS)]
+
+
+class CapacityBreakdowns(ApiModel):
+    """A volunteer counts under every language she speaks and every format she offers; a referral under her
+    first (preferred) language and format. Areas are postcode districts."""
+
+    language: CapacityGroups
+    format: CapacityGroups
+    area: CapacityGroups
+
+
+class CapacityReport(ApiModel):
+    as_of: date = Field(description="Today in the programme's time zone; readiness is judged on this day")
+    total: CapacityFigures
+    breakdowns: CapacityBreakdowns

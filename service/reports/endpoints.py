@@ -1,0 +1,53 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api_schemas.reports import CapacityReport, OutcomesReport, ReportDay
+from service.deps import Coordinator, SessionDep
+from service.reports import csv_export
+from service.reports import service as report_service
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+FromParam = Annotated[ReportDay | None, Query(alias="from", description="First local day (YYYY-MM-DD) whose "
+                                                                        "referrals are counted; open if absent")]
+ToParam = Annotated[ReportDay | None, Query(description="Last local day (YYYY-MM-DD), included; open if absent")]
+CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                      "description": "The report; as one CSV table when the request accepts text/csv"}}
+
+
+def wants_csv(accept: str | None) -> bool:
+    """text/csv when the caller ranks it above JSON (`Accept: text/csv`); JSON otherwise, and on a tie."""
+    quality: dict[str, float] = {}
+    for part in (accept or "").split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        q = next((value for name, _, value in (p.partition("=") for p in params) if name.strip() == "q"), "1")
+        try:
+            quality[media.lower()] = float(q)
+        except ValueError:
+            quality[media.lower()] = 0.0
+    json_q = max(quality.get("application/json", 0.0), quality.get("application/*", 0.0), quality.get("*/*", 0.0))
+    return quality.get("text/csv", 0.0) > json_q
+
+
+@router.get("/outcomes", response_model=OutcomesReport, responses=CSV_RESPONSE)
+def outcomes_report(session: SessionDep, _caller: Coordinator, request: Request, response: Response,
+                    from_: FromParam = None, to: ToParam = None) -> OutcomesReport | Response:
+    """What happened to the referrals received in the period: take-up, drop-out, waiting times, EPDS change,
+    by format, language, referrer role and area, and why the still unmatched are so. Counts of 1 to 4 people
+    are "<5" and the figures derived from them null (small-number suppression). JSON, or CSV with
+    `Accept: text/csv`."""
+    report = report_service.outcomes(session=session, first_day=from_, last_day=to)
+    if wants_csv(request.headers.get("accept")):
+        name = f"outcomes_{from_ or 'start'}_{to or 'now'}.csv"
+        return Response(csv_export.outcomes(report), media_type="text/csv; charset=utf-8",
+                        headers={"Vary": "Accept", "Content-Disposition": f'attachment; filename="{name}"'})
+    response.headers["Vary"] = "Accept"
+    return report
+
+
+@router.get("/capacity", response_model=CapacityReport)
+def capacity_report(session: SessionDep, _caller: Coordinator) -> CapacityReport:
+    """Ready volunteers, their free places and the waiting referrals, in total and by language, format and
+    area. Counts of 1 to 4 people are "<5" (small-number suppression)."""
+    return report_service.capacity(session=session)

@@ -1,0 +1,283 @@
+"""Outcome and capacity reports: facts per person first, then counts per cell with small numbers suppressed.
+
+What the figures mean (docs/contract.md says the same to API users):
+- The period is the local days `from`..`to` (programme time zone, both included) on which referrals were received.
+- Matched: a match for her was confirmed, that is the volunteer accepted it (`confirmed_at`), whatever came
+  after. Days to match run from `received_at` to her first confirmation, not to the match's creation: a match
+  a coordinator made that the volunteer declined never gave the parent a supporter.
+- Started: at least one session attended, in any of her matches; days to the first session run to its start.
+- Ended early: started, and her latest started match ended `ended_early` (a rematch that starts again and
+  completes is not a drop-out).
+- Days are calendar days in the programme's time zone. Medians and 90th percentiles are nearest rank
+  (figures.nearest_rank): the ceil(p * n / 100)-th smallest value.
+- EPDS: her earliest baseline and latest end measure; change is end - baseline; improved is a lower end total;
+  flagged is a baseline total at or above the programme's threshold.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from api_schemas.reports import (
+    SUPPRESSED,
+    CapacityBreakdowns,
+    CapacityFigures,
+    CapacityGroup,
+    CapacityReport,
+    OutcomeBreakdowns,
+    OutcomeFigures,
+    OutcomeGroup,
+    OutcomesReport,
+    ReportPeriod,
+    UnmatchedCount,
+    UnmatchedReason,
+)
+from service import clock
+from service.errors import invalid
+from service.programme import service as programme_service
+from service.reports import repository
+from service.reports.figures import Cell, is_small
+from service.volunteers import readiness
+from service.volunteers import repository as volunteer_repository
+
+UNKNOWN = "unknown"
+OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area")
+
+
+@dataclass(frozen=True)
+class Person:
+    """One referral received in the period, reduced to what the report counts; nothing that names her."""
+
+    groups: dict[str, str]
+    days_to_match: int | None
+    days_to_first_session: int | None
+    ended_early: bool
+    matches: int
+    sessions_held: int
+    epds_baseline: int | None
+    epds_end: int | None
+    unmatched_reason: UnmatchedReason | None
+
+
+def outcomes(*, session: Session, first_day: date | None, last_day: date | None) -> OutcomesReport:
+    if first_day is not None and last_day is not None and last_day < first_day:
+        raise invalid(["query", "to"], "must not be before from")
+    settings = programme_service.current(session)
+    zone = ZoneInfo(settings.time_zone)
+    start = None if first_day is None else _local_midnight(first_day, zone)
+    end = None if last_day is None else _local_midnight(last_day + timedelta(days=1), zone)
+    people = _people(session, start, end, zone)
+    threshold = settings.epds_threshold
+    breakdowns = {name: [OutcomeGroup(group=group, **_outcome_figures(members, threshold))
+                         for group, members in _grouped(people, lambda p, n=name: [p.groups[n]])]
+                  for name in OUTCOME_BREAKDOWNS}
+    return OutcomesReport(
+        period=ReportPeriod(from_day=first_day, to_day=last_day, time_zone=settings.time_zone),
+        generated_at=clock.now(), epds_threshold=threshold,
+        total=OutcomeFigures(**_outcome_figures(people, threshold)),
+        breakdowns=OutcomeBreakdowns(**breakdowns), unmatched_by_reason=_unmatched_counts(people))
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
+
+
+def _people(session: Session, start: datetime | None, end: datetime | None, zone: ZoneInfo) -> list[Person]:
+    referrals = repository.referrals_received(session, start, end)
+    matches_of: dict[str, list[Any]] = defaultdict(list)
+    for match in repository.confirmed_matches(session, start, end):
+        matches_of[match.referral_id].append(match)
+    attended = {match_id: (count, first_at) for match_id, count, first_at
+                in repository.attended_sessions(session, start, end)}
+    baseline, end_total = _epds_totals(repository.epds_measures(session, start, end))
+    reasons = _unmatched_reasons(session, referrals, start, end)
+
+    def local_days(since: datetime, until: datetime) -> int:
+        return max(0, (until.astimezone(zone).date() - since.astimezone(zone).date()).days)
+
+    people = []
+    for referral in referrals:
+        matches = matches_of[referral.id]
+        started = sorted(((attended[m.id][1], m.outcome) for m in matches if m.id in attended), key=lambda s: s[0])
+        people.append(Person(
+            groups={"format": _first(referral.formats), "language": _first(referral.languages),
+                    "referrer_role": referral.referrer_role, "area": referral.area or UNKNOWN},
+            days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches)) if matches
+            else None,
+            days_to_first_session=local_days(referral.received_at, started[0][0]) if started else None,
+            ended_early=bool(started) and started[-1][1] == "ended_early",
+            matches=len(matches), sessions_held=sum(attended[m.id][0] for m in matches if m.id in attended),
+            epds_baseline=baseline.get(referral.id), epds_end=end_total.get(referral.id),
+            unmatched_reason=reasons.get(referral.id)))
+    return people
+
+
+def _first(values: list[str]) -> str:
+    return values[0] if values else UNKNOWN
+
+
+def _epds_totals(measures: Iterable[Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """Her earliest baseline and her latest end total, by completion day and then by when it was recorded."""
+    baseline: dict[str, int] = {}
+    end: dict[str, int] = {}
+    for measure in sorted(measures, key=lambda m: (m.completed_on, m.recorded_at)):
+        if measure.timepoint == "baseline":
+            baseline.setdefault(measure.referral_id, measure.total)
+        else:
+            end[measure.referral_id] = measure.total
+    return baseline, end
+
+
+def _unmatched_reasons(session: Session, referrals: list[Any], start: datetime | None,
+                       end: datetime | None) -> dict[str, UnmatchedReason]:
+    """Why each still-unmatched referral is so. A waiting one takes the reason of the last match run that left
+    her out, unless a later (or the same) run proposed her, or no run has considered her."""
+    reasons = {r.id: UnmatchedReason.proposal_awaiting_decision for r in referrals if r.status == "proposed"}
+    reasons |= {r.id: UnmatchedReason.risk_review_pending for r in referrals if r.status == "escalated"}
+    waiting = {r.id: r.received_at for r in referrals if r.status == "waiting"}
+    if not waiting:
+        return reasons
+    left_out: dict[str, tuple[datetime, str]] = {}
+    for run_at, unmatched in repository.match_runs_since(session, min(waiting.values())):
+        for entry in unmatched:
+            if entry["referral_id"] in waiting and entry["reasons"]:
+                left_out[entry["referral_id"]] = (run_at, entry["reasons"][0])
+    proposed_at = repository.last_proposed_at(session, start, end)
+    for referral_id in waiting:
+        found = left_out.get(referral_id)
+        later_proposal = found is not None and referral_id in proposed_at and proposed_at[referral_id] >= found[0]
+        reasons[referral_id] = (UnmatchedReason.awaiting_a_match_run if found is None or later_proposal
+                                else run_reason(found[1]))
+    return reasons
+
+
+# The matching engine's funnel (matching/explain.py) ends at the first stage that leaves no volunteer.
+_FUNNEL_STAGES = (
+    ("speak", UnmatchedReason.no_volunteer_speaks_her_language),
+    (" offer ", UnmatchedReason.no_volunteer_offers_her_formats),
+    ("reach her", UnmatchedReason.no_volunteer_can_reach_her),
+    ("essential", UnmatchedReason.no_volunteer_matches_her_essentials),
+    ("free weekly hour", UnmatchedReason.no_shared_free_hour),
+    ("rejected or declined", UnmatchedReason.every_candidate_rejected_or_declined),
+)
+
+
+def run_reason(sentence: str) -> UnmatchedReason:
+    """A match run's sentence for an unmatched referral, as a code a report can count."""
+    if "needed for someone else" in sentence:
+        return UnmatchedReason.needed_for_someone_else
+    for step in sentence.split(" → "):
+        if step.startswith("0 "):
+            return next((reason for words, reason in _FUNNEL_STAGES if words in step),
+                        UnmatchedReason.other_run_reason)
+    return UnmatchedReason.other_run_reason
+
+
+def _grouped(items: list[Any], keys: Callable[[Any], Iterable[str]]) -> list[tuple[str, list[Any]]]:
+    """Items per group, groups sorted by name; an item may sit in several groups (a volunteer's languages)."""
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        for key in keys(item):
+            groups[key].append(item)
+    return sorted(groups.items())
+
+
+def _outcome_figures(people: list[Person], threshold: int) -> dict[str, Any]:
+    cell = Cell(len(people))
+    matched = [p.days_to_match for p in people if p.days_to_match is not None]
+    started = [p.days_to_first_session for p in people if p.days_to_first_session is not None]
+    ended_early = sum(p.ended_early for p in people)
+    matches = sum(p.matches for p in people)
+    baselines = [p.epds_baseline for p in people if p.epds_baseline is not None]
+    changes = [p.epds_end - p.epds_baseline for p in people if p.epds_baseline is not None and p.epds_end is not None]
+    improved = sum(change < 0 for change in changes)
+    return {
+        "received": cell.count(len(people)),
+        "matched": cell.count(len(matched)),
+        "started": cell.count(len(started)),
+        "take_up": cell.ratio(len(started), len(people)),
+        "ended_early": cell.count(ended_early),
+        "drop_out": cell.ratio(ended_early, len(started)),
+        "days_to_match_median": cell.percentile(matched, 50),
+        "days_to_match_p90": cell.percentile(matched, 90),
+        "days_to_first_session_median": cell.percentile(started, 50),
+        "days_to_first_session_p90": cell.percentile(started, 90),
+        "matches": cell.count(matches),
+        "sessions_per_match": cell.mean(sum(p.sessions_held for p in people), matches, people=len(matched)),
+        "epds_baselines": cell.count(len(baselines)),
+        "epds_flagged": cell.count(sum(total >= threshold for total in baselines)),
+        "epds_pairs": cell.count(len(changes)),
+        "epds_mean_change": cell.mean(sum(changes), len(changes), people=len(changes)),
+        "epds_improved": cell.count(improved),
+        "epds_share_improved": cell.ratio(improved, len(changes)),
+        "unmatched": cell.count(sum(p.unmatched_reason is not None for p in people)),
+    }
+
+
+def _unmatched_counts(people: list[Person]) -> list[UnmatchedCount]:
+    """In the order the reasons are declared, so the order says nothing about suppressed sizes."""
+    counts = Counter(p.unmatched_reason for p in people if p.unmatched_reason is not None)
+    return [UnmatchedCount(reason=reason, referrals=SUPPRESSED if is_small(counts[reason]) else counts[reason])
+            for reason in UnmatchedReason if counts[reason]]
+
+
+@dataclass(frozen=True)
+class Supply:
+    """A ready volunteer: where she can help, and how many more parents she can take."""
+
+    languages: tuple[str, ...]
+    formats: tuple[str, ...]
+    area: str
+    free_places: int
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A waiting referral, under her first (preferred) language and format."""
+
+    language: str
+    format: str
+    area: str
+
+
+def capacity(*, session: Session) -> CapacityReport:
+    settings = programme_service.current(session)
+    today = clock.today(settings.time_zone)
+    volunteers = repository.active_volunteers(session)
+    load = volunteer_repository.current_parents(session, [v.id for v in volunteers])
+    supply = [
+        Supply(languages=tuple(v.languages), formats=tuple(v.formats), area=v.area or UNKNOWN,
+               free_places=max(0, min(v.max_parents, v.max_sessions_per_week) - load[v.id]))
+        for v in volunteers
+        if not readiness.not_ready_reasons(v, today=today, supervision_interval_days=settings.supervision_interval_days,
+                                           current_parents=load[v.id])
+    ]
+    demand = [Demand(language=_first(languages), format=_first(formats), area=area or UNKNOWN)
+              for languages, formats, area in repository.waiting_referrals(session)]
+    return CapacityReport(
+        as_of=today, total=_capacity_figures(supply, demand),
+        breakdowns=CapacityBreakdowns(
+            language=_capacity_groups(supply, demand, lambda s: s.languages, lambda d: d.language),
+            format=_capacity_groups(supply, demand, lambda s: s.formats, lambda d: d.format),
+            area=_capacity_groups(supply, demand, lambda s: (s.area,), lambda d: d.area)))
+
+
+def _capacity_groups(supply: list[Supply], demand: list[Demand], supply_keys: Callable[[Supply], Iterable[str]],
+                     demand_key: Callable[[Demand], str]) -> list[CapacityGroup]:
+    ready = dict(_grouped(supply, supply_keys))
+    waiting = dict(_grouped(demand, lambda d: [demand_key(d)]))
+    return [CapacityGroup(group=group, **_capacity_figures(ready.get(group, []), waiting.get(group, [])).model_dump())
+            for group in sorted(ready.keys() | waiting.keys())]
+
+
+def _capacity_figures(supply: list[Supply], demand: list[Demand]) -> CapacityFigures:
+    """Volunteers and parents are different people, so each count is suppressed on its own."""
+    ready, waiting = Cell(len(supply)), Cell(len(demand))
+    return CapacityFigures(ready_volunteers=ready.count(len(supply)),
+                           free_places=None if is_small(len(supply)) else sum(s.free_places for s in supply),
+                           waiting_referrals=waiting.count(len(demand)))
