@@ -20,6 +20,10 @@ class Role(StrEnum):
     volunteer = "volunteer"
 
 
+# The source of referrals entered by coordinators. No integrator may take this name: it would see them all.
+COORDINATOR_SOURCE = "coordinator"
+
+
 @dataclass(frozen=True)
 class Principal:
     key_id: str
@@ -30,7 +34,7 @@ class Principal:
     @property
     def referral_source(self) -> str:
         """The source a referral posted by this caller belongs to."""
-        return self.source if self.role is Role.integrator and self.source else "coordinator"
+        return self.source if self.role is Role.integrator and self.source else COORDINATOR_SOURCE
 
 
 def hash_secret(secret: str) -> str:
@@ -42,6 +46,8 @@ def create_key(session: Session, *, name: str, role: Role, source: str | None = 
                volunteer_id: str | None = None) -> tuple[ApiKey, str]:
     if role is Role.integrator and not source:
         raise ValueError("an integrator key needs a source name")
+    if role is Role.integrator and source == COORDINATOR_SOURCE:
+        raise ValueError(f"'{COORDINATOR_SOURCE}' is reserved for referrals entered by coordinators")
     if role is Role.volunteer and not volunteer_id:
         raise ValueError("a volunteer key needs a volunteer id")
     secret = "pm_" + secrets.token_urlsafe(32)
