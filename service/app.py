@@ -21,6 +21,7 @@ from service.me.endpoints import router as me_router
 from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
+from service.rate_limit import KeyRateLimiter
 from service.referrals.endpoints import router as referrals_router
 from service.reports.endpoints import router as reports_router
 from service.sessions.endpoints import router as sessions_router
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
+    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute)
     install_handlers(app)
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     run_worker_in_app: bool = True
     allow_private_webhooks: bool = False
+    # Per API key and per worker process (the window is in memory); 0 turns the limit off.
+    rate_limit_per_minute: int = Field(1200, ge=0)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -25,6 +25,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 def get_principal(request: Request, session: SessionDep,
                   _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
     principal = authenticate(session, request.headers.get("authorization"))
+    request.app.state.rate_limiter.hit(principal.key_id)
     request.state.principal = principal
     return principal
 

@@ -61,6 +61,14 @@ class PayloadTooLarge(DomainError):
     status, title, type_slug = 413, "Payload too large", "payload-too-large"
 
 
+class TooManyRequests(DomainError):
+    status, title, type_slug = 429, "Too many requests", "rate-limited"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"This API key has made too many requests; retry after {retry_after} s.",
+                         extra={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
+
 class InvalidInput(DomainError):
     """A field that parsed but breaks a rule the schema cannot know (vocabulary, postcode, dates)."""
 

@@ -14,6 +14,8 @@ ERRORS_FOR_ALL_API_ROUTES = {
     "422": "Invalid input; `errors` names each field",
 }
 ERRORS_FOR_RECORD_ROUTES = {"404": "No such record, or not the caller's"}
+ERRORS_FOR_KEY_HOLDERS = {"429": "Too many requests with this API key; retry after `Retry-After` seconds"}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
 ERRORS_FOR_CHANGES = {"400": "The body could not be read (not UTF-8 or not JSON)",
                       "409": "The record's state forbids this", "412": "If-Match does not match the ETag"}
 
@@ -41,6 +43,8 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
     codes = dict(ERRORS_FOR_ALL_API_ROUTES)
     if "{" in path:
         codes |= ERRORS_FOR_RECORD_ROUTES
+    if operation.get("security"):  # the rate limit counts requests per API key
+        codes |= ERRORS_FOR_KEY_HOLDERS
     if method in ("post", "put", "patch", "delete"):
         codes |= ERRORS_FOR_CHANGES
     responses = operation.setdefault("responses", {})
@@ -49,3 +53,5 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
             "description": responses.get(code, {}).get("description", description),
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
+        if code == "429":
+            responses[code]["headers"] = RETRY_AFTER

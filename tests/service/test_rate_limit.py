@@ -1,0 +1,87 @@
+"""Requests per API key: over the limit is 429 with Retry-After and problem details; other keys carry on."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from service import auth
+from service.app import create_app
+from service.config import Settings
+from tests.conftest import KeyMaker
+
+PROBLEM = "application/problem+json"
+LIMIT = 3
+NOW = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def limited(settings: Settings, engine: Engine) -> TestClient:
+    # No `with`: the lifespan (and its engine.dispose) belongs to the session's app, not this one.
+    app = create_app(settings.model_copy(update={"rate_limit_per_minute": LIMIT}), engine)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_a_key_over_its_limit_is_429_with_retry_after_and_problem_details(limited: TestClient,
+                                                                          make_key: KeyMaker) -> None:
+    busy = make_key("coordinator")
+    with time_machine.travel(NOW, tick=False):
+        assert [limited.get("/v1/vocabulary", headers=busy).status_code for _ in range(LIMIT)] == [200] * LIMIT
+        refused = limited.get("/v1/vocabulary", headers=busy)
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == PROBLEM
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    problem = refused.json()
+    assert problem["status"] == 429 and problem["title"] == "Too many requests"
+    assert problem["retry_after"] == int(refused.headers["retry-after"])
+
+
+def test_another_key_is_not_slowed_by_a_busy_one(limited: TestClient, make_key: KeyMaker) -> None:
+    busy, other = make_key("coordinator"), make_key("coordinator")
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(LIMIT + 2):
+            limited.get("/v1/referrals", headers=busy)
+        assert limited.get("/v1/referrals", headers=busy).status_code == 429
+        assert limited.get("/v1/referrals", headers=other).status_code == 200
+
+
+def test_the_window_moves_on_and_the_key_may_call_again(limited: TestClient, make_key: KeyMaker) -> None:
+    busy = make_key("admin")
+    with time_machine.travel(NOW, tick=False) as traveller:
+        for _ in range(LIMIT):
+            limited.get("/v1/programme", headers=busy)
+        refused = limited.get("/v1/programme", headers=busy)
+        assert refused.status_code == 429
+        traveller.shift(timedelta(seconds=int(refused.headers["retry-after"]) + 1))
+        assert limited.get("/v1/programme", headers=busy).status_code == 200
+
+
+def test_operations_routes_need_no_key_and_are_not_limited(limited: TestClient) -> None:
+    with time_machine.travel(NOW, tick=False):
+        assert {limited.get("/healthz").status_code for _ in range(LIMIT * 3)} == {200}
+        assert {limited.get("/metrics").status_code for _ in range(LIMIT * 3)} == {200}
+
+
+def test_a_revoked_key_is_401_at_once_not_429(limited: TestClient, engine: Engine) -> None:
+    with Session(engine) as session:
+        key, secret = auth.create_key(session, name="front end", role=auth.Role.coordinator)
+        key_id = key.id
+        session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(LIMIT + 1):
+            limited.get("/v1/vocabulary", headers=headers)
+        with Session(engine) as session:
+            assert auth.revoke(session, key_id)
+            session.commit()
+        assert limited.get("/v1/vocabulary", headers=headers).status_code == 401
+
+
+def test_the_limit_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PEER_MATCH_RATE_LIMIT_PER_MINUTE", "50")
+    assert Settings(data_dir=tmp_path).rate_limit_per_minute == 50
+    assert Settings(data_dir=tmp_path, rate_limit_per_minute=0).rate_limit_per_minute == 0  # 0: no limit
