@@ -15,8 +15,9 @@ from service.auth import Principal, Role
 from service.errors import Conflict, NotFound, TransitionNotAllowed
 from service.events import outbox
 from service.matches import lifecycle
+from service.matches import repository as match_repository
 from service.matches.states import MatchStatus, move
-from service.models import Match, Referral, SupportSession, Volunteer
+from service.models import Match, Referral, SupportSession
 from service.programme import service as programme_service
 from service.referrals import states as referral_states
 from service.sessions import kinds, planning, reminders
@@ -106,10 +107,13 @@ def cancel(*, session: Session, actor: Principal, row: SupportSession, match: Ma
 
 def reschedule(*, session: Session, actor: Principal, row: SupportSession, match: Match,
                not_before: datetime | None, preferred_day: int | None) -> SupportSession:
+    # Her row locked first, then this session re-read: concurrent moves of her sessions queue here, so each
+    # finds a slot in the diary the one before it left, and never the same hour.
+    volunteer = match_repository.lock_volunteer(session, match.volunteer_id)
+    session.refresh(row, with_for_update=True)
     if row.status != "planned":
         raise TransitionNotAllowed("session", row.status, "rescheduled")
     referral = session.get(Referral, match.referral_id)
-    volunteer = session.get(Volunteer, match.volunteer_id)
     assert referral is not None and volunteer is not None
     programme = programme_service.current(session)
     settings = planning.settings_for(programme)
