@@ -8,9 +8,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5  # a database restart or failover is usually over by then
 log = structlog.get_logger("peer_match.errors")
 
 
@@ -92,6 +95,18 @@ def problem(status: int, title: str, detail: str, *, type_slug: str,
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def database_unavailable(exc: SQLAlchemyError) -> bool:
+    """The database is down, restarting, out of connections or gave up on a lock: worth a retry, not a bug."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def unavailable(detail: str) -> JSONResponse:
+    return problem(503, "Service unavailable", detail, type_slug="unavailable",
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     items = []
     for err in exc.errors():
@@ -121,6 +136,15 @@ def install_handlers(app: FastAPI) -> None:
         title = HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, title, str(exc.detail), type_slug=title.lower().replace(" ", "-"),
                        headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        # The driver's message can quote the statement's parameters (personal data): log its type only.
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("database_unavailable", error_type=type(cause).__name__, path=request.url.path)
+        return unavailable("The database cannot be reached just now; retry after the Retry-After seconds.")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ ERRORS_FOR_ALL_API_ROUTES = {
     "403": "This role may not use this route",
     "413": "Body over the size limit",
     "422": "Invalid input; `errors` names each field",
+    "503": "The database cannot be reached just now; retry after `Retry-After` seconds",
 }
 ERRORS_FOR_RECORD_ROUTES = {"404": "No such record, or not the caller's"}
 ERRORS_FOR_KEY_HOLDERS = {"429": "Too many requests with this API key; retry after `Retry-After` seconds"}

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import migrate
-from service.errors import problem
+from service.errors import unavailable
 
 router = APIRouter(tags=["operations"])
 
@@ -27,10 +27,9 @@ def readyz(request: Request) -> JSONResponse:
             connection.execute(text("SELECT 1"))
         current = migrate.is_current(engine)
     except SQLAlchemyError:
-        return problem(503, "Service unavailable", "The database cannot be reached.", type_slug="unavailable")
+        return unavailable("The database cannot be reached.")
     if not current:
-        return problem(503, "Service unavailable", "Database migrations are not current; run `peer-match migrate`.",
-                       type_slug="unavailable")
+        return unavailable("Database migrations are not current; run `peer-match migrate`.")
     return JSONResponse({"status": "ready"})
 
 
