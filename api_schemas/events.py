@@ -24,6 +24,8 @@ class EventType(StrEnum):
     match_ended = "match.ended"
     match_attendance_alert = "match.attendance_alert"
     volunteer_not_ready = "volunteer.not_ready"
+    referral_erased = "referral.erased"
+    volunteer_erased = "volunteer.erased"
     all = "*"
 
 

@@ -178,6 +178,8 @@ class ReferralOut(BaseModel):
     withdrawn_reason: str | None
     received_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = Field(None, description="Set when an admin erased her personal data; those "
+                                                         "fields are then null or empty")
 
 
 class ReferralStatusOut(BaseModel):
@@ -188,3 +190,4 @@ class ReferralStatusOut(BaseModel):
     status: ReferralStatus
     received_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = Field(None, description="Set when her personal data was erased")

@@ -157,3 +157,5 @@ class VolunteerOut(BaseModel):
     not_ready_reasons: list[NotReadyReason]
     created_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = Field(None, description="Set when an admin erased her personal data; those "
+                                                         "fields are then null or empty and her status is `left`")

@@ -74,6 +74,17 @@ def decline(*, session: Session, actor: Principal, match: Match) -> Match:
     return match
 
 
+def cancel(*, session: Session, actor: Principal, match: Match) -> Match:
+    """Call off a match the volunteer has not accepted yet (no sessions exist); her place is free at once.
+    The referral's next status is the caller's to set."""
+    match.status = move(match.status, MatchStatus.cancelled, action="cancelled").value
+    match.updated_at = clock.now()
+    match.version += 1
+    session.add(match)
+    audit.record(session, actor=actor, action="match.cancelled", record_type="match", record_id=match.id)
+    return match
+
+
 def extend(*, session: Session, actor: Principal, match: Match, sessions: int) -> list[SupportSession]:
     """Both people agreed (checked by the caller): more sessions follow on and the ending markers move."""
     programme = programme_service.current(session)

@@ -16,6 +16,9 @@ SELF_HARM_ITEM = 9  # EPDS item 10, "The thought of harming myself has occurred 
 
 
 def record(*, session: Session, actor: Principal, referral: Referral, epds: EpdsIn) -> Measure:
+    if referral.erased_at is not None:
+        raise Conflict("This referral's personal data was erased; nothing more is recorded about her.",
+                       extra={"state": "erased"})
     measure = Measure(id=new_id(), referral_id=referral.id, instrument=epds.instrument, answers=list(epds.answers),
                       total=sum(epds.answers), self_harm_item=epds.answers[SELF_HARM_ITEM],
                       timepoint=epds.timepoint.value, completed_on=epds.completed_on, recorded_at=clock.now(),

@@ -47,4 +47,5 @@ class Referral(SQLModel, table=True):
     withdrawn_reason: str | None = Field(default=None, max_length=500)
     received_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
+    erased_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     version: int = 1

@@ -42,4 +42,5 @@ class Volunteer(SQLModel, table=True):
     alerted_not_ready: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
+    erased_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     version: int = 1

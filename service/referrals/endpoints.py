@@ -14,7 +14,8 @@ from api_schemas.referrals import (
 )
 from service import idempotency
 from service.auth import Role
-from service.deps import ReferralWriter, SessionDep
+from service.deps import Admin, ReferralWriter, SessionDep
+from service.erasure import service as erasure_service
 from service.errors import invalid
 from service.etags import set_etag
 from service.pagination import CursorParam, LimitParam
@@ -89,3 +90,16 @@ def withdraw_referral(referral_id: str, body: WithdrawIn, session: SessionDep, c
     referral = referral_service.withdraw(session=session, caller=caller, referral=referral, reason=body.reason)
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
+
+
+@router.delete("/{referral_id}", status_code=204, response_class=Response,
+               responses={409: {"description": "A risk review is pending: record it first"}})
+def erase_referral(referral_id: str, session: SessionDep, admin: Admin) -> Response:
+    """Erase her personal data everywhere (admins): name, contacts, postcode and location, dates of birth,
+    free text and her profile are cleared; status, dates, format, language, area, referrer role, EPDS scores,
+    matches and sessions stay for reports. A running match ends and its future sessions are cancelled. The
+    record remains readable with those fields null and `erased_at` set; erasing it again is 204 and changes
+    nothing."""
+    referral = referral_service.visible(session=session, caller=admin, referral_id=referral_id)
+    erasure_service.erase_referral(session=session, actor=admin, referral=referral)
+    return Response(status_code=204)

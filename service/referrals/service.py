@@ -187,14 +187,14 @@ def to_out(referral: Referral) -> ReferralOut:
                         given_on=referral.consent_given_on),
         priority=referral.priority, risk_review_pending=referral.risk_review_pending,
         withdrawn_reason=referral.withdrawn_reason,
-        received_at=referral.received_at, updated_at=referral.updated_at,
+        received_at=referral.received_at, updated_at=referral.updated_at, erased_at=referral.erased_at,
     )
 
 
 def to_status_out(referral: Referral) -> ReferralStatusOut:
     return ReferralStatusOut(id=referral.id, external_id=referral.external_id,
                              status=ReferralStatus(referral.status), received_at=referral.received_at,
-                             updated_at=referral.updated_at)
+                             updated_at=referral.updated_at, erased_at=referral.erased_at)
 
 
 def view(caller: Principal, referral: Referral) -> ReferralOut | ReferralStatusOut:

@@ -17,7 +17,7 @@ from api_schemas.volunteers import (
 )
 from service import audit, clock, languages, places
 from service.auth import Principal
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.etags import check_if_match
 from service.ids import new_id
 from service.models import Volunteer
@@ -96,6 +96,9 @@ def page(*, session: Session, status: VolunteerStatus | None, area: str | None, 
 
 def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: VolunteerPatch | MePatch,
            if_match: str | None) -> Volunteer:
+    if volunteer.erased_at is not None:
+        raise Conflict("This volunteer's personal data was erased; her record cannot be edited.",
+                       extra={"state": "erased"})
     check_if_match(if_match, volunteer.version)
     fields = set(patch.model_fields_set)
     if isinstance(patch, VolunteerPatch):
@@ -145,4 +148,5 @@ def _out(volunteer: Volunteer, *, today: Any, interval: int, current: int) -> Vo
         last_supervision_on=volunteer.last_supervision_on, status=volunteer.status,
         resting_until=volunteer.resting_until, current_parents=current, ready=not reasons,
         not_ready_reasons=reasons, created_at=volunteer.created_at, updated_at=volunteer.updated_at,
+        erased_at=volunteer.erased_at,
     )

@@ -77,7 +77,7 @@ def test_an_integrator_sees_only_its_own_referrals_and_only_their_status(client:
     highland = {**make_key("integrator", source="nhs-highland"), "Idempotency-Key": "b"}
     mine = client.post("/v1/referrals", json=referral_body(1), headers=lothian).json()
     theirs = client.post("/v1/referrals", json=referral_body(2), headers=highland).json()
-    assert set(mine) == {"id", "external_id", "status", "received_at", "updated_at"}
+    assert set(mine) == {"id", "external_id", "status", "received_at", "updated_at", "erased_at"}
     assert client.get(f"/v1/referrals/{theirs['id']}", headers=lothian).status_code == 404
     assert client.get(f"/v1/referrals/{mine['id']}", headers=lothian).status_code == 200
     listed = client.get("/v1/referrals", headers=lothian).json()["items"]

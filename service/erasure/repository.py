@@ -1,0 +1,59 @@
+"""Every query erasure makes: the rows outside the referral and volunteer tables that can hold their data."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select, update
+
+from service.matches.states import HOLDS_CAPACITY
+from service.models import ApiKey, IdempotencyRecord, Match, Proposal, RiskReview, SupportSession
+
+ERASED_KEY_NAME = "(erased volunteer)"
+
+
+def open_matches(session: Session, *, referral_id: str | None = None,
+                 volunteer_id: str | None = None) -> list[Match]:
+    query = select(Match).where(col(Match.status).in_([s.value for s in HOLDS_CAPACITY]))
+    if referral_id is not None:
+        query = query.where(Match.referral_id == referral_id)
+    if volunteer_id is not None:
+        query = query.where(Match.volunteer_id == volunteer_id)
+    return list(session.exec(query.order_by(Match.id)))
+
+
+def open_proposals_of_volunteer(session: Session, volunteer_id: str) -> list[Proposal]:
+    query = select(Proposal).where(Proposal.volunteer_id == volunteer_id, Proposal.status == "open")
+    return list(session.exec(query))
+
+
+def clear_override_reasons(session: Session, *, referral_id: str | None = None,
+                           volunteer_id: str | None = None) -> None:
+    """A coordinator's override reason is free text and may name either person."""
+    query = update(Match).values(override_reason=None)
+    if referral_id is not None:
+        query = query.where(col(Match.referral_id) == referral_id)
+    if volunteer_id is not None:
+        query = query.where(col(Match.volunteer_id) == volunteer_id)
+    session.exec(query)
+
+
+def bump_sessions_of_referral(session: Session, referral_id: str, *, now: datetime) -> None:
+    """A new SEQUENCE, so calendar apps fetch the sessions again and drop the name they showed."""
+    matches = select(Match.id).where(Match.referral_id == referral_id)
+    session.exec(update(SupportSession).where(col(SupportSession.match_id).in_(matches))
+                 .values(sequence=SupportSession.sequence + 1, updated_at=now))
+
+
+def clear_risk_review_notes(session: Session, referral_id: str) -> None:
+    session.exec(update(RiskReview).where(col(RiskReview.referral_id) == referral_id).values(note=None))
+
+
+def idempotency_records_for(session: Session, location: str) -> list[IdempotencyRecord]:
+    """Stored first responses that a retry would replay: they hold the record as it was created."""
+    return list(session.exec(select(IdempotencyRecord).where(IdempotencyRecord.location == location)))
+
+
+def revoke_keys_of_volunteer(session: Session, volunteer_id: str, *, now: datetime) -> None:
+    """Her keys stop working at once, and lose their names, which an admin may have written hers into."""
+    keys = col(ApiKey.volunteer_id) == volunteer_id
+    session.exec(update(ApiKey).where(keys, col(ApiKey.revoked_at).is_(None)).values(revoked_at=now))
+    session.exec(update(ApiKey).where(keys).values(name=ERASED_KEY_NAME))
