@@ -2,9 +2,9 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api_schemas.common import (
     ApiModel,
@@ -111,6 +111,12 @@ class VolunteerPatch(ApiModel):
     last_supervision_on: date | None = None
     status: VolunteerStatus | None = None
 
+    @field_validator("gender", "languages", "formats", "max_travel_km", "availability", "leave", "background",
+                     "experiences", "interests", "specialisms", "capacity", "status", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any) -> Any:
+        return _not_null(value)
+
 
 class MePatch(ApiModel):
     """What a volunteer may change on her own record."""
@@ -119,6 +125,18 @@ class MePatch(ApiModel):
     leave: Leave | None = None
     email: Email | None = None
     phone: Phone | None = None
+
+    @field_validator("availability", "leave", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any) -> Any:
+        return _not_null(value)
+
+
+def _not_null(value: Any) -> Any:
+    """A field her record cannot be without: an explicit null is invalid (leave the field out to keep it)."""
+    if value is None:
+        raise ValueError("may not be null; leave the field out to keep its value")
+    return value
 
 
 class NotReadyReason(BaseModel):

@@ -20,6 +20,44 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying",
 ERRORS_FOR_CHANGES = {"400": "The body could not be read (not UTF-8 or not JSON)",
                       "409": "The record's state forbids this", "412": "If-Match does not match the ETag"}
 
+# OpenAPI links: where a response's id (and ETag) lead next. Clients may follow them; the stateful contract
+# test walks them (create a referral, then read, change and withdraw that one).
+Link = tuple[str, str, dict[str, str]]  # method, path, {parameter: runtime expression}
+REFERRAL = {"referral_id": "$response.body#/id"}
+REFERRAL_AS_READ = {**REFERRAL, "header.If-Match": "$response.header.ETag"}
+VOLUNTEER = {"volunteer_id": "$response.body#/id"}
+VOLUNTEER_AS_READ = {**VOLUNTEER, "header.If-Match": "$response.header.ETag"}
+MATCH = {"match_id": "$response.body#/id"}
+LINKS: dict[tuple[str, str, str], dict[str, Link]] = {
+    ("post", "/v1/referrals", "201"): {
+        "GetReferral": ("get", "/v1/referrals/{referral_id}", REFERRAL),
+        "PatchReferral": ("patch", "/v1/referrals/{referral_id}", REFERRAL_AS_READ),
+        "WithdrawReferral": ("post", "/v1/referrals/{referral_id}/withdraw", REFERRAL),
+    },
+    ("get", "/v1/referrals/{referral_id}", "200"): {
+        "PatchReferral": ("patch", "/v1/referrals/{referral_id}", REFERRAL_AS_READ),
+    },
+    ("patch", "/v1/referrals/{referral_id}", "200"): {
+        "GetReferral": ("get", "/v1/referrals/{referral_id}", REFERRAL),
+        "WithdrawReferral": ("post", "/v1/referrals/{referral_id}/withdraw", REFERRAL),
+    },
+    ("post", "/v1/volunteers", "201"): {
+        "GetVolunteer": ("get", "/v1/volunteers/{volunteer_id}", VOLUNTEER),
+        "PatchVolunteer": ("patch", "/v1/volunteers/{volunteer_id}", VOLUNTEER_AS_READ),
+    },
+    ("patch", "/v1/volunteers/{volunteer_id}", "200"): {
+        "GetVolunteer": ("get", "/v1/volunteers/{volunteer_id}", VOLUNTEER),
+    },
+    ("post", "/v1/match-runs", "201"): {
+        "GetMatchRun": ("get", "/v1/match-runs/{run_id}", {"run_id": "$response.body#/id"}),
+    },
+    ("post", "/v1/matches", "201"): {
+        "GetMatch": ("get", "/v1/matches/{match_id}", MATCH),
+        "AcceptMatch": ("post", "/v1/matches/{match_id}/accept", MATCH),
+        "DeclineMatch": ("post", "/v1/matches/{match_id}/decline", MATCH),
+    },
+}
+
 
 def install(app: FastAPI) -> None:
     def build() -> dict[str, Any]:
@@ -34,6 +72,7 @@ def install(app: FastAPI) -> None:
                 continue
             for method, operation in operations.items():
                 _document_errors(path, method, operation)
+        _add_links(document["paths"])
         app.openapi_schema = document
         return document
 
@@ -54,5 +93,13 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
             "description": responses.get(code, {}).get("description", description),
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        if code == "429":
+        if code in ("429", "503"):
             responses[code]["headers"] = RETRY_AFTER
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    for (method, path, status), links in LINKS.items():
+        response = paths[path][method]["responses"][status]
+        response["links"] = {
+            name: {"operationId": paths[to_path][to_method]["operationId"], "parameters": parameters}
+            for name, (to_method, to_path, parameters) in links.items()}

@@ -68,6 +68,19 @@ def test_a_coordinator_patches_a_volunteer_and_the_etag_moves(client: TestClient
     assert stale.status_code == 412
 
 
+def test_an_explicit_null_for_a_field_her_record_needs_is_422_not_a_500(client: TestClient,
+                                                                       coordinator: dict[str, str],
+                                                                       make_key: KeyMaker) -> None:
+    # Found by the stateful contract test: PATCH {"formats": null} reached the row and failed on the way out.
+    vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+    for field in ("formats", "availability", "capacity", "status", "languages", "max_travel_km"):
+        refused = client.patch(f"/v1/volunteers/{vid}", json={field: None}, headers=coordinator)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", field], field
+    assert client.patch("/v1/me", json={"leave": None}, headers=make_key("volunteer", volunteer_id=vid)
+                        ).status_code == 422
+    assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["formats"] == ["home_visit", "telephone"]
+
+
 def test_a_volunteer_reads_and_edits_her_own_record_only(client: TestClient, coordinator: dict[str, str],
                                                         make_key: KeyMaker) -> None:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
