@@ -31,8 +31,10 @@ def _people(session: Session, match: Match, *, lock: bool = True) -> tuple[Refer
 
 def accept(*, session: Session, actor: Principal, match: Match) -> list[SupportSession]:
     """She says yes: the sessions are planned now, or the accept is refused with the planner's reason."""
-    target = move(match.status, MatchStatus.scheduled, action="accepted")
     referral, volunteer = _people(session, match)
+    # Re-read under a lock once her row is held: a second accept sent at the same time then sees the first.
+    session.refresh(match, with_for_update=True)
+    target = move(match.status, MatchStatus.scheduled, action="accepted")
     programme = programme_service.current(session)
     now = clock.now()
     result = plan_solver.plan([planning.to_plan(match, referral, volunteer, sessions=match.planned_sessions,

@@ -167,3 +167,21 @@ def test_one_idempotency_key_sent_ten_times_at_once_makes_one_referral(live_url:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM referral")).scalar() == 1
         assert connection.execute(text("SELECT count(*) FROM idempotency_record")).scalar() == 1
+
+
+def test_simultaneous_accepts_of_one_match_plan_her_sessions_once(live_url: str, coordinator: dict[str, str],
+                                                                   engine: Engine) -> None:
+    with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
+        client.post("/v1/volunteers", json=volunteer_body())
+        client.post("/v1/referrals", json=referral_body(1))
+        proposal = client.post("/v1/match-runs").json()["proposals"][0]
+        match_id = client.post(f"/v1/proposals/{proposal['id']}/accept").json()["id"]
+
+    responses = all_at_once(live_url, [_post(f"/v1/matches/{match_id}/accept", coordinator) for _ in range(5)])
+
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 4, [r.text for r in responses]
+    _conflicts_are_problems(responses)
+    with engine.connect() as connection:
+        planned = connection.execute(text("SELECT count(*) FROM session WHERE match_id = :m"), {"m": match_id})
+        confirmed = connection.execute(text("SELECT count(*) FROM outbox_event WHERE type = 'match.confirmed'"))
+        assert (planned.scalar(), confirmed.scalar()) == (8, 1)
