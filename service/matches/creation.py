@@ -1,5 +1,6 @@
 """Making a match: from a proposal a coordinator accepts, or her own choice. Every rule and the volunteer's
-capacity are checked again at that moment, with her row locked, so two accepts can never over-fill her."""
+capacity are checked again at that moment, with the parent's and then the volunteer's row locked, so two
+accepts can never over-fill her nor match one parent twice."""
 
 from sqlmodel import Session
 
@@ -30,7 +31,7 @@ def accept_proposal(*, session: Session, actor: Principal, proposal_id: str) -> 
         raise NotFound("No proposal with this id.")
     if proposal.status != "open":
         raise TransitionNotAllowed("proposal", proposal.status, "accepted")
-    referral = session.get(Referral, proposal.referral_id)
+    referral = repository.lock_referral(session, proposal.referral_id)
     assert referral is not None
     match = _create(session, actor=actor, referral=referral, volunteer_id=proposal.volunteer_id,
                     override_reason=None, proposal=proposal)
@@ -60,7 +61,7 @@ def reject_proposal(*, session: Session, actor: Principal, proposal_id: str, rea
 
 
 def create_own(*, session: Session, actor: Principal, match_in: MatchIn) -> Match:
-    referral = session.get(Referral, match_in.referral_id)
+    referral = repository.lock_referral(session, match_in.referral_id)
     if referral is None:
         raise invalid(["body", "referral_id"], "no referral with this id")
     if referral.status == ReferralStatus.proposed:

@@ -3,13 +3,19 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from service.matches.states import HOLDS_CAPACITY
-from service.models import ExcludedPair, Match, Volunteer
+from service.models import ExcludedPair, Match, Referral, Volunteer
 
 
 def lock_volunteer(session: Session, volunteer_id: str) -> Volunteer | None:
     """Her row, locked until commit: concurrent accepts for one volunteer queue here (PostgreSQL row lock;
     SQLite transactions already hold the write lock)."""
     return session.exec(select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()).first()
+
+
+def lock_referral(session: Session, referral_id: str) -> Referral | None:
+    """Her row, locked until commit and read afresh: two matches made for one parent at once queue here."""
+    query = select(Referral).where(Referral.id == referral_id).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def open_match_for(session: Session, referral_id: str) -> Match | None:

@@ -185,3 +185,19 @@ def test_simultaneous_accepts_of_one_match_plan_her_sessions_once(live_url: str,
         planned = connection.execute(text("SELECT count(*) FROM session WHERE match_id = :m"), {"m": match_id})
         confirmed = connection.execute(text("SELECT count(*) FROM outbox_event WHERE type = 'match.confirmed'"))
         assert (planned.scalar(), confirmed.scalar()) == (8, 1)
+
+
+def test_simultaneous_matches_of_one_referral_with_different_volunteers_make_one(
+        live_url: str, coordinator: dict[str, str], engine: Engine) -> None:
+    with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
+        volunteers = [client.post("/v1/volunteers", json=volunteer_body(name=f"Volunteer {n}")).json()["id"]
+                      for n in range(8)]
+        rid = client.post("/v1/referrals", json=referral_body(1)).json()["id"]
+
+    responses = all_at_once(live_url, [_post("/v1/matches", coordinator, {"referral_id": rid, "volunteer_id": vid})
+                                       for vid in volunteers])
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 7, [r.text for r in responses]
+    _conflicts_are_problems(responses)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM match WHERE referral_id = :r"), {"r": rid}).scalar() == 1
