@@ -1,8 +1,8 @@
 """Idempotency-Key for creating POSTs, inside the request's own transaction.
 
-The key row is inserted first, under a savepoint: a concurrent request with the same key waits on the unique
-index (PostgreSQL) or the write lock (SQLite) until the first commits, then replays its response. So one key
-makes one record, and a half-done request leaves nothing behind.
+The key row is inserted first (INSERT ... ON CONFLICT DO NOTHING): a concurrent request with the same key waits
+on the unique index (PostgreSQL) or the write lock (SQLite) until the first commits, then replays its
+response. So one key makes one record, and a half-done request leaves nothing behind.
 """
 
 import hashlib
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from service import clock
@@ -33,21 +34,24 @@ def body_hash(body: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim(session: Session, *, caller: Principal, route: str, key: str,
-          request_hash: str) -> IdempotencyRecord | Replay:
+@dataclass(frozen=True)
+class Claim:
+    record_id: str
+
+
+def claim(session: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Replay:
     """Claim the key for this request, or return the first request's response to replay."""
-    record = IdempotencyRecord(id=new_id(), caller_key_id=caller.key_id, route=route, key=key,
-                               request_hash=request_hash, created_at=clock.now())
-    try:
-        with session.begin_nested():
-            session.add(record)
-        return record
-    except IntegrityError as exc:
-        query = select(IdempotencyRecord).where(IdempotencyRecord.caller_key_id == caller.key_id,
-                                                IdempotencyRecord.route == route, IdempotencyRecord.key == key)
-        first = session.exec(query).first()
-        if first is None:
-            raise exc
+    record_id = new_id()
+    table = IdempotencyRecord.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(  # type: ignore[arg-type]
+        id=record_id, caller_key_id=caller.key_id, route=route, key=key, request_hash=request_hash,
+        created_at=clock.now()).on_conflict_do_nothing(index_elements=["caller_key_id", "route", "key"])
+    if session.connection().execute(statement.returning(table.c.id)).first() is not None:
+        return Claim(record_id)
+    query = select(IdempotencyRecord).where(IdempotencyRecord.caller_key_id == caller.key_id,
+                                            IdempotencyRecord.route == route, IdempotencyRecord.key == key)
+    first = session.exec(query).one()
     if first.request_hash != request_hash:
         raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
     if first.response_status is None:
@@ -55,9 +59,8 @@ def claim(session: Session, *, caller: Principal, route: str, key: str,
     return Replay(first.response_status, first.response_body, first.location)
 
 
-def complete(session: Session, record: IdempotencyRecord, *, status: int, body: Any,
-             location: str | None) -> None:
-    record.response_status = status
-    record.response_body = body
-    record.location = location
-    session.add(record)
+def complete(session: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
+    session.connection().execute(
+        update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
+        .where(IdempotencyRecord.__table__.c.id == claimed.record_id)  # type: ignore[attr-defined]
+        .values(response_status=status, response_body=body, location=location))

@@ -8,6 +8,7 @@ the attempt is simply made again, with the same event id.
 import json
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -41,16 +42,20 @@ class DeliveryWorker:
         self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
         self.periodic = periodic or []
 
-    def run_once(self, *, limit: int = 100) -> int:
-        """Run the periodic jobs (reminders) and deliver what is due; the number of deliveries attempted."""
-        for job in self.periodic:
-            with Session(self.engine) as session:
-                job(session)
-                session.commit()
+    def run_once(self, *, limit: int = 100, jobs: bool = True) -> int:
+        """Run the periodic jobs (reminders, alerts) and deliver what is due; the number of deliveries attempted."""
+        if jobs:
+            self.run_jobs()
         attempted = 0
         for delivery_id in self._due(limit):
             attempted += self._attempt(delivery_id)
         return attempted
+
+    def run_jobs(self) -> None:
+        for job in self.periodic:
+            with Session(self.engine) as session:
+                job(session)
+                session.commit()
 
     def _due(self, limit: int) -> list[str]:
         with Session(self.engine) as session:
@@ -107,10 +112,16 @@ class DeliveryWorker:
             delivery.next_attempt_at = now + backoff(delivery.attempts)
         log.info("webhook_delivery", event_type=event.type, status=delivery.status, attempts=delivery.attempts)
 
-    def run_until(self, stop: threading.Event, *, interval_s: float = 1.0) -> None:
+    def run_until(self, stop: threading.Event, *, interval_s: float = 1.0, jobs_interval_s: float = 30.0) -> None:
+        """Deliver every `interval_s`; run the periodic jobs every `jobs_interval_s`, since they scan every
+        volunteer and session and reminders are due hours ahead, not to the second."""
+        jobs_due = 0.0
         while not stop.is_set():
             try:
-                self.run_once()
+                run_jobs = time.monotonic() >= jobs_due
+                if run_jobs:
+                    jobs_due = time.monotonic() + jobs_interval_s
+                self.run_once(jobs=run_jobs)
             except Exception as exc:  # the loop must survive a bad moment (database restarting, say)
                 log.error("worker_iteration_failed", error_type=type(exc).__name__)
             stop.wait(interval_s)

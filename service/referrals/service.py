@@ -40,7 +40,6 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
     tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
     place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
     source = caller.referral_source
-    _refuse_duplicate(session, source, referral_in.external_id)
     now = clock.now()
     referral = Referral(
         id=new_id(), source=source, external_id=referral_in.external_id, created_by_key_id=caller.key_id,
@@ -55,7 +54,7 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
         consent_share=referral_in.consent.share_with_volunteer, consent_contact=referral_in.consent.contact,
         consent_given_on=referral_in.consent.given_on, received_at=now, updated_at=now,
     )
-    try:
+    try:  # the unique index on (source, external_id) finds a duplicate without a query beforehand
         with session.begin_nested():
             repository.add(session, referral)
     except IntegrityError:

@@ -30,11 +30,12 @@ def add(*, session: Session, actor: Principal, kind: VocabularyKind, entry: Voca
 
 def check_codes(session: Session, items: Iterable[tuple[Sequence[str | int], VocabularyKind, str]]) -> None:
     """422 naming every field and position that holds a code the programme does not know."""
-    known: dict[str, set[str]] = {}
-    for entry in repository.all_codes(session):
-        known.setdefault(entry.kind, set()).add(entry.code)
+    items = list(items)
+    if not items:
+        return
+    known = repository.known_among(session, {code for _loc, _kind, code in items})
     errors = [(loc, f"unknown {kind.value} code '{code}' (see GET /v1/vocabulary)")
-              for loc, kind, code in items if code not in known.get(kind.value, set())]
+              for loc, kind, code in items if (kind.value, code) not in known]
     if errors:
         raise InvalidInput(errors)
 
