@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from service import clock
@@ -58,13 +59,19 @@ def create_key(session: Session, *, name: str, role: Role, source: str | None = 
     return key, secret
 
 
+# Every request asks this: a statement built once, reading columns rather than loading an ORM object.
+_keys = ApiKey.__table__.c  # type: ignore[attr-defined]
+_KEY_BY_HASH = (select(_keys.id, _keys.role, _keys.source, _keys.volunteer_id, _keys.revoked_at)
+                .where(_keys.secret_hash == bindparam("secret_hash")))
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized()
     secret = authorization[7:].strip()
     if not secret or len(secret) > 200:
         raise Unauthorized()
-    key = session.exec(select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))).first()
+    key = session.connection().execute(_KEY_BY_HASH, {"secret_hash": hash_secret(secret)}).first()
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is not valid or has been revoked.")
     return Principal(key_id=key.id, role=Role(key.role), source=key.source, volunteer_id=key.volunteer_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -59,8 +59,13 @@ def claim(session: Session, *, caller: Principal, route: str, key: str, request_
     return Replay(first.response_status, first.response_body, first.location)
 
 
+_records = IdempotencyRecord.__table__.c  # type: ignore[attr-defined]
+_COMPLETE = (update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
+             .where(_records.id == bindparam("record_id"))
+             .values(response_status=bindparam("status"), response_body=bindparam("body"),
+                     location=bindparam("location")))
+
+
 def complete(session: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
-    session.connection().execute(
-        update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
-        .where(IdempotencyRecord.__table__.c.id == claimed.record_id)  # type: ignore[attr-defined]
-        .values(response_status=status, response_body=body, location=location))
+    session.connection().execute(_COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body,
+                                             "location": location})

@@ -1,6 +1,7 @@
 from collections.abc import Collection
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
 
 from service.models import VocabularyCode
 
@@ -9,10 +10,13 @@ def all_codes(session: Session) -> list[VocabularyCode]:
     return list(session.exec(select(VocabularyCode).order_by(VocabularyCode.kind, VocabularyCode.id)))
 
 
+_codes = VocabularyCode.__table__.c  # type: ignore[attr-defined]
+_KNOWN_AMONG = select(_codes.kind, _codes.code).where(_codes.code.in_(bindparam("codes", expanding=True)))
+
+
 def known_among(session: Session, codes: Collection[str]) -> set[tuple[str, str]]:
     """The (kind, code) pairs the programme knows among these codes."""
-    query = select(VocabularyCode.kind, VocabularyCode.code).where(col(VocabularyCode.code).in_(codes))
-    return {(kind, code) for kind, code in session.exec(query)}
+    return {(kind, code) for kind, code in session.connection().execute(_KNOWN_AMONG, {"codes": list(codes)})}
 
 
 def exists(session: Session, kind: str, code: str) -> bool:
