@@ -15,7 +15,9 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True)
+        # One connection per request at work, one for the delivery worker, a small overflow for the CLI and
+        # tests: connections above the pool are closed on return, and that churn is costly under load.
+        return create_engine(url, pool_size=settings.requests_at_once + 1, max_overflow=2, pool_pre_ping=True)
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs["poolclass"] = StaticPool

@@ -1,7 +1,9 @@
 """Request id, access log and metrics, and the body size limit: one pure-ASGI layer each."""
 
+import asyncio
 import time
 import uuid
+import weakref
 from typing import Any
 
 import structlog
@@ -118,7 +120,36 @@ class RejectNul:
         await self.app(scope, receive, send)
 
 
-def install(app: Any, *, max_body_bytes: int) -> None:
+class AdmitAtMost:
+    """At most `limit` requests at work in this process; the rest wait their turn here, in arrival order.
+
+    A request holds its database connection from its first query to its commit, across several trips through
+    the thread pool. Unbounded, more requests start than the pool has connections, threads block waiting for a
+    connection while the requests that hold one wait for a thread, and many threads share one interpreter
+    lock: at 150 posts a second every request took about 150 ms. Admitting a few at a time, the rest queued
+    here, served 320 a second at a median of about 40 ms on 2 cores (docs/benchmarks.md)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        # One semaphore per event loop: the test client runs each client on a loop of its own.
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores.setdefault(loop, asyncio.Semaphore(self.limit))
+        async with semaphore:
+            await self.app(scope, receive, send)
+
+
+def install(app: Any, *, max_body_bytes: int, max_requests_at_once: int) -> None:
     app.add_middleware(RejectNul)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(AdmitAtMost, limit=max_requests_at_once)
     app.add_middleware(RequestContext)
