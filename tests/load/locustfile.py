@@ -1,0 +1,94 @@
+"""The load scenario (`python -m tests.load.run` starts the service and runs it): integrators posting
+referrals, volunteers reading their schedules, coordinators listing waiting referrals and running matches.
+
+Keys come from the JSON file named by PEER_MATCH_LOAD_KEYS, written by the runner; PEER_MATCH_LOAD_POST_RATE is
+the referral posts a second all integrators together offer."""
+
+import itertools
+import json
+import os
+import uuid
+from typing import Any
+
+from locust import FastHttpUser, between, constant_throughput, task
+
+KEYS: dict[str, Any] = json.loads(open(os.environ["PEER_MATCH_LOAD_KEYS"]).read())  # noqa: SIM115
+_integrators = itertools.cycle(KEYS["integrators"])
+_volunteers = itertools.cycle(KEYS["volunteers"])
+INTEGRATORS = 40
+POST_RATE = float(os.environ.get("PEER_MATCH_LOAD_POST_RATE", "320"))
+POSTCODES = ["EH6 6QQ", "G31 2ER", "AB24 3FX", "DD4 6BA", "IV2 3HH", "KY1 1XX", "PA1 1JS", "FK8 1EN"]
+
+
+def referral(n: int) -> dict[str, Any]:
+    return {
+        "external_id": f"load-{uuid.uuid4().hex[:20]}",
+        "referrer": {"organisation": "NHS Load Test Maternity", "role": "midwife"},
+        "parent": {"name": "Load Parent", "role": "mother", "phone": "07700 900123", "postcode": POSTCODES[n % 8],
+                   "baby_birth_date": "2026-09-01"},
+        "languages": ["en"], "formats": ["home_visit", "telephone"],
+        "availability": [{"day": "tue", "start": "10:00", "end": "12:30"}],
+        "experiences": ["postnatal_depression"], "background": ["first_time_parent"], "interests": ["walking"],
+        "consent": {"share_with_volunteer": True, "contact": True, "given_on": "2026-11-20"},
+    }
+
+
+class Integrator(FastHttpUser):
+    """A referring system posting referrals as they come, each with its own Idempotency-Key."""
+
+    weight = INTEGRATORS
+    wait_time = constant_throughput(POST_RATE / INTEGRATORS)
+
+    def on_start(self) -> None:
+        # Referring systems post now and then, each on a new connection; it also lets whichever uvicorn worker
+        # is free take the next one, where kept-alive connections stay with the worker that took them first.
+        self.headers = {"Authorization": f"Bearer {next(_integrators)}", "Connection": "close"}
+        self.count = 0
+
+    @task
+    def post_referral(self) -> None:
+        self.count += 1
+        headers = {**self.headers, "Idempotency-Key": uuid.uuid4().hex}
+        self.client.post("/v1/referrals", json=referral(self.count), headers=headers, name="POST /v1/referrals")
+
+
+class Volunteer(FastHttpUser):
+    """A volunteer's app reading her schedule and her record."""
+
+    weight = 8
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        self.headers = {"Authorization": f"Bearer {next(_volunteers)}"}
+
+    @task(3)
+    def sessions(self) -> None:
+        self.client.get("/v1/me/sessions", headers=self.headers, name="GET /v1/me/sessions")
+
+    @task(1)
+    def me(self) -> None:
+        self.client.get("/v1/me", headers=self.headers, name="GET /v1/me")
+
+
+class Coordinator(FastHttpUser):
+    """A case-management front end: lists of waiting referrals, now and then a match run."""
+
+    weight = 2
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        self.headers = {"Authorization": f"Bearer {KEYS['coordinator']}"}
+
+    @task(10)
+    def waiting(self) -> None:
+        self.client.get("/v1/referrals?status=waiting&limit=50", headers=self.headers,
+                        name="GET /v1/referrals?status=waiting")
+
+    @task(1)
+    def match_run(self) -> None:
+        referral_ids = [r["id"] for r in self.client.get("/v1/referrals?status=waiting&limit=20",
+                                                          headers=self.headers, name="GET /v1/referrals?status=waiting"
+                                                          ).json().get("items", [])]
+        if referral_ids:
+            self.client.post("/v1/match-runs", json={"referral_ids": referral_ids}, headers=self.headers,
+                             name="POST /v1/match-runs")

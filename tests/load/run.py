@@ -1,0 +1,127 @@
+"""`python -m tests.load.run`: the load scenario against uvicorn on PostgreSQL (or SQLite), on 127.0.0.1,
+headless and bounded in time; prints requests per second and p50/p95/p99 per route, and errors.
+
+PEER_MATCH_DATABASE_URL names the database; it is emptied first. Needs the `load` extra (locust)."""
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlmodel import Session
+
+from service import auth, demo, migrate
+from service.auth import Principal, Role
+from service.config import Settings
+from service.db import make_engine
+from service.ids import new_id
+from service.matches import creation, lifecycle
+
+HERE = Path(__file__).parent
+
+
+def prepare(settings: Settings, *, integrators: int, volunteers_with_schedules: int) -> dict[str, object]:
+    """An empty, migrated database with demo people, some matches with planned sessions, and keys."""
+    engine = make_engine(settings)
+    if not settings.is_sqlite:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    actor = Principal(key_id=new_id(), role=Role.coordinator)
+    with Session(engine) as session:
+        demo.fill(session, referrals=300, volunteers=150, seed=5)
+        run = demo.first_run(session)
+        volunteer_ids: list[str] = []
+        for proposal in run.proposals:
+            if len(volunteer_ids) == volunteers_with_schedules:
+                break
+            if proposal.volunteer_id in volunteer_ids:
+                continue
+            match = creation.accept_proposal(session=session, actor=actor, proposal_id=proposal.id)
+            lifecycle.accept(session=session, actor=actor, match=match)
+            volunteer_ids.append(proposal.volunteer_id)
+        keys = {
+            "coordinator": auth.create_key(session, name="load coordinator", role=Role.coordinator)[1],
+            "integrators": [auth.create_key(session, name=f"load integrator {i}", role=Role.integrator,
+                                            source=f"load-{i}")[1] for i in range(integrators)],
+            "volunteers": [auth.create_key(session, name="load volunteer", role=Role.volunteer, volunteer_id=vid)[1]
+                           for vid in volunteer_ids],
+        }
+        session.commit()
+    engine.dispose()
+    return keys
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured load first")
+    parser.add_argument("--post-rate", type=float, default=320, help="referral posts a second offered in all")
+    args = parser.parse_args()
+    settings = Settings()
+    keys = prepare(settings, integrators=5, volunteers_with_schedules=20)
+    port = free_port()
+    env = {**os.environ, "PEER_MATCH_LOG_LEVEL": "WARNING", "PEER_MATCH_RATE_LIMIT_PER_MINUTE": "1000000"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
+                               "--port", str(port), "--workers", str(args.workers), "--no-access-log",
+                               "--log-level", "warning"], env=env)
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        with tempfile.TemporaryDirectory() as out:
+            key_file = Path(out) / "keys.json"
+            key_file.write_text(json.dumps(keys))
+            locust_env = {**env, "PEER_MATCH_LOAD_KEYS": str(key_file),
+                          "PEER_MATCH_LOAD_POST_RATE": str(args.post_rate)}
+            # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
+            # been up for a minute has them; the figures come from the second run.
+            for seconds, csv_prefix in ((args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")):
+                subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
+                                "-u", str(args.users), "-r", str(args.users), "-t", f"{seconds}s",
+                                "--host", f"http://127.0.0.1:{port}", "--csv", csv_prefix, "--only-summary",
+                                "--loglevel", "WARNING"],
+                               env=locust_env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            report(Path(f"{out}/load_stats.csv"), args)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def report(stats_file: Path, args: argparse.Namespace) -> None:
+    rows = list(csv.DictReader(stats_file.open()))
+    print(f"{args.users} users offering {args.post_rate:.0f} referral posts/s, {args.seconds} s, "
+          f"uvicorn with {args.workers} workers on "
+          f"{'SQLite' if Settings().is_sqlite else 'PostgreSQL'}, locust on the same 2-core machine")
+    print("| route | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        print(f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+              f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |")
+    failures = stats_file.with_name(stats_file.name.replace("_stats", "_failures"))
+    for row in csv.DictReader(failures.open()) if failures.exists() else []:
+        print(f"failure: {row['Method']} {row['Name']} x{row['Occurrences']}: {row['Error'][:200]}")
+
+
+if __name__ == "__main__":
+    main()
