@@ -7,9 +7,11 @@ the referral posts a second all integrators together offer."""
 import itertools
 import json
 import os
+import random
 import uuid
 from typing import Any
 
+import gevent
 from locust import FastHttpUser, between, constant_throughput, task
 
 KEYS: dict[str, Any] = json.loads(open(os.environ["PEER_MATCH_LOAD_KEYS"]).read())  # noqa: SIM115
@@ -44,6 +46,8 @@ class Integrator(FastHttpUser):
         # is free take the next one, where kept-alive connections stay with the worker that took them first.
         self.headers = {"Authorization": f"Bearer {next(_integrators)}", "Connection": "close"}
         self.count = 0
+        # All users start together; without a random offset they would post in bursts of 40 at each tick.
+        gevent.sleep(random.uniform(0, INTEGRATORS / POST_RATE))
 
     @task
     def post_referral(self) -> None:
