@@ -1,4 +1,4 @@
-"""Request id, access log and metrics, and the body size limit: one pure-ASGI layer each."""
+"""Request id, access log and metrics, admission, the body size limit, NUL refusal: one pure-ASGI layer each."""
 
 import asyncio
 import time
@@ -120,6 +120,9 @@ class RejectNul:
         await self.app(scope, receive, send)
 
 
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 class AdmitAtMost:
     """At most `limit` requests at work in this process; the rest wait their turn here, in arrival order.
 
@@ -137,7 +140,8 @@ class AdmitAtMost:
             weakref.WeakKeyDictionary())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # The platform's probes must answer while work queues, or a busy service would be restarted.
+        if scope["type"] != "http" or scope.get("path") in PROBES:
             await self.app(scope, receive, send)
             return
         loop = asyncio.get_running_loop()

@@ -43,6 +43,22 @@ def test_no_more_requests_at_work_than_the_limit_and_the_rest_in_arrival_order(l
     assert app.started == list(range(12))
 
 
+def test_the_platform_probes_do_not_wait_behind_work() -> None:
+    app = _SlowApp()
+    admit = AdmitAtMost(app, limit=1)  # type: ignore[arg-type]
+
+    async def probe_while_busy() -> None:
+        work = asyncio.gather(*(admit({"type": "http", "path": "/v1/referrals", "n": n}, _nothing, _ignore)
+                                for n in range(3)))
+        await asyncio.sleep(0)
+        await admit({"type": "http", "path": "/healthz", "n": 99}, _nothing, _ignore)
+        await work
+
+    asyncio.run(probe_while_busy())
+    assert app.started.index(99) == 1  # after the one request at work, ahead of the two waiting
+    assert app.most_at_work == 2
+
+
 def test_each_event_loop_has_its_own_queue() -> None:
     app = _SlowApp()
     admit = AdmitAtMost(app, limit=2)  # type: ignore[arg-type]
