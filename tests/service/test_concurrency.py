@@ -106,8 +106,12 @@ def _overlapping(sessions: list[tuple[datetime, datetime]]) -> list[tuple[dateti
 def test_simultaneous_reschedules_never_double_book_her(live_url: str, coordinator: dict[str, str],
                                                         engine: Engine) -> None:
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
+        # Two windows, so each match has a weekly hour of its own whatever the planner picks for the first
+        # (in one 150-minute window, a first plan at 10:45 leaves no room for the second).
         vid = client.post("/v1/volunteers", json=volunteer_body(
-            capacity={"max_parents": 2, "max_sessions_per_week": 2})).json()["id"]
+            capacity={"max_parents": 2, "max_sessions_per_week": 2},
+            availability=[{"day": "tue", "start": "09:30", "end": "13:00"},
+                          {"day": "thu", "start": "13:00", "end": "15:00"}])).json()["id"]
         for n in range(2):
             client.post("/v1/referrals", json=referral_body(n))
         proposals = client.post("/v1/match-runs").json()["proposals"]
