@@ -4,18 +4,43 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import pairwise
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 T = TypeVar("T")
 
 
+def _is_number(annotation: Any) -> bool:
+    args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    args = tuple(get_args(a)[0] if get_origin(a) is Annotated else a for a in args)
+    return all(a in (int, float, type(None)) for a in args) and any(a in (int, float) for a in args)
+
+
 class ApiModel(BaseModel):
-    """Every wire model rejects unknown fields, so a typo never silently drops data, and NUL characters, which
-    no database text column can hold."""
+    """Every wire model rejects unknown fields, so a typo never silently drops data, NUL characters, which
+    no database text column can hold, and a string or true/false where the schema says number."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # Pydantic's lax mode would read true as 1 and "5" as 5; the document promises a JSON number.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool | str) and field is not None and _is_number(field.annotation):
+            raise ValueError("must be a number")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

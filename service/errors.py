@@ -8,9 +8,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5  # a database restart or failover is usually over by then
@@ -118,6 +120,16 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return items
 
 
+def _methods_served_at(request: Request) -> set[str]:
+    """Every method some route serves at this path: Starlette's 405 names only the first route's, and FastAPI
+    makes one route per method."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        if context.route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(context.methods or ())
+    return methods
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
@@ -132,10 +144,13 @@ def install_handlers(app: FastAPI) -> None:
                        type_slug="validation", extra={"errors": items})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = HTTPStatus(exc.status_code).phrase
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(_methods_served_at(request)))
         return problem(exc.status_code, title, str(exc.detail), type_slug=title.lower().replace(" ", "-"),
-                       headers=getattr(exc, "headers", None))
+                       headers=headers or None)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""Schemathesis against the app in-process: every operation, no server error, responses match the schema."""
+"""Schemathesis against the app in-process: every operation with all its checks, then a stateful walk."""
 
 import itertools
 from collections.abc import Callable
@@ -23,24 +23,35 @@ from tests.factories import referral_body, volunteer_body
 
 
 @pytest.fixture
-def api_schema(app: FastAPI) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+def auth_headers(make_key: KeyMaker) -> dict[str, str]:
+    return make_key("admin")
+
+
+# The key goes in through the document's security scheme, not as a fixed header, so the checks that leave it
+# out (ignored_auth, negative_data_rejection's missing-header cases) can. A schema-valid body may still be
+# refused with 422 where a rule the schema cannot say is broken (a postcode that does not exist, end before
+# start, consent not given): that is the contract, so positive_data_acceptance counts 422 as an answer.
+SCHEMA_VALID_MAY_BE = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+
+@pytest.fixture
+def api_schema(app: FastAPI, auth_headers: dict[str, str]) -> schemathesis.BaseSchema:
+    token = auth_headers["Authorization"].removeprefix("Bearer ")
+    config = SchemathesisConfig.from_dict({
+        "auth": {"openapi": {"HTTPBearer": {"bearer": token}}},
+        "checks": {"positive_data_acceptance": {"expected-statuses": SCHEMA_VALID_MAY_BE}}})
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@pytest.fixture
-def auth_headers(make_key: KeyMaker) -> dict[str, str]:
-    return make_key("admin")
-
-
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_input_gives_a_server_error_or_breaks_the_schema(case: schemathesis.Case,
-                                                             auth_headers: dict[str, str]) -> None:
-    case.call_and_validate(headers=auth_headers, checks=[not_a_server_error, response_schema_conformance,
-                                                         content_type_conformance, status_code_conformance])
+def test_every_operation_passes_every_check(case: schemathesis.Case) -> None:
+    """No server error, responses as documented, invalid input refused and valid input taken, unknown methods
+    405 with an Allow header that lists what is served, no route that ignores a missing key."""
+    case.call_and_validate()
 
 
 # Stateful: follow the document's OpenAPI links (create a referral, then read, change and withdraw that one;

@@ -5,6 +5,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 from service import auth, migrate
+from tests.factories import referral_body
 
 PROBLEM = "application/problem+json"
 
@@ -39,6 +40,8 @@ def test_framework_errors_are_problem_details(client: TestClient, coordinator: d
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
     wrong_method = client.delete("/v1/vocabulary", headers=coordinator)
     assert wrong_method.status_code == 405 and wrong_method.headers["content-type"] == PROBLEM
+    # FastAPI makes one route per method; the Allow header must still name them all.
+    assert client.put("/v1/referrals/any-id", headers=coordinator).headers["allow"] == "DELETE, GET, PATCH"
     not_json = client.post("/v1/referrals", content=b"{not json", headers={**coordinator,
                                                                           "Content-Type": "application/json"})
     assert not_json.status_code == 422 and not_json.headers["content-type"] == PROBLEM
@@ -93,6 +96,20 @@ def test_programme_settings_have_the_documented_defaults_and_validate(client: Te
     assert settings["epds_threshold"] == 13 and settings["volunteer_must_accept"] is True
     bad = client.put("/v1/programme", json={**settings, "time_zone": "Mars/Olympus"}, headers=admin)
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "time_zone"]
+
+
+def test_a_string_or_true_false_where_the_schema_says_number_or_boolean_is_422(client: TestClient,
+                                                                             admin: dict[str, str]) -> None:
+    settings = client.get("/v1/programme", headers=admin).json()
+    for field, value in (("planned_sessions", "8"), ("planned_sessions", True), ("volunteer_must_accept", 0),
+                         ("volunteer_must_accept", "yes")):
+        bad = client.put("/v1/programme", json={**settings, field: value}, headers=admin)
+        assert bad.status_code == 422, (field, value)
+        assert bad.json()["errors"][0]["loc"] == ["body", field]
+    consent = {"share_with_volunteer": 1, "contact": True, "given_on": "2026-11-20"}
+    refused = client.post("/v1/referrals", json=referral_body(consent=consent), headers=admin)
+    assert refused.status_code == 422
+    assert ["body", "consent", "share_with_volunteer"] in [e["loc"] for e in refused.json()["errors"]]
 
 
 def test_nul_characters_are_422_wherever_they_come(client: TestClient, coordinator: dict[str, str]) -> None:
