@@ -8,10 +8,11 @@ response. So one key makes one record, and a half-done request leaves nothing be
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -69,3 +70,18 @@ _COMPLETE = (update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
 def complete(session: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
     session.connection().execute(_COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body,
                                              "location": location})
+
+
+# The contract keeps keys at least 24 h. A week covers any sane retry, and no longer: a stored first response
+# can hold the referral's personal data.
+KEPT_FOR = timedelta(days=7)
+
+
+def prune(session: Session) -> int:
+    """Forget keys older than KEPT_FOR (a periodic job); the number forgotten."""
+    cutoff = clock.now() - KEPT_FOR
+    table = IdempotencyRecord.__table__
+    result = session.connection().execute(
+        delete(table).where(table.c.created_at < cutoff))  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
+

@@ -1,7 +1,11 @@
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import time_machine
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from service import idempotency
 from tests.conftest import KeyMaker
 from tests.factories import referral_body
 
@@ -30,6 +34,25 @@ def test_the_same_idempotency_key_and_body_replays_the_same_referral(client: Tes
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["location"] == first.headers["location"]
     assert len(client.get("/v1/referrals", headers=coordinator).json()["items"]) == 1
+
+
+def test_keys_are_kept_a_week_then_forgotten(client: TestClient, coordinator: dict[str, str],
+                                             engine: Engine) -> None:
+    start = datetime.now(UTC)
+    old, recent = {**coordinator, "Idempotency-Key": "old"}, {**coordinator, "Idempotency-Key": "recent"}
+    body_1, body_2 = referral_body(1), referral_body(2)  # the same bodies on every day
+    with time_machine.travel(start, tick=False):
+        client.post("/v1/referrals", json=body_1, headers=old)
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        first = client.post("/v1/referrals", json=body_2, headers=recent).json()["id"]
+    with time_machine.travel(start + timedelta(days=8), tick=False):
+        with Session(engine) as session:
+            assert idempotency.prune(session) == 1
+            session.commit()
+        assert client.post("/v1/referrals", json=body_2, headers=recent).json()["id"] == first
+        forgotten = client.post("/v1/referrals", json=body_1, headers=old)
+        assert forgotten.status_code == 409  # no replay: a new attempt, which the duplicate external_id stops
+        assert forgotten.json()["existing_id"]
 
 
 def test_the_same_idempotency_key_with_another_body_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
