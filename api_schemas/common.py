@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from itertools import pairwise
 from types import UnionType
-from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -21,25 +21,41 @@ from pydantic import (
 T = TypeVar("T")
 
 
-def _is_number(annotation: Any) -> bool:
+def _json_kind(annotation: Any) -> str | None:
+    """"number" or "boolean" when every non-null type the field takes is one; else None."""
     args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
-    args = tuple(get_args(a)[0] if get_origin(a) is Annotated else a for a in args)
-    return all(a in (int, float, type(None)) for a in args) and any(a in (int, float) for a in args)
+    types = {get_args(a)[0] if get_origin(a) is Annotated else a for a in args} - {type(None)}
+    if types == {bool}:
+        return "boolean"
+    if types and types <= {int, float}:
+        return "number"
+    return None
 
 
 class ApiModel(BaseModel):
     """Every wire model rejects unknown fields, so a typo never silently drops data, NUL characters, which
-    no database text column can hold, and a string or true/false where the schema says number."""
+    no database text column can hold, and anything but a JSON number or boolean where the schema says one."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    # Which fields must arrive as a JSON number or boolean, per class, worked out once rather than per request.
+    _json_kinds: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._json_kinds = {name: kind for name, field in cls.model_fields.items()
+                           if (kind := _json_kind(field.annotation)) is not None}
+
     @field_validator("*", mode="before")
     @classmethod
-    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        # Pydantic's lax mode would read true as 1 and "5" as 5; the document promises a JSON number.
-        field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool | str) and field is not None and _is_number(field.annotation):
+    def _json_types(cls, value: Any, info: ValidationInfo) -> Any:
+        # Pydantic's lax mode would read true as 1, "5" as 5, and 1 or "yes" as true (consent, agreement).
+        kind = cls._json_kinds.get(info.field_name or "")
+        if kind == "number" and isinstance(value, bool | str):
             raise ValueError("must be a number")
+        if kind == "boolean" and not isinstance(value, bool):
+            raise ValueError("must be true or false")
         return value
 
     @field_validator("*", mode="after")

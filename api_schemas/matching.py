@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field
 
 from api_schemas.common import ApiModel, Code, ShortText
 
@@ -113,8 +113,8 @@ class MatchOut(BaseModel):
 
 class ExtensionIn(ApiModel):
     sessions: Annotated[int, Field(ge=1, le=26)]
-    parent_agrees: StrictBool
-    volunteer_agrees: StrictBool
+    parent_agrees: bool
+    volunteer_agrees: bool
 
 
 class InitiatedBy(StrEnum):
@@ -128,4 +128,4 @@ class EndIn(ApiModel):
 
     reason: Code = Field(description="An end_reasons code")
     initiated_by: InitiatedBy
-    rematch: StrictBool = False
+    rematch: bool = False

@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from api_schemas.common import ApiModel
 
@@ -45,7 +45,7 @@ class ProgrammeSettings(ApiModel):
     supervision_interval_days: int = Field(56, ge=1, le=365)
     epds_threshold: int = Field(13, ge=0, le=30)
     matching_weights: MatchingWeights = MatchingWeights()
-    volunteer_must_accept: StrictBool = True
+    volunteer_must_accept: bool = True
     reminder_lead_hours: int = Field(24, ge=1, le=168)
 
     @field_validator("time_zone")

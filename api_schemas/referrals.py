@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from api_schemas.common import (
     ApiModel,
@@ -88,8 +88,8 @@ class Parent(ApiModel):
 
 
 class Consent(ApiModel):
-    share_with_volunteer: StrictBool
-    contact: StrictBool
+    share_with_volunteer: bool
+    contact: bool
     given_on: date
 
     @field_validator("share_with_volunteer", "contact")

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictBool
+from pydantic import AwareDatetime, BaseModel, Field
 
 from api_schemas.common import ApiModel, Code, Day
 
@@ -50,7 +50,7 @@ class CancelledBy(StrEnum):
 class CancelIn(ApiModel):
     by: CancelledBy
     reason: Code
-    replace: StrictBool = True
+    replace: bool = True
 
 
 class RescheduleIn(ApiModel):
