@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from matching import candidates, explain, scoring
+from matching import candidates, explain, scoring, sparse
 from matching.model import FORMATS, Assignment, MatchProblem, MatchStats, Proposal
 
 
@@ -50,16 +50,39 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     return Assignment(proposals=proposals, unmatched=unmatched, stats=stats)
 
 
-def assign(graph: candidates.CandidateGraph, problem: MatchProblem) -> tuple[npt.NDArray[np.int64], bool]:
-    """Indices of the chosen candidate pairs, and whether the solver proved them optimal."""
+SPARSE_ABOVE = 1_500_000  # pairs: above this, solve on a seed with a proof of optimality (sparse.py)
+
+
+def assign(
+    graph: candidates.CandidateGraph, problem: MatchProblem, *, sparse_above: int = SPARSE_ABOVE
+) -> tuple[npt.NDArray[np.int64], bool]:
+    """Indices of the chosen candidate pairs, and whether they are proved optimal."""
     if graph.size == 0:
         return np.zeros(0, dtype=np.int64), True
-    n_referrals, n_volunteers = len(problem.referrals), len(problem.volunteers)
-    source, sink = n_referrals + n_volunteers, n_referrals + n_volunteers + 1
+    slots = np.array([v.slots for v in problem.volunteers], dtype=np.int64)
+
+    def flow(part: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
+        return _flow(graph, part, slots, len(problem.referrals))
+
+    if graph.size > sparse_above:
+        outcome = sparse.assign(graph.referral, graph.volunteer, graph.score, slots, flow)
+        if outcome.chosen is not None:
+            return outcome.chosen.astype(np.int64), True
+    chosen = flow(np.arange(graph.size))
+    if chosen is None:
+        return np.zeros(0, dtype=np.int64), False
+    return chosen.astype(np.int64), True
+
+
+def _flow(
+    graph: candidates.CandidateGraph, part: npt.NDArray[np.intp], slots: npt.NDArray[np.int64], n_referrals: int
+) -> npt.NDArray[np.intp] | None:
+    """The optimal pairs among `part` (indices into the graph), or None if the solver does not prove one."""
+    referral, volunteer = graph.referral[part], graph.volunteer[part]
+    source, sink = n_referrals + slots.size, n_referrals + slots.size + 1
     ceiling = int(graph.score.max()) + 1
-    used_volunteers = np.unique(graph.volunteer)
-    used_referrals = np.unique(graph.referral)
-    slots = np.array([problem.volunteers[int(v)].slots for v in used_volunteers], dtype=np.int64)
+    used_volunteers = np.unique(volunteer)
+    used_referrals = np.unique(referral)
     flow = min_cost_flow.SimpleMinCostFlow()
     # Three batches of arcs, so only one batch's int64 copies are alive at a time (10 M pairs at 20k x 10k).
     flow.add_arcs_with_capacity_and_unit_cost(
@@ -69,27 +92,26 @@ def assign(graph: candidates.CandidateGraph, problem: MatchProblem) -> tuple[npt
         np.zeros(used_referrals.shape, dtype=np.int64),
     )
     flow.add_arcs_with_capacity_and_unit_cost(
-        graph.referral,
-        (n_referrals + graph.volunteer).astype(np.int32),
-        np.ones(graph.size, dtype=np.int64),
-        ceiling - graph.score.astype(np.int64),
+        referral.astype(np.int32),
+        (n_referrals + volunteer).astype(np.int32),
+        np.ones(part.size, dtype=np.int64),
+        ceiling - graph.score[part].astype(np.int64),
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         (n_referrals + used_volunteers).astype(np.int32),
         np.full(used_volunteers.shape, sink, dtype=np.int32),
-        slots,
+        slots[used_volunteers],
         np.zeros(used_volunteers.shape, dtype=np.int64),
     )
     # Supplies bound the flow; the max-flow variant then sends as much as the graph allows.
     flow.set_node_supply(source, int(used_referrals.size))
     flow.set_node_supply(sink, -int(used_referrals.size))
-    status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
-        return np.zeros(0, dtype=np.int64), False
+    if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
+        return None
     first_pair_arc = used_referrals.size
-    pair_flows = flow.flows(np.arange(first_pair_arc, first_pair_arc + graph.size, dtype=np.int32))
-    chosen: npt.NDArray[np.int64] = np.flatnonzero(pair_flows > 0)
-    return chosen, True
+    pair_flows = flow.flows(np.arange(first_pair_arc, first_pair_arc + part.size, dtype=np.int32))
+    chosen: npt.NDArray[np.intp] = part[pair_flows > 0]
+    return chosen
 
 
 def _proposal(problem: MatchProblem, graph: candidates.CandidateGraph, arc: int) -> Proposal:
