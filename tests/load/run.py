@@ -7,11 +7,13 @@ import argparse
 import csv
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import httpx
@@ -24,6 +26,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.ids import new_id
 from service.matches import creation, lifecycle
+from tests.load import cpu
 
 HERE = Path(__file__).parent
 
@@ -97,18 +100,42 @@ def main() -> None:
             # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
             # been up for a minute has them; the figures come from the second run.
             for seconds, csv_prefix in ((args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")):
+                before = CpuUse.now(server.pid)
                 subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
                                 "-u", str(args.users), "-r", str(args.users), "-t", f"{seconds}s",
                                 "--host", f"http://127.0.0.1:{port}", "--csv", csv_prefix, "--only-summary",
                                 "--loglevel", "WARNING"],
                                env=locust_env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            report(Path(f"{out}/load_stats.csv"), args)
+                used = CpuUse.now(server.pid) - before
+            report(Path(f"{out}/load_stats.csv"), args, used)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def report(stats_file: Path, args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds used so far by uvicorn and its workers, PostgreSQL, the load generator (locust, once it has
+    ended) and the whole machine (everything else on it too), and the wall clock."""
+
+    server: float
+    postgres: float
+    load_generator: float
+    machine: float
+    wall: float
+
+    @classmethod
+    def now(cls, server_pid: int) -> "CpuUse":
+        return cls(cpu.tree_seconds(server_pid), cpu.postgres_seconds(),
+                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                   + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
+                   cpu.machine_busy_seconds()[0], time.monotonic())
+
+    def __sub__(self, other: "CpuUse") -> "CpuUse":
+        return CpuUse(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+def report(stats_file: Path, args: argparse.Namespace, used: CpuUse) -> None:
     rows = list(csv.DictReader(stats_file.open()))
     print(f"{args.users} users offering {args.post_rate:.0f} referral posts/s, {args.seconds} s, "
           f"uvicorn with {args.workers} workers on "
@@ -118,6 +145,11 @@ def report(stats_file: Path, args: argparse.Namespace) -> None:
     for row in rows:
         print(f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
               f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |")
+    requests = sum(int(row["Request Count"]) for row in rows if row["Name"] != "Aggregated")
+    print(f"CPU, in cores busy on average: server {used.server / used.wall:.2f}, PostgreSQL "
+          f"{used.postgres / used.wall:.2f}, locust {used.load_generator / used.wall:.2f}, the whole machine "
+          f"{used.machine / used.wall:.2f} of {os.cpu_count()}; server CPU per request "
+          f"{used.server / max(1, requests) * 1000:.2f} ms")
     failures = stats_file.with_name(stats_file.name.replace("_stats", "_failures"))
     for row in csv.DictReader(failures.open()) if failures.exists() else []:
         print(f"failure: {row['Method']} {row['Name']} x{row['Occurrences']}: {row['Error'][:200]}")

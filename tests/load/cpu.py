@@ -1,0 +1,48 @@
+"""CPU seconds used by processes, read from /proc (Linux): the server's, PostgreSQL's, the machine's."""
+
+import os
+from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[str, list[str]]:
+    name, rest = Path(f"/proc/{pid}/stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+    return name, rest.split()
+
+
+def process_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far."""
+    fields = _stat(pid)[1]
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def tree_seconds(root: int) -> float:
+    """CPU used so far by a process and its living children (uvicorn's workers)."""
+    total = process_seconds(root)
+    for task in Path(f"/proc/{root}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += process_seconds(int(child))
+    return total
+
+
+def postgres_seconds() -> float:
+    """CPU used so far by every living PostgreSQL process on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, fields = _stat(int(entry.name))
+        except (OSError, ValueError):
+            continue
+        if name.startswith("postgres"):
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, over all cores."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / TICKS, sum(ticks) / TICKS
