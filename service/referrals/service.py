@@ -54,9 +54,8 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
         consent_share=referral_in.consent.share_with_volunteer, consent_contact=referral_in.consent.contact,
         consent_given_on=referral_in.consent.given_on, received_at=now, updated_at=now,
     )
-    repository.add(session, referral)
     try:  # the unique index on (source, external_id) finds a duplicate, without a query or savepoint first
-        session.flush()
+        repository.insert_new(session, referral)
     except IntegrityError:
         session.rollback()  # the whole request, its idempotency claim included: nothing is half-written
         _refuse_duplicate(session, source, referral_in.external_id)
