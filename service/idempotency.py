@@ -40,15 +40,29 @@ class Claim:
     record_id: str
 
 
+_records = IdempotencyRecord.__table__.c  # type: ignore[attr-defined]
+
+
+def _claim_statement(insert: Any) -> Any:
+    return (insert(IdempotencyRecord.__table__)
+            .values(id=bindparam("id"), caller_key_id=bindparam("caller_key_id"), route=bindparam("route"),
+                    key=bindparam("key"), request_hash=bindparam("request_hash"), created_at=bindparam("created_at"))
+            .on_conflict_do_nothing(index_elements=["caller_key_id", "route", "key"])
+            .returning(_records.id))
+
+
+# Built once per dialect: building and compiling it per request was a third of the claim's cost.
+_CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
+
+
 def claim(session: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Replay:
     """Claim the key for this request, or return the first request's response to replay."""
     record_id = new_id()
-    table = IdempotencyRecord.__table__
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(  # type: ignore[arg-type]
-        id=record_id, caller_key_id=caller.key_id, route=route, key=key, request_hash=request_hash,
-        created_at=clock.now()).on_conflict_do_nothing(index_elements=["caller_key_id", "route", "key"])
-    if session.connection().execute(statement.returning(table.c.id)).first() is not None:
+    connection = session.connection()
+    claimed = connection.execute(_CLAIM[connection.dialect.name], {
+        "id": record_id, "caller_key_id": caller.key_id, "route": route, "key": key, "request_hash": request_hash,
+        "created_at": clock.now()}).first()
+    if claimed is not None:
         return Claim(record_id)
     query = select(IdempotencyRecord).where(IdempotencyRecord.caller_key_id == caller.key_id,
                                             IdempotencyRecord.route == route, IdempotencyRecord.key == key)
@@ -60,7 +74,6 @@ def claim(session: Session, *, caller: Principal, route: str, key: str, request_
     return Replay(first.response_status, first.response_body, first.location)
 
 
-_records = IdempotencyRecord.__table__.c  # type: ignore[attr-defined]
 _COMPLETE = (update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
              .where(_records.id == bindparam("record_id"))
              .values(response_status=bindparam("status"), response_body=bindparam("body"),
