@@ -1,6 +1,5 @@
-"""Engine and the request's unit of work: one commit on success, rollback on error."""
+"""Engine and the end of a request's unit of work: one commit on success, rollback on error."""
 
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -42,11 +41,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+def commit_and_close(session: Session) -> None:
+    """The end of a request's unit of work that went well: one commit, or a rollback if the commit fails."""
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def rollback_and_close(session: Session) -> None:
+    """The end of a request's unit of work that failed: nothing it wrote is kept."""
+    try:
+        session.rollback()
+    finally:
+        session.close()

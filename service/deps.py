@@ -1,21 +1,34 @@
 """Annotated dependency aliases: the request's session, the caller, role guards."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from service.auth import Principal, Role, authenticate
-from service.db import unit_of_work
+from service.db import commit_and_close, rollback_and_close
 from service.errors import Forbidden
 
 bearer = HTTPBearer(auto_error=False, description="An API key created with `peer-match keys create`.")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    yield from unit_of_work(request.app.state.engine)
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # Opening a session does no I/O, so only its end takes a trip through the thread pool (a sync dependency
+    # takes one to open and one to end). The end runs outside the pool's limit, as FastAPI runs a dependency's
+    # exit: it gives back a connection that requests holding threads may be waiting for.
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(rollback_and_close, session, limiter=CapacityLimiter(1))
+        raise
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(commit_and_close, session, limiter=CapacityLimiter(1))
 
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as success.
