@@ -1,14 +1,16 @@
 """The candidate graph: every pair that keeps every hard rule, with its score, built without enumerating all
-pairs. Volunteers are blocked by language tag, travel-only referrals look only at nearby grid cells, and the
-remaining rules and the score are computed with numpy over each referral's block at once."""
+pairs. Referrals are grouped by what decides their pool of volunteers (languages, formats, asked-for gender,
+and for formats with travel the grid cell), and each group's block of pairs is checked and scored at once:
+common weekly hours and shared codes as matrix products (features.py), the rest with numpy."""
 
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
-from matching import constraints, languages, scoring, weekly
+from matching import constraints, features, languages, scoring, weekly
 from matching.model import (
     FORMATS,
     TRAVEL_FORMATS,
@@ -97,12 +99,11 @@ class VolunteerTable:
             [sum(1 << FORMATS.index(f) for f in set(v.formats) if f in FORMATS) for v in vols], dtype=np.int64
         )
         self.gender = np.array([v.gender or "" for v in vols], dtype=object)
-        self.starts = _pack(
-            [weekly.starts(v.availability, v.busy, weights.session_minutes) for v in vols], WORDS
-        )
-        self.starts_by_word = np.ascontiguousarray(
-            self.starts.T
-        )  # one row per word: fast gathers per referral
+        self.start_masks = [weekly.starts(v.availability, v.busy, weights.session_minutes) for v in vols]
+        self.starts = _pack(self.start_masks, WORDS)
+        # Filled in by the referral side, which numbers the atoms and codes of both sides together.
+        self.hours: npt.NDArray[np.float32] = np.zeros((len(vols), 0), dtype=np.float32)
+        self.codes_present: npt.NDArray[np.float32] = np.zeros((len(vols), 0), dtype=np.float32)
         self.offers = {fmt: (self.formats & (1 << i)) != 0 for i, fmt in enumerate(FORMATS)}
         for (
             referral
@@ -118,10 +119,8 @@ class VolunteerTable:
             for kind in codes:
                 codes[kind].bits(getattr(v, kind))
         self.width = {kind: max(1, -(-len(codes[kind].index) // 64)) for kind in codes}
-        self.codes = {
-            kind: _pack([codes[kind].bits(getattr(v, kind)) for v in vols], self.width[kind])
-            for kind in codes
-        }
+        self.code_masks = {kind: [codes[kind].bits(getattr(v, kind)) for v in vols] for kind in codes}
+        self.codes = {kind: _pack(self.code_masks[kind], self.width[kind]) for kind in codes}
         self.load_points = np.array(
             [(scoring.load(v, weights) or _ZERO).points for v in vols], dtype=np.int64
         )
@@ -146,10 +145,11 @@ class VolunteerTable:
         self.cells: dict[tuple[int, int], list[int]] = {}
         for position, v in enumerate(vols):
             if v.lat is not None and v.lon is not None:
-                self.cells.setdefault(self._cell(v.lat, v.lon), []).append(position)
+                self.cells.setdefault(self.cell_of(v.lat, v.lon), []).append(position)
         self.cell_arrays = {cell: np.array(p, dtype=np.int64) for cell, p in self.cells.items()}
 
-    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+    def cell_of(self, lat: float, lon: float) -> tuple[int, int]:
+        """The grid cell of a place (degrees)."""
         # Cells at least grid_km wide everywhere in the data: a reachable volunteer is in a neighbouring cell.
         return (math.floor(lat * KM_PER_DEGREE / self.grid_km), math.floor(lon * self.lon_km / self.grid_km))
 
@@ -176,7 +176,11 @@ class VolunteerTable:
 
     def near(self, lat: float, lon: float) -> IntArray:
         """Positions of located volunteers in her cell and the eight around it."""
-        ci, cj = self._cell(lat, lon)
+        return self.near_cell(self.cell_of(lat, lon))
+
+    def near_cell(self, cell: tuple[int, int]) -> IntArray:
+        """Positions of located volunteers in this cell and the eight around it."""
+        ci, cj = cell
         parts = [
             self.cell_arrays[c]
             for c in ((ci + di, cj + dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
@@ -195,104 +199,208 @@ def popcount(words: npt.NDArray[np.uint64]) -> IntArray:
 
 
 def build(problem: MatchProblem) -> CandidateGraph:
-    """Every pair that keeps every hard rule, scored."""
+    """Every pair that keeps every hard rule, scored; pairs grouped by referral, volunteers in index order."""
     w = problem.weights
     codes = {"background": CodeBits(), "experiences": CodeBits(), "interests": CodeBits()}
     table = VolunteerTable(problem.volunteers, w, codes, problem.referrals)
-    position = {problem.volunteers[int(row)].id: p for p, row in enumerate(table.rows)}
-    excluded: dict[str, list[int]] = {}
-    for referral_id, volunteer_id in sorted(problem.excluded_pairs):
-        if volunteer_id in position:
-            excluded.setdefault(referral_id, []).append(position[volunteer_id])
-    counts = np.zeros(len(problem.referrals), dtype=np.int64)
-    volunteers: list[Int32Array] = []
-    scores: list[Int32Array] = []
-    formats: list[npt.NDArray[np.int8]] = []
-    for r_index, referral in enumerate(problem.referrals):
-        found = _for_referral(referral, table, codes, w, excluded.get(referral.id))
-        if found is not None:
-            positions, score, fmt = found
-            counts[r_index] = positions.size
-            volunteers.append(table.rows[positions].astype(np.int32))
-            scores.append(score.astype(np.int32))
-            formats.append(fmt.astype(np.int8))
-    if not volunteers:
+    side = _Referrals(problem, table, codes)
+    # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
+    # the service should leave the other core to requests.
+    with threadpool_limits(limits=1, user_api="blas"):
+        found = [block for key, members in side.groups.items() if (block := _block(key, members, side, table, w))]
+    n = len(problem.referrals)
+    if not found:
         empty = np.zeros(0, dtype=np.int32)
         return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
-    referral_column = np.repeat(np.arange(len(problem.referrals), dtype=np.int32), counts)
-    return CandidateGraph(
-        referral_column,
-        np.concatenate(volunteers),
-        np.concatenate(scores),
-        np.concatenate(formats),
-        table,
-        codes,
-    )
+    # Each referral is in one block and her pairs are consecutive there: place them by her running count.
+    counts = np.zeros(n, dtype=np.int64)
+    for block in found:
+        counts += np.bincount(block.referral, minlength=n)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = int(counts.sum())
+    referral = np.repeat(np.arange(n, dtype=np.int32), counts)
+    volunteer = np.empty(total, dtype=np.int32)
+    score = np.empty(total, dtype=np.int32)
+    fmt = np.empty(total, dtype=np.int8)
+    for block in found:
+        starts = np.flatnonzero(np.r_[True, block.referral[1:] != block.referral[:-1]])
+        lengths = np.diff(np.r_[starts, block.referral.size])
+        at = np.repeat(first[block.referral[starts]] - starts, lengths) + np.arange(block.referral.size)
+        volunteer[at], score[at], fmt[at] = block.volunteer, block.score, block.format
+    return CandidateGraph(referral, volunteer, score, fmt, table, codes)
 
 
-def _for_referral(
-    referral: ReferralProfile,
-    table: VolunteerTable,
-    codes: dict[str, "CodeBits"],
-    w: Weights,
-    excluded: list[int] | None,
-) -> tuple[IntArray, IntArray, IntArray] | None:
-    wanted = referral.languages[:1] if "language" in referral.must_match else referral.languages
+class _Referrals:
+    """The referrals as arrays, and grouped so that each group shares one pool of volunteers: the same
+    languages, formats, asked-for gender and (for formats with travel) grid cell."""
+
+    def __init__(self, problem: MatchProblem, table: VolunteerTable, codes: dict[str, CodeBits]) -> None:
+        w = problem.weights
+        refs = problem.referrals
+        self.refs = refs
+        self.groups: dict[tuple[object, ...], list[int]] = {}
+        for index, r in enumerate(refs):
+            travel = any(f in TRAVEL_FORMATS for f in r.formats)
+            located = r.lat is not None and r.lon is not None
+            cell = table.cell_of(r.lat, r.lon) if travel and located else None  # type: ignore[arg-type]
+            gender = None if r.volunteer_gender in (None, "any") else r.volunteer_gender
+            key = (r.languages, "language" in r.must_match, r.formats, gender, cell, located)
+            self.groups.setdefault(key, []).append(index)
+        self.lat = np.array([math.radians(r.lat) if r.lat is not None else np.nan for r in refs], dtype=float)
+        self.lon = np.array([math.radians(r.lon) if r.lon is not None else np.nan for r in refs], dtype=float)
+        self.cos_lat = np.array([math.cos(x) for x in self.lat], dtype=float)
+        self.fixed = np.array(
+            [
+                w.waiting * min(r.waiting_days // 7, scoring.CAP_WEEKS) + (w.priority if r.priority else 0)
+                for r in refs
+            ],
+            dtype=np.int64,
+        )
+        # Weekly start quarters of both sides as atoms, so common start times are one matrix product.
+        her_starts = [weekly.starts(r.availability, (), w.session_minutes) for r in refs]
+        counted, present = features.atoms(her_starts + table.start_masks, weekly.WEEK_BITS)
+        self.hours, table.hours = counted[: len(refs)], present[len(refs) :]
+        # Shared codes: one product over all three kinds, weights on her side, while no kind passes the cap.
+        weights = {"experiences": w.experience, "background": w.background, "interests": w.interests}
+        self.kinds: dict[str, tuple[features.Matrix, features.Matrix]] = {}
+        for kind, bits in codes.items():
+            size = len(bits.index)
+            mine = features.bit_rows([bits.bits(getattr(r, kind)) for r in refs], size).astype(np.float32)
+            hers = features.bit_rows(table.code_masks[kind], size).astype(np.float32)
+            self.kinds[kind] = (mine, hers)
+        self.codes_weighted = np.hstack([self.kinds[k][0] * weights[k] for k in codes]) if refs else None
+        table.codes_present = np.hstack([self.kinds[k][1] for k in codes])
+        self.weights = weights
+        self.over_cap = np.zeros(len(refs), dtype=bool)
+        for mine, _ in self.kinds.values():
+            self.over_cap |= mine.sum(axis=1) > scoring.CAP_SHARED
+        self.essentials: dict[int, list[npt.NDArray[np.float32]]] = {}
+        for index, r in enumerate(refs):
+            for kind, prefix in (("background", "background:"), ("experiences", "experience:")):
+                needed = frozenset(m.split(":", 1)[1] for m in r.must_match if m.startswith(prefix))
+                if needed:
+                    vector = features.bit_rows([codes[kind].bits(needed)], len(codes[kind].index))[0]
+                    self.essentials.setdefault(index, []).append(
+                        np.concatenate(
+                            [
+                                vector if k == kind else np.zeros(len(codes[k].index), dtype=np.uint8)
+                                for k in codes
+                            ]
+                        ).astype(np.float32)
+                    )
+        position = {problem.volunteers[int(row)].id: p for p, row in enumerate(table.rows)}
+        index_of = {r.id: i for i, r in enumerate(refs)}
+        self.excluded = np.array(
+            sorted(
+                index_of[r] * len(table.rows) + position[v]
+                for r, v in problem.excluded_pairs
+                if r in index_of and v in position
+            ),
+            dtype=np.int64,
+        )
+
+
+@dataclass(frozen=True)
+class _Block:
+    referral: Int32Array
+    volunteer: Int32Array
+    score: Int32Array
+    format: npt.NDArray[np.int8]
+
+
+def _block(
+    key: tuple[object, ...], members: list[int], side: _Referrals, table: VolunteerTable, w: Weights
+) -> _Block | None:
+    """The pairs of one group of referrals: pool by language, format, gender and cell, then every other rule
+    and the score over the group's block at once."""
+    ref = side.refs[members[0]]
+    wanted = ref.languages[:1] if "language" in ref.must_match else ref.languages
     if not wanted:
         return None
-    speak = table.speaker_mask(tuple(wanted))
-    has_place = referral.lat is not None and referral.lon is not None
-    # Block: remote formats need only the language and the format; formats with travel also nearby cells.
-    reachable = np.zeros(speak.shape, dtype=bool)
-    for fmt in referral.formats:
+    travel = [f for f in ref.formats if f in TRAVEL_FORMATS]
+    cell = key[4]
+    reach = np.zeros(table.rows.shape, dtype=bool)
+    for fmt in ref.formats:
         if fmt not in TRAVEL_FORMATS:
-            reachable |= table.offers[fmt]
-    travel = [f for f in referral.formats if f in TRAVEL_FORMATS]
-    if travel and has_place:
-        near = np.zeros(speak.shape, dtype=bool)
-        near[table.near(referral.lat, referral.lon)] = True  # type: ignore[arg-type]
+            reach |= table.offers[fmt]
+    if travel and cell is not None:
+        near = np.zeros(table.rows.shape, dtype=bool)
+        near[table.near_cell(cell)] = True  # type: ignore[arg-type]
         for fmt in travel:
-            reachable |= near & table.offers[fmt]
-    pool = np.flatnonzero(speak & reachable)
+            reach |= near & table.offers[fmt]
+    reach &= table.speaker_mask(tuple(wanted))
+    if key[3] is not None:
+        reach &= table.gender == key[3]
+    pool = np.flatnonzero(reach)
     if pool.size == 0:
         return None
-    her_starts = week_words(weekly.starts(referral.availability, (), w.session_minutes))
-    common = np.zeros(pool.shape, dtype=np.int64)
-    for word in np.flatnonzero(her_starts):
-        common += np.bitwise_count(table.starts_by_word[word, pool] & her_starts[word]).astype(np.int64)
+    group = np.array(members, dtype=np.int64)
+    common = side.hours[group] @ table.hours[pool].T
     keep = common > 0
-    if referral.volunteer_gender not in (None, "any"):
-        keep &= table.gender[pool] == referral.volunteer_gender
-    for kind, prefix in (("background", "background:"), ("experiences", "experience:")):
-        needed = frozenset(m.split(":", 1)[1] for m in referral.must_match if m.startswith(prefix))
-        if needed:
-            mask = code_words(codes[kind].bits(needed), table.width[kind])
-            keep &= np.all((table.codes[kind][pool] & mask) == mask, axis=1)
-    if excluded:
-        keep &= ~np.isin(pool, excluded)
-    pool, common = pool[keep], common[keep]
-    if pool.size == 0:
+    for row, index in enumerate(members):
+        for needed in side.essentials.get(index, ()):
+            keep[row] &= table.codes_present[pool] @ needed >= needed.sum()
+    rows, cols = np.nonzero(keep)
+    if rows.size == 0:
         return None
-    km_h = np.full(pool.shape, np.iinfo(np.int64).max, dtype=np.int64)
-    if has_place and travel:
-        assert referral.lat is not None and referral.lon is not None
-        her_lat, her_lon = math.radians(referral.lat), math.radians(referral.lon)
-        km_h = km_hundredths(her_lat, her_lon, table.lat[pool], table.lon[pool])
-    chosen = np.full(pool.shape, -1, dtype=np.int64)
-    rank = np.zeros(pool.shape, dtype=np.int64)
-    for position, fmt in enumerate(referral.formats):
-        offered = table.offers[fmt][pool]
+    at = table.rows.size
+    positions, referral = pool[cols], group[rows]
+    if side.excluded.size:
+        allowed = ~np.isin(referral * at + positions, side.excluded)
+        rows, cols, positions, referral = rows[allowed], cols[allowed], positions[allowed], referral[allowed]
+    km_h = np.full(rows.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    if travel and cell is not None:
+        offered = np.zeros(rows.shape, dtype=bool)
+        for fmt in travel:
+            offered |= table.offers[fmt][positions]
+        some = np.flatnonzero(offered)
+        km_h[some] = pair_km_hundredths(
+            side.lat[referral[some]],
+            side.lon[referral[some]],
+            side.cos_lat[referral[some]],
+            table.lat[positions[some]],
+            table.lon[positions[some]],
+        )
+    chosen = np.full(rows.shape, -1, dtype=np.int64)
+    rank = np.zeros(rows.shape, dtype=np.int64)
+    for place, fmt in enumerate(ref.formats):
+        offered = table.offers[fmt][positions]
         if fmt in TRAVEL_FORMATS:
-            offered &= km_h <= table.max_h[pool]
+            offered &= km_h <= table.max_h[positions]
         fresh = offered & (chosen < 0)
         chosen[fresh] = FORMATS.index(fmt)
-        rank[fresh] = position
-    ok = chosen >= 0
-    if not ok.any():
+        rank[fresh] = place
+    ok = np.flatnonzero(chosen >= 0)
+    if ok.size == 0:
         return None
-    pool, common, km_h, chosen, rank = pool[ok], common[ok], km_h[ok], chosen[ok], rank[ok]
-    score = _score(referral, table, codes, w, pool, common, km_h, chosen, rank)
-    return pool, score, chosen
+    rows, cols, positions, referral = rows[ok], cols[ok], positions[ok], referral[ok]
+    chosen, rank, km_h = chosen[ok], rank[ok], km_h[ok]
+    score = side.fixed[referral] + table.load_points[positions]
+    first = table.speaker_mask((ref.languages[0],))[positions]
+    score += np.where(first, w.preferred_language, w.shared_language)
+    shared = side.codes_weighted[group] @ table.codes_present[pool].T  # type: ignore[index]
+    for over in np.flatnonzero(side.over_cap[group]):  # beyond the cap the product overcounts: per kind
+        exact = np.zeros(pool.size, dtype=np.float32)
+        for kind, weight in side.weights.items():
+            mine, hers = side.kinds[kind]
+            exact += weight * np.minimum(mine[group[over]] @ hers[pool].T, scoring.CAP_SHARED)
+        shared[over] = exact
+    score += shared[rows, cols].astype(np.int64)
+    n = len(ref.formats)
+    score += w.format_rank * (n - rank) // n
+    max_h = table.max_h[positions]
+    by_travel = (chosen == FORMATS.index("home_visit")) | (chosen == FORMATS.index("in_person"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.where(max_h > 0, w.distance * np.maximum(0, max_h - km_h) // np.maximum(max_h, 1), w.distance)
+    score += np.where(by_travel, dist, 0)
+    starts_in_common = common[rows, cols].astype(np.int64)
+    score += w.availability * np.minimum(starts_in_common, scoring.CAP_STARTS) // scoring.CAP_STARTS
+    return _Block(
+        referral.astype(np.int32),
+        table.rows[positions].astype(np.int32),
+        score.astype(np.int32),
+        chosen.astype(np.int8),
+    )
 
 
 def code_words(mask: int, width: int) -> npt.NDArray[np.uint64]:
@@ -312,37 +420,18 @@ def km_hundredths(
     return out
 
 
-def _score(
-    referral: ReferralProfile,
-    table: VolunteerTable,
-    codes: dict[str, "CodeBits"],
-    w: Weights,
-    pool: IntArray,
-    common: IntArray,
-    km_h: IntArray,
-    chosen: IntArray,
-    rank: IntArray,
+def pair_km_hundredths(
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    cos_lat: npt.NDArray[np.float64],
+    lats: npt.NDArray[np.float64],
+    lons: npt.NDArray[np.float64],
 ) -> IntArray:
-    first = table.speaker_mask((referral.languages[0],))[pool]
-    score = np.where(first, w.preferred_language, w.shared_language).astype(np.int64)
-    for kind, weight in (
-        ("experiences", w.experience),
-        ("background", w.background),
-        ("interests", w.interests),
-    ):
-        mine = code_words(codes[kind].bits(getattr(referral, kind)), table.width[kind])
-        score += weight * np.minimum(popcount(table.codes[kind][pool] & mine), scoring.CAP_SHARED)
-    n = len(referral.formats)
-    score += w.format_rank * (n - rank) // n
-    travel = (chosen == FORMATS.index("home_visit")) | (chosen == FORMATS.index("in_person"))
-    max_h = table.max_h[pool]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.where(
-            max_h > 0, w.distance * np.maximum(0, max_h - km_h) // np.maximum(max_h, 1), w.distance
-        )
-    score += np.where(travel, dist, 0)
-    score += w.availability * np.minimum(common, scoring.CAP_STARTS) // scoring.CAP_STARTS
-    score += w.waiting * min(referral.waiting_days // 7, scoring.CAP_WEEKS)
-    score += w.priority if referral.priority else 0
-    score += table.load_points[pool]
-    return score
+    """Haversine distances pair by pair (radians; `cos_lat` of the first places, worked out once each) in
+    whole hundredths of a km, the same arithmetic as `km_hundredths`; unknown places are huge."""
+    h = np.sin((lats - lat) / 2) ** 2 + cos_lat * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
+    km = 2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    out = np.full(lats.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    known = ~np.isnan(km)
+    out[known] = np.round(km[known] * 100).astype(np.int64)
+    return out

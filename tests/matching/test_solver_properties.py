@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from matching import candidates, constraints, scoring
-from matching.model import MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
+from matching.model import FORMATS, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
 from matching.solver import solve
 
 TOWNS = [(55.95, -3.19), (55.97, -3.17), (55.86, -4.25), (57.15, -2.09)]
@@ -37,7 +37,7 @@ def problems(draw: st.DrawFn) -> MatchProblem:
             lat=rng.choice(TOWNS)[0],
             lon=rng.choice(TOWNS)[1],
             availability=(window(), window()),
-            experiences=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 2))),
+            experiences=frozenset(rng.sample(["a", "b", "c", "d", "e"], rng.randint(0, 5))),
             background=frozenset(rng.sample(["x", "y"], rng.randint(0, 1))),
             waiting_days=rng.randint(0, 60),
             priority=rng.random() < 0.2,
@@ -56,7 +56,7 @@ def problems(draw: st.DrawFn) -> MatchProblem:
             max_travel_km=rng.choice([5.0, 20.0, 50.0]),
             availability=(window(), window(), window()),
             gender=rng.choice(["female", "male"]),
-            experiences=frozenset(rng.sample(["a", "b", "c"], rng.randint(0, 3))),
+            experiences=frozenset(rng.sample(["a", "b", "c", "d", "e"], rng.randint(0, 5))),
             ready=rng.random() < 0.9,
             free_places=(p := rng.randint(0, 3)),
             free_weekly_sessions=rng.randint(p, 3),
@@ -127,15 +127,16 @@ def test_no_proposal_breaks_a_rule_or_overfills_a_volunteer(problem: MatchProble
 def test_the_vectorised_graph_is_exactly_the_scalar_rules(problem: MatchProblem) -> None:
     graph = candidates.build(problem)
     found = {
-        (problem.referrals[int(r)].id, problem.volunteers[int(v)].id): int(s)
-        for r, v, s in zip(graph.referral, graph.volunteer, graph.score, strict=True)
+        (problem.referrals[int(r)].id, problem.volunteers[int(v)].id): (int(s), FORMATS[int(f)])
+        for r, v, s, f in zip(graph.referral, graph.volunteer, graph.score, graph.format, strict=True)
     }
     expected = {}
     for r, v in itertools.product(problem.referrals, problem.volunteers):
         if constraints.is_candidate(r, v, session_minutes=60, excluded_pairs=problem.excluded_pairs):
             fmt = constraints.feasible_formats(r, v)[0]
-            expected[(r.id, v.id)] = sum(x.points for x in scoring.reasons(r, v, fmt, problem.weights))
+            expected[(r.id, v.id)] = (sum(x.points for x in scoring.reasons(r, v, fmt, problem.weights)), fmt)
     assert found == expected
+    assert (np.diff(graph.referral) >= 0).all()  # grouped by referral, as the price certificate needs
 
 
 def test_the_same_input_gives_the_same_output() -> None:
