@@ -4,6 +4,7 @@ and for formats with travel the grid cell), and each group's block of pairs is c
 common weekly hours and shared codes as matrix products (features.py), the rest with numpy."""
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from matching.model import (
 )
 
 WORDS = -(-weekly.WEEK_BITS // 64)
+BLOCK_THREADS = 2
 KM_PER_DEGREE = math.pi * constraints.EARTH_KM / 180
 U64 = np.uint64
 IntArray = npt.NDArray[np.int64]
@@ -95,6 +97,9 @@ class VolunteerTable:
         self.lat = np.array([math.radians(v.lat) if v.lat is not None else np.nan for v in vols], dtype=float)
         self.lon = np.array([math.radians(v.lon) if v.lon is not None else np.nan for v in vols], dtype=float)
         self.max_h = np.array([constraints.hundredths(v.max_travel_km) for v in vols], dtype=np.int64)
+        self.cos_lat = np.cos(self.lat)
+        # The haversine term h of a place one hundredth of a km beyond her reach: above it, out of reach.
+        self.reach_h = np.sin((self.max_h + 1) / 100 / (2 * constraints.EARTH_KM)) ** 2
         self.formats = np.array(
             [sum(1 << FORMATS.index(f) for f in set(v.formats) if f in FORMATS) for v in vols], dtype=np.int64
         )
@@ -206,8 +211,10 @@ def build(problem: MatchProblem) -> CandidateGraph:
     side = _Referrals(problem, table, codes)
     # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
     # the service should leave the other core to requests.
-    with threadpool_limits(limits=1, user_api="blas"):
-        found = [block for key, members in side.groups.items() if (block := _block(key, members, side, table, w))]
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(BLOCK_THREADS) as pool:
+        # numpy lets go of the interpreter inside each operation, so blocks overlap on separate cores.
+        done = pool.map(lambda item: _block(item[0], item[1], side, table, w), side.groups.items())
+        found = [block for block in done if block is not None]
     n = len(problem.referrals)
     if not found:
         empty = np.zeros(0, dtype=np.int32)
@@ -354,13 +361,7 @@ def _block(
         for fmt in travel:
             offered |= table.offers[fmt][positions]
         some = np.flatnonzero(offered)
-        km_h[some] = pair_km_hundredths(
-            side.lat[referral[some]],
-            side.lon[referral[some]],
-            side.cos_lat[referral[some]],
-            table.lat[positions[some]],
-            table.lon[positions[some]],
-        )
+        km_h[some] = reach_km_hundredths(side, table, referral[some], positions[some])
     chosen = np.full(rows.shape, -1, dtype=np.int64)
     rank = np.zeros(rows.shape, dtype=np.int64)
     for place, fmt in enumerate(ref.formats):
@@ -420,18 +421,16 @@ def km_hundredths(
     return out
 
 
-def pair_km_hundredths(
-    lat: npt.NDArray[np.float64],
-    lon: npt.NDArray[np.float64],
-    cos_lat: npt.NDArray[np.float64],
-    lats: npt.NDArray[np.float64],
-    lons: npt.NDArray[np.float64],
-) -> IntArray:
-    """Haversine distances pair by pair (radians; `cos_lat` of the first places, worked out once each) in
-    whole hundredths of a km, the same arithmetic as `km_hundredths`; unknown places are huge."""
-    h = np.sin((lats - lat) / 2) ** 2 + cos_lat * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
-    km = 2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-    out = np.full(lats.shape, np.iinfo(np.int64).max, dtype=np.int64)
-    known = ~np.isnan(km)
-    out[known] = np.round(km[known] * 100).astype(np.int64)
+def reach_km_hundredths(side: "_Referrals", table: VolunteerTable, referral: IntArray, positions: IntArray) -> IntArray:
+    """Haversine distances pair by pair in whole hundredths of a km, the same arithmetic as `km_hundredths`,
+    worked out only where the volunteer could reach her: pairs beyond reach (or with an unknown place) are
+    huge, decided from the haversine term alone, before the costlier square root and arcsine."""
+    lat, lats = side.lat[referral], table.lat[positions]
+    lon, lons = side.lon[referral], table.lon[positions]
+    h = np.sin((lats - lat) / 2) ** 2
+    h += side.cos_lat[referral] * table.cos_lat[positions] * np.sin((lons - lon) / 2) ** 2
+    out = np.full(h.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    close = np.flatnonzero(h <= table.reach_h[positions])  # NaN compares False: unknown places stay huge
+    km = 2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h[close])))
+    out[close] = np.round(km * 100).astype(np.int64)
     return out

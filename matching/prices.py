@@ -63,16 +63,18 @@ def least(
     big: int,
     start: IntArray,
     max_passes: int,
+    only: npt.NDArray[np.intp] | None = None,
 ) -> Prices:
     """Raise `start` to the least prices meeting every given pair's condition, and check the certificate.
 
     `free` marks volunteers with a place left after the assignment. Only pairs whose referral's offset
-    changed in the last pass are looked at again, so a warm start costs little. The pairs must come sorted by
-    referral."""
+    changed in the last pass are looked at again, so a warm start costs little; `only` names the pairs the
+    first pass needs (those whose condition `start` breaks: the others cannot raise a price). The pairs must
+    come sorted by referral."""
     z = start.copy()
     offset = assignment.offsets(z, big)
     first = np.searchsorted(referral, np.arange(offset.size + 1))  # pairs come grouped by referral
-    arcs: npt.NDArray[np.intp] | None = None  # None: every pair
+    arcs = only  # None: every pair
     for passes in range(1, max_passes + 1):
         if arcs is None:
             np.maximum.at(z, volunteer, score + offset[referral])
@@ -110,7 +112,12 @@ def reduced(
     volunteer: npt.NDArray[np.integer],
     score: npt.NDArray[np.integer],
     big: int,
-) -> IntArray:
+) -> npt.NDArray[np.signedinteger]:
     """Each pair's slack under these prices: below zero where its condition is broken."""
-    slack: IntArray = prices[volunteer] - score - assignment.offsets(prices, big)[referral]
+    offsets = assignment.offsets(prices, big)
+    # 32-bit where every value fits: the pairs run to millions, and half the bytes is half the time.
+    narrow = max(int(prices.max(initial=0)), int(np.abs(offsets).max(initial=0))) < 2**30
+    kind = np.int32 if narrow else np.int64
+    slack: npt.NDArray[np.signedinteger] = prices.astype(kind)[volunteer] - offsets.astype(kind)[referral]
+    slack -= score
     return slack

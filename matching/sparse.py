@@ -3,8 +3,8 @@
 The flow is solved on a seed of the pairs: each referral's best few, each volunteer's best few, and a few
 spread by a fixed hash so that the seed can match as many referrals as the whole graph. Volunteer prices
 (`prices.py`) then either prove the answer optimal over every candidate pair, or name the pairs whose
-condition is broken; those (and, after the first round, each referral's pairs that come close) are added
-and the seed is solved again. The answer is only ever reported optimal with the proof over the whole
+condition is broken; those and the pairs close to breaking join the next round's part, pairs far from it
+leave, and the part is solved again. The answer is only ever reported optimal with the proof over the whole
 graph; after a few rounds without one, the whole graph is solved.
 """
 
@@ -28,6 +28,7 @@ class Seed:
     spread: int = 4  # hashed pairs per referral and per volunteer
     near_slack: int = 5  # points: pairs this close to breaking their condition join with the broken ones
     near_per_referral: int = 10
+    keep_slack: int = 15  # points: pairs further than this from breaking their condition leave the next part
     max_rounds: int = 6
 
 
@@ -61,15 +62,15 @@ def _spread(
 ) -> npt.NDArray[np.bool_]:
     """About k pairs per referral and per volunteer, picked by a fixed hash of the pair."""
     # Multiplicative hashing in wrapping 32-bit arithmetic: 16 well-mixed bits per pair, two draws.
-    mix = referral.astype(np.uint32) * np.uint32(0x9E3779B1) + volunteer.astype(np.uint32) * np.uint32(0x85EBCA77)
-    first = (mix >> np.uint32(16)).astype(np.int32)
-    second = (mix & np.uint32(0xFFFF)).astype(np.int32)
-    per_referral = np.bincount(referral, minlength=n_ref)
-    per_volunteer = np.bincount(volunteer, minlength=n_vol)
-    # h / 2**16 < k / degree, without a division per pair
-    spread: npt.NDArray[np.bool_] = (first * per_referral[referral] < k << 16) | (
-        second * per_volunteer[volunteer] < k << 16
-    )
+    mix = referral.astype(np.uint32, copy=False) * np.uint32(0x9E3779B1)
+    mix += volunteer.astype(np.uint32, copy=False) * np.uint32(0x85EBCA77)
+    first = (mix >> np.uint32(16)).view(np.int32)
+    second = (mix & np.uint32(0xFFFF)).view(np.int32)
+    # h / 2**16 < k / degree, as one comparison with a threshold worked out per referral and per volunteer
+    below_r = ((k << 16) // np.maximum(np.bincount(referral, minlength=n_ref), 1)).astype(np.int32)
+    below_v = ((k << 16) // np.maximum(np.bincount(volunteer, minlength=n_vol), 1)).astype(np.int32)
+    spread: npt.NDArray[np.bool_] = first < below_r[referral]
+    spread |= second < below_v[volunteer]
     return spread
 
 
@@ -84,10 +85,9 @@ def assign(
     """The optimal pairs by rounds on a growing seed, or chosen=None if no proof came within max_rounds."""
     n_ref, n_vol = int(referral.max()) + 1, slots.size
     big = (int(score.max()) + 1) * n_ref + 1
-    score64 = score.astype(np.int64)
     seed = (
-        best_per(referral, score64, seed_with.best_per_referral, n_ref)
-        | best_per(volunteer, score64, seed_with.best_per_volunteer, n_vol)
+        best_per(referral, score, seed_with.best_per_referral, n_ref)
+        | best_per(volunteer, score, seed_with.best_per_volunteer, n_vol)
         | _spread(referral, volunteer, n_ref, n_vol, seed_with.spread)
     )
     seed_pairs = int(seed.sum())
@@ -96,13 +96,13 @@ def assign(
         chosen = flow(part)
         if chosen is None:
             return Outcome(None, rounds, seed_pairs)
-        assignment = prices.Assignment(n_ref, referral[chosen], volunteer[chosen], score64[chosen])
+        assignment = prices.Assignment(n_ref, referral[chosen], volunteer[chosen], score[chosen])
         free = np.bincount(volunteer[chosen], minlength=n_vol) < slots
         on_part = prices.least(
             assignment,
             referral[part],
             volunteer[part],
-            score64[part],
+            score[part],
             free=free,
             big=big,
             start=np.zeros(n_vol, dtype=np.int64),
@@ -110,13 +110,22 @@ def assign(
         )
         if not on_part.certified:  # the flow said optimal on the part; a failed proof here means a bug
             return Outcome(None, rounds, seed_pairs)
+        slack = prices.reduced(on_part.z, assignment, referral, volunteer, score, big)
+        broken = slack < 0
+        # Prices that hold for the part may break some other pairs' conditions; other prices may hold for all.
         whole = prices.least(
-            assignment, referral, volunteer, score64, free=free, big=big, start=on_part.z, max_passes=MAX_PASSES
+            assignment,
+            referral,
+            volunteer,
+            score,
+            free=free,
+            big=big,
+            start=on_part.z,
+            max_passes=MAX_PASSES,
+            only=np.flatnonzero(broken),
         )
         if whole.certified:
             return Outcome(chosen, rounds, seed_pairs)
-        slack = prices.reduced(on_part.z, assignment, referral, volunteer, score64, big)
-        broken = slack < 0
         close = np.flatnonzero(slack < seed_with.near_slack)
         if rounds > 1:
             # Later rounds: only around the broken pairs, their referrals and the volunteers' current parents.
@@ -130,4 +139,7 @@ def assign(
         close = close[best_per(referral[close], nearest, seed_with.near_per_referral, n_ref)]
         seed[close] = True
         seed |= broken
+        # Far-off pairs only slow the next solve; should one be needed after all, the proof will say so.
+        seed &= slack < seed_with.keep_slack
+        seed[chosen] = True
     return Outcome(None, seed_with.max_rounds, seed_pairs)
