@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from matching import constraints, features, languages, scoring, weekly
+from matching import constraints, features, languages, scoring, sparse, weekly
 from matching.model import (
     FORMATS,
     TRAVEL_FORMATS,
@@ -41,6 +41,7 @@ class CandidateGraph:
     format: npt.NDArray[np.int8]  # index into model.FORMATS
     table: "VolunteerTable | None" = None
     codes: "dict[str, CodeBits] | None" = None
+    listed: npt.NDArray[np.bool_] | None = None  # each referral's shortlist, the seed of sparse.py
 
     @property
     def size(self) -> int:
@@ -204,7 +205,8 @@ def popcount(words: npt.NDArray[np.uint64]) -> IntArray:
 
 
 def build(problem: MatchProblem) -> CandidateGraph:
-    """Every pair that keeps every hard rule, scored; pairs grouped by referral, volunteers in index order."""
+    """Every pair that keeps every hard rule, scored. Each referral's pairs are one consecutive run (runs in
+    no particular order), her volunteers in index order."""
     w = problem.weights
     codes = {"background": CodeBits(), "experiences": CodeBits(), "interests": CodeBits()}
     table = VolunteerTable(problem.volunteers, w, codes, problem.referrals)
@@ -215,26 +217,19 @@ def build(problem: MatchProblem) -> CandidateGraph:
         # numpy lets go of the interpreter inside each operation, so blocks overlap on separate cores.
         done = pool.map(lambda item: _block(item[0], item[1], side, table, w), side.groups.items())
         found = [block for block in done if block is not None]
-    n = len(problem.referrals)
     if not found:
         empty = np.zeros(0, dtype=np.int32)
         return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
-    # Each referral is in one block and her pairs are consecutive there: place them by her running count.
-    counts = np.zeros(n, dtype=np.int64)
-    for block in found:
-        counts += np.bincount(block.referral, minlength=n)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    total = int(counts.sum())
-    referral = np.repeat(np.arange(n, dtype=np.int32), counts)
-    volunteer = np.empty(total, dtype=np.int32)
-    score = np.empty(total, dtype=np.int32)
-    fmt = np.empty(total, dtype=np.int8)
-    for block in found:
-        starts = np.flatnonzero(np.r_[True, block.referral[1:] != block.referral[:-1]])
-        lengths = np.diff(np.r_[starts, block.referral.size])
-        at = np.repeat(first[block.referral[starts]] - starts, lengths) + np.arange(block.referral.size)
-        volunteer[at], score[at], fmt[at] = block.volunteer, block.score, block.format
-    return CandidateGraph(referral, volunteer, score, fmt, table, codes)
+    # Each referral is in one block, her pairs consecutive there: the graph keeps them in runs, block by block.
+    return CandidateGraph(
+        np.concatenate([b.referral for b in found]),
+        np.concatenate([b.volunteer for b in found]),
+        np.concatenate([b.score for b in found]),
+        np.concatenate([b.format for b in found]),
+        table,
+        codes,
+        np.concatenate([b.listed for b in found]),
+    )
 
 
 class _Referrals:
@@ -313,6 +308,7 @@ class _Block:
     volunteer: Int32Array
     score: Int32Array
     format: npt.NDArray[np.int8]
+    listed: npt.NDArray[np.bool_]
 
 
 def _block(
@@ -396,11 +392,13 @@ def _block(
     score += np.where(by_travel, dist, 0)
     starts_in_common = common[rows, cols].astype(np.int64)
     score += w.availability * np.minimum(starts_in_common, scoring.CAP_STARTS) // scoring.CAP_STARTS
+    volunteer = table.rows[positions].astype(np.int32)
     return _Block(
         referral.astype(np.int32),
-        table.rows[positions].astype(np.int32),
+        volunteer,
         score.astype(np.int32),
         chosen.astype(np.int8),
+        sparse.shortlist(rows, len(members), referral, volunteer, score),
     )
 
 

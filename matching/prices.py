@@ -69,11 +69,11 @@ def least(
 
     `free` marks volunteers with a place left after the assignment. Only pairs whose referral's offset
     changed in the last pass are looked at again, so a warm start costs little; `only` names the pairs the
-    first pass needs (those whose condition `start` breaks: the others cannot raise a price). The pairs must
-    come sorted by referral."""
+    first pass needs (those whose condition `start` breaks: the others cannot raise a price). Each referral's
+    pairs must be one consecutive run."""
     z = start.copy()
     offset = assignment.offsets(z, big)
-    first = np.searchsorted(referral, np.arange(offset.size + 1))  # pairs come grouped by referral
+    run_start, run_end = runs(referral, offset.size)
     arcs = only  # None: every pair
     for passes in range(1, max_passes + 1):
         if arcs is None:
@@ -87,15 +87,29 @@ def least(
         offset = moved
         if changed.size == 0:
             return Prices(z, True, passes)
-        arcs = _pairs_of(changed, first) if changed.size < offset.size // 4 else None
+        arcs = _pairs_of(changed, run_start, run_end) if changed.size < offset.size // 4 else None
     return Prices(z, False, max_passes)
 
 
-def _pairs_of(referrals: npt.NDArray[np.intp], first: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """The indices of these referrals' pairs, given where each referral's run of pairs starts."""
-    lengths = first[referrals + 1] - first[referrals]
+def runs(referral: npt.NDArray[np.integer], n_referrals: int) -> tuple[IntArray, IntArray]:
+    """Where each referral's run of consecutive pairs starts and ends (both 0 if she has none)."""
+    cuts = np.flatnonzero(referral[1:] != referral[:-1]) + 1
+    starts = np.concatenate([[0], cuts]) if referral.size else np.zeros(0, dtype=np.int64)
+    ends = np.concatenate([cuts, [referral.size]]) if referral.size else np.zeros(0, dtype=np.int64)
+    owner = referral[starts]
+    if np.unique(owner).size != owner.size:
+        raise ValueError("each referral's pairs must be consecutive")
+    start = np.zeros(n_referrals, dtype=np.int64)
+    end = np.zeros(n_referrals, dtype=np.int64)
+    start[owner], end[owner] = starts, ends
+    return start, end
+
+
+def _pairs_of(referrals: npt.NDArray[np.intp], start: IntArray, end: IntArray) -> npt.NDArray[np.intp]:
+    """The indices of these referrals' pairs."""
+    lengths = end[referrals] - start[referrals]
     ends = np.cumsum(lengths)
-    pairs: npt.NDArray[np.intp] = np.arange(int(ends[-1])) + np.repeat(first[referrals] - (ends - lengths), lengths)
+    pairs: npt.NDArray[np.intp] = np.arange(int(ends[-1])) + np.repeat(start[referrals] - (ends - lengths), lengths)
     return pairs
 
 

@@ -64,14 +64,18 @@ def assign(
     def flow(part: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
         return _flow(graph, part, slots, len(problem.referrals))
 
+    chosen = None
     if graph.size > sparse_above:
-        outcome = sparse.assign(graph.referral, graph.volunteer, graph.score, slots, flow)
-        if outcome.chosen is not None:
-            return outcome.chosen.astype(np.int64), True
-    chosen = flow(np.arange(graph.size))
+        chosen = sparse.assign(
+            graph.referral, graph.volunteer, graph.score, slots, flow, listed=graph.listed
+        ).chosen
+    if chosen is None:
+        chosen = flow(np.arange(graph.size))
     if chosen is None:
         return np.zeros(0, dtype=np.int64), False
-    return chosen.astype(np.int64), True
+    # In referral order, as the proposals are listed (the graph keeps each referral's pairs in one run).
+    in_order: npt.NDArray[np.int64] = chosen[np.argsort(graph.referral[chosen], kind="stable")].astype(np.int64)
+    return in_order, True
 
 
 def _flow(

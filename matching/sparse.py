@@ -57,21 +57,34 @@ def best_per(
     return kept
 
 
-def _spread(
-    referral: npt.NDArray[np.integer], volunteer: npt.NDArray[np.integer], n_ref: int, n_vol: int, k: int
-) -> npt.NDArray[np.bool_]:
-    """About k pairs per referral and per volunteer, picked by a fixed hash of the pair."""
-    # Multiplicative hashing in wrapping 32-bit arithmetic: 16 well-mixed bits per pair, two draws.
+def _draws(
+    referral: npt.NDArray[np.integer], volunteer: npt.NDArray[np.integer]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Two fixed 16-bit draws per pair: multiplicative hashing in wrapping 32-bit arithmetic."""
     mix = referral.astype(np.uint32, copy=False) * np.uint32(0x9E3779B1)
     mix += volunteer.astype(np.uint32, copy=False) * np.uint32(0x85EBCA77)
-    first = (mix >> np.uint32(16)).view(np.int32)
-    second = (mix & np.uint32(0xFFFF)).view(np.int32)
-    # h / 2**16 < k / degree, as one comparison with a threshold worked out per referral and per volunteer
-    below_r = ((k << 16) // np.maximum(np.bincount(referral, minlength=n_ref), 1)).astype(np.int32)
-    below_v = ((k << 16) // np.maximum(np.bincount(volunteer, minlength=n_vol), 1)).astype(np.int32)
-    spread: npt.NDArray[np.bool_] = first < below_r[referral]
-    spread |= second < below_v[volunteer]
-    return spread
+    return (mix >> np.uint32(16)).view(np.int32), (mix & np.uint32(0xFFFF)).view(np.int32)
+
+
+def _about(draw: npt.NDArray[np.int32], owner: npt.NDArray[np.integer], owners: int, k: int) -> npt.NDArray[np.bool_]:
+    """About k of each owner's pairs: draw / 2**16 < k / degree, one threshold per owner."""
+    below = ((k << 16) // np.maximum(np.bincount(owner, minlength=owners), 1)).astype(np.int32)
+    picked: npt.NDArray[np.bool_] = draw < below[owner]
+    return picked
+
+
+def shortlist(
+    row: npt.NDArray[np.integer],
+    rows: int,
+    referral: npt.NDArray[np.integer],
+    volunteer: npt.NDArray[np.integer],
+    score: npt.NDArray[np.integer],
+    seed_with: Seed = Seed(),
+) -> npt.NDArray[np.bool_]:
+    """The referral side of the seed: each referral's best pairs and a few hashed ones. `row` numbers the
+    referrals 0..rows-1 (a block of the graph can be shortlisted on its own, while it is at hand)."""
+    first, _ = _draws(referral, volunteer)
+    return best_per(row, score, seed_with.best_per_referral, rows) | _about(first, row, rows, seed_with.spread)
 
 
 def assign(
@@ -81,15 +94,17 @@ def assign(
     slots: npt.NDArray[np.int64],
     flow: Flow,
     seed_with: Seed = Seed(),
+    listed: npt.NDArray[np.bool_] | None = None,
 ) -> Outcome:
-    """The optimal pairs by rounds on a growing seed, or chosen=None if no proof came within max_rounds."""
+    """The optimal pairs by rounds on a growing seed, or chosen=None if no proof came within max_rounds.
+    `listed` is the referral side of the seed if the graph's builder made it (`shortlist`)."""
     n_ref, n_vol = int(referral.max()) + 1, slots.size
     big = (int(score.max()) + 1) * n_ref + 1
-    seed = (
-        best_per(referral, score, seed_with.best_per_referral, n_ref)
-        | best_per(volunteer, score, seed_with.best_per_volunteer, n_vol)
-        | _spread(referral, volunteer, n_ref, n_vol, seed_with.spread)
-    )
+    if listed is None:
+        listed = shortlist(referral, n_ref, referral, volunteer, score, seed_with)
+    _, second = _draws(referral, volunteer)
+    seed = listed | best_per(volunteer, score, seed_with.best_per_volunteer, n_vol)
+    seed |= _about(second, volunteer, n_vol, seed_with.spread)
     seed_pairs = int(seed.sum())
     for rounds in range(1, seed_with.max_rounds + 1):
         part = np.flatnonzero(seed)

@@ -110,3 +110,16 @@ def test_the_certificate_passes_an_optimum_and_fails_anything_worse(seed: int) -
         assert found.certified == (_value(graph, chosen) == _value(graph, best))
         if found.certified:  # the prices really are a dual solution: every pair's condition holds
             assert (prices.reduced(found.z, assignment, graph.referral, graph.volunteer, score, big) >= 0).all()
+
+
+def test_the_shortlist_made_block_by_block_is_the_whole_graphs() -> None:
+    from matching import candidates
+    from matching.model import MatchProblem
+    from matching.synthetic import population
+
+    problem = MatchProblem(*population(600, 300, seed=5))
+    graph = candidates.build(problem)
+    assert graph.listed is not None and 0 < graph.listed.sum() < graph.size
+    n_ref = len(problem.referrals)
+    whole = sparse.shortlist(graph.referral, n_ref, graph.referral, graph.volunteer, graph.score)
+    assert (graph.listed == whole).all()
