@@ -152,9 +152,9 @@ def assign(
             close = close[involved[referral[close]]]
         nearest = np.minimum(seed_with.near_slack - slack[close], 2 * seed_with.near_slack)
         close = close[best_per(referral[close], nearest, seed_with.near_per_referral, n_ref)]
-        seed[close] = True
-        seed |= broken
         # Far-off pairs only slow the next solve; should one be needed after all, the proof will say so.
         seed &= slack < seed_with.keep_slack
+        seed[close] = True
+        seed[whole.raised] = True  # the broken pairs and those the failed proof climbed along
         seed[chosen] = True
     return Outcome(None, seed_with.max_rounds, seed_pairs)
