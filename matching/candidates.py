@@ -59,12 +59,16 @@ class CodeBits:
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
+        self._masks: dict[frozenset[str], int] = {}
 
     def bits(self, codes: frozenset[str]) -> int:
         """The mask of these codes, numbering any not seen before."""
+        if codes in self._masks:
+            return self._masks[codes]
         mask = 0
         for code in sorted(codes):
             mask |= 1 << self.index.setdefault(code, len(self.index))
+        self._masks[codes] = mask
         return mask
 
 

@@ -1,6 +1,7 @@
 """Weekly time as bit masks of quarter hours, so "a common free hour" is one AND over whole weeks."""
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from matching.model import WeeklyWindow
 
@@ -32,6 +33,9 @@ def start_mask(free: int, session_minutes: int) -> int:
     return starts & day_ok
 
 
-def starts(availability: Iterable[WeeklyWindow], busy: Iterable[WeeklyWindow], session_minutes: int) -> int:
+@lru_cache(maxsize=1 << 16)  # people pick from a handful of usual hours: a match run asks the same often
+def starts(
+    availability: tuple[WeeklyWindow, ...], busy: tuple[WeeklyWindow, ...], session_minutes: int
+) -> int:
     """Session start quarters inside availability and clear of busy windows."""
     return start_mask(quarters(availability) & ~quarters(busy), session_minutes)
