@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from matching import constraints, features, languages, scoring, sparse, weekly
+from matching import constraints, features, languages, scoring, seed, weekly
 from matching.model import (
     FORMATS,
     TRAVEL_FORMATS,
@@ -41,7 +41,7 @@ class CandidateGraph:
     format: npt.NDArray[np.int8]  # index into model.FORMATS
     table: "VolunteerTable | None" = None
     codes: "dict[str, CodeBits] | None" = None
-    listed: npt.NDArray[np.bool_] | None = None  # each referral's shortlist, the seed of sparse.py
+    lists: seed.Lists | None = None  # the first part of the seeded solve, worked out block by block
 
     @property
     def size(self) -> int:
@@ -217,10 +217,15 @@ def build(problem: MatchProblem) -> CandidateGraph:
     side = _Referrals(problem, table, codes)
     # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
     # the service should leave the other core to requests.
+    top = scoring.most_points(w)
+    by_volunteer = np.zeros(len(problem.volunteers) * (top + 1), dtype=np.int64)
+    found: list[_Block] = []
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(BLOCK_THREADS) as pool:
         # numpy lets go of the interpreter inside each operation, so blocks overlap on separate cores.
-        done = pool.map(lambda item: _block(item[0], item[1], side, table, w), side.groups.items())
-        found = [block for block in done if block is not None]
+        for block in pool.map(lambda item: _block(item[0], item[1], side, table, w), side.groups.items()):
+            if block is not None:
+                np.add.at(by_volunteer, block.volunteer.astype(np.int64) * (top + 1) + block.score, 1)
+                found.append(block)
     if not found:
         empty = np.zeros(0, dtype=np.int32)
         return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
@@ -232,7 +237,11 @@ def build(problem: MatchProblem) -> CandidateGraph:
         np.concatenate([b.format for b in found]),
         table,
         codes,
-        np.concatenate([b.listed for b in found]),
+        seed.Lists(
+            np.concatenate([b.listed for b in found]),
+            np.concatenate([b.draw for b in found]),
+            by_volunteer.reshape(len(problem.volunteers), top + 1),
+        ),
     )
 
 
@@ -313,6 +322,7 @@ class _Block:
     score: Int32Array
     format: npt.NDArray[np.int8]
     listed: npt.NDArray[np.bool_]
+    draw: npt.NDArray[np.uint16]
 
 
 def _block(
@@ -397,12 +407,14 @@ def _block(
     starts_in_common = common[rows, cols].astype(np.int64)
     score += w.availability * np.minimum(starts_in_common, scoring.CAP_STARTS) // scoring.CAP_STARTS
     volunteer = table.rows[positions].astype(np.int32)
+    listed, draw = seed.for_block(rows, len(members), referral, volunteer, score)
     return _Block(
         referral.astype(np.int32),
         volunteer,
         score.astype(np.int32),
         chosen.astype(np.int8),
-        sparse.shortlist(rows, len(members), referral, volunteer, score),
+        listed,
+        draw,
     )
 
 

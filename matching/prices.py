@@ -141,6 +141,7 @@ def reduced(
     # 32-bit where every value fits: the pairs run to millions, and half the bytes is half the time.
     narrow = max(int(prices.max(initial=0)), int(np.abs(offsets).max(initial=0))) < 2**30
     kind = np.int32 if narrow else np.int64
-    slack: npt.NDArray[np.signedinteger] = prices.astype(kind)[volunteer] - offsets.astype(kind)[referral]
+    slack: npt.NDArray[np.signedinteger] = prices.astype(kind)[volunteer]
+    slack -= offsets.astype(kind)[referral]
     slack -= score
     return slack

@@ -174,6 +174,20 @@ def best_possible(referral: ReferralProfile, w: Weights) -> int:
     )
 
 
+def most_points(w: Weights) -> int:
+    """More than or as many points as any pair can score under these weights."""
+    return (
+        max(w.preferred_language, w.shared_language)
+        + CAP_SHARED * (w.experience + w.background + w.interests)
+        + w.format_rank
+        + w.distance
+        + w.availability
+        + w.waiting * CAP_WEEKS
+        + w.priority
+        + w.load
+    )
+
+
 def fit(score: int, referral: ReferralProfile, w: Weights) -> int:
     """The score as a whole percentage of the best possible for her (0-100)."""
     best = best_possible(referral, w)

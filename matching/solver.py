@@ -67,7 +67,7 @@ def assign(
     chosen = None
     if graph.size > sparse_above:
         chosen = sparse.assign(
-            graph.referral, graph.volunteer, graph.score, slots, flow, listed=graph.listed
+            graph.referral, graph.volunteer, graph.score, slots, flow, lists=graph.lists
         ).chosen
     if chosen is None:
         chosen = flow(np.arange(graph.size))

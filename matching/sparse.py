@@ -15,22 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import prices
+from matching.seed import Lists, Seed, best_per, first_part, for_graph
 
 MAX_PASSES = 400
-
-
-@dataclass(frozen=True)
-class Seed:
-    """How much of the graph the first round takes, and how much each later round adds."""
-
-    best_per_referral: int = 12
-    best_per_volunteer: int = 8
-    spread: int = 4  # hashed pairs per referral and per volunteer
-    near_slack: int = 5  # points: pairs this close to breaking their condition join with the broken ones
-    near_per_referral: int = 10
-    keep_slack: int = 15  # points: pairs further than this from breaking their condition leave the next part
-    max_rounds: int = 6
-
 
 # Solves the flow over the pairs at these indices; returns the chosen indices, or None if not optimal.
 Flow = Callable[[npt.NDArray[np.intp]], npt.NDArray[np.intp] | None]
@@ -45,48 +32,6 @@ class Outcome:
     seed_pairs: int
 
 
-def best_per(
-    group: npt.NDArray[np.integer], key: npt.NDArray[np.integer], k: int, groups: int
-) -> npt.NDArray[np.bool_]:
-    """The pairs among each group's k highest keys (0 <= key); ties at the k-th key are all kept."""
-    top = int(key.max()) if key.size else 0
-    counts = np.bincount(group.astype(np.int64) * (top + 1) + key, minlength=groups * (top + 1))
-    from_top = counts.reshape(groups, top + 1)[:, ::-1].cumsum(axis=1)
-    threshold = top - np.minimum((from_top < k).sum(axis=1), top)
-    kept: npt.NDArray[np.bool_] = key >= threshold[group]
-    return kept
-
-
-def _draws(
-    referral: npt.NDArray[np.integer], volunteer: npt.NDArray[np.integer]
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Two fixed 16-bit draws per pair: multiplicative hashing in wrapping 32-bit arithmetic."""
-    mix = referral.astype(np.uint32, copy=False) * np.uint32(0x9E3779B1)
-    mix += volunteer.astype(np.uint32, copy=False) * np.uint32(0x85EBCA77)
-    return (mix >> np.uint32(16)).view(np.int32), (mix & np.uint32(0xFFFF)).view(np.int32)
-
-
-def _about(draw: npt.NDArray[np.int32], owner: npt.NDArray[np.integer], owners: int, k: int) -> npt.NDArray[np.bool_]:
-    """About k of each owner's pairs: draw / 2**16 < k / degree, one threshold per owner."""
-    below = ((k << 16) // np.maximum(np.bincount(owner, minlength=owners), 1)).astype(np.int32)
-    picked: npt.NDArray[np.bool_] = draw < below[owner]
-    return picked
-
-
-def shortlist(
-    row: npt.NDArray[np.integer],
-    rows: int,
-    referral: npt.NDArray[np.integer],
-    volunteer: npt.NDArray[np.integer],
-    score: npt.NDArray[np.integer],
-    seed_with: Seed = Seed(),
-) -> npt.NDArray[np.bool_]:
-    """The referral side of the seed: each referral's best pairs and a few hashed ones. `row` numbers the
-    referrals 0..rows-1 (a block of the graph can be shortlisted on its own, while it is at hand)."""
-    first, _ = _draws(referral, volunteer)
-    return best_per(row, score, seed_with.best_per_referral, rows) | _about(first, row, rows, seed_with.spread)
-
-
 def assign(
     referral: npt.NDArray[np.integer],
     volunteer: npt.NDArray[np.integer],
@@ -94,17 +39,15 @@ def assign(
     slots: npt.NDArray[np.int64],
     flow: Flow,
     seed_with: Seed = Seed(),
-    listed: npt.NDArray[np.bool_] | None = None,
+    lists: Lists | None = None,
 ) -> Outcome:
     """The optimal pairs by rounds on a growing seed, or chosen=None if no proof came within max_rounds.
-    `listed` is the referral side of the seed if the graph's builder made it (`shortlist`)."""
+    `lists` are the seed's lists if the graph's builder made them (seed.py)."""
     n_ref, n_vol = int(referral.max()) + 1, slots.size
     big = (int(score.max()) + 1) * n_ref + 1
-    if listed is None:
-        listed = shortlist(referral, n_ref, referral, volunteer, score, seed_with)
-    _, second = _draws(referral, volunteer)
-    seed = listed | best_per(volunteer, score, seed_with.best_per_volunteer, n_vol)
-    seed |= _about(second, volunteer, n_vol, seed_with.spread)
+    if lists is None:
+        lists = for_graph(referral, volunteer, score, n_ref, n_vol, seed_with)
+    seed = first_part(lists, volunteer, score, seed_with)
     seed_pairs = int(seed.sum())
     for rounds in range(1, seed_with.max_rounds + 1):
         part = np.flatnonzero(seed)

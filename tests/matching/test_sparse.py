@@ -6,16 +6,16 @@ import numpy.typing as npt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching import prices, sparse
+from matching import prices, seed, sparse
 from matching.candidates import CandidateGraph
 from matching.solver import _flow
 
-TINY = sparse.Seed(best_per_referral=1, best_per_volunteer=1, spread=1, near_slack=1, near_per_referral=1)
+TINY = seed.Seed(best_per_referral=1, best_per_volunteer=1, spread=1, near_slack=1, near_per_referral=1)
 
 
-def _graph(seed: int) -> tuple[CandidateGraph, npt.NDArray[np.int64]]:
+def _graph(number: int) -> tuple[CandidateGraph, npt.NDArray[np.int64]]:
     """A dense random graph, pairs grouped by referral as the candidate builder makes them."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(number)
     n_ref, n_vol = int(rng.integers(5, 60)), int(rng.integers(2, 25))
     keep = rng.random((n_ref, n_vol)) < rng.uniform(0.2, 1.0)
     referral, volunteer = np.nonzero(keep)
@@ -35,9 +35,9 @@ def _value(graph: CandidateGraph, chosen: npt.NDArray[np.intp]) -> tuple[int, in
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from([TINY, sparse.Seed()]))
-def test_the_seeded_solve_reaches_the_whole_graphs_optimum(seed: int, seed_with: sparse.Seed) -> None:
-    graph, slots = _graph(seed)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([TINY, seed.Seed()]))
+def test_the_seeded_solve_reaches_the_whole_graphs_optimum(number: int, seed_with: seed.Seed) -> None:
+    graph, slots = _graph(number)
     if graph.size == 0:
         return
     n_ref = int(graph.referral.max()) + 1
@@ -57,8 +57,8 @@ def test_the_seeded_solve_reaches_the_whole_graphs_optimum(seed: int, seed_with:
 
 def test_a_tiny_seed_grows_until_it_proves_the_optimum() -> None:
     proved = 0
-    for seed in range(40):
-        graph, slots = _graph(seed)
+    for number in range(40):
+        graph, slots = _graph(number)
         n_ref = int(graph.referral.max()) + 1
         outcome = sparse.assign(
             graph.referral,
@@ -85,8 +85,8 @@ def _greedy(graph: CandidateGraph, slots: npt.NDArray[np.int64]) -> npt.NDArray[
 
 @settings(max_examples=80, deadline=None)
 @given(st.integers(0, 2**32 - 1))
-def test_the_certificate_passes_an_optimum_and_fails_anything_worse(seed: int) -> None:
-    graph, slots = _graph(seed)
+def test_the_certificate_passes_an_optimum_and_fails_anything_worse(number: int) -> None:
+    graph, slots = _graph(number)
     if graph.size == 0:
         return
     n_ref = int(graph.referral.max()) + 1
@@ -112,14 +112,20 @@ def test_the_certificate_passes_an_optimum_and_fails_anything_worse(seed: int) -
             assert (prices.reduced(found.z, assignment, graph.referral, graph.volunteer, score, big) >= 0).all()
 
 
-def test_the_shortlist_made_block_by_block_is_the_whole_graphs() -> None:
+def test_the_seed_lists_made_block_by_block_are_the_whole_graphs() -> None:
     from matching import candidates
     from matching.model import MatchProblem
     from matching.synthetic import population
 
     problem = MatchProblem(*population(600, 300, seed=5))
     graph = candidates.build(problem)
-    assert graph.listed is not None and 0 < graph.listed.sum() < graph.size
-    n_ref = len(problem.referrals)
-    whole = sparse.shortlist(graph.referral, n_ref, graph.referral, graph.volunteer, graph.score)
-    assert (graph.listed == whole).all()
+    assert graph.lists is not None and 0 < graph.lists.listed.sum() < graph.size
+    n_ref, n_vol = len(problem.referrals), len(problem.volunteers)
+    whole = seed.for_graph(graph.referral, graph.volunteer, graph.score, n_ref, n_vol)
+    assert (graph.lists.listed == whole.listed).all()
+    assert (graph.lists.draw == whole.draw).all()
+    top = whole.by_volunteer.shape[1]
+    assert (graph.lists.by_volunteer[:, :top] == whole.by_volunteer).all()
+    assert graph.lists.by_volunteer[:, top:].sum() == 0
+    first = seed.first_part(graph.lists, graph.volunteer, graph.score)
+    assert (first == seed.first_part(whole, graph.volunteer, graph.score)).all()
