@@ -75,15 +75,15 @@ def least(
     z = start.copy()
     offset = assignment.offsets(z, big)
     run_start, run_end = runs(referral, offset.size)
-    arcs = only  # None: every pair
+    arcs = only  # None: every pair, the first time
     raised: list[npt.NDArray[np.intp]] = []
     for passes in range(1, max_passes + 1):
         if arcs is None:
             np.maximum.at(z, volunteer, score + offset[referral])
         elif arcs.size:
-            # The pairs that lift a price trace the paths a better assignment would take: worth keeping.
             values = score[arcs] + offset[referral[arcs]]
-            raised.append(arcs[values > z[volunteer[arcs]]])
+            if only is not None:  # the pairs that lift a price trace the paths a better assignment takes
+                raised.append(arcs[values > z[volunteer[arcs]]])
             np.maximum.at(z, volunteer[arcs], values)
         if _broken(z, assignment, free, big):
             return Prices(z, False, passes, _joined(raised))
@@ -92,7 +92,7 @@ def least(
         offset = moved
         if changed.size == 0:
             return Prices(z, True, passes, _joined(raised))
-        arcs = _pairs_of(changed, run_start, run_end) if changed.size < offset.size // 4 else None
+        arcs = _pairs_of(changed, run_start, run_end)
     return Prices(z, False, max_passes, _joined(raised))
 
 
