@@ -105,9 +105,7 @@ class VolunteerTable:
         self.cos_lat = np.cos(self.lat)
         # The haversine term h of a place one hundredth of a km beyond her reach: above it, out of reach.
         self.reach_h = np.sin((self.max_h + 1) / 100 / (2 * constraints.EARTH_KM)) ** 2
-        # A 32-bit first look, 20 m past her reach: its rounding (about a metre) cannot hide a pair within it.
-        self.lat32, self.lon32, self.cos32 = (x.astype(np.float32) for x in (self.lat, self.lon, self.cos_lat))
-        self.roughly_h = (np.sin((self.max_h + 2) / 100 / (2 * constraints.EARTH_KM)) ** 2).astype(np.float32)
+        self.unit = unit_vectors(self.lat, self.lon)
         self.formats = np.array(
             [sum(1 << FORMATS.index(f) for f in set(v.formats) if f in FORMATS) for v in vols], dtype=np.int64
         )
@@ -267,7 +265,7 @@ class _Referrals:
         self.lat = np.array([math.radians(r.lat) if r.lat is not None else np.nan for r in refs], dtype=float)
         self.lon = np.array([math.radians(r.lon) if r.lon is not None else np.nan for r in refs], dtype=float)
         self.cos_lat = np.array([math.cos(x) for x in self.lat], dtype=float)
-        self.lat32, self.lon32, self.cos32 = (x.astype(np.float32) for x in (self.lat, self.lon, self.cos_lat))
+        self.unit = unit_vectors(self.lat, self.lon)
         self.fixed = np.array(
             [
                 w.waiting * min(r.waiting_days // 7, scoring.CAP_WEEKS) + (w.priority if r.priority else 0)
@@ -361,7 +359,8 @@ def _block(
     for row, index in enumerate(members):
         for needed in side.essentials.get(index, ()):
             keep[row] &= table.codes_present[pool] @ needed >= needed.sum()
-    rows, cols = np.nonzero(keep)
+    flat = np.flatnonzero(keep)  # far quicker than a 2-D nonzero; row-major order all the same
+    rows, cols = np.divmod(flat, pool.size)
     if rows.size == 0:
         return None
     at = table.rows.size
@@ -369,6 +368,7 @@ def _block(
     if side.excluded.size:
         allowed = ~np.isin(referral * at + positions, side.excluded)
         rows, cols, positions, referral = rows[allowed], cols[allowed], positions[allowed], referral[allowed]
+        flat = flat[allowed]
     km_h = np.full(rows.shape, np.iinfo(np.int64).max, dtype=np.int64)
     if travel and cell is not None:
         offered = np.zeros(rows.shape, dtype=bool)
@@ -439,21 +439,23 @@ def km_hundredths(
     return out
 
 
+def unit_vectors(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> list[npt.NDArray[np.float64]]:
+    """Places (radians) as points on the unit sphere, one array per coordinate."""
+    return [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
+
+
 def reach_km_hundredths(side: "_Referrals", table: VolunteerTable, referral: IntArray, positions: IntArray) -> IntArray:
-    """Haversine distances pair by pair in whole hundredths of a km, the same arithmetic as `km_hundredths`,
-    worked out only where the volunteer could reach her: pairs beyond reach (or with an unknown place) are
-    huge. Most pairs are sorted out by a 32-bit haversine term with a margin, the rest exactly."""
-    rough = np.sin((table.lat32[positions] - side.lat32[referral]) / 2) ** 2
-    across = np.sin((table.lon32[positions] - side.lon32[referral]) / 2) ** 2
-    rough += side.cos32[referral] * table.cos32[positions] * across
-    maybe = np.flatnonzero(rough <= table.roughly_h[positions])  # NaN compares False: unknown places stay huge
-    referral, positions = referral[maybe], positions[maybe]
-    lat, lats = side.lat[referral], table.lat[positions]
-    lon, lons = side.lon[referral], table.lon[positions]
-    h = np.sin((lats - lat) / 2) ** 2
-    h += side.cos_lat[referral] * table.cos_lat[positions] * np.sin((lons - lon) / 2) ** 2
-    out = np.full(rough.shape, np.iinfo(np.int64).max, dtype=np.int64)
-    close = np.flatnonzero(h <= table.reach_h[positions])
+    """Great-circle distances pair by pair in whole hundredths of a km; pairs beyond the volunteer's reach (or
+    with an unknown place) are huge. The haversine term sin²(angle/2) is a quarter of the squared chord
+    between the two points on the unit sphere: no trigonometry per pair, and no loss of precision for near
+    places (unlike 1 - cos); only pairs within reach take the square root and arcsine."""
+    h = np.zeros(referral.shape, dtype=np.float64)
+    for mine, hers in zip(side.unit, table.unit, strict=True):
+        across = mine[referral] - hers[positions]
+        h += across * across
+    h /= 4
+    out = np.full(h.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    close = np.flatnonzero(h <= table.reach_h[positions])  # NaN compares False: unknown places stay huge
     km = 2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h[close])))
-    out[maybe[close]] = np.round(km * 100).astype(np.int64)
+    out[close] = np.round(km * 100).astype(np.int64)
     return out
