@@ -75,7 +75,7 @@ def least(
     z = start.copy()
     offset = assignment.offsets(z, big)
     run_start, run_end = runs(referral, offset.size)
-    arcs = only  # None: every pair, the first time
+    arcs = only  # None: every pair
     raised: list[npt.NDArray[np.intp]] = []
     for passes in range(1, max_passes + 1):
         if arcs is None:
@@ -92,7 +92,7 @@ def least(
         offset = moved
         if changed.size == 0:
             return Prices(z, True, passes, _joined(raised))
-        arcs = _pairs_of(changed, run_start, run_end)
+        arcs = _pairs_of(changed, run_start, run_end) if changed.size < offset.size // 4 else None
     return Prices(z, False, max_passes, _joined(raised))
 
 
