@@ -116,15 +116,13 @@ class VolunteerTable:
         self.hours: npt.NDArray[np.float32] = np.zeros((len(vols), 0), dtype=np.float32)
         self.codes_present: npt.NDArray[np.float32] = np.zeros((len(vols), 0), dtype=np.float32)
         self.offers = {fmt: (self.formats & (1 << i)) != 0 for i, fmt in enumerate(FORMATS)}
-        for (
-            referral
-        ) in problem_referrals:  # register every referral's codes first, so widths cover both sides
-            essential = {
-                kind: frozenset(m.split(":", 1)[1] for m in referral.must_match if m.startswith(prefix))
-                for kind, prefix in (("background", "background:"), ("experiences", "experience:"))
-            }
-            codes["background"].bits(referral.background | essential["background"])
-            codes["experiences"].bits(referral.experiences | essential["experiences"])
+        for referral in problem_referrals:  # register every referral's codes first, so widths cover both sides
+            background, experiences = referral.background, referral.experiences
+            if referral.must_match:
+                background |= {m.split(":", 1)[1] for m in referral.must_match if m.startswith("background:")}
+                experiences |= {m.split(":", 1)[1] for m in referral.must_match if m.startswith("experience:")}
+            codes["background"].bits(background)
+            codes["experiences"].bits(experiences)
             codes["interests"].bits(referral.interests)
         for v in vols:
             for kind in codes:
@@ -293,6 +291,8 @@ class _Referrals:
             self.over_cap |= mine.sum(axis=1) > scoring.CAP_SHARED
         self.essentials: dict[int, list[npt.NDArray[np.float32]]] = {}
         for index, r in enumerate(refs):
+            if not r.must_match:
+                continue
             for kind, prefix in (("background", "background:"), ("experiences", "experience:")):
                 needed = frozenset(m.split(":", 1)[1] for m in r.must_match if m.startswith(prefix))
                 if needed:
