@@ -14,8 +14,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     # Requests one process works on at once; the others wait their turn. The database pool holds one more
-    # connection (the delivery worker's). On 2 cores, 4 gave the most posts a second (docs/benchmarks.md).
-    requests_at_once: int = Field(4, ge=1, le=64)
+    # connection (the delivery worker's). On 2 cores, 2 gave the shortest tail at 320 posts a second, once a post
+    # cost less CPU (docs/decisions/0005-requests-at-once.md).
+    requests_at_once: int = Field(2, ge=1, le=64)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024)

@@ -130,7 +130,7 @@ class AdmitAtMost:
     the thread pool. Unbounded, more requests start than the pool has connections, threads block waiting for a
     connection while the requests that hold one wait for a thread, and many threads share one interpreter
     lock: at 150 posts a second every request took about 150 ms. Admitting a few at a time, the rest queued
-    here, served 320 a second at a median of about 40 ms on 2 cores (docs/benchmarks.md)."""
+    here, serves 320 a second on 2 cores (docs/benchmarks.md)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
