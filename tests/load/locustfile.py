@@ -12,8 +12,9 @@ import uuid
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, between, constant_throughput, task
+from locust import FastHttpUser, between, constant_throughput, events, task
 
+from tests.load import trace
 from tests.load.bodies import referral
 
 KEYS: dict[str, Any] = json.loads(open(os.environ["PEER_MATCH_LOAD_KEYS"]).read())  # noqa: SIM115
@@ -21,6 +22,8 @@ _integrators = itertools.cycle(KEYS["integrators"])
 _volunteers = itertools.cycle(KEYS["volunteers"])
 INTEGRATORS = 40
 POST_RATE = float(os.environ.get("PEER_MATCH_LOAD_POST_RATE", "320"))
+if trace.TRACE_DIR:
+    events.init.add_listener(lambda environment, **_kwargs: trace.record_client(environment))
 
 
 class Integrator(FastHttpUser):

@@ -76,12 +76,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured load first")
     parser.add_argument("--post-rate", type=float, default=320, help="referral posts a second offered in all")
+    parser.add_argument("--trace", type=Path, metavar="DIR",
+                        help="record what each worker did and when each request ran (tests/load/trace.py)")
     args = parser.parse_args()
     settings = Settings()
     keys = prepare(settings, integrators=5, volunteers_with_schedules=20)
     port = free_port()
     env = {**os.environ, "PEER_MATCH_LOG_LEVEL": "WARNING", "PEER_MATCH_RATE_LIMIT_PER_MINUTE": "1000000"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
+    if args.trace:
+        args.trace.mkdir(parents=True, exist_ok=True)
+        env["PEER_MATCH_LOAD_TRACE"] = str(args.trace.resolve())
+    target = "tests.load.traced_app:app" if args.trace else "service.main:app"
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
                                "--port", str(port), "--workers", str(args.workers), "--no-access-log",
                                "--log-level", "warning"], env=env)
     try:
@@ -97,10 +103,13 @@ def main() -> None:
             key_file.write_text(json.dumps(keys))
             locust_env = {**env, "PEER_MATCH_LOAD_KEYS": str(key_file),
                           "PEER_MATCH_LOAD_POST_RATE": str(args.post_rate)}
+            locust_env.pop("PEER_MATCH_LOAD_TRACE", None)  # the client records the measured run only
             # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
             # been up for a minute has them; the figures come from the second run.
             for seconds, csv_prefix in ((args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")):
                 before = CpuUse.now(server.pid)
+                if args.trace and csv_prefix.endswith("load"):
+                    locust_env["PEER_MATCH_LOAD_TRACE"] = env["PEER_MATCH_LOAD_TRACE"]
                 subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
                                 "-u", str(args.users), "-r", str(args.users), "-t", f"{seconds}s",
                                 "--host", f"http://127.0.0.1:{port}", "--csv", csv_prefix, "--only-summary",

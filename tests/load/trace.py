@@ -1,0 +1,177 @@
+"""What each uvicorn worker was doing when requests were slow: `python -m tests.load.run --trace DIR` serves
+`tests.load.traced_app:app` (the service, wrapped) and has locust write every request it timed; then
+`python -m tests.load.trace DIR` puts them side by side.
+
+Each worker writes, at exit, to DIR/worker-<pid>.json (wall-clock seconds, one clock for every process):
+requests as the service saw them from uvicorn's hand-off to the last byte, garbage collections, the event
+loop's lateness (a 5 ms sleep that woke over 10 ms late: the loop's thread was kept from running), and the
+delivery worker's rounds. Locust writes DIR/client-<pid>.json."""
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TRACE_DIR = os.environ.get("PEER_MATCH_LOAD_TRACE", "")
+Span = tuple[float, float, str]  # start, end, what
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.requests: list[Span] = []
+        self.gc: list[Span] = []
+        self.loop_late: list[Span] = []
+        self.worker: list[Span] = []
+        self._gc_started = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.time()
+        else:
+            self.gc.append((self._gc_started, time.time(), f"gen{info['generation']}"))
+
+    async def watch_loop(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.005)
+            late = time.perf_counter() - started - 0.005
+            if late > 0.010:
+                now = time.time()
+                self.loop_late.append((now - late, now, "late"))
+
+    def write(self) -> None:
+        path = Path(TRACE_DIR) / f"worker-{os.getpid()}.json"
+        path.write_text(json.dumps({"requests": self.requests, "gc": self.gc, "loop_late": self.loop_late,
+                                    "worker": self.worker}))
+
+
+def _timed(recorder: Recorder, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.time()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            recorder.worker.append((started, time.time(), name))
+    return timed
+
+
+def traced_app() -> Any:
+    from service.events.worker import DeliveryWorker
+    from service.main import app as service_app
+
+    recorder = Recorder()
+    gc.callbacks.append(recorder.on_gc)
+    DeliveryWorker.run_jobs = _timed(recorder, "jobs", DeliveryWorker.run_jobs)  # type: ignore[method-assign]
+    DeliveryWorker._due = _timed(recorder, "due", DeliveryWorker._due)  # type: ignore[method-assign]
+    watching: list[asyncio.Task[None]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            # multiprocessing ends uvicorn's workers with os._exit, so atexit would never write.
+            async def send_then_write(message: dict[str, Any]) -> None:
+                if message["type"] == "lifespan.shutdown.complete":
+                    recorder.write()
+                await send(message)
+
+            await service_app(scope, receive, send_then_write)
+            return
+        if scope["type"] != "http":
+            await service_app(scope, receive, send)
+            return
+        if not watching:
+            watching.append(asyncio.get_running_loop().create_task(recorder.watch_loop()))
+        started = time.time()
+        try:
+            await service_app(scope, receive, send)
+        finally:
+            recorder.requests.append((started, time.time(), f"{scope['method']} {scope['path']}"))
+
+    return app
+
+
+def record_client(environment: Any) -> None:
+    """Locust's side: every request's start and end as the client saw them."""
+    spans: list[Span] = []
+
+    def on_request(name: str, response_time: float, start_time: float = 0.0, **_kwargs: Any) -> None:
+        spans.append((start_time, start_time + response_time / 1000, name))
+
+    def on_quit(**_kwargs: Any) -> None:
+        (Path(TRACE_DIR) / f"client-{os.getpid()}.json").write_text(json.dumps(spans))
+
+    environment.events.request.add_listener(on_request)
+    environment.events.quitting.add_listener(on_quit)
+
+
+def _overlaps(span: Span, others: list[Span]) -> list[Span]:
+    return [o for o in others if o[0] < span[1] and o[1] > span[0]]
+
+
+def _percentiles(seconds: list[float]) -> str:
+    ms = sorted(x * 1000 for x in seconds)
+    return " / ".join(f"{ms[min(len(ms) - 1, int(len(ms) * q))]:.0f}" for q in (0.5, 0.95, 0.99, 0.999))
+
+
+def analyse(directory: Path, slow_ms: float) -> None:
+    workers = {p.stem: json.loads(p.read_text()) for p in sorted(directory.glob("worker-*.json"))}
+    client = [tuple(s) for p in directory.glob("client-*.json") for s in json.loads(p.read_text())]
+    begin, end = min(s[0] for s in client), max(s[1] for s in client)
+    print(f"{len(client)} client requests over {end - begin:.0f} s; slow means over {slow_ms:.0f} ms")
+    slow_client = [s for s in client if (s[1] - s[0]) * 1000 > slow_ms]
+    print(f"client: {len(slow_client)} slow ({len(slow_client) / len(client):.1%})")
+    served = [tuple(s) for trace in workers.values() for s in trace["requests"] if begin <= s[0] <= end]
+    for side, spans in (("client", client), ("service", served)):
+        print(f"{side}, ms at p50/p95/p99/p99.9: {_percentiles([s[1] - s[0] for s in spans])}")
+    # Arrivals as the client sent them: 320 a second spread evenly is about 3 in each 10 ms.
+    counts = [0] * (int((end - begin) * 100) + 1)
+    for s in client:
+        counts[int((s[0] - begin) * 100)] += 1
+    in_crowd = sum(c for c in counts if c >= 10) / len(client)
+    print(f"requests sent per 10 ms: mean {len(client) / len(counts):.1f}, max {max(counts)}; "
+          f"{in_crowd:.0%} of them sent in a 10 ms with 10 or more")
+    for name, trace in workers.items():
+        within = {k: [tuple(s) for s in v if begin <= s[0] <= end] for k, v in trace.items()}
+        requests = within["requests"]
+        slow = [s for s in requests if (s[1] - s[0]) * 1000 > slow_ms]
+        runs = [s for s in requests if s[2] == "POST /v1/match-runs"]
+        print(f"\n{name}: {len(requests)} requests, {len(slow)} slow in the service "
+              f"({len(slow) / max(1, len(requests)):.1%})")
+        for kind in ("gc", "worker"):
+            by_what: dict[str, list[float]] = defaultdict(list)
+            for s in within[kind]:
+                by_what[s[2]].append((s[1] - s[0]) * 1000)
+            for what, ms in sorted(by_what.items()):
+                ms.sort()
+                print(f"  {kind} {what}: {len(ms)}, total {sum(ms):.0f} ms, max {ms[-1]:.1f} ms, "
+                      f"p99 {ms[int(len(ms) * 0.99)]:.1f} ms")
+        late = within["loop_late"]
+        print(f"  loop late over 10 ms: {len(late)} times, {sum(s[1] - s[0] for s in late) * 1000:.0f} ms in all, "
+              f"max {max(((s[1] - s[0]) * 1000 for s in late), default=0):.0f} ms")
+        print(f"  match runs: {[round((s[1] - s[0]) * 1000) for s in runs]} ms")
+        causes: dict[str, int] = defaultdict(int)
+        for s in slow:
+            found = [label for label, spans in (("match run", runs), ("gc gen2", [g for g in within["gc"]
+                                                                                  if g[2] == "gen2"]),
+                                                 ("jobs", [w for w in within["worker"] if w[2] == "jobs"]),
+                                                 ("loop late", late)) if _overlaps(s, spans)]
+            causes[", ".join(found) or "none of these"] += 1
+        for cause, count in sorted(causes.items(), key=lambda c: -c[1]):
+            print(f"  slow requests overlapping {cause}: {count}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--slow-ms", type=float, default=100)
+    args = parser.parse_args()
+    analyse(args.directory, args.slow_ms)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""The service wrapped so that each worker records what it did (`tests.load.run --trace DIR`)."""
+
+from tests.load.trace import traced_app
+
+app = traced_app()
