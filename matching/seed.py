@@ -20,9 +20,11 @@ class Seed:
     best_per_referral: int = 12
     best_per_volunteer: int = 8
     spread: int = 4  # hashed pairs per referral and per volunteer
-    near_slack: int = 5  # points: pairs this close to breaking their condition join with the broken ones
-    near_per_referral: int = 10
-    keep_slack: int = 15  # points: pairs further than this from breaking their condition leave the next part
+    # Later parts: per referral and per volunteer, the pairs closest to breaking their condition (slack in
+    # points under the last prices), from those closer than `within`.
+    within: int = 10
+    next_per_referral: int = 8
+    next_per_volunteer: int = 8
     max_rounds: int = 6
 
 

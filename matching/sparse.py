@@ -3,9 +3,10 @@
 The flow is solved on a seed of the pairs: each referral's best few, each volunteer's best few, and a few
 spread by a fixed hash so that the seed can match as many referrals as the whole graph. Volunteer prices
 (`prices.py`) then either prove the answer optimal over every candidate pair, or name the pairs whose
-condition is broken; those and the pairs close to breaking join the next round's part, pairs far from it
-leave, and the part is solved again. The answer is only ever reported optimal with the proof over the whole
-graph; after a few rounds without one, the whole graph is solved.
+condition is broken; the next round's part is those, the answer so far, and each referral's and each
+volunteer's pairs closest to breaking their condition under these prices, and it is solved again. The
+answer is only ever reported optimal with the proof over the whole graph; after a few rounds without one,
+the whole graph is solved.
 """
 
 from collections.abc import Callable
@@ -84,20 +85,14 @@ def assign(
         )
         if whole.certified:
             return Outcome(chosen, rounds, seed_pairs)
-        close = np.flatnonzero(slack < seed_with.near_slack)
-        if rounds > 1:
-            # Later rounds: only around the broken pairs, their referrals and the volunteers' current parents.
-            involved = np.zeros(n_ref, dtype=bool)
-            involved[referral[broken]] = True
-            hit = np.zeros(n_vol, dtype=bool)
-            hit[volunteer[broken]] = True
-            involved[assignment.matched & hit[np.maximum(assignment.volunteer_of, 0)]] = True
-            close = close[involved[referral[close]]]
-        nearest = np.minimum(seed_with.near_slack - slack[close], 2 * seed_with.near_slack)
-        close = close[best_per(referral[close], nearest, seed_with.near_per_referral, n_ref)]
-        # Far-off pairs only slow the next solve; should one be needed after all, the proof will say so.
-        seed &= slack < seed_with.keep_slack
-        seed[close] = True
+        # Under prices close to the optimum's, the pairs an optimum uses are among each side's least slack:
+        # the next part is each referral's and each volunteer's few least-slack pairs, with every broken pair.
+        low = np.flatnonzero(slack < seed_with.within)
+        key = np.minimum(seed_with.within - slack[low].astype(np.int64), 2 * seed_with.within)
+        picked = best_per(referral[low], key, seed_with.next_per_referral, n_ref)
+        picked |= best_per(volunteer[low], key, seed_with.next_per_volunteer, n_vol)
+        seed = np.zeros(score.size, dtype=bool)
+        seed[low[picked]] = True
         seed[whole.raised] = True  # the broken pairs and those the failed proof climbed along
         seed[chosen] = True
     return Outcome(None, seed_with.max_rounds, seed_pairs)

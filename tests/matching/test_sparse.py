@@ -10,7 +10,9 @@ from matching import prices, seed, sparse
 from matching.candidates import CandidateGraph
 from matching.solver import _flow
 
-TINY = seed.Seed(best_per_referral=1, best_per_volunteer=1, spread=1, near_slack=1, near_per_referral=1)
+TINY = seed.Seed(
+    best_per_referral=1, best_per_volunteer=1, spread=1, within=1, next_per_referral=1, next_per_volunteer=1
+)
 
 
 def _graph(number: int) -> tuple[CandidateGraph, npt.NDArray[np.int64]]:
