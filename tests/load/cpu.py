@@ -46,3 +46,21 @@ def machine_busy_seconds() -> tuple[float, float]:
     ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = ticks[3] + ticks[4]
     return (sum(ticks) - idle) / TICKS, sum(ticks) / TICKS
+
+
+def seconds_by_process() -> dict[str, float]:
+    """CPU used so far by living processes: PostgreSQL's summed as "postgres", Python's by "python:<pid>" (uvicorn's
+    workers, locust and anything else in Python share the name), the rest by name; "machine" is every core's
+    busy time."""
+    totals = {"machine": machine_busy_seconds()[0]}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, fields = _stat(int(entry.name))
+        except (OSError, ValueError):
+            continue
+        key = "postgres" if name.startswith("postgres") else f"python:{entry.name}" if name.startswith("python") \
+            else name
+        totals[key] = totals.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
+    return totals

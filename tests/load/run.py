@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.ids import new_id
 from service.matches import creation, lifecycle
-from tests.load import cpu
+from tests.load import cpu, trace
 
 HERE = Path(__file__).parent
 
@@ -108,14 +109,17 @@ def main() -> None:
             # been up for a minute has them; the figures come from the second run.
             for seconds, csv_prefix in ((args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")):
                 before = CpuUse.now(server.pid)
+                stop_recording = threading.Event()
                 if args.trace and csv_prefix.endswith("load"):
                     locust_env["PEER_MATCH_LOAD_TRACE"] = env["PEER_MATCH_LOAD_TRACE"]
+                    threading.Thread(target=trace.record_machine, args=(args.trace, stop_recording)).start()
                 subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
                                 "-u", str(args.users), "-r", str(args.users), "-t", f"{seconds}s",
                                 "--host", f"http://127.0.0.1:{port}", "--csv", csv_prefix, "--only-summary",
                                 "--loglevel", "WARNING"],
                                env=locust_env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 used = CpuUse.now(server.pid) - before
+                stop_recording.set()
             report(Path(f"{out}/load_stats.csv"), args, used)
     finally:
         server.terminate()
@@ -159,6 +163,9 @@ def report(stats_file: Path, args: argparse.Namespace, used: CpuUse) -> None:
           f"{used.postgres / used.wall:.2f}, locust {used.load_generator / used.wall:.2f}, the whole machine "
           f"{used.machine / used.wall:.2f} of {os.cpu_count()}; server CPU per request "
           f"{used.server / max(1, requests) * 1000:.2f} ms")
+    others = (used.machine - used.server - used.postgres - used.load_generator) / used.wall
+    # A second or two of another process taking half a core is enough to move p99 (tests/load/trace.py shows when).
+    print(f"other processes: {others:.2f} cores" + (" -- something else ran: not comparable" if others > 0.05 else ""))
     failures = stats_file.with_name(stats_file.name.replace("_stats", "_failures"))
     for row in csv.DictReader(failures.open()) if failures.exists() else []:
         print(f"failure: {row['Method']} {row['Name']} x{row['Occurrences']}: {row['Error'][:200]}")

@@ -12,11 +12,14 @@ import asyncio
 import gc
 import json
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests.load import cpu
 
 TRACE_DIR = os.environ.get("PEER_MATCH_LOAD_TRACE", "")
 Span = tuple[float, float, str]  # start, end, what
@@ -95,6 +98,19 @@ def traced_app() -> Any:
     return app
 
 
+def record_machine(directory: Path, stop: threading.Event, interval_s: float = 0.2) -> None:
+    """The cores each process used in every `interval_s` until `stop` is set: what else ran when requests were
+    slow."""
+    samples: list[tuple[float, dict[str, float]]] = []
+    before, then = cpu.seconds_by_process(), time.time()
+    while not stop.wait(interval_s):
+        now, used = cpu.seconds_by_process(), time.time()
+        samples.append((then, {name: round((s - before.get(name, 0.0)) / (used - then), 2)
+                               for name, s in now.items() if s > before.get(name, 0.0)}))
+        before, then = now, used
+    (directory / "machine.json").write_text(json.dumps(samples))
+
+
 def record_client(environment: Any) -> None:
     """Locust's side: every request's start and end as the client saw them."""
     spans: list[Span] = []
@@ -165,12 +181,36 @@ def analyse(directory: Path, slow_ms: float) -> None:
             print(f"  slow requests overlapping {cause}: {count}")
 
 
+def others_when_slow(directory: Path, slow_ms: float) -> None:
+    """Each second with a slow request in the service, and what used CPU beside the server, PostgreSQL and
+    locust then."""
+    machine_file = directory / "machine.json"
+    if not machine_file.exists():
+        return
+    ours = {f"python:{p.stem.split('-')[1]}" for p in directory.glob("*-*.json")} | {"postgres", "machine"}
+    slow_seconds = sorted({int(s[0]) for p in directory.glob("worker-*.json")
+                           for s in json.loads(p.read_text())["requests"] if (s[1] - s[0]) * 1000 > slow_ms})
+    by_second: dict[int, list[dict[str, float]]] = defaultdict(list)
+    for when, cores in json.loads(machine_file.read_text()):
+        by_second[int(when)].append(cores)
+    print("\nseconds with slow requests: the whole machine's cores, and others over 0.1 core")
+    for second in slow_seconds:
+        samples = by_second.get(second, [])
+        if not samples:
+            continue
+        mean = {k: sum(c.get(k, 0.0) for c in samples) / len(samples) for c in samples for k in c}
+        others = {k: v for k, v in mean.items() if k not in ours and v > 0.1 and not k.startswith("kworker")}
+        print(f"  {time.strftime('%H:%M:%S', time.localtime(second))}: machine {mean.get('machine', 0):.2f}"
+              + "".join(f", {k} {v:.2f}" for k, v in sorted(others.items(), key=lambda kv: -kv[1])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("directory", type=Path)
     parser.add_argument("--slow-ms", type=float, default=100)
     args = parser.parse_args()
     analyse(args.directory, args.slow_ms)
+    others_when_slow(args.directory, args.slow_ms)
 
 
 if __name__ == "__main__":
