@@ -8,11 +8,12 @@ import itertools
 import json
 import os
 import random
+import time
 import uuid
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, between, constant_throughput, events, task
+from locust import FastHttpUser, between, events, task
 
 from tests.load import trace
 from tests.load.bodies import referral
@@ -30,15 +31,22 @@ class Integrator(FastHttpUser):
     """A referring system posting referrals as they come, each with its own Idempotency-Key."""
 
     weight = INTEGRATORS
-    wait_time = constant_throughput(POST_RATE / INTEGRATORS)
 
     def on_start(self) -> None:
         # Referring systems post now and then, each on a new connection; it also lets whichever uvicorn worker
         # is free take the next one, where kept-alive connections stay with the worker that took them first.
         self.headers = {"Authorization": f"Bearer {next(_integrators)}", "Connection": "close"}
         self.count = 0
-        # All users start together; without a random offset they would post in bursts of 40 at each tick.
-        gevent.sleep(random.uniform(0, INTEGRATORS / POST_RATE))
+        self.next_post = time.monotonic() + random.expovariate(POST_RATE / INTEGRATORS)
+        gevent.sleep(max(0.0, self.next_post - time.monotonic()))
+
+    def wait_time(self) -> float:
+        # Referrals reach each system independently, so its posts are a Poisson stream and all of them together
+        # one at POST_RATE. Times are kept from a schedule, not from the end of the last post, so a slow answer
+        # does not lower the rate offered. (locust's constant_throughput timed every user from its start and
+        # cancelled any offset: all 40 posted within the same 10 ms, 8 times a second.)
+        self.next_post += random.expovariate(POST_RATE / INTEGRATORS)
+        return max(0.0, self.next_post - time.monotonic())
 
     @task
     def post_referral(self) -> None:
