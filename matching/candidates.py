@@ -21,6 +21,7 @@ from matching.model import (
     VolunteerProfile,
     Weights,
 )
+from matching.pages import small_pages
 
 WORDS = -(-weekly.WEEK_BITS // 64)
 BLOCK_THREADS = 2
@@ -210,6 +211,11 @@ def popcount(words: npt.NDArray[np.uint64]) -> IntArray:
 def build(problem: MatchProblem) -> CandidateGraph:
     """Every pair that keeps every hard rule, scored. Each referral's pairs are one consecutive run (runs in
     no particular order), her volunteers in index order."""
+    with small_pages():
+        return _build(problem)
+
+
+def _build(problem: MatchProblem) -> CandidateGraph:
     w = problem.weights
     codes = {"background": CodeBits(), "experiences": CodeBits(), "interests": CodeBits()}
     table = VolunteerTable(problem.volunteers, w, codes, problem.referrals)
@@ -331,7 +337,8 @@ def _block(
     key: tuple[object, ...], members: list[int], side: _Referrals, table: VolunteerTable, w: Weights
 ) -> _Block | None:
     """The pairs of one group of referrals: pool by language, format, gender and cell, then every other rule
-    and the score over the group's block at once."""
+    and the score over the group's block at once. What depends on the referral alone or the volunteer alone
+    (and the products of both) is worked out over the dense block, then read off once per pair."""
     ref = side.refs[members[0]]
     wanted = ref.languages[:1] if "language" in ref.must_match else ref.languages
     if not wanted:
@@ -342,8 +349,9 @@ def _block(
     for fmt in ref.formats:
         if fmt not in TRAVEL_FORMATS:
             reach |= table.offers[fmt]
+    # Only a volunteer in her cell or the eight around it can be within reach (cells are wider than any reach).
+    near = np.zeros(table.rows.shape, dtype=bool)
     if travel and cell is not None:
-        near = np.zeros(table.rows.shape, dtype=bool)
         near[table.near_cell(cell)] = True  # type: ignore[arg-type]
         for fmt in travel:
             reach |= near & table.offers[fmt]
@@ -360,66 +368,73 @@ def _block(
         for needed in side.essentials.get(index, ()):
             keep[row] &= table.codes_present[pool] @ needed >= needed.sum()
     flat = np.flatnonzero(keep)  # far quicker than a 2-D nonzero; row-major order all the same
-    rows, cols = np.divmod(flat, pool.size)
-    if rows.size == 0:
+    if flat.size == 0:
         return None
-    at = table.rows.size
-    positions, referral = pool[cols], group[rows]
+    counts = keep.sum(axis=1)
+    rows = np.repeat(np.arange(len(members), dtype=np.intp), counts)  # quicker than dividing `flat`
+    cols = flat - np.repeat(np.arange(len(members), dtype=np.intp) * pool.size, counts)
+    positions = pool[cols]
     if side.excluded.size:
-        allowed = ~np.isin(referral * at + positions, side.excluded)
-        rows, cols, positions, referral = rows[allowed], cols[allowed], positions[allowed], referral[allowed]
-        flat = flat[allowed]
-    km_h = np.full(rows.shape, np.iinfo(np.int64).max, dtype=np.int64)
+        allowed = np.flatnonzero(~np.isin(group[rows] * table.rows.size + positions, side.excluded))
+        flat, rows, cols, positions = flat[allowed], rows[allowed], cols[allowed], positions[allowed]
+    n = len(ref.formats)
+    rank = np.full(rows.shape, n, dtype=np.int8)  # n: no format of hers yet
+    some = np.zeros(0, dtype=np.intp)
+    km_h = np.zeros(0, dtype=np.int64)
     if travel and cell is not None:
-        offered = np.zeros(rows.shape, dtype=bool)
+        goes = np.zeros(pool.size, dtype=bool)
         for fmt in travel:
-            offered |= table.offers[fmt][positions]
-        some = np.flatnonzero(offered)
-        km_h[some] = reach_km_hundredths(side, table, referral[some], positions[some])
-    chosen = np.full(rows.shape, -1, dtype=np.int8)
-    rank = np.zeros(rows.shape, dtype=np.int8)
+            goes |= table.offers[fmt][pool]
+        goes &= near[pool]
+        some = np.flatnonzero(goes[cols])
+        km_h = reach_km_hundredths(side, table, group[rows[some]], positions[some])
+        within = km_h <= table.max_h[positions[some]]
     for place, fmt in enumerate(ref.formats):
-        offered = table.offers[fmt][positions]
         if fmt in TRAVEL_FORMATS:
-            offered &= km_h <= table.max_h[positions]
-        fresh = offered & (chosen < 0)
-        chosen[fresh] = FORMATS.index(fmt)
-        rank[fresh] = place
-    ok = np.flatnonzero(chosen >= 0)
+            offered = np.zeros(rows.shape, dtype=bool)
+            offered[some[within & table.offers[fmt][positions[some]]]] = True
+        else:
+            offered = table.offers[fmt][pool][cols]
+        if place:
+            offered &= rank == n
+        rank[offered] = place
+    ok = np.flatnonzero(rank < n)
     if ok.size == 0:
         return None
-    rows, cols, positions, referral = rows[ok], cols[ok], positions[ok], referral[ok]
-    chosen, rank, km_h = chosen[ok], rank[ok], km_h[ok]
-    score = side.fixed[referral] + table.load_points[positions]
-    first = table.speaker_mask((ref.languages[0],))[positions]
-    score += np.where(first, w.preferred_language, w.shared_language)
-    shared = side.codes_weighted[group] @ table.codes_present[pool].T  # type: ignore[index]
+    # Points of the block: her own (waiting, priority), the volunteer's (load, language), and both (shared codes,
+    # common start times), then read once per pair.
+    points = side.codes_weighted[group] @ table.codes_present[pool].T  # type: ignore[index]
     for over in np.flatnonzero(side.over_cap[group]):  # beyond the cap the product overcounts: per kind
         exact = np.zeros(pool.size, dtype=np.float32)
         for kind, weight in side.weights.items():
             mine, hers = side.kinds[kind]
             exact += weight * np.minimum(mine[group[over]] @ hers[pool].T, scoring.CAP_SHARED)
-        shared[over] = exact
-    score += shared[rows, cols].astype(np.int64)
-    n = len(ref.formats)
-    score += np.array([w.format_rank * (n - place) // n for place in range(n)], dtype=np.int64)[rank]
-    by_travel = np.flatnonzero((chosen == FORMATS.index("home_visit")) | (chosen == FORMATS.index("in_person")))
-    max_h, km_h = table.max_h[positions[by_travel]], km_h[by_travel]
-    score[by_travel] += np.where(
-        max_h > 0, w.distance * np.maximum(0, max_h - km_h) // np.maximum(max_h, 1), w.distance
-    )
-    starts_in_common = common[rows, cols].astype(np.int64)
-    score += w.availability * np.minimum(starts_in_common, scoring.CAP_STARTS) // scoring.CAP_STARTS
+        points[over] = exact
+    dense = points.astype(np.int32)
+    dense += w.availability * np.minimum(common, scoring.CAP_STARTS).astype(np.int32) // scoring.CAP_STARTS
+    first = table.speaker_mask((ref.languages[0],))[pool]
+    dense += (table.load_points[pool] + np.where(first, w.preferred_language, w.shared_language)).astype(np.int32)
+    dense += side.fixed[group].astype(np.int32)[:, None]
+    rank_points = np.array([w.format_rank * (n - place) // n for place in range(n)] + [0], dtype=np.int32)
+    score = dense.ravel()[flat]
+    score += rank_points[rank]
+    # Distance points where she is met in a format with travel.
+    by_travel = np.zeros(rank.shape, dtype=bool)
+    for place, fmt in enumerate(ref.formats):
+        if fmt in TRAVEL_FORMATS:
+            by_travel |= rank == place
+    travelled = by_travel[some]
+    max_h, near_h = table.max_h[positions[some[travelled]]], km_h[travelled]
+    score[some[travelled]] += np.where(
+        max_h > 0, w.distance * np.maximum(0, max_h - near_h) // np.maximum(max_h, 1), w.distance
+    ).astype(np.int32)
+    chosen = np.array([FORMATS.index(f) for f in ref.formats] + [-1], dtype=np.int8)[rank]
+    if ok.size < rows.size:
+        rows, positions, score, chosen = rows[ok], positions[ok], score[ok], chosen[ok]
+    referral = group[rows]
     volunteer = table.rows[positions].astype(np.int32)
     listed, draw = seed.for_block(rows, len(members), referral, volunteer, score)
-    return _Block(
-        referral.astype(np.int32),
-        volunteer,
-        score.astype(np.int32),
-        chosen.astype(np.int8),
-        listed,
-        draw,
-    )
+    return _Block(referral.astype(np.int32), volunteer, score, chosen, listed, draw)
 
 
 def code_words(mask: int, width: int) -> npt.NDArray[np.uint64]:

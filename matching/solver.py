@@ -15,6 +15,7 @@ from ortools.graph.python import min_cost_flow
 
 from matching import candidates, explain, scoring, sparse
 from matching.model import FORMATS, Assignment, MatchProblem, MatchStats, Proposal
+from matching.pages import small_pages
 
 
 def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assignment:
@@ -57,6 +58,13 @@ def assign(
     graph: candidates.CandidateGraph, problem: MatchProblem, *, sparse_above: int = SPARSE_ABOVE
 ) -> tuple[npt.NDArray[np.int64], bool]:
     """Indices of the chosen candidate pairs, and whether they are proved optimal."""
+    with small_pages():
+        return _assign(graph, problem, sparse_above)
+
+
+def _assign(
+    graph: candidates.CandidateGraph, problem: MatchProblem, sparse_above: int
+) -> tuple[npt.NDArray[np.int64], bool]:
     if graph.size == 0:
         return np.zeros(0, dtype=np.int64), True
     slots = np.array([v.slots for v in problem.volunteers], dtype=np.int64)
