@@ -25,6 +25,9 @@ from matching.pages import small_pages
 
 WORDS = -(-weekly.WEEK_BITS // 64)
 BLOCK_THREADS = 2
+# Referrals with travel formats are grouped by areas of this many grid cells a side: fewer, larger blocks (each
+# block costs ~0.2 ms of the interpreter's time) for a few more distances to work out.
+AREA_CELLS = 2
 KM_PER_DEGREE = math.pi * constraints.EARTH_KM / 180
 U64 = np.uint64
 IntArray = npt.NDArray[np.int64]
@@ -184,16 +187,20 @@ class VolunteerTable:
             self._speaker_masks[wanted] = mask
         return self._speaker_masks[wanted]
 
-    def near(self, lat: float, lon: float) -> IntArray:
-        """Positions of located volunteers in her cell and the eight around it."""
-        return self.near_cell(self.cell_of(lat, lon))
+    def area_of(self, lat: float, lon: float) -> tuple[int, int]:
+        """The area (AREA_CELLS x AREA_CELLS grid cells) of a place (degrees)."""
+        ci, cj = self.cell_of(lat, lon)
+        return ci // AREA_CELLS, cj // AREA_CELLS
 
-    def near_cell(self, cell: tuple[int, int]) -> IntArray:
-        """Positions of located volunteers in this cell and the eight around it."""
-        ci, cj = cell
+    def near_area(self, area: tuple[int, int]) -> IntArray:
+        """Positions of located volunteers in the area's cells and the ring of cells around them: everyone
+        who might be within reach of a place in the area."""
+        first_i, first_j = area[0] * AREA_CELLS - 1, area[1] * AREA_CELLS - 1
         parts = [
             self.cell_arrays[c]
-            for c in ((ci + di, cj + dj) for di in (-1, 0, 1) for dj in (-1, 0, 1))
+            for c in (
+                (first_i + di, first_j + dj) for di in range(AREA_CELLS + 2) for dj in range(AREA_CELLS + 2)
+            )
             if c in self.cell_arrays
         ]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -222,31 +229,32 @@ def _build(problem: MatchProblem) -> CandidateGraph:
     side = _Referrals(problem, table, codes)
     # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
     # the service should leave the other core to requests.
-    top = scoring.most_points(w)
-    by_volunteer = np.zeros(len(problem.volunteers) * (top + 1), dtype=np.int64)
     found: list[_Block] = []
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(BLOCK_THREADS) as pool:
         # numpy lets go of the interpreter inside each operation, so blocks overlap on separate cores.
-        for block in pool.map(lambda item: _block(item[0], item[1], side, table, w), side.groups.items()):
-            if block is not None:
-                np.add.at(by_volunteer, block.volunteer.astype(np.int64) * (top + 1) + block.score, 1)
-                found.append(block)
-    if not found:
-        empty = np.zeros(0, dtype=np.int32)
-        return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
-    # Each referral is in one block, her pairs consecutive there: the graph keeps them in runs, block by block.
+        blocks = pool.map(lambda item: _block(item[0], item[1], side, table, w), side.groups.items())
+        found = [block for block in blocks if block is not None]
+        if not found:
+            empty = np.zeros(0, dtype=np.int32)
+            return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
+        # Each referral is in one block, her pairs consecutive there: the graph keeps them in runs, block by
+        # block. The columns are joined side by side: most of the time goes to the kernel giving fresh pages.
+        columns = list(
+            pool.map(
+                lambda name: np.concatenate([getattr(b, name) for b in found]),
+                ("referral", "volunteer", "score", "format", "listed", "draw"),
+            )
+        )
+    referral, volunteer, score, fmt, listed, draw = columns
+    top = scoring.most_points(w)
     return CandidateGraph(
-        np.concatenate([b.referral for b in found]),
-        np.concatenate([b.volunteer for b in found]),
-        np.concatenate([b.score for b in found]),
-        np.concatenate([b.format for b in found]),
+        referral,
+        volunteer,
+        score,
+        fmt,
         table,
         codes,
-        seed.Lists(
-            np.concatenate([b.listed for b in found]),
-            np.concatenate([b.draw for b in found]),
-            by_volunteer.reshape(len(problem.volunteers), top + 1),
-        ),
+        seed.Lists(listed, draw, seed.histogram(volunteer, score, len(problem.volunteers), top)),
     )
 
 
@@ -262,7 +270,7 @@ class _Referrals:
         for index, r in enumerate(refs):
             travel = any(f in TRAVEL_FORMATS for f in r.formats)
             located = r.lat is not None and r.lon is not None
-            cell = table.cell_of(r.lat, r.lon) if travel and located else None  # type: ignore[arg-type]
+            cell = table.area_of(r.lat, r.lon) if travel and located else None  # type: ignore[arg-type]
             gender = None if r.volunteer_gender in (None, "any") else r.volunteer_gender
             key = (r.languages, "language" in r.must_match, r.formats, gender, cell, located)
             self.groups.setdefault(key, []).append(index)
@@ -352,7 +360,7 @@ def _block(
     # Only a volunteer in her cell or the eight around it can be within reach (cells are wider than any reach).
     near = np.zeros(table.rows.shape, dtype=bool)
     if travel and cell is not None:
-        near[table.near_cell(cell)] = True  # type: ignore[arg-type]
+        near[table.near_area(cell)] = True  # type: ignore[arg-type]
         for fmt in travel:
             reach |= near & table.offers[fmt]
     reach &= table.speaker_mask(tuple(wanted))

@@ -28,7 +28,6 @@ class Prices:
     z: IntArray
     certified: bool
     passes: int
-    raised: npt.NDArray[np.intp]  # pairs that raised a price on the way (only when given a first `only`)
 
 
 class Assignment:
@@ -76,28 +75,20 @@ def least(
     offset = assignment.offsets(z, big)
     run_start, run_end = runs(referral, offset.size)
     arcs = only  # None: every pair
-    raised: list[npt.NDArray[np.intp]] = []
     for passes in range(1, max_passes + 1):
         if arcs is None:
             np.maximum.at(z, volunteer, score + offset[referral])
         elif arcs.size:
-            values = score[arcs] + offset[referral[arcs]]
-            if only is not None:  # the pairs that lift a price trace the paths a better assignment takes
-                raised.append(arcs[values > z[volunteer[arcs]]])
-            np.maximum.at(z, volunteer[arcs], values)
+            np.maximum.at(z, volunteer[arcs], score[arcs] + offset[referral[arcs]])
         if _broken(z, assignment, free, big):
-            return Prices(z, False, passes, _joined(raised))
+            return Prices(z, False, passes)
         moved = assignment.offsets(z, big)
         changed = np.flatnonzero(moved != offset)
         offset = moved
         if changed.size == 0:
-            return Prices(z, True, passes, _joined(raised))
+            return Prices(z, True, passes)
         arcs = _pairs_of(changed, run_start, run_end) if changed.size < offset.size // 4 else None
-    return Prices(z, False, max_passes, _joined(raised))
-
-
-def _joined(parts: list[npt.NDArray[np.intp]]) -> npt.NDArray[np.intp]:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+    return Prices(z, False, max_passes)
 
 
 def runs(referral: npt.NDArray[np.integer], n_referrals: int) -> tuple[IntArray, IntArray]:

@@ -86,13 +86,13 @@ def assign(
         if whole.certified:
             return Outcome(chosen, rounds, seed_pairs)
         # Under prices close to the optimum's, the pairs an optimum uses are among each side's least slack:
-        # the next part is each referral's and each volunteer's few least-slack pairs, with every broken pair.
+        # the next part is each referral's and each volunteer's few least-slack pairs. The most broken pairs
+        # tie at the top of each referral's list and all join, so every round adds pairs the last one lacked.
         low = np.flatnonzero(slack < seed_with.within)
         key = np.minimum(seed_with.within - slack[low].astype(np.int64), 2 * seed_with.within)
         picked = best_per(referral[low], key, seed_with.next_per_referral, n_ref)
         picked |= best_per(volunteer[low], key, seed_with.next_per_volunteer, n_vol)
         seed = np.zeros(score.size, dtype=bool)
         seed[low[picked]] = True
-        seed[whole.raised] = True  # the broken pairs and those the failed proof climbed along
         seed[chosen] = True
     return Outcome(None, seed_with.max_rounds, seed_pairs)
