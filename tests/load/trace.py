@@ -170,15 +170,17 @@ def analyse(directory: Path, slow_ms: float) -> None:
         print(f"  loop late over 10 ms: {len(late)} times, {sum(s[1] - s[0] for s in late) * 1000:.0f} ms in all, "
               f"max {max(((s[1] - s[0]) * 1000 for s in late), default=0):.0f} ms")
         print(f"  match runs: {[round((s[1] - s[0]) * 1000) for s in runs]} ms")
-        causes: dict[str, int] = defaultdict(int)
-        for s in slow:
-            found = [label for label, spans in (("match run", runs), ("gc gen2", [g for g in within["gc"]
-                                                                                  if g[2] == "gen2"]),
-                                                 ("jobs", [w for w in within["worker"] if w[2] == "jobs"]),
-                                                 ("loop late", late)) if _overlaps(s, spans)]
-            causes[", ".join(found) or "none of these"] += 1
-        for cause, count in sorted(causes.items(), key=lambda c: -c[1]):
-            print(f"  slow requests overlapping {cause}: {count}")
+        suspects = {"match run": runs, "gc gen2": [g for g in within["gc"] if g[2] == "gen2"],
+                    "jobs": [w for w in within["worker"] if w[2] == "jobs"], "loop late": late}
+        others = [s for s in requests if s not in runs]
+        for label, spans in suspects.items():
+            during = [s for s in others if _overlaps(s, spans)]
+            if during:
+                print(f"  {len(during)} requests during {label}, ms at p50/p95/p99/p99.9: "
+                      f"{_percentiles([s[1] - s[0] for s in during])}")
+        apart = [s for s in others if not any(_overlaps(s, spans) for spans in suspects.values())]
+        print(f"  {len(apart)} requests during none of these: {_percentiles([s[1] - s[0] for s in apart])}; "
+              f"{sum(1 for s in slow if s in apart)} of the {len(slow)} slow")
 
 
 def others_when_slow(directory: Path, slow_ms: float) -> None:
