@@ -64,16 +64,17 @@ def least(
     start: IntArray,
     max_passes: int,
     only: npt.NDArray[np.intp] | None = None,
+    runs_of: tuple[IntArray, IntArray] | None = None,
 ) -> Prices:
     """Raise `start` to the least prices meeting every given pair's condition, and check the certificate.
 
     `free` marks volunteers with a place left after the assignment. Only pairs whose referral's offset
     changed in the last pass are looked at again, so a warm start costs little; `only` names the pairs the
     first pass needs (those whose condition `start` breaks: the others cannot raise a price). Each referral's
-    pairs must be one consecutive run."""
+    pairs must be one consecutive run; `runs_of` is `runs(referral, ...)` if the caller has it already."""
     z = start.copy()
     offset = assignment.offsets(z, big)
-    run_start, run_end = runs(referral, offset.size)
+    run_start, run_end = runs_of if runs_of is not None else runs(referral, offset.size)
     arcs = only  # None: every pair
     for passes in range(1, max_passes + 1):
         if arcs is None:

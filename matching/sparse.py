@@ -50,6 +50,7 @@ def assign(
         lists = for_graph(referral, volunteer, score, n_ref, n_vol, seed_with)
     seed = first_part(lists, volunteer, score, seed_with)
     seed_pairs = int(seed.sum())
+    runs_of = prices.runs(referral, n_ref)
     for rounds in range(1, seed_with.max_rounds + 1):
         part = np.flatnonzero(seed)
         chosen = flow(part)
@@ -82,6 +83,7 @@ def assign(
             start=on_part.z,
             max_passes=MAX_PASSES,
             only=np.flatnonzero(broken),
+            runs_of=runs_of,
         )
         if whole.certified:
             return Outcome(chosen, rounds, seed_pairs)
