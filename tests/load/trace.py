@@ -2,10 +2,11 @@
 `tests.load.traced_app:app` (the service, wrapped) and has locust write every request it timed; then
 `python -m tests.load.trace DIR` puts them side by side.
 
-Each worker writes, at exit, to DIR/worker-<pid>.json (wall-clock seconds, one clock for every process):
+Each worker writes, as it shuts down, DIR/worker-<pid>.json (wall-clock seconds, one clock for every process):
 requests as the service saw them from uvicorn's hand-off to the last byte, garbage collections, the event
 loop's lateness (a 5 ms sleep that woke over 10 ms late: the loop's thread was kept from running), and the
-delivery worker's rounds. Locust writes DIR/client-<pid>.json."""
+delivery worker's rounds. Locust writes DIR/client-<pid>.json, the runner DIR/machine.json (every process's
+cores, five times a second)."""
 
 import argparse
 import asyncio
