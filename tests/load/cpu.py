@@ -1,6 +1,7 @@
 """CPU seconds used by processes, read from /proc (Linux): the server's, PostgreSQL's, the machine's."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -26,19 +27,21 @@ def tree_seconds(root: int) -> float:
     return total
 
 
-def postgres_seconds() -> float:
-    """CPU used so far by every living PostgreSQL process on this machine."""
-    total = 0.0
+def _living() -> Iterator[tuple[str, str, float]]:
+    """(pid, name, CPU seconds used so far) of every living process on this machine."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             name, fields = _stat(int(entry.name))
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # it ended while we looked
             continue
-        if name.startswith("postgres"):
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+        yield entry.name, name, (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_seconds() -> float:
+    """CPU used so far by every living PostgreSQL process on this machine."""
+    return sum(seconds for _, name, seconds in _living() if name.startswith("postgres"))
 
 
 def machine_busy_seconds() -> tuple[float, float]:
@@ -53,14 +56,7 @@ def seconds_by_process() -> dict[str, float]:
     workers, locust and anything else in Python share the name), the rest by name; "machine" is every core's
     busy time."""
     totals = {"machine": machine_busy_seconds()[0]}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            name, fields = _stat(int(entry.name))
-        except (OSError, ValueError):
-            continue
-        key = "postgres" if name.startswith("postgres") else f"python:{entry.name}" if name.startswith("python") \
-            else name
-        totals[key] = totals.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
+    for pid, name, seconds in _living():
+        key = "postgres" if name.startswith("postgres") else f"python:{pid}" if name.startswith("python") else name
+        totals[key] = totals.get(key, 0.0) + seconds
     return totals
