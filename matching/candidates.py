@@ -275,10 +275,15 @@ def _work(members: list[int], side: "_Referrals", table: VolunteerTable) -> int:
     """Roughly how many pairs a group's block holds: her language's speakers, all of them if she takes a
     format without travel, a few cells' worth if not."""
     ref = side.refs[members[0]]
-    wanted = ref.languages[:1] if "language" in ref.must_match else ref.languages
-    speakers = table.speakers(tuple(wanted)).size
+    wanted = _wanted(ref)
+    speakers = table.speakers(wanted).size
     remote = any(f not in TRAVEL_FORMATS for f in ref.formats)
     return len(members) * (speakers if remote else speakers // 16 + 1)
+
+
+def _wanted(ref: ReferralProfile) -> tuple[str, ...]:
+    """The languages a volunteer must share one of: her first alone if she marked language essential."""
+    return ref.languages[:1] if "language" in ref.must_match else ref.languages
 
 
 class _Referrals:
@@ -371,7 +376,7 @@ def _block(
     and the score over the group's block at once. What depends on the referral alone or the volunteer alone
     (and the products of both) is worked out over the dense block, then read off once per pair."""
     ref = side.refs[members[0]]
-    wanted = ref.languages[:1] if "language" in ref.must_match else ref.languages
+    wanted = _wanted(ref)
     if not wanted:
         return None
     travel = [f for f in ref.formats if f in TRAVEL_FORMATS]
@@ -386,7 +391,7 @@ def _block(
         near[table.near_cell(cell)] = True  # type: ignore[arg-type]
         for fmt in travel:
             reach |= near & table.offers[fmt]
-    reach &= table.speaker_mask(tuple(wanted))
+    reach &= table.speaker_mask(wanted)
     if key[3] is not None:
         reach &= table.gender == key[3]
     pool = np.flatnonzero(reach)
