@@ -13,13 +13,13 @@ from contextlib import contextmanager
 import numpy as np
 
 # Private to numpy, hence looked up softly: without it, numpy's own choice stands.
-_SET_HUGEPAGE = getattr(getattr(np, "_core", None), "multiarray", None)
+_MULTIARRAY = getattr(getattr(np, "_core", None), "multiarray", None)
 
 
 @contextmanager
 def small_pages() -> Iterator[None]:
     """numpy allocates without asking for huge pages inside the block, as it did before it."""
-    setter = getattr(_SET_HUGEPAGE, "_set_madvise_hugepage", None)
+    setter = getattr(_MULTIARRAY, "_set_madvise_hugepage", None)
     if setter is None:
         yield
         return
