@@ -1,8 +1,10 @@
 """Engine and the end of a request's unit of work: one commit on success, rollback on error."""
 
+import select
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -16,7 +18,9 @@ def make_engine(settings: Settings) -> Engine:
     if not url.startswith("sqlite"):
         # One connection per request at work, one for the delivery worker, a small overflow for the CLI and
         # tests: connections above the pool are closed on return, and that churn is costly under load.
-        return create_engine(url, pool_size=settings.requests_at_once + 1, max_overflow=2, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=settings.requests_at_once + 1, max_overflow=2)
+        event.listen(engine, "checkout", _drop_if_closed_by_server)
+        return engine
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs["poolclass"] = StaticPool
@@ -24,6 +28,22 @@ def make_engine(settings: Settings) -> Engine:
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+def _drop_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed; the pool then opens a fresh one.
+
+    Instead of `pool_pre_ping`, whose SELECT 1 was a tenth of a referral post's round trips: an idle connection
+    has nothing to read unless the server has said goodbye (a restart, a failover or pg_terminate_backend send
+    an error and close the socket), so a readable socket, asked of the kernel without a round trip, means a dead
+    connection. A connection lost silently (a cut network) is not seen here; its first statement fails, the
+    request is a 503 and SQLAlchemy empties the pool (tests/service/test_faults.py)."""
+    if dbapi_connection.closed:
+        raise DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server has closed the connection")
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

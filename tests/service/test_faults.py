@@ -256,10 +256,11 @@ def postgres_only(settings: Settings) -> None:
 
 
 def _terminate_backends(engine: Engine) -> int:
-    """End every other connection to this database from the server side, as a restart or failover would."""
+    """End every other connection to this database from the server side, as a restart or failover would, and
+    wait (up to 5 s each) until they are gone."""
     with create_engine(engine.url, poolclass=NullPool).connect() as admin:
         return int(admin.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar() or 0)
 
 
@@ -293,3 +294,18 @@ def test_a_postgresql_backend_killed_mid_request_is_a_503_and_the_next_request_w
         event.remove(engine, "before_cursor_execute", kill_own_backend)
     assert client.get("/v1/referrals", headers=coordinator).json()["items"] == []
     assert client.post("/v1/referrals", json=referral_body(1), headers=coordinator).status_code == 201
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_pooled_connection_is_kept_while_alive_and_replaced_once_the_server_closed_it(
+        postgres_only: None, engine: Engine) -> None:
+    first = _backend_pid(engine)
+    assert _backend_pid(engine) == first  # a live connection is not thrown away at checkout
+    assert _terminate_backends(engine) >= 1
+    second = _backend_pid(engine)  # no error: the dead one is seen at checkout, without a round trip
+    assert second != first
+    assert _backend_pid(engine) == second
