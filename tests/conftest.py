@@ -17,6 +17,7 @@ from service.app import create_app
 from service.config import Settings
 from service.db import make_engine
 from service.models import Programme
+from service.vocabulary import service as vocabulary_service
 
 # Tables holding records a test makes; the seeded vocabulary and programme rows are restored instead.
 SEEDED: dict[str, int] = {}
@@ -63,6 +64,7 @@ def _clean_records(request: pytest.FixtureRequest) -> Iterator[None]:
             connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("DELETE FROM vocabulary_code WHERE id > :seeded"),
                            {"seeded": SEEDED["vocabulary_max_id"]})
+    vocabulary_service.forget_known_codes(engine)
     with Session(engine) as session:
         programme = session.get(Programme, 1)
         assert programme is not None

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from service import idempotency
@@ -151,6 +151,20 @@ def test_an_unknown_vocabulary_code_is_422(client: TestClient, coordinator: dict
     response = client.post("/v1/referrals", json=body, headers=coordinator)
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "experiences", 1]
+
+
+def test_a_code_added_elsewhere_is_accepted_at_once_and_one_of_another_kind_is_still_refused(
+        client: TestClient, coordinator: dict[str, str], engine: Engine) -> None:
+    assert client.post("/v1/referrals", json=referral_body(), headers=coordinator).status_code == 201  # codes read
+    body = referral_body(2, interests=["crochet"])
+    assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 422
+    with engine.begin() as connection:  # as another worker process would add it
+        connection.execute(text("INSERT INTO vocabulary_code (kind, code, label) VALUES ('interests', 'crochet', "
+                                "'Crochet')"))
+    assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 201
+    wrong_kind = client.post("/v1/referrals", json=referral_body(3, experiences=["crochet"]), headers=coordinator)
+    assert wrong_kind.status_code == 422
+    assert wrong_kind.json()["errors"][0]["loc"] == ["body", "experiences", 0]
 
 
 def test_an_unknown_must_match_code_is_422(client: TestClient, coordinator: dict[str, str]) -> None:
