@@ -1,3 +1,5 @@
+from typing import Any
+
 from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
@@ -33,12 +35,23 @@ def page(session: Session, *, source: str | None, status: str | None, area: str 
 # Built once; the unit of work's flush of one new row cost as much as the rest of a post's database work.
 _table = Referral.__table__  # type: ignore[attr-defined]
 _INSERT = insert(_table)
-_COLUMNS = tuple(column.key for column in _table.columns)
+_COLUMNS = frozenset(column.key for column in _table.columns)
+_DEFAULTS = {name: field.default for name, field in Referral.model_fields.items()
+             if name in _COLUMNS and not field.is_required()}
+_new_instance = Referral.__mapper__.class_manager.new_instance  # type: ignore[attr-defined]
 
 
-def insert_new(session: Session, referral: Referral) -> None:
+def insert_new(session: Session, values: dict[str, Any]) -> Referral:
     """Write a new referral at once with one INSERT (IntegrityError on a duplicate external_id), then hold it in
-    the session as if it had been read, so changes later in the request are saved as usual."""
-    session.connection().execute(_INSERT, {name: getattr(referral, name) for name in _COLUMNS})
+    the session as if it had been read, so changes later in the request are saved as usual.
+
+    The object is made as the ORM makes a row it loads, without SQLModel's __init__, which set each of the 38
+    fields through instrumented attributes: 80 µs, 4% of a post's CPU (table models are not validated there
+    anyway; the wire model was)."""
+    row = {**_DEFAULTS, **values}
+    session.connection().execute(_INSERT, row)
+    referral: Referral = _new_instance()
+    referral.__dict__.update(row)
     make_transient_to_detached(referral)
     session.add(referral)
+    return referral

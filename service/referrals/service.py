@@ -41,7 +41,7 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
     place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
     source = caller.referral_source
     now = clock.now()
-    referral = Referral(
+    values = dict(
         id=new_id(), source=source, external_id=referral_in.external_id, created_by_key_id=caller.key_id,
         status=ReferralStatus.waiting.value, referrer_organisation=referral_in.referrer.organisation,
         referrer_role=referral_in.referrer.role.value, parent_name=parent.name, parent_role=parent.role.value,
@@ -55,7 +55,7 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
         consent_given_on=referral_in.consent.given_on, received_at=now, updated_at=now,
     )
     try:  # the unique index on (source, external_id) finds a duplicate, without a query or savepoint first
-        repository.insert_new(session, referral)
+        referral = repository.insert_new(session, values)
     except IntegrityError:
         session.rollback()  # the whole request, its idempotency claim included: nothing is half-written
         _refuse_duplicate(session, source, referral_in.external_id)
