@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from service.events import signing
 from service.events.worker import DeliveryWorker
@@ -113,6 +113,21 @@ def test_a_worker_stopped_mid_delivery_loses_nothing_and_repeats_the_same_event_
     assert DeliveryWorker(engine, allow_private=True).run_once() == 1
     assert len(receiver.received) == 2
     assert receiver.received[0]["event_id"] == receiver.received[1]["event_id"]
+
+
+def test_events_raised_while_no_webhook_is_live_wait_for_none_and_a_new_webhook_gets_the_next_ones(
+        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], engine: Engine,
+        receiver: Receiver) -> None:
+    client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
+    deleted = _subscribe(client, admin, receiver.url, ["referral.received"])
+    assert client.delete(f"/v1/webhooks/{deleted}", headers=admin).status_code == 204
+    client.post("/v1/referrals", json=referral_body(2), headers=coordinator)
+    _subscribe(client, admin, receiver.url, ["*"])
+    later = client.post("/v1/referrals", json=referral_body(3), headers=coordinator).json()["id"]
+    assert DeliveryWorker(engine, allow_private=True).run_once() == 1
+    assert [r["body"]["record"]["id"] for r in receiver.received] == [later]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM outbox_event")).scalar() == 3  # all three recorded
 
 
 def test_a_deleted_webhook_gets_nothing_more(client: TestClient, admin: dict[str, str],
