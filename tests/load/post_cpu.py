@@ -118,10 +118,10 @@ def through_uvicorn(secret: str, count: int, rounds: int, uvicorn_args: list[str
         for n in range(200):
             http_post(port, secret, n)
         for _ in range(rounds):
-            server_cpu, pg_cpu, wall = cpu.process_seconds(server.pid), cpu.postgres_seconds(), time.perf_counter()
+            server_cpu, pg_cpu, wall = cpu.tree_seconds(server.pid), cpu.postgres_seconds(), time.perf_counter()
             for n in range(count):
                 http_post(port, secret, n)
-            server_cpu, pg_cpu = cpu.process_seconds(server.pid) - server_cpu, cpu.postgres_seconds() - pg_cpu
+            server_cpu, pg_cpu = cpu.tree_seconds(server.pid) - server_cpu, cpu.postgres_seconds() - pg_cpu
             wall = time.perf_counter() - wall
             print(f"uvicorn, {count} posts: {server_cpu / count * 1000:.2f} ms server CPU, "
                   f"{pg_cpu / count * 1000:.2f} ms PostgreSQL CPU, {wall / count * 1000:.2f} ms wall per post")

@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured load first")
     parser.add_argument("--post-rate", type=float, default=320, help="referral posts a second offered in all")
+    parser.add_argument("--neighbour", type=float, metavar="SHARE",
+                        help="also keep this share of a core busy in another process, as other programs on the "
+                             "machine would, to see how much room the service has (tests/load/neighbour.py)")
     parser.add_argument("--trace", type=Path, metavar="DIR",
                         help="record what each worker did and when each request ran (tests/load/trace.py)")
     args = parser.parse_args()
@@ -91,6 +94,9 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
                                "--port", str(port), "--workers", str(args.workers), "--no-access-log",
                                "--log-level", "warning"], env=env)
+    neighbour = None
+    if args.neighbour:
+        neighbour = subprocess.Popen([sys.executable, "-m", "tests.load.neighbour", str(args.neighbour)])
     try:
         for _ in range(100):
             try:
@@ -108,7 +114,7 @@ def main() -> None:
             # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
             # been up for a minute has them; the figures come from the second run.
             for seconds, csv_prefix in ((args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")):
-                before = CpuUse.now(server.pid)
+                before = CpuUse.now(server.pid, neighbour)
                 stop_recording = threading.Event()
                 if args.trace and csv_prefix.endswith("load"):
                     locust_env["PEER_MATCH_LOAD_TRACE"] = env["PEER_MATCH_LOAD_TRACE"]
@@ -118,12 +124,15 @@ def main() -> None:
                                 "--host", f"http://127.0.0.1:{port}", "--csv", csv_prefix, "--only-summary",
                                 "--loglevel", "WARNING"],
                                env=locust_env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                used = CpuUse.now(server.pid) - before
+                used = CpuUse.now(server.pid, neighbour) - before
                 stop_recording.set()
             report(Path(f"{out}/load_stats.csv"), args, used)
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if neighbour is not None:
+            neighbour.terminate()
+            neighbour.wait(timeout=10)
 
 
 @dataclass(frozen=True)
@@ -134,14 +143,16 @@ class CpuUse:
     server: float
     postgres: float
     load_generator: float
+    neighbour: float
     machine: float
     wall: float
 
     @classmethod
-    def now(cls, server_pid: int) -> "CpuUse":
+    def now(cls, server_pid: int, neighbour: subprocess.Popen[bytes] | None = None) -> "CpuUse":
         return cls(cpu.tree_seconds(server_pid), cpu.postgres_seconds(),
                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
                    + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
+                   cpu.process_seconds(neighbour.pid) if neighbour else 0.0,
                    cpu.machine_busy_seconds()[0], time.monotonic())
 
     def __sub__(self, other: "CpuUse") -> "CpuUse":
@@ -163,7 +174,9 @@ def report(stats_file: Path, args: argparse.Namespace, used: CpuUse) -> None:
           f"{used.postgres / used.wall:.2f}, locust {used.load_generator / used.wall:.2f}, the whole machine "
           f"{used.machine / used.wall:.2f} of {os.cpu_count()}; server CPU per request "
           f"{used.server / max(1, requests) * 1000:.2f} ms")
-    others = (used.machine - used.server - used.postgres - used.load_generator) / used.wall
+    if args.neighbour:
+        print(f"the neighbour (--neighbour {args.neighbour}): {used.neighbour / used.wall:.2f} cores")
+    others = (used.machine - used.server - used.postgres - used.load_generator - used.neighbour) / used.wall
     # A second or two of another process taking half a core is enough to move p99 (tests/load/trace.py shows when).
     print(f"other processes: {others:.2f} cores" + (" -- something else ran: not comparable" if others > 0.05 else ""))
     failures = stats_file.with_name(stats_file.name.replace("_stats", "_failures"))
