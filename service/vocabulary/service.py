@@ -52,11 +52,8 @@ _KNOWN: "weakref.WeakKeyDictionary[Engine, set[tuple[str, str]]]" = weakref.Weak
 
 
 def _known_codes(session: Session) -> set[tuple[str, str]]:
-    engine = session.get_bind().engine  # an Engine's .engine is itself; a Connection's, its engine
-    known = _KNOWN.get(engine)
-    if known is None:
-        known = _KNOWN.setdefault(engine, set())
-    return known
+    # An Engine's .engine is itself; a Connection's, its engine.
+    return _KNOWN.setdefault(session.get_bind().engine, set())
 
 
 def forget_known_codes(engine: Engine) -> None:
