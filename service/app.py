@@ -7,24 +7,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from service import logs, middleware, openapi
-from service.config import Settings, get_settings
-from service.db import make_engine
-from service.errors import install_handlers
+from service.core import logs, middleware, openapi
+from service.core.config import Settings, get_settings
+from service.core.db import make_engine
+from service.core.errors import install_handlers
+from service.core.rate_limit import KeyRateLimiter
 from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
 from service.jobs import PERIODIC_JOBS
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
+from service.matches.session_endpoints import router as sessions_router
 from service.me.endpoints import calendar_router
 from service.me.endpoints import router as me_router
-from service.measures.endpoints import router as measures_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
-from service.rate_limit import KeyRateLimiter
 from service.referrals.endpoints import router as referrals_router
+from service.referrals.measure_endpoints import router as measures_router
 from service.reports.endpoints import router as reports_router
-from service.sessions.endpoints import router as sessions_router
 from service.vocabulary.endpoints import router as vocabulary_router
 from service.volunteers.endpoints import router as volunteers_router
 

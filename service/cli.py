@@ -5,9 +5,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, select
 
-from service import auth, migrate
-from service.config import get_settings
-from service.db import make_engine
+from service.core import auth, migrate
+from service.core.config import get_settings
+from service.core.db import make_engine
 from service.models import ApiKey
 
 app = typer.Typer(help="peer-match: one-to-one perinatal peer support matching.", no_args_is_help=True)
@@ -90,7 +90,7 @@ def worker() -> None:
 @app.command()
 def demo(referrals: int = 120, volunteers: int = 60, seed: int = 7) -> None:
     """Fill an empty database with realistic synthetic referrals and volunteers; print a coordinator key."""
-    from service import demo as demo_data
+    from service.tools import demo as demo_data
 
     settings = get_settings()
     engine = make_engine(settings)

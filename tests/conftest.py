@@ -12,10 +12,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from api_schemas.programme import ProgrammeSettings
-from service import auth, migrate
 from service.app import create_app
-from service.config import Settings
-from service.db import make_engine
+from service.core import auth, migrate
+from service.core.config import Settings
+from service.core.db import make_engine
 from service.models import Programme
 from service.vocabulary import service as vocabulary_service
 

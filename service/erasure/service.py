@@ -6,11 +6,10 @@ from sqlmodel import Session
 
 from api_schemas.referrals import ReferralStatus
 from api_schemas.volunteers import VolunteerStatus
-from service import audit, clock
-from service.auth import Principal
+from service.core import audit, clock, outbox
+from service.core.auth import Principal
+from service.core.errors import Conflict
 from service.erasure import repository
-from service.errors import Conflict
-from service.events import outbox
 from service.match_runs import repository as run_repository
 from service.matches import lifecycle
 from service.matches.states import MatchStatus

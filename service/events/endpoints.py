@@ -2,9 +2,9 @@ from fastapi import APIRouter, Request, Response
 
 from api_schemas.common import Page
 from api_schemas.events import DeliveryOut, WebhookIn, WebhookOut
-from service.deps import Admin, SessionDep
+from service.core.deps import Admin, SessionDep
+from service.core.pagination import LimitParam
 from service.events import service as webhook_service
-from service.pagination import LimitParam
 
 router = APIRouter(prefix="/v1/webhooks", tags=["events"])
 

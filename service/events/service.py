@@ -3,12 +3,12 @@
 from sqlmodel import Session, col, select
 
 from api_schemas.events import DeliveryOut, WebhookIn, WebhookOut
-from service import audit, clock
-from service.auth import Principal
-from service.config import Settings
-from service.errors import NotFound, invalid
+from service.core import audit, clock
+from service.core.auth import Principal
+from service.core.config import Settings
+from service.core.errors import NotFound, invalid
+from service.core.ids import new_id
 from service.events import urls
-from service.ids import new_id
 from service.models import Delivery, OutboxEvent, Webhook
 
 

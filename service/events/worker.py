@@ -17,9 +17,9 @@ import structlog
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from service import clock
+from service.core import clock
+from service.core.outbox import body
 from service.events import signing, urls
-from service.events.outbox import body
 from service.models import Delivery, OutboxEvent, Webhook
 
 log = structlog.get_logger("peer_match.worker")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response
 from api_schemas.common import Page
 from api_schemas.matching import MatchOut, MatchRunIn, MatchRunOut, ProposalOut, RejectIn, SuggestionOut
 from api_schemas.vocabulary import VocabularyKind
-from service.deps import Coordinator, SessionDep
+from service.core.deps import Coordinator, SessionDep
 from service.match_runs import service as run_service
 from service.match_runs import suggestions
 from service.matches import creation

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from api_schemas.common import minutes
 from api_schemas.programme import ProgrammeSettings
 from matching.model import ReferralProfile, VolunteerProfile, WeeklyWindow, Weights
-from service import clock
+from service.core import clock
 from service.matches.states import HOLDS_CAPACITY
 from service.models import ExcludedPair, Match, Referral, SupportSession, Volunteer
 from service.volunteers import readiness

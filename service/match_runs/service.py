@@ -7,10 +7,10 @@ from sqlmodel import Session
 from api_schemas.matching import MatchRunIn, MatchRunOut, MatchRunStats, ProposalOut, Reason, UnmatchedOut
 from matching import solver
 from matching.model import MatchProblem
-from service import audit, clock
-from service.auth import Principal
-from service.errors import Conflict, NotFound, invalid
-from service.ids import new_id
+from service.core import audit, clock
+from service.core.auth import Principal
+from service.core.errors import Conflict, NotFound, invalid
+from service.core.ids import new_id
 from service.match_runs import profiles, repository
 from service.models import MatchRun, Proposal
 from service.programme import service as programme_service

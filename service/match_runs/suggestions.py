@@ -2,7 +2,7 @@ from sqlmodel import Session
 
 from api_schemas.matching import Reason, SuggestionOut
 from matching.suggest import suggest
-from service import clock
+from service.core import clock
 from service.match_runs import profiles, repository
 from service.models import Referral
 from service.programme import service as programme_service

@@ -7,11 +7,10 @@ from sqlmodel import Session
 from api_schemas.matching import MatchIn
 from api_schemas.referrals import ReferralStatus
 from matching import constraints
-from service import audit, clock
-from service.auth import Principal
-from service.errors import Conflict, NotFound, TransitionNotAllowed, invalid
-from service.events import outbox
-from service.ids import new_id
+from service.core import audit, clock, outbox
+from service.core.auth import Principal
+from service.core.errors import Conflict, NotFound, TransitionNotAllowed, invalid
+from service.core.ids import new_id
 from service.match_runs import profiles
 from service.match_runs import repository as run_repository
 from service.matches import repository

@@ -6,12 +6,11 @@ from api_schemas.common import Page
 from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatusWire
 from api_schemas.sessions import SessionOut
 from api_schemas.vocabulary import VocabularyKind
-from service.deps import Coordinator, MatchParty, SessionDep
-from service.matches import creation, lifecycle
+from service.core.deps import Coordinator, MatchParty, SessionDep
+from service.core.pagination import CursorParam, LimitParam
+from service.matches import creation, lifecycle, planning
 from service.matches import service as match_service
-from service.pagination import CursorParam, LimitParam
-from service.sessions import planning
-from service.sessions import service as session_service
+from service.matches import sessions as session_service
 from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])

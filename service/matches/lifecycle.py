@@ -8,17 +8,15 @@ from sqlmodel import Session
 from api_schemas.referrals import ReferralStatus
 from scheduling import replan
 from scheduling import solver as plan_solver
-from service import audit, clock
-from service.auth import Principal
-from service.errors import Conflict, invalid
-from service.events import outbox
-from service.ids import new_id
-from service.matches import repository
+from service.core import audit, clock, outbox
+from service.core.auth import Principal
+from service.core.errors import Conflict, invalid
+from service.core.ids import new_id
+from service.matches import kinds, planning, repository
 from service.matches.states import MatchStatus, move
 from service.models import Match, Referral, SupportSession, Volunteer
 from service.programme import service as programme_service
 from service.referrals import states as referral_states
-from service.sessions import kinds, planning
 
 
 def _people(session: Session, match: Match, *, lock: bool = True) -> tuple[Referral, Volunteer]:

@@ -3,11 +3,11 @@
 from sqlmodel import Session
 
 from api_schemas.matching import MatchOut, Reason
-from service.auth import Principal, Role
-from service.errors import NotFound
+from service.core.auth import Principal, Role
+from service.core.errors import NotFound
+from service.core.pagination import decode, next_cursor
 from service.matches import repository
 from service.models import Match
-from service.pagination import decode, next_cursor
 
 
 def visible(*, session: Session, caller: Principal, match_id: str) -> Match:

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from service.errors import TransitionNotAllowed
+from service.core.errors import TransitionNotAllowed
 
 
 class MatchStatus(StrEnum):

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from api_schemas.common import Page
 from api_schemas.sessions import CalendarFeedOut, MyMatchOut, SessionOut
 from api_schemas.volunteers import MePatch, VolunteerOut
-from service.deps import SessionDep, VolunteerSelf
-from service.etags import set_etag
+from service.core.deps import SessionDep, VolunteerSelf
+from service.core.etags import set_etag
+from service.matches import sessions as session_service
 from service.me import service as me_service
-from service.sessions import service as session_service
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/me", tags=["me"])

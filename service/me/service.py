@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from api_schemas.sessions import MyMatchOut, SupportedParent
-from service import audit, clock
-from service.auth import Principal
-from service.calendar_feed import ics
-from service.errors import NotFound
+from service.core import audit, clock
+from service.core.auth import Principal
+from service.core.errors import NotFound
 from service.matches.states import HOLDS_CAPACITY
+from service.me import calendar as ics
 from service.models import Match, Referral, SupportSession, Volunteer
 from service.programme import service as programme_service
 

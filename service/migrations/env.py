@@ -4,8 +4,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import service.models  # noqa: F401  (registers the tables)
-from service.config import get_settings
-from service.db import make_engine
+from service.core.config import get_settings
+from service.core.db import make_engine
 
 config = context.config
 

@@ -6,8 +6,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from service import migrate
-from service.errors import unavailable
+from service.core import migrate
+from service.core.errors import unavailable
 
 router = APIRouter(tags=["operations"])
 

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from api_schemas.programme import ProgrammeSettings
-from service.deps import Admin, Coordinator, SessionDep
+from service.core.deps import Admin, Coordinator, SessionDep
 from service.programme import service as programme_service
 
 router = APIRouter(prefix="/v1/programme", tags=["programme"])

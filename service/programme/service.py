@@ -3,8 +3,8 @@
 from sqlmodel import Session
 
 from api_schemas.programme import ProgrammeSettings
-from service import audit
-from service.auth import Principal
+from service.core import audit
+from service.core.auth import Principal
 from service.models import Programme
 
 

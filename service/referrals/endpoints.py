@@ -12,13 +12,13 @@ from api_schemas.referrals import (
     ReferralStatusOut,
     WithdrawIn,
 )
-from service import idempotency
-from service.auth import Role
-from service.deps import Admin, ReferralWriter, SessionDep
+from service.core import idempotency
+from service.core.auth import Role
+from service.core.deps import Admin, ReferralWriter, SessionDep
+from service.core.errors import invalid
+from service.core.etags import etag, set_etag
+from service.core.pagination import CursorParam, LimitParam
 from service.erasure import service as erasure_service
-from service.errors import invalid
-from service.etags import etag, set_etag
-from service.pagination import CursorParam, LimitParam
 from service.referrals import service as referral_service
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from api_schemas.referrals import VolunteerGender
 from api_schemas.vocabulary import VocabularyKind
-from service.errors import invalid
+from service.core.errors import invalid
 from service.vocabulary import service as vocabulary_service
 
 PREGNANCY_DAYS = 294  # 42 weeks: a due date further ahead is not a current pregnancy

@@ -16,15 +16,14 @@ from api_schemas.referrals import (
     ReferralStatusOut,
     Referrer,
 )
-from service import audit, clock, languages, places
-from service.auth import Principal, Role
-from service.errors import Conflict, NotFound, invalid
-from service.etags import check_if_match
-from service.events import outbox
-from service.ids import new_id
-from service.measures import service as measure_service
+from service.core import audit, clock, languages, outbox, places
+from service.core.auth import Principal, Role
+from service.core.errors import Conflict, NotFound, invalid
+from service.core.etags import check_if_match
+from service.core.ids import new_id
+from service.core.pagination import decode, next_cursor
 from service.models import Referral
-from service.pagination import decode, next_cursor
+from service.referrals import measures as measure_service
 from service.referrals import repository, rules, states
 
 

@@ -1,7 +1,7 @@
 """The referral's state machine, as data: which status may follow which."""
 
 from api_schemas.referrals import ReferralStatus as S
-from service.errors import TransitionNotAllowed
+from service.core.errors import TransitionNotAllowed
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.waiting: frozenset({S.proposed, S.matched, S.escalated, S.withdrawn, S.declined}),

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api_schemas.reports import CapacityReport, OutcomesReport, ReportDay
-from service.deps import Coordinator, SessionDep
+from service.core.deps import Coordinator, SessionDep
 from service.reports import csv_export
 from service.reports import service as report_service
 

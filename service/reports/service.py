@@ -37,8 +37,8 @@ from api_schemas.reports import (
     UnmatchedCount,
     UnmatchedReason,
 )
-from service import clock
-from service.errors import invalid
+from service.core import clock
+from service.core.errors import invalid
 from service.programme import service as programme_service
 from service.reports import repository
 from service.reports.figures import Cell, is_small

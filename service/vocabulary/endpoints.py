@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
-from service.deps import Admin, Caller, SessionDep
+from service.core.deps import Admin, Caller, SessionDep
 from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(prefix="/v1/vocabulary", tags=["vocabulary"])

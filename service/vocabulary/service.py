@@ -7,9 +7,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
-from service import audit
-from service.auth import Principal
-from service.errors import Conflict, InvalidInput
+from service.core import audit
+from service.core.auth import Principal
+from service.core.errors import Conflict, InvalidInput
 from service.vocabulary import repository
 
 

@@ -3,8 +3,7 @@ supervision is overdue. Her running matches continue; the alert is raised once p
 
 from sqlmodel import Session, select
 
-from service import audit, clock
-from service.events import outbox
+from service.core import audit, clock, outbox
 from service.models import Volunteer
 from service.programme import service as programme_service
 from service.volunteers import readiness

@@ -4,10 +4,10 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api_schemas.common import Page
 from api_schemas.volunteers import VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
-from service.deps import Admin, Coordinator, SessionDep
+from service.core.deps import Admin, Coordinator, SessionDep
+from service.core.etags import set_etag
+from service.core.pagination import CursorParam, LimitParam
 from service.erasure import service as erasure_service
-from service.etags import set_etag
-from service.pagination import CursorParam, LimitParam
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])

@@ -15,15 +15,15 @@ from api_schemas.volunteers import (
     VolunteerPatch,
     VolunteerStatus,
 )
-from service import audit, clock, languages, places
-from service.auth import Principal
-from service.errors import Conflict, NotFound
-from service.etags import check_if_match
-from service.ids import new_id
+from service.core import audit, clock, languages, places
+from service.core.auth import Principal
+from service.core.errors import Conflict, NotFound
+from service.core.etags import check_if_match
+from service.core.ids import new_id
+from service.core.pagination import decode, next_cursor
+from service.matches import leave
 from service.models import Volunteer
-from service.pagination import decode, next_cursor
 from service.programme import service as programme_service
-from service.sessions import leave
 from service.vocabulary import service as vocabulary_service
 from service.volunteers import readiness, repository
 

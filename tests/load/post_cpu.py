@@ -25,7 +25,7 @@ os.environ.setdefault("PEER_MATCH_LOG_LEVEL", "WARNING")
 os.environ.setdefault("PEER_MATCH_RATE_LIMIT_PER_MINUTE", "1000000")
 
 from service.app import create_app
-from service.config import Settings
+from service.core.config import Settings
 from tests.load import cpu
 from tests.load.bodies import referral
 from tests.load.run import free_port, prepare

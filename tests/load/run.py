@@ -21,12 +21,13 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import Session
 
-from service import auth, demo, migrate
-from service.auth import Principal, Role
-from service.config import Settings
-from service.db import make_engine
-from service.ids import new_id
+from service.core import auth, migrate
+from service.core.auth import Principal, Role
+from service.core.config import Settings
+from service.core.db import make_engine
+from service.core.ids import new_id
 from service.matches import creation, lifecycle
+from service.tools import demo
 from tests.load import cpu, trace
 
 HERE = Path(__file__).parent

@@ -15,7 +15,7 @@ from httpx import Response
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from service import auth
+from service.core import auth
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from service.middleware import AdmitAtMost
+from service.core.middleware import AdmitAtMost
 
 
 class _SlowApp:

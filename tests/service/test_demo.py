@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.config import get_settings
+from service.core.config import get_settings
 
 
 def test_demo_fills_an_empty_database_and_prints_the_first_runs_proposals(tmp_path: Path,

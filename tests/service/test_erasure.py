@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from service.events import outbox
+from service.core import outbox
 from service.models import OutboxEvent
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body

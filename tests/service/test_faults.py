@@ -19,9 +19,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from service import demo
-from service.config import Settings
+from service.core.config import Settings
 from service.match_runs import service as run_service
+from service.tools import demo
 from tests.factories import referral_body, volunteer_body
 
 PROBLEM_JSON = "application/problem+json"

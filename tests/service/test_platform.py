@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from service import auth, migrate
+from service.core import auth, migrate
 from tests.factories import referral_body
 
 PROBLEM = "application/problem+json"

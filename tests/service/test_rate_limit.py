@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from service import auth
 from service.app import create_app
-from service.config import Settings
+from service.core import auth
+from service.core.config import Settings
 from tests.conftest import KeyMaker
 
 PROBLEM = "application/problem+json"

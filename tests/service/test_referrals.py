@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from service import idempotency
+from service.core import idempotency
 from tests.conftest import KeyMaker
 from tests.factories import referral_body
 

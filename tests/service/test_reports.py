@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api_schemas.reports import UnmatchedReason
-from service.ids import new_id
+from service.core.ids import new_id
 from service.models import Match, Referral, SupportSession
 from service.reports.figures import nearest_rank
 from service.reports.service import run_reason

@@ -8,7 +8,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from service.errors import TooManyRequests
+from service.core.errors import TooManyRequests
 
 
 class KeyRateLimiter:

@@ -10,17 +10,15 @@ from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import CancelIn, SessionOut
 from scheduling import calendar as plan_calendar
 from scheduling import replan
-from service import audit, clock
-from service.auth import Principal, Role
-from service.errors import Conflict, NotFound, TransitionNotAllowed
-from service.events import outbox
-from service.matches import lifecycle
+from service.core import audit, clock, outbox
+from service.core.auth import Principal, Role
+from service.core.errors import Conflict, NotFound, TransitionNotAllowed
+from service.matches import kinds, lifecycle, planning, reminders
 from service.matches import repository as match_repository
 from service.matches.states import MatchStatus, move
 from service.models import Match, Referral, SupportSession
 from service.programme import service as programme_service
 from service.referrals import states as referral_states
-from service.sessions import kinds, planning, reminders
 
 
 def visible(*, session: Session, caller: Principal, session_id: str) -> tuple[SupportSession, Match]:

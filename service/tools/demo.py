@@ -9,9 +9,9 @@ from api_schemas.common import AvailabilityWindow
 from api_schemas.matching import MatchRunIn, MatchRunOut
 from api_schemas.referrals import Consent, Parent, ReferralIn, Referrer
 from api_schemas.volunteers import BackgroundCheck, Capacity, VolunteerIn
-from service import clock, postcodes
-from service.auth import Principal, Role
-from service.ids import new_id
+from service.core import clock, postcodes
+from service.core.auth import Principal, Role
+from service.core.ids import new_id
 from service.match_runs import service as match_run_service
 from service.models import Referral
 from service.referrals import service as referral_service

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from service.errors import invalid
+from service.core.errors import invalid
 
 LimitParam = Annotated[int, Query(ge=1, le=200, description="Page size (default 50, max 200)")]
 CursorParam = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]

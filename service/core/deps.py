@@ -9,9 +9,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from service.auth import Principal, Role, authenticate
-from service.db import commit_and_close, rollback_and_close
-from service.errors import Forbidden
+from service.core.auth import Principal, Role, authenticate
+from service.core.db import commit_and_close, rollback_and_close
+from service.core.errors import Forbidden
 
 bearer = HTTPBearer(auto_error=False, description="An API key created with `peer-match keys create`.")
 

@@ -6,10 +6,10 @@ in the request, so the ORM's unit of work (most of a write request's CPU) would 
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from service import clock
-from service.auth import Principal
-from service.ids import new_id
-from service.logs import current_request_id
+from service.core import clock
+from service.core.auth import Principal
+from service.core.ids import new_id
+from service.core.logs import current_request_id
 from service.models import AuditEvent
 
 # Built once: each request then only binds values, instead of building and hashing a statement.

@@ -16,10 +16,10 @@ from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from service import clock
-from service.auth import Principal
-from service.errors import Conflict, invalid
-from service.ids import new_id
+from service.core import clock
+from service.core.auth import Principal
+from service.core.errors import Conflict, invalid
+from service.core.ids import new_id
 from service.models import IdempotencyRecord
 
 

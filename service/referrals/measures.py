@@ -4,11 +4,10 @@ from sqlmodel import Session, col, select, update
 
 from api_schemas.measures import EpdsIn, MeasureOut, RiskOutcome, RiskReviewIn, RiskReviewOut, Timepoint
 from api_schemas.referrals import ReferralStatus
-from service import audit, clock
-from service.auth import Principal
-from service.errors import Conflict
-from service.events import outbox
-from service.ids import new_id
+from service.core import audit, clock, outbox
+from service.core.auth import Principal
+from service.core.errors import Conflict
+from service.core.ids import new_id
 from service.models import Measure, Proposal, Referral, RiskReview
 from service.referrals import states
 

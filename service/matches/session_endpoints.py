@@ -3,9 +3,9 @@ from fastapi import APIRouter
 from api_schemas.common import Page
 from api_schemas.sessions import AttendanceIn, CancelIn, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
-from service.deps import MatchParty, SessionDep
+from service.core.deps import MatchParty, SessionDep
 from service.match_runs.profiles import DAYS
-from service.sessions import service as session_service
+from service.matches import sessions as session_service
 from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])

@@ -4,12 +4,11 @@ from sqlmodel import Session, col, select
 
 from scheduling import replan
 from scheduling.model import PlannedSession
-from service import audit, clock
-from service.auth import Principal
-from service.events import outbox
+from service.core import audit, clock, outbox
+from service.core.auth import Principal
+from service.matches import kinds, planning
 from service.models import Match, Referral, SupportSession, Volunteer
 from service.programme import service as programme_service
-from service.sessions import kinds, planning
 
 
 def replan_for_leave(*, session: Session, actor: Principal, volunteer: Volunteer) -> list[str]:

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from api_schemas.common import Location
-from service import postcodes
-from service.errors import invalid
+from service.core import postcodes
+from service.core.errors import invalid
 
 
 @dataclass(frozen=True)

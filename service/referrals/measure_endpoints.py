@@ -2,9 +2,9 @@ from fastapi import APIRouter
 
 from api_schemas.common import Page
 from api_schemas.measures import EpdsIn, MeasureOut, RiskReviewIn, RiskReviewOut
-from service.deps import Coordinator, SessionDep
-from service.measures import service as measure_service
+from service.core.deps import Coordinator, SessionDep
 from service.programme import service as programme_service
+from service.referrals import measures as measure_service
 from service.referrals import service as referral_service
 
 router = APIRouter(prefix="/v1/referrals/{referral_id}", tags=["measures and safety"])

@@ -2,7 +2,7 @@
 
 from fastapi import Response
 
-from service.errors import PreconditionFailed
+from service.core.errors import PreconditionFailed
 
 
 def etag(version: int) -> str:

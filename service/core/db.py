@@ -8,7 +8,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
-from service.config import Settings
+from service.core.config import Settings
 
 
 def make_engine(settings: Settings) -> Engine:

@@ -9,8 +9,8 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from api_schemas.events import EventType
-from service import clock
-from service.ids import new_id
+from service.core import clock
+from service.core.ids import new_id
 from service.models import Delivery, OutboxEvent, Webhook
 
 EVENT_TYPES = frozenset(e.value for e in EventType if e is not EventType.all)

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from service import clock
-from service.events import outbox
+from service.core import clock, outbox
 from service.matches.states import MatchStatus
 from service.models import Match, SupportSession
 from service.programme import service as programme_service

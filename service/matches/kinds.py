@@ -2,7 +2,7 @@
 conversation. A session whose kind changes gets a new calendar SEQUENCE."""
 
 from scheduling.kinds import mark_kinds
-from service import clock
+from service.core import clock
 from service.models import SupportSession
 
 

@@ -2,7 +2,7 @@
 
 import langcodes
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
 
 
 def normalise(tags: list[str], *, loc: list[str]) -> list[str]:

@@ -8,9 +8,9 @@ from enum import StrEnum
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from service import clock
-from service.errors import Unauthorized
-from service.ids import new_id
+from service.core import clock
+from service.core.errors import Unauthorized
+from service.core.ids import new_id
 from service.models import ApiKey
 
 

@@ -1,4 +1,4 @@
-"""`python -m service.bench`: a match run through the API on SQLite, over 2,000 waiting referrals and 1,000
+"""`python -m service.tools.bench`: a match run through the API on SQLite, over 2,000 waiting referrals and 1,000
 volunteers of demo data, against the engine alone on the same people in the same run.
 
 It prints the API's answer time, the engine's time, and their ratio (what loading profiles, persisting the
@@ -15,12 +15,13 @@ from sqlmodel import Session
 
 from matching import solver
 from matching.model import MatchProblem
-from service import auth, clock, demo, migrate
 from service.app import create_app
-from service.config import Settings
-from service.db import make_engine
+from service.core import auth, clock, migrate
+from service.core.config import Settings
+from service.core.db import make_engine
 from service.match_runs import profiles, repository
 from service.programme import service as programme_service
+from service.tools import demo
 
 
 def main(referrals: int = 2000, volunteers: int = 1000) -> None:

@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 from api_schemas.common import minutes
 from api_schemas.programme import ProgrammeSettings
 from scheduling import model as plan_model
-from service import clock
-from service.ids import new_id
+from service.core import clock
+from service.core.ids import new_id
 from service.match_runs.profiles import DAYS
 from service.models import Match, Referral, SupportSession, Volunteer
 
