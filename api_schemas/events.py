@@ -43,11 +43,17 @@ class WebhookOut(BaseModel):
     created_at: datetime
 
 
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    dead = "dead"
+
+
 class DeliveryOut(BaseModel):
     id: str
     event_id: str
     event_type: str
-    status: str = Field(description="pending, delivered or dead")
+    status: DeliveryStatus
     attempts: int
     last_status_code: int | None
     last_error: str | None

@@ -80,7 +80,7 @@ class MatchIn(ApiModel):
     override_reason: ShortText | None = Field(None, description="Needed when a hard constraint is broken; audited")
 
 
-class MatchStatusWire(StrEnum):
+class MatchStatus(StrEnum):
     pending = "pending"
     scheduled = "scheduled"
     active = "active"
@@ -90,12 +90,15 @@ class MatchStatusWire(StrEnum):
     cancelled = "cancelled"
 
 
+MatchStatusWire = MatchStatus  # the earlier name, kept for importers of api_schemas
+
+
 class MatchOut(BaseModel):
     id: str
     referral_id: str
     volunteer_id: str
     proposal_id: str | None
-    status: MatchStatusWire
+    status: MatchStatus
     format: str
     score: int | None
     reasons: list[Reason]

@@ -10,20 +10,21 @@ from sqlalchemy import Engine
 from service.core import logs, middleware, openapi
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
-from service.core.errors import install_handlers
+from service.core.problems import install_handlers
 from service.core.rate_limit import KeyRateLimiter
+from service.erasure.endpoints import router as erasure_router
 from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
 from service.jobs import PERIODIC_JOBS
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
-from service.matches.session_endpoints import router as sessions_router
+from service.matches.endpoints import sessions_router
 from service.me.endpoints import calendar_router
 from service.me.endpoints import router as me_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
+from service.referrals.endpoints import measures_router
 from service.referrals.endpoints import router as referrals_router
-from service.referrals.measure_endpoints import router as measures_router
 from service.reports.endpoints import router as reports_router
 from service.vocabulary.endpoints import router as vocabulary_router
 from service.volunteers.endpoints import router as volunteers_router
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     middleware.install(app, max_body_bytes=settings.max_body_bytes, max_requests_at_once=settings.requests_at_once)
     for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
                    events_router, measures_router, match_runs_router, matches_router,
-                   sessions_router, calendar_router, reports_router):
+                   sessions_router, calendar_router, reports_router, erasure_router):
         app.include_router(router)
     openapi.install(app)
     return app

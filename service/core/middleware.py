@@ -10,8 +10,8 @@ import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.core.errors import problem
 from service.core.logs import set_request_id
+from service.core.problems import problem
 
 log = structlog.get_logger("peer_match.access")
 REQUESTS = Counter("peer_match_requests_total", "HTTP requests", ["method", "route", "status"])

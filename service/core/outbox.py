@@ -48,10 +48,3 @@ def emit(session: Session, event_type: str, *, record_type: str, record_id: str,
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def body(event: OutboxEvent, *, sent_at: str) -> dict[str, Any]:
-    """The JSON a webhook receives. `sent_at` is inside the signed body so a receiver can refuse replays."""
-    return {"id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
-            "record": {"type": event.record_type, "id": event.record_id}, "data": event.payload,
-            "sent_at": sent_at}

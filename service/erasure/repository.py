@@ -4,25 +4,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
-from service.matches.states import HOLDS_CAPACITY
-from service.models import ApiKey, IdempotencyRecord, Match, Proposal, RiskReview, SupportSession
+from service.models import ApiKey, IdempotencyRecord, Match, RiskReview, SupportSession
 
 ERASED_KEY_NAME = "(erased volunteer)"
-
-
-def open_matches(session: Session, *, referral_id: str | None = None,
-                 volunteer_id: str | None = None) -> list[Match]:
-    query = select(Match).where(col(Match.status).in_([s.value for s in HOLDS_CAPACITY]))
-    if referral_id is not None:
-        query = query.where(Match.referral_id == referral_id)
-    if volunteer_id is not None:
-        query = query.where(Match.volunteer_id == volunteer_id)
-    return list(session.exec(query.order_by(Match.id)))
-
-
-def open_proposals_of_volunteer(session: Session, volunteer_id: str) -> list[Proposal]:
-    query = select(Proposal).where(Proposal.volunteer_id == volunteer_id, Proposal.status == "open")
-    return list(session.exec(query))
 
 
 def clear_override_reasons(session: Session, *, referral_id: str | None = None,

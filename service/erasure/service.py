@@ -4,18 +4,22 @@ and sessions) stay. Running matches are ended first through the match's own life
 
 from sqlmodel import Session
 
+from api_schemas.matching import MatchStatus
 from api_schemas.referrals import ReferralStatus
 from api_schemas.volunteers import VolunteerStatus
-from service.core import audit, clock, outbox
+from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict
+from service.core.lifecycle import emit, event
 from service.erasure import repository
-from service.match_runs import repository as run_repository
-from service.matches import lifecycle
-from service.matches.states import MatchStatus
+from service.matches import repository as match_repository
+from service.matches import service as match_service
 from service.models import Referral, Volunteer
+from service.proposals import lifecycle as proposal_lifecycle
+from service.proposals import repository as proposal_repository
+from service.referrals import lifecycle as referral_lifecycle
 from service.referrals import service as referral_service
-from service.referrals import states as referral_states
+from service.volunteers import lifecycle as volunteer_lifecycle
 
 # Codes recorded on the matches an erasure ends (no blame, as with any ending).
 REFERRAL_ERASED_END_REASON = "no_longer_wanted"
@@ -31,31 +35,33 @@ def erase_referral(*, session: Session, actor: Principal, referral: Referral) ->
         raise Conflict("A risk review is pending for this referral; record it before erasing her data.",
                        extra={"state": referral.status})
     _end_her_matches(session, actor=actor, referral=referral)
-    run_repository.expire_open_proposals_for(session, referral.id)
-    if ReferralStatus(referral.status) not in CLOSED:
-        target = ReferralStatus.ended if referral.status == ReferralStatus.active else ReferralStatus.withdrawn
-        referral.status = referral_states.move(referral.status, target, action="erased").value
+    proposal_lifecycle.expire_open(session, referral_ids=[referral.id])
     now = clock.now()
     _clear_parent(referral)
-    referral.erased_at, referral.updated_at = now, now
-    referral.version += 1
-    session.add(referral)
+    referral.erased_at = now
+    if ReferralStatus(referral.status) not in CLOSED:
+        target = ReferralStatus.ended if referral.status == ReferralStatus.active else ReferralStatus.withdrawn
+        referral_lifecycle.move(session, referral, target, action="erased", actor=actor)
+    else:
+        referral.version += 1
+        referral.updated_at = now
+        session.add(referral)
     repository.clear_override_reasons(session, referral_id=referral.id)
     repository.clear_risk_review_notes(session, referral.id)
     repository.bump_sessions_of_referral(session, referral.id, now=now)
     _rewrite_replays(session, referral)
     audit.record(session, actor=actor, action="referral.erased", record_type="referral", record_id=referral.id)
-    outbox.emit(session, "referral.erased", record_type="referral", record_id=referral.id, erased_at=now)
+    emit(session, (event("referral.erased", record_type="referral", record_id=referral.id, erased_at=now),))
 
 
 def _end_her_matches(session: Session, *, actor: Principal, referral: Referral) -> None:
     """A match not yet accepted is called off; a running one ends now, its future sessions cancelled."""
-    for match in repository.open_matches(session, referral_id=referral.id):
+    for match in match_repository.open_matches(session, referral_id=referral.id):
         if match.status == MatchStatus.pending:
-            lifecycle.cancel(session=session, actor=actor, match=match)
+            match_service.cancel(session, actor=actor, match=match)
         else:
-            lifecycle.end(session=session, actor=actor, match=match, reason=REFERRAL_ERASED_END_REASON,
-                          initiated_by="parent", rematch=False)
+            match_service.end(session, actor=actor, match=match, reason=REFERRAL_ERASED_END_REASON,
+                              initiated_by="parent", rematch=False)
 
 
 def _clear_parent(referral: Referral) -> None:
@@ -86,30 +92,25 @@ def erase_volunteer(*, session: Session, actor: Principal, volunteer: Volunteer)
     _end_her_volunteering(session, actor=actor, volunteer=volunteer)
     now = clock.now()
     _clear_volunteer(volunteer)
-    volunteer.status = VolunteerStatus.left.value
-    volunteer.erased_at, volunteer.updated_at = now, now
+    volunteer.erased_at = now
     volunteer.version += 1
-    session.add(volunteer)
+    volunteer_lifecycle.move(session, volunteer, VolunteerStatus.left, action="erased", actor=actor)
     repository.clear_override_reasons(session, volunteer_id=volunteer.id)
     repository.revoke_keys_of_volunteer(session, volunteer.id, now=now)
     audit.record(session, actor=actor, action="volunteer.erased", record_type="volunteer", record_id=volunteer.id)
-    outbox.emit(session, "volunteer.erased", record_type="volunteer", record_id=volunteer.id, erased_at=now)
+    emit(session, (event("volunteer.erased", record_type="volunteer", record_id=volunteer.id, erased_at=now),))
 
 
 def _end_her_volunteering(session: Session, *, actor: Principal, volunteer: Volunteer) -> None:
-    for proposal in repository.open_proposals_of_volunteer(session, volunteer.id):
-        proposal.status = "expired"
-        session.add(proposal)
-        referral = session.get(Referral, proposal.referral_id)
-        if referral is not None and referral.status == ReferralStatus.proposed:
-            referral.status = referral_states.move(referral.status, ReferralStatus.waiting, action="returned").value
-            session.add(referral)
-    for match in repository.open_matches(session, volunteer_id=volunteer.id):
+    referral_ids = [p.referral_id for p in proposal_repository.open_of_volunteer(session, volunteer.id)]
+    proposal_lifecycle.expire_open(session, volunteer_id=volunteer.id)
+    referral_lifecycle.return_proposed_to_waiting(session, referral_ids)
+    for match in match_repository.open_matches(session, volunteer_id=volunteer.id):
         if match.status == MatchStatus.pending:
-            lifecycle.decline(session=session, actor=actor, match=match)
+            match_service.decline(session, actor=actor, match=match)
         else:
-            lifecycle.end(session=session, actor=actor, match=match, reason=VOLUNTEER_ERASED_END_REASON,
-                          initiated_by="volunteer", rematch=True)
+            match_service.end(session, actor=actor, match=match, reason=VOLUNTEER_ERASED_END_REASON,
+                              initiated_by="volunteer", rematch=True)
 
 
 def _clear_volunteer(volunteer: Volunteer) -> None:

@@ -1,6 +1,8 @@
 """Webhook subscriptions (admins) and their delivery log."""
 
-from sqlmodel import Session, col, select
+from typing import Any
+
+from sqlmodel import Session
 
 from api_schemas.events import DeliveryOut, WebhookIn, WebhookOut
 from service.core import audit, clock
@@ -8,8 +10,8 @@ from service.core.auth import Principal
 from service.core.config import Settings
 from service.core.errors import NotFound, invalid
 from service.core.ids import new_id
-from service.events import urls
-from service.models import Delivery, OutboxEvent, Webhook
+from service.events import repository, urls
+from service.models import OutboxEvent, Webhook
 
 
 def create(*, session: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> Webhook:
@@ -33,8 +35,7 @@ def live(*, session: Session, webhook_id: str) -> Webhook:
 
 
 def listing(*, session: Session) -> list[Webhook]:
-    query = select(Webhook).where(col(Webhook.deleted_at).is_(None)).order_by(Webhook.id)
-    return list(session.exec(query))
+    return repository.live_webhooks(session)
 
 
 def delete(*, session: Session, actor: Principal, webhook: Webhook) -> None:
@@ -44,13 +45,18 @@ def delete(*, session: Session, actor: Principal, webhook: Webhook) -> None:
 
 
 def deliveries(*, session: Session, webhook: Webhook, limit: int) -> list[DeliveryOut]:
-    query = (select(Delivery, OutboxEvent.type).join(OutboxEvent, col(OutboxEvent.id) == Delivery.event_id)
-             .where(Delivery.webhook_id == webhook.id).order_by(col(Delivery.event_id).desc()).limit(limit))
     return [DeliveryOut(id=d.id, event_id=d.event_id, event_type=event_type, status=d.status, attempts=d.attempts,
                         last_status_code=d.last_status_code, last_error=d.last_error,
                         next_attempt_at=d.next_attempt_at, delivered_at=d.delivered_at)
-            for d, event_type in session.exec(query)]
+            for d, event_type in repository.deliveries_of(session, webhook.id, limit=limit)]
 
 
 def to_out(webhook: Webhook) -> WebhookOut:
     return WebhookOut(id=webhook.id, url=webhook.url, events=webhook.events, created_at=webhook.created_at)
+
+
+def body(event: OutboxEvent, *, sent_at: str) -> dict[str, Any]:
+    """The JSON a webhook receives. `sent_at` is inside the signed body so a receiver can refuse replays."""
+    return {"id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+            "record": {"type": event.record_type, "id": event.record_id}, "data": event.payload,
+            "sent_at": sent_at}

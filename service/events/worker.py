@@ -15,11 +15,12 @@ from datetime import timedelta
 import httpx
 import structlog
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from api_schemas.events import DeliveryStatus
 from service.core import clock
-from service.core.outbox import body
-from service.events import signing, urls
+from service.events import lifecycle, repository, signing, urls
+from service.events.service import body
 from service.models import Delivery, OutboxEvent, Webhook
 
 log = structlog.get_logger("peer_match.worker")
@@ -59,37 +60,26 @@ class DeliveryWorker:
 
     def _due(self, limit: int) -> list[str]:
         with Session(self.engine) as session:
-            query = (select(Delivery.id).where(Delivery.status == "pending",
-                                               col(Delivery.next_attempt_at) <= clock.now())
-                     .order_by(Delivery.event_id).limit(limit))
-            return list(session.exec(query))
+            return repository.due_delivery_ids(session, now=clock.now(), limit=limit)
 
     def _attempt(self, delivery_id: str) -> int:
         with Session(self.engine) as session:
-            delivery = session.exec(select(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
-                                    .with_for_update(skip_locked=True)).first()
-            if delivery is None or self._waits_for_earlier(session, delivery):
+            delivery = repository.claim_pending(session, delivery_id)
+            if delivery is None or repository.earlier_pending_exists(session, delivery):
                 return 0
             event = session.get(OutboxEvent, delivery.event_id)
             webhook = session.get(Webhook, delivery.webhook_id)
             if event is None or webhook is None or webhook.deleted_at is not None:
-                delivery.status = "dead"
                 delivery.last_error = "webhook deleted"
-                session.add(delivery)
+                lifecycle.move(session, delivery, DeliveryStatus.dead)
                 session.commit()
                 return 0
-            self._send(delivery, event, webhook)
+            self._send(session, delivery, event, webhook)
             session.add(delivery)
             session.commit()
             return 1
 
-    def _waits_for_earlier(self, session: Session, delivery: Delivery) -> bool:
-        earlier = select(Delivery.id).where(Delivery.webhook_id == delivery.webhook_id,
-                                            Delivery.record_id == delivery.record_id,
-                                            col(Delivery.event_id) < delivery.event_id, Delivery.status == "pending")
-        return session.exec(earlier.limit(1)).first() is not None
-
-    def _send(self, delivery: Delivery, event: OutboxEvent, webhook: Webhook) -> None:
+    def _send(self, session: Session, delivery: Delivery, event: OutboxEvent, webhook: Webhook) -> None:
         now = clock.now()
         raw = json.dumps(body(event, sent_at=now.isoformat()), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "X-Peer-Match-Event-Id": event.id,
@@ -105,9 +95,10 @@ class DeliveryWorker:
             ok = False
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
         if ok:
-            delivery.status, delivery.delivered_at = "delivered", now
+            delivery.delivered_at = now
+            lifecycle.move(session, delivery, DeliveryStatus.delivered)
         elif delivery.attempts >= MAX_ATTEMPTS:
-            delivery.status = "dead"
+            lifecycle.move(session, delivery, DeliveryStatus.dead)
         else:
             delivery.next_attempt_at = now + backoff(delivery.attempts)
         log.info("webhook_delivery", event_type=event.type, status=delivery.status, attempts=delivery.attempts)

@@ -1,64 +1,94 @@
 """Match runs: solve every waiting referral against every available volunteer, keep the proposals and the
 reasons some are left out. Accepted matches stay fixed, rejected pairs stay out, open proposals of an earlier
-run expire, so a coordinator can keep the good part of a run and re-solve the rest."""
+run expire, so a coordinator can keep the good part of a run and re-solve the rest. A coordinator's accept
+makes the match; a reject keeps the pair apart for good."""
+
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from api_schemas.matching import MatchRunIn, MatchRunOut, MatchRunStats, ProposalOut, Reason, UnmatchedOut
+from api_schemas.matching import (
+    MatchRunIn,
+    MatchRunOut,
+    MatchRunStats,
+    ProposalOut,
+    ProposalStatus,
+    Reason,
+    UnmatchedOut,
+)
+from api_schemas.programme import ProgrammeSettings
+from api_schemas.referrals import ReferralStatus
 from matching import solver
-from matching.model import MatchProblem
+from matching.model import MatchProblem, VolunteerProfile
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict, NotFound, invalid
 from service.core.ids import new_id
-from service.match_runs import profiles, repository
-from service.models import MatchRun, Proposal
+from service.match_runs import repository
+from service.matches import repository as match_repository
+from service.matches import service as match_service
+from service.models import Match, MatchRun, Proposal, Volunteer
+from service.profiles import matching as match_inputs
 from service.programme import service as programme_service
+from service.proposals import lifecycle as proposal_lifecycle
+from service.proposals import repository as proposal_repository
+from service.referrals import lifecycle as referral_lifecycle
 
 
-def run(*, session: Session, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
-    settings = programme_service.current(session)
+def volunteer_profiles(db: Session, volunteers: list[Volunteer], *,
+                       settings: ProgrammeSettings) -> list[VolunteerProfile]:
+    """Profiles of these volunteers with their load and the weekly slots their sessions already take."""
+    ids = [v.id for v in volunteers]
+    return match_inputs.volunteer_profiles(
+        volunteers, load=match_repository.current_parents(db, ids),
+        busy=match_repository.busy_slots(db, ids, zone=ZoneInfo(settings.time_zone), now=clock.now()),
+        settings=settings, today=clock.today(settings.time_zone))
+
+
+def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
+    settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
-    repository.expire_open_proposals(session)
-    session.flush()
-    referrals = repository.waiting_referrals(session, run_in.referral_ids)
+    expired_for = proposal_repository.open_referral_ids(db)
+    proposal_lifecycle.expire_open(db, referral_ids=expired_for)
+    referral_lifecycle.return_proposed_to_waiting(db, expired_for)
+    db.flush()
+    referrals = repository.waiting_referrals(db, run_in.referral_ids)
     if run_in.referral_ids is not None:
-        _refuse_unwaiting(session, run_in.referral_ids, {r.id for r in referrals})
-    volunteers = profiles.volunteer_profiles(session, repository.active_volunteers(session), settings=settings,
-                                             today=today)
+        _refuse_unwaiting(db, run_in.referral_ids, {r.id for r in referrals})
     problem = MatchProblem(
-        referrals=tuple(profiles.referral_profile(r, today=today) for r in referrals),
-        volunteers=tuple(volunteers), weights=profiles.weights(settings),
-        excluded_pairs=profiles.excluded_pairs(session, [r.id for r in referrals]))
+        referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
+        volunteers=tuple(volunteer_profiles(db, repository.active_volunteers(db), settings=settings)),
+        weights=match_inputs.weights(settings),
+        excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]))
     assignment = solver.solve(problem)
-    now = clock.now()
     match_run = MatchRun(
-        id=new_id(), created_at=now, created_by_key_id=actor.key_id, referrals=assignment.stats.referrals,
+        id=new_id(), created_at=clock.now(), created_by_key_id=actor.key_id, referrals=assignment.stats.referrals,
         volunteers=assignment.stats.volunteers, candidate_pairs=assignment.stats.candidate_pairs,
         matched=assignment.stats.matched, total_score=assignment.stats.total_score,
         optimal=assignment.stats.optimal, candidate_seconds=assignment.stats.candidate_seconds,
         solve_seconds=assignment.stats.solve_seconds,
         unmatched=[{"referral_id": u.referral_id, "reasons": list(u.reasons)} for u in assignment.unmatched])
-    session.add(match_run)
+    db.add(match_run)
     by_id = {r.id: r for r in referrals}
-    session.flush()
-    for found in assignment.proposals:
-        session.add(Proposal(
-            id=new_id(), run_id=match_run.id, referral_id=found.referral_id, volunteer_id=found.volunteer_id,
-            score=found.score, fit=found.fit, format=found.format, status="open",
-            reasons=[{"criterion": r.criterion, "points": r.points, "detail": r.detail} for r in found.reasons]))
-        by_id[found.referral_id].status = "proposed"
-        session.add(by_id[found.referral_id])
-    audit.record(session, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
-    session.flush()
-    return to_out(session, match_run)
+    db.flush()
+    proposals = [Proposal(id=new_id(), run_id=match_run.id, referral_id=found.referral_id,
+                          volunteer_id=found.volunteer_id, score=found.score, fit=found.fit, format=found.format,
+                          status=ProposalStatus.open.value,
+                          reasons=[{"criterion": r.criterion, "points": r.points, "detail": r.detail}
+                                   for r in found.reasons])
+                 for found in assignment.proposals]
+    proposal_repository.add_all(db, proposals)
+    referral_lifecycle.mark_proposed(db, [by_id[p.referral_id] for p in proposals])
+    audit.record(db, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
+    db.flush()
+    return to_out(db, match_run)
 
 
-def _refuse_unwaiting(session: Session, asked: list[str], waiting: set[str]) -> None:
+def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:
     missing = [rid for rid in asked if rid not in waiting]
     if not missing:
         return
-    found = {r.id: r.status for r in repository.referrals_by_id(session, missing)}
+    found = {r.id: r.status for r in repository.referrals_by_id(db, missing)}
     unknown = [rid for rid in missing if rid not in found]
     if unknown:
         raise invalid(["body", "referral_ids", asked.index(unknown[0])], "no referral with this id")
@@ -67,11 +97,41 @@ def _refuse_unwaiting(session: Session, asked: list[str], waiting: set[str]) -> 
                    extra={"state": found[rid], "referral_id": rid})
 
 
-def get(*, session: Session, run_id: str) -> MatchRunOut:
-    match_run = repository.get_run(session, run_id)
+def accept_proposal(db: Session, *, actor: Principal, proposal_id: str) -> Match:
+    """Make the match the proposal describes; rules and capacity are checked again now."""
+    proposal = proposal_repository.get(db, proposal_id, for_update=True)
+    if proposal is None:
+        raise NotFound("No proposal with this id.")
+    proposal_lifecycle.PROPOSAL.check(proposal.status, ProposalStatus.accepted, action="accepted")
+    referral = match_repository.lock_referral(db, proposal.referral_id)
+    assert referral is not None
+    match = match_service.create(db, actor=actor, referral=referral, volunteer_id=proposal.volunteer_id,
+                                 override_reason=None, proposal_id=proposal.id, proposed_format=proposal.format,
+                                 score=proposal.score, reasons=proposal.reasons)
+    proposal_lifecycle.decide(db, proposal, ProposalStatus.accepted, actor=actor, at=clock.now())
+    return match
+
+
+def reject_proposal(db: Session, *, actor: Principal, proposal_id: str, reason: str) -> Proposal:
+    """Reject with a reason code: the pair is never proposed again and the parent waits again."""
+    proposal = proposal_repository.get(db, proposal_id, for_update=True)
+    if proposal is None:
+        raise NotFound("No proposal with this id.")
+    now = clock.now()
+    proposal_lifecycle.decide(db, proposal, ProposalStatus.rejected, actor=actor, at=now, reason=reason)
+    match_repository.exclude_pair(db, referral_id=proposal.referral_id, volunteer_id=proposal.volunteer_id,
+                                  cause="rejected", pair_id=new_id(), at=now)
+    referral = match_repository.lock_referral(db, proposal.referral_id)
+    if referral is not None and referral.status == ReferralStatus.proposed:
+        referral_lifecycle.move(db, referral, ReferralStatus.waiting, action="returned", actor=actor)
+    return proposal
+
+
+def get(db: Session, *, run_id: str) -> MatchRunOut:
+    match_run = repository.get_run(db, run_id)
     if match_run is None:
         raise NotFound("No match run with this id.")
-    return to_out(session, match_run)
+    return to_out(db, match_run)
 
 
 def proposal_out(proposal: Proposal) -> ProposalOut:
@@ -80,12 +140,11 @@ def proposal_out(proposal: Proposal) -> ProposalOut:
                        format=proposal.format, reasons=[Reason(**r) for r in proposal.reasons], status=proposal.status)
 
 
-def to_out(session: Session, match_run: MatchRun) -> MatchRunOut:
+def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
     stats = MatchRunStats(referrals=match_run.referrals, volunteers=match_run.volunteers,
                           candidate_pairs=match_run.candidate_pairs, matched=match_run.matched,
                           total_score=match_run.total_score, optimal=match_run.optimal,
                           candidate_seconds=match_run.candidate_seconds, solve_seconds=match_run.solve_seconds)
     return MatchRunOut(id=match_run.id, created_at=match_run.created_at,
-                       proposals=[proposal_out(p) for p in repository.proposals_of(session, match_run.id)],
+                       proposals=[proposal_out(p) for p in proposal_repository.of_run(db, match_run.id)],
                        unmatched=[UnmatchedOut(**u) for u in match_run.unmatched], stats=stats)
-

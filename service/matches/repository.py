@@ -1,42 +1,80 @@
+"""Every query of the match aggregate: matches, their sessions, the pairs never to propose again, and the
+volunteer's load and diary that matching and planning read from them."""
+
+from collections import defaultdict
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
 
-from service.matches.states import HOLDS_CAPACITY
-from service.models import ExcludedPair, Match, Referral, Volunteer
+from api_schemas.sessions import SessionStatus
+from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
+from service.models import ExcludedPair, Match, Referral, SupportSession, Volunteer
+from service.profiles.windows import slot_of
+
+_HOLDING = [s.value for s in HOLDS_CAPACITY]
+_LIVE = [s.value for s in LIVE]
 
 
-def lock_volunteer(session: Session, volunteer_id: str) -> Volunteer | None:
+def lock_volunteer(db: Session, volunteer_id: str) -> Volunteer | None:
     """Her row, locked until commit: concurrent accepts for one volunteer queue here (PostgreSQL row lock;
     SQLite transactions already hold the write lock)."""
-    return session.exec(select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()).first()
+    return db.exec(select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()).first()
 
 
-def lock_referral(session: Session, referral_id: str) -> Referral | None:
+def lock_referral(db: Session, referral_id: str) -> Referral | None:
     """Her row, locked until commit and read afresh: two matches made for one parent at once queue here."""
     query = select(Referral).where(Referral.id == referral_id).with_for_update()
-    return session.exec(query.execution_options(populate_existing=True)).first()
+    return db.exec(query.execution_options(populate_existing=True)).first()
 
 
-def open_match_for(session: Session, referral_id: str) -> Match | None:
-    query = select(Match).where(Match.referral_id == referral_id,
-                                col(Match.status).in_([s.value for s in HOLDS_CAPACITY]))
-    return session.exec(query).first()
+def referral_of(db: Session, match: Match) -> Referral:
+    referral = db.get(Referral, match.referral_id)
+    assert referral is not None, "a match's referral row is never deleted (erasure anonymises it)"
+    return referral
 
 
-def exclude_pair(session: Session, *, referral_id: str, volunteer_id: str, cause: str, pair_id: str,
+def volunteer_of(db: Session, match: Match) -> Volunteer:
+    volunteer = db.get(Volunteer, match.volunteer_id)
+    assert volunteer is not None, "a match's volunteer row is never deleted (erasure anonymises it)"
+    return volunteer
+
+
+def open_match_for(db: Session, referral_id: str) -> Match | None:
+    return db.exec(select(Match).where(Match.referral_id == referral_id, col(Match.status).in_(_HOLDING))).first()
+
+
+def open_matches(db: Session, *, referral_id: str | None = None, volunteer_id: str | None = None) -> list[Match]:
+    query = select(Match).where(col(Match.status).in_(_HOLDING))
+    if referral_id is not None:
+        query = query.where(Match.referral_id == referral_id)
+    if volunteer_id is not None:
+        query = query.where(Match.volunteer_id == volunteer_id)
+    return list(db.exec(query.order_by(Match.id)))
+
+
+def exclude_pair(db: Session, *, referral_id: str, volunteer_id: str, cause: str, pair_id: str,
                  at: datetime) -> None:
-    exists = session.exec(select(ExcludedPair.id).where(ExcludedPair.referral_id == referral_id,
-                                                        ExcludedPair.volunteer_id == volunteer_id)).first()
+    exists = db.exec(select(ExcludedPair.id).where(ExcludedPair.referral_id == referral_id,
+                                                   ExcludedPair.volunteer_id == volunteer_id)).first()
     if exists is None:
-        session.add(ExcludedPair(id=pair_id, referral_id=referral_id, volunteer_id=volunteer_id, cause=cause, at=at))
+        db.add(ExcludedPair(id=pair_id, referral_id=referral_id, volunteer_id=volunteer_id, cause=cause, at=at))
 
 
-def get(session: Session, match_id: str) -> Match | None:
-    return session.get(Match, match_id)
+def excluded_pairs(db: Session, referral_ids: list[str]) -> frozenset[tuple[str, str]]:
+    if not referral_ids:
+        return frozenset()
+    query = select(ExcludedPair.referral_id, ExcludedPair.volunteer_id).where(
+        col(ExcludedPair.referral_id).in_(referral_ids))
+    return frozenset((r, v) for r, v in db.exec(query))
 
 
-def page(session: Session, *, volunteer_id: str | None, referral_id: str | None, status: str | None,
+def get(db: Session, match_id: str) -> Match | None:
+    return db.get(Match, match_id)
+
+
+def page(db: Session, *, volunteer_id: str | None, referral_id: str | None, status: str | None,
          after_id: str | None, limit: int) -> list[Match]:
     query = select(Match)
     if volunteer_id is not None:
@@ -47,4 +85,109 @@ def page(session: Session, *, volunteer_id: str | None, referral_id: str | None,
         query = query.where(Match.status == status)
     if after_id is not None:
         query = query.where(Match.id > after_id)
-    return list(session.exec(query.order_by(Match.id).limit(limit + 1)))
+    return list(db.exec(query.order_by(Match.id).limit(limit + 1)))
+
+
+def current_parents(db: Session, volunteer_ids: list[str]) -> dict[str, int]:
+    """How many parents each volunteer supports now: matches hold a place from acceptance to their end."""
+    counts = dict.fromkeys(volunteer_ids, 0)
+    if not volunteer_ids:
+        return counts
+    query = (select(Match.volunteer_id, func.count()).where(col(Match.volunteer_id).in_(volunteer_ids),
+             col(Match.status).in_(_HOLDING)).group_by(Match.volunteer_id))
+    for volunteer_id, count in db.exec(query):
+        counts[volunteer_id] = count
+    return counts
+
+
+def busy_slots(db: Session, volunteer_ids: list[str], *, zone: ZoneInfo,
+               now: datetime) -> dict[str, tuple[tuple[int, int, int], ...]]:
+    """The local weekly slot (day, start, end minute) of each of her upcoming sessions of open matches."""
+    if not volunteer_ids:
+        return {}
+    query = (select(SupportSession.volunteer_id, SupportSession.starts_at, SupportSession.ends_at)
+             .join(Match, col(Match.id) == SupportSession.match_id)
+             .where(col(SupportSession.volunteer_id).in_(volunteer_ids), SupportSession.status == SessionStatus.planned,
+                    col(SupportSession.starts_at) >= now, col(Match.status).in_(_HOLDING)))
+    found: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
+    for volunteer_id, starts_at, ends_at in db.exec(query):
+        found[volunteer_id].add(slot_of(starts_at, ends_at, zone))
+    return {vid: tuple(sorted(slots)) for vid, slots in found.items()}
+
+
+def upcoming_planned(db: Session, volunteer_id: str, *, now: datetime, except_session_ids: frozenset[str] = frozenset(),
+                     except_match_id: str | None = None) -> list[tuple[SupportSession, float | None, float | None]]:
+    """Her upcoming planned sessions, each with where it happens (the parent's place), for her diary."""
+    query = (select(SupportSession, Referral.lat, Referral.lon)
+             .join(Match, col(Match.id) == SupportSession.match_id)
+             .join(Referral, col(Referral.id) == Match.referral_id)
+             .where(SupportSession.volunteer_id == volunteer_id, SupportSession.status == SessionStatus.planned,
+                    col(SupportSession.starts_at) >= now))
+    return [(s, lat, lon) for s, lat, lon in db.exec(query)
+            if s.id not in except_session_ids and s.match_id != except_match_id]
+
+
+def planned_from(db: Session, volunteer_id: str, *, now: datetime) -> list[SupportSession]:
+    """Her planned sessions from now on, of every match."""
+    return list(db.exec(select(SupportSession).where(SupportSession.volunteer_id == volunteer_id,
+                                                     SupportSession.status == SessionStatus.planned,
+                                                     col(SupportSession.starts_at) >= now)))
+
+
+def live_sessions(db: Session, match_id: str) -> list[SupportSession]:
+    query = select(SupportSession).where(SupportSession.match_id == match_id, col(SupportSession.status).in_(_LIVE))
+    return sorted(db.exec(query), key=lambda s: s.starts_at)
+
+
+def all_sessions(db: Session, match_id: str) -> list[SupportSession]:
+    query = select(SupportSession).where(SupportSession.match_id == match_id)
+    return sorted(db.exec(query), key=lambda s: (s.starts_at, s.number))
+
+
+def get_session(db: Session, session_id: str) -> SupportSession | None:
+    return db.get(SupportSession, session_id)
+
+
+def reminders_due(db: Session, *, now: datetime, until: datetime) -> list[tuple[str, str, datetime]]:
+    """(session id, match id, start) of planned sessions starting in (now, until] not yet reminded."""
+    return list(db.exec(select(SupportSession.id, SupportSession.match_id, SupportSession.starts_at)
+                        .where(SupportSession.status == SessionStatus.planned,
+                               col(SupportSession.reminded_at).is_(None), col(SupportSession.starts_at) > now,
+                               col(SupportSession.starts_at) <= until)
+                        .order_by(col(SupportSession.starts_at))).all())
+
+
+def claim_reminder(db: Session, session_id: str, *, now: datetime) -> bool:
+    """Mark the reminder sent unless another worker did first: the conditional UPDATE is the "once"."""
+    claimed = db.execute(update(SupportSession)
+                         .where(col(SupportSession.id) == session_id, col(SupportSession.reminded_at).is_(None))
+                         .values(reminded_at=now))
+    return bool(claimed.rowcount == 1)
+
+
+def endings_not_announced(db: Session, *, now: datetime) -> list[SupportSession]:
+    """Upcoming planned ending conversations of running matches whose ending is not yet announced."""
+    return list(db.exec(select(SupportSession)
+                        .join(Match, col(Match.id) == SupportSession.match_id)
+                        .where(col(Match.status).in_([s.value for s in RUNNING]), col(Match.ending_soon_at).is_(None),
+                               SupportSession.kind == "ending_conversation",
+                               SupportSession.status == SessionStatus.planned, col(SupportSession.starts_at) > now)))
+
+
+def live_sessions_of(db: Session, match_ids: list[str]) -> list[SupportSession]:
+    return list(db.exec(select(SupportSession).where(col(SupportSession.match_id).in_(match_ids),
+                                                     col(SupportSession.status).in_(_LIVE))))
+
+
+def claim_ending_soon(db: Session, match_id: str, *, now: datetime) -> bool:
+    """Mark the match's ending announced unless it already was: the conditional UPDATE is the "once"."""
+    claimed = db.execute(update(Match)
+                         .where(col(Match.id) == match_id, col(Match.ending_soon_at).is_(None))
+                         .values(ending_soon_at=now)
+                         .execution_options(synchronize_session=False))
+    return bool(claimed.rowcount == 1)
+
+
+def add_all(db: Session, rows: list[SupportSession]) -> None:
+    for row in rows:
+        db.add(row)

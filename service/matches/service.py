@@ -1,26 +1,229 @@
-"""Reading matches within the caller's rights."""
+"""The life of a match once it is made: made (from a proposal or by hand) with every rule and her capacity
+checked again, accepted by the volunteer (sessions planned at once) or declined, extended when both people
+want it, ended easily and without blame. Reading matches within the caller's rights."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from api_schemas.matching import MatchOut, Reason
+from api_schemas.matching import MatchIn, MatchOut, MatchStatus, Reason
+from api_schemas.referrals import ReferralStatus
+from api_schemas.sessions import SessionStatus
+from matching import constraints
+from scheduling import replan
+from scheduling import solver as plan_solver
+from service.core import audit, clock
 from service.core.auth import Principal, Role
-from service.core.errors import NotFound
+from service.core.errors import Conflict, NotFound, invalid
+from service.core.ids import new_id
+from service.core.lifecycle import Event, begin, emit, event
 from service.core.pagination import decode, next_cursor
-from service.matches import repository
-from service.models import Match
+from service.matches import kinds, lifecycle, planning, repository
+from service.matches.lifecycle import RUNNING
+from service.models import Match, Referral, SupportSession, Volunteer
+from service.profiles import matching as match_inputs
+from service.profiles import planning as plan_inputs
+from service.programme import service as programme_service
+from service.proposals import lifecycle as proposal_lifecycle
+from service.referrals import lifecycle as referral_lifecycle
+
+# Rules a coordinator may override with an audited reason; readiness and capacity protect people and never yield.
+OVERRIDABLE = frozenset({"no_shared_language", "no_reachable_shared_format", "volunteer_gender",
+                         "essential_attribute_missing", "no_common_free_hour", "rejected_or_declined_before"})
 
 
-def visible(*, session: Session, caller: Principal, match_id: str) -> Match:
+def create(db: Session, *, actor: Principal, referral: Referral, volunteer_id: str, override_reason: str | None,
+           proposal_id: str | None = None, proposed_format: str | None = None, score: int | None = None,
+           reasons: list[dict[str, object]] | None = None) -> Match:
+    """A pending match (the volunteer is asked next), with the parent's row locked by the caller and the
+    volunteer's locked here, so two makes can never over-fill her nor match one parent twice."""
+    referral_lifecycle.ensure_matchable(referral.status)
+    if repository.open_match_for(db, referral.id) is not None:
+        raise Conflict("This referral already has an open match.", extra={"state": referral.status})
+    volunteer = repository.lock_volunteer(db, volunteer_id)
+    if volunteer is None:
+        raise invalid(["body", "volunteer_id"], "no volunteer with this id")
+    settings = programme_service.current(db)
+    today = clock.today(settings.time_zone)
+    v_profile = match_inputs.volunteer_profiles(
+        [volunteer], load=repository.current_parents(db, [volunteer.id]),
+        busy=repository.busy_slots(db, [volunteer.id], zone=ZoneInfo(settings.time_zone), now=clock.now()),
+        settings=settings, today=today)[0]
+    r_profile = match_inputs.referral_profile(referral, today=today)
+    excluded = repository.excluded_pairs(db, [referral.id])
+    broken = constraints.broken(r_profile, v_profile, session_minutes=settings.session_minutes,
+                                excluded_pairs=excluded)
+    hard = [rule for rule in broken if rule not in OVERRIDABLE or override_reason is None]
+    if hard:
+        raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
+    formats = constraints.feasible_formats(r_profile, v_profile) or tuple(
+        f for f in r_profile.formats if f in v_profile.formats) or r_profile.formats
+    now = clock.now()
+    match = Match(id=new_id(), referral_id=referral.id, volunteer_id=volunteer.id, proposal_id=proposal_id,
+                  status=MatchStatus.pending.value, format=proposed_format or formats[0], score=score,
+                  reasons=reasons, override_reason=override_reason, planned_sessions=settings.planned_sessions,
+                  created_at=now, updated_at=now)
+    begin(db, lifecycle.MATCH, match, actor=actor, reason=f"override: {','.join(broken)}" if broken else None,
+          events=(event("match.proposed", record_type="match", record_id=match.id, referral_id=referral.id,
+                        volunteer_id=volunteer.id),))
+    referral_lifecycle.move(db, referral, ReferralStatus.matched, action="matched", actor=actor)
+    return match
+
+
+def _people(db: Session, match: Match) -> tuple[Referral, Volunteer]:
+    volunteer = repository.lock_volunteer(db, match.volunteer_id)
+    assert volunteer is not None
+    return repository.referral_of(db, match), volunteer
+
+
+def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSession]:
+    """She says yes: the sessions are planned now, or the accept is refused with the planner's reason."""
+    referral, volunteer = _people(db, match)
+    # Re-read under a lock once her row is held: a second accept sent at the same time then sees the first.
+    db.refresh(match, with_for_update=True)
+    lifecycle.MATCH.check(match.status, MatchStatus.scheduled, action="accepted")
+    programme = programme_service.current(db)
+    now = clock.now()
+    result = plan_solver.plan([plan_inputs.to_plan(match, referral, volunteer, sessions=match.planned_sessions,
+                                                   earliest=now)],
+                              {volunteer.id: planning.diary(db, volunteer)}, plan_inputs.settings_for(programme),
+                              now=now)
+    if result.unplanned:
+        raise Conflict(f"No session plan is possible: {result.unplanned[0].reason}.",
+                       extra={"state": match.status, "reason": result.unplanned[0].reason})
+    rows = planning.store(db, match, result.sessions)
+    match.confirmed_at = now
+    lifecycle.move(db, match, MatchStatus.scheduled, action="accepted", actor=actor, audit_action="match.confirmed",
+                   events=(event("match.confirmed", record_type="match", record_id=match.id,
+                                 first_session_at=rows[0].starts_at, last_session_at=rows[-1].starts_at),
+                           *_scheduled(match, rows)))
+    return rows
+
+
+def _scheduled(match: Match, rows: list[SupportSession]) -> tuple[Event, ...]:
+    return tuple(event("session.scheduled", record_type="match", record_id=match.id, session_id=row.id,
+                       number=row.number, kind=row.kind, starts_at=row.starts_at) for row in rows)
+
+
+def decline(db: Session, *, actor: Principal, match: Match) -> Match:
+    """She says no, without a reason owed: the parent waits again and the pair is never proposed again."""
+    lifecycle.move(db, match, MatchStatus.declined, action="declined", actor=actor,
+                   events=(event("match.declined", record_type="match", record_id=match.id,
+                                 referral_id=match.referral_id),))
+    referral = repository.referral_of(db, match)
+    referral_lifecycle.move(db, referral, ReferralStatus.waiting, action="returned", actor=actor)
+    repository.exclude_pair(db, referral_id=match.referral_id, volunteer_id=match.volunteer_id, cause="declined",
+                            pair_id=new_id(), at=clock.now())
+    return match
+
+
+def cancel(db: Session, *, actor: Principal, match: Match) -> Match:
+    """Call off a match the volunteer has not accepted yet (no sessions exist); her place is free at once.
+    The referral's next status is the caller's to set."""
+    lifecycle.move(db, match, MatchStatus.cancelled, action="cancelled", actor=actor)
+    return match
+
+
+def extend(db: Session, *, actor: Principal, match: Match, sessions: int) -> list[SupportSession]:
+    """Both people agreed (checked by the caller): more sessions follow on and the ending markers move."""
+    programme = programme_service.current(db)
+    if match.extension_sessions + sessions > programme.max_extension_sessions:
+        raise Conflict(f"The programme allows at most {programme.max_extension_sessions} extension sessions; "
+                       f"this match has {match.extension_sessions}.", extra={"state": match.status})
+    lifecycle.ensure(match, RUNNING, action="extended")
+    rows = _append(db, match, sessions)
+    match.extension_sessions += sessions
+    match.ending_soon_at = None  # the ending moved: its new ending conversation is announced afresh
+    if match.status == MatchStatus.ending:
+        lifecycle.move(db, match, MatchStatus.active, action="extended", actor=actor, audit_action="match.extended",
+                       reason=str(sessions))
+    else:
+        match.version += 1
+        db.add(match)
+        audit.record(db, actor=actor, action="match.extended", record_type="match", record_id=match.id,
+                     reason=str(sessions))
+    return rows
+
+
+def extend_for_replacement(db: Session, *, match: Match) -> list[SupportSession]:
+    """A cancelled session's replacement at the end; it does not count against the extension cap."""
+    return _append(db, match, 1)
+
+
+def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
+    programme = programme_service.current(db)
+    referral, volunteer = _people(db, match)
+    live = repository.live_sessions(db, match.id)
+    now = clock.now()
+    base = plan_inputs.to_plan(match, referral, volunteer, sessions=count, earliest=now)
+    last = max([s.starts_at for s in live] + [now])
+    result = replan.extend(base, planning.diary(db, volunteer, except_match_id=match.id),
+                           plan_inputs.settings_for(programme), after=last,
+                           already=max([s.number for s in repository.all_sessions(db, match.id)] + [0]),
+                           extra=count, now=now)
+    if result.unplanned:
+        raise Conflict(f"More sessions cannot be planned: {result.unplanned[0].reason}.",
+                       extra={"state": match.status})
+    rows = planning.store(db, match, result.sessions)
+    db.flush()
+    kinds.remark(live + rows, programme.ending_conversation_offset)
+    match.updated_at = now
+    db.add(match)
+    emit(db, _scheduled(match, rows))
+    return rows
+
+
+def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_by: str, rematch: bool,
+        completed: bool = False) -> Match:
+    """End now: future sessions are cancelled, no blame is recorded, she rests before a new match, and with
+    `rematch` the parent waits again ahead of newer referrals."""
+    lifecycle.MATCH.check(match.status, MatchStatus.ended, action="ended")
+    programme = programme_service.current(db)
+    now = clock.now()
+    today = clock.today(programme.time_zone)
+    for row in repository.live_sessions(db, match.id):
+        if row.status == SessionStatus.planned and row.starts_at > now:
+            row.cancelled_by = initiated_by
+            lifecycle.move_session(db, row, SessionStatus.cancelled, action="cancelled", actor=actor,
+                                   reason=f"{initiated_by}:match_ended",
+                                   events=(event("session.cancelled", record_type="match", record_id=match.id,
+                                                 session_id=row.id, starts_at=row.starts_at),))
+    match.outcome = "completed" if completed else "ended_early"
+    match.end_reason, match.ended_initiated_by = reason, initiated_by
+    match.ended_at, match.ended_on = now, today
+    lifecycle.move(db, match, MatchStatus.ended, action="ended", actor=actor, reason=f"{match.outcome}:{reason}",
+                   events=(event("match.ended", record_type="match", record_id=match.id, outcome=match.outcome,
+                                 reason=reason, initiated_by=initiated_by, rematch=rematch),))
+    referral, volunteer = _people(db, match)
+    rest_until = today + timedelta(days=programme.rest_days)
+    volunteer.resting_until = max(volunteer.resting_until or rest_until, rest_until)
+    db.add(volunteer)
+    referral_lifecycle.move(db, referral, ReferralStatus.ended, action="ended", actor=actor)
+    if rematch:
+        referral.priority = True
+        referral_lifecycle.move(db, referral, ReferralStatus.waiting, action="rematched", actor=actor)
+    return match
+
+
+def check_agreement(parent_agrees: bool, volunteer_agrees: bool) -> None:
+    missing = [name for name, ok in (("parent_agrees", parent_agrees), ("volunteer_agrees", volunteer_agrees))
+               if not ok]
+    if missing:
+        raise invalid(["body", missing[0]], "an extension needs both people's agreement")
+
+
+def visible(db: Session, *, caller: Principal, match_id: str) -> Match:
     """The match if the caller may see it: coordinators all, a volunteer her own; 404 alike otherwise."""
-    match = repository.get(session, match_id)
+    match = repository.get(db, match_id)
     if match is None or (caller.role is Role.volunteer and match.volunteer_id != caller.volunteer_id):
         raise NotFound("No match with this id.")
     return match
 
 
-def page(*, session: Session, volunteer_id: str | None, referral_id: str | None, status: str | None, limit: int,
+def page(db: Session, *, volunteer_id: str | None, referral_id: str | None, status: str | None, limit: int,
          cursor: str | None) -> tuple[list[Match], str | None]:
-    rows = repository.page(session, volunteer_id=volunteer_id, referral_id=referral_id, status=status,
+    rows = repository.page(db, volunteer_id=volunteer_id, referral_id=referral_id, status=status,
                            after_id=decode(cursor), limit=limit)
     return rows[:limit], next_cursor([m.id for m in rows], limit)
 
@@ -35,3 +238,14 @@ def to_out(match: Match) -> MatchOut:
         unplanned_reason=match.unplanned_reason, created_at=match.created_at, confirmed_at=match.confirmed_at,
         ended_on=match.ended_on,
     )
+
+
+def create_own(db: Session, *, actor: Principal, match_in: MatchIn) -> Match:
+    """A coordinator's own choice: any open proposal for her expires, then the match is made as any other."""
+    referral = repository.lock_referral(db, match_in.referral_id)
+    if referral is None:
+        raise invalid(["body", "referral_id"], "no referral with this id")
+    if referral.status == ReferralStatus.proposed:
+        proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
+    return create(db, actor=actor, referral=referral, volunteer_id=match_in.volunteer_id,
+                  override_reason=match_in.override_reason)

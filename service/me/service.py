@@ -4,15 +4,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api_schemas.sessions import MyMatchOut, SupportedParent
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import NotFound
-from service.matches.states import HOLDS_CAPACITY
 from service.me import calendar as ics
-from service.models import Match, Referral, SupportSession, Volunteer
+from service.me import repository
+from service.models import SupportSession, Volunteer
 from service.programme import service as programme_service
 
 RECENT_DAYS = 30
@@ -23,18 +23,12 @@ def first_name(full_name: str | None) -> str | None:
 
 
 def my_sessions(session: Session, volunteer_id: str) -> list[SupportSession]:
-    since = clock.now() - timedelta(days=RECENT_DAYS)
-    query = select(SupportSession).where(SupportSession.volunteer_id == volunteer_id,
-                                         col(SupportSession.starts_at) >= since)
-    return sorted(session.exec(query), key=lambda s: s.starts_at)
+    return repository.sessions_since(session, volunteer_id, clock.now() - timedelta(days=RECENT_DAYS))
 
 
 def my_matches(session: Session, volunteer_id: str) -> list[MyMatchOut]:
-    query = (select(Match, Referral).join(Referral, col(Referral.id) == Match.referral_id)
-             .where(Match.volunteer_id == volunteer_id, col(Match.status).in_([s.value for s in HOLDS_CAPACITY]))
-             .order_by(Match.id))
     out = []
-    for match, referral in session.exec(query):
+    for match, referral in repository.open_matches_with_parent(session, volunteer_id):
         place = referral.postcode if match.format in ("home_visit", "in_person") else None
         out.append(MyMatchOut(id=match.id, status=match.status, format=match.format,
                               parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone,
@@ -56,13 +50,9 @@ def rotate_calendar(*, session: Session, actor: Principal, volunteer: Volunteer)
 
 
 def calendar_feed(*, session: Session, token: str) -> bytes:
-    volunteer = session.exec(select(Volunteer).where(Volunteer.calendar_token_hash == _token_hash(token))).first()
+    volunteer = repository.volunteer_by_calendar_token(session, _token_hash(token))
     if volunteer is None:
         raise NotFound("No calendar feed at this address.")
-    rows = session.exec(select(SupportSession, Referral.parent_name)
-                        .join(Match, col(Match.id) == SupportSession.match_id)
-                        .join(Referral, col(Referral.id) == Match.referral_id)
-                        .where(SupportSession.volunteer_id == volunteer.id)
-                        .where(col(SupportSession.starts_at) >= clock.now() - timedelta(days=RECENT_DAYS)))
+    rows = repository.feed_sessions(session, volunteer.id, clock.now() - timedelta(days=RECENT_DAYS))
     pairs = sorted(((row, first_name(name)) for row, name in rows), key=lambda pair: pair[0].starts_at)
     return ics.feed(pairs, time_zone=programme_service.current(session).time_zone, now=clock.now())

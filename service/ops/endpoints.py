@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.core import migrate
-from service.core.errors import unavailable
+from service.core.problems import unavailable
 
 router = APIRouter(tags=["operations"])
 

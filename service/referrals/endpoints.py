@@ -4,6 +4,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from api_schemas.common import Page
+from api_schemas.measures import EpdsIn, MeasureOut, RiskReviewIn, RiskReviewOut
 from api_schemas.referrals import (
     ReferralIn,
     ReferralOut,
@@ -14,14 +15,16 @@ from api_schemas.referrals import (
 )
 from service.core import idempotency
 from service.core.auth import Role
-from service.core.deps import Admin, ReferralWriter, SessionDep
+from service.core.deps import Coordinator, ReferralWriter, SessionDep
 from service.core.errors import invalid
 from service.core.etags import etag, set_etag
 from service.core.pagination import CursorParam, LimitParam
-from service.erasure import service as erasure_service
+from service.programme import service as programme_service
+from service.referrals import measures as measure_service
 from service.referrals import service as referral_service
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+measures_router = APIRouter(prefix="/v1/referrals/{referral_id}", tags=["measures and safety"])
 
 ReferralView = ReferralOut | ReferralStatusOut
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
@@ -92,14 +95,25 @@ def withdraw_referral(referral_id: str, body: WithdrawIn, session: SessionDep, c
     return referral_service.view(caller, referral)
 
 
-@router.delete("/{referral_id}", status_code=204, response_class=Response,
-               responses={409: {"description": "A risk review is pending: record it first"}})
-def erase_referral(referral_id: str, session: SessionDep, admin: Admin) -> Response:
-    """Erase her personal data everywhere (admins): name, contacts, postcode and location, dates of birth,
-    free text and her profile are cleared; status, dates, format, language, area, referrer role, EPDS scores,
-    matches and sessions stay for reports. A running match ends and its future sessions are cancelled. The
-    record remains readable with those fields null and `erased_at` set; erasing it again is 204 and changes
-    nothing."""
-    referral = referral_service.visible(session=session, caller=admin, referral_id=referral_id)
-    erasure_service.erase_referral(session=session, actor=admin, referral=referral)
-    return Response(status_code=204)
+@measures_router.post("/measures", status_code=201, response_model=MeasureOut)
+def record_measure(referral_id: str, epds: EpdsIn, session: SessionDep, caller: Coordinator) -> MeasureOut:
+    """Record an EPDS. Item 10 above 0 escalates the referral to a risk review and alerts the clinical lead."""
+    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+    measure = measure_service.record(session=session, actor=caller, referral=referral, epds=epds)
+    return measure_service.to_out(measure, threshold=programme_service.current(session).epds_threshold)
+
+
+@measures_router.get("/measures", response_model=Page[MeasureOut])
+def list_measures(referral_id: str, session: SessionDep, caller: Coordinator) -> Page[MeasureOut]:
+    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+    threshold = programme_service.current(session).epds_threshold
+    return Page[MeasureOut](items=measure_service.listing(session=session, referral=referral, threshold=threshold))
+
+
+@measures_router.post("/risk-review", status_code=201, response_model=RiskReviewOut)
+def record_risk_review(referral_id: str, review_in: RiskReviewIn, session: SessionDep,
+                       caller: Coordinator) -> RiskReviewOut:
+    """A coordinator's review after a safety alert: `cleared` returns her to waiting, `refer_clinical` declines
+    peer support for now (she is referred to clinical care)."""
+    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+    return measure_service.review(session=session, actor=caller, referral=referral, review_in=review_in)

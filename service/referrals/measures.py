@@ -1,15 +1,17 @@
 """EPDS measures and the safety rule: a positive self-harm item goes to a clinician, not a volunteer."""
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session
 
 from api_schemas.measures import EpdsIn, MeasureOut, RiskOutcome, RiskReviewIn, RiskReviewOut, Timepoint
 from api_schemas.referrals import ReferralStatus
-from service.core import audit, clock, outbox
+from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict
 from service.core.ids import new_id
-from service.models import Measure, Proposal, Referral, RiskReview
-from service.referrals import states
+from service.core.lifecycle import emit, event
+from service.models import Measure, Referral, RiskReview
+from service.proposals import lifecycle as proposal_lifecycle
+from service.referrals import lifecycle, repository
 
 SELF_HARM_ITEM = 9  # EPDS item 10, "The thought of harming myself has occurred to me"
 
@@ -33,18 +35,21 @@ def record(*, session: Session, actor: Principal, referral: Referral, epds: Epds
 def _escalate(session: Session, *, actor: Principal, referral: Referral, measure: Measure) -> None:
     """Out of matching until a coordinator reviews the risk; a running match goes on, the clinician is alerted."""
     referral.risk_review_pending = True
-    if referral.status in (ReferralStatus.waiting, ReferralStatus.proposed):
-        referral.status = states.move(referral.status, ReferralStatus.escalated, action="escalated").value
-        session.exec(update(Proposal).where(col(Proposal.referral_id) == referral.id, col(Proposal.status) == "open")
-                     .values(status="expired"))
+    events = (event("referral.escalated", record_type="referral", record_id=referral.id,
+                    status=ReferralStatus.escalated if referral.status in lifecycle.MATCHABLE else referral.status),
+              event("safety.alert", record_type="referral", record_id=referral.id, measure_id=measure.id,
+                    reason="epds_item_10_positive", completed_on=measure.completed_on))
+    if referral.status in lifecycle.MATCHABLE:
+        proposal_lifecycle.expire_open(session, referral_ids=[referral.id])
+        lifecycle.move(session, referral, ReferralStatus.escalated, action="escalated", actor=actor,
+                       audit_action="referral.escalated", events=events)
+        return
+    # Already matched: she stays with her volunteer, and only the review flag and the alerts change.
     referral.version += 1
     referral.updated_at = clock.now()
     session.add(referral)
     audit.record(session, actor=actor, action="referral.escalated", record_type="referral", record_id=referral.id)
-    outbox.emit(session, "referral.escalated", record_type="referral", record_id=referral.id,
-                status=referral.status)
-    outbox.emit(session, "safety.alert", record_type="referral", record_id=referral.id, measure_id=measure.id,
-                reason="epds_item_10_positive", completed_on=measure.completed_on)
+    emit(session, events)
 
 
 def review(*, session: Session, actor: Principal, referral: Referral, review_in: RiskReviewIn) -> RiskReviewOut:
@@ -57,19 +62,20 @@ def review(*, session: Session, actor: Principal, referral: Referral, review_in:
     referral.risk_review_pending = False
     if referral.status == ReferralStatus.escalated:
         target = ReferralStatus.waiting if review_in.outcome is RiskOutcome.cleared else ReferralStatus.declined
-        referral.status = states.move(referral.status, target, action="reviewed").value
-    referral.version += 1
-    referral.updated_at = now
-    session.add(referral)
-    audit.record(session, actor=actor, action="referral.risk_reviewed", record_type="referral",
-                 record_id=referral.id, reason=review_in.outcome.value)
+        lifecycle.move(session, referral, target, action="reviewed", actor=actor,
+                       audit_action="referral.risk_reviewed", reason=review_in.outcome.value)
+    else:
+        referral.version += 1
+        referral.updated_at = now
+        session.add(referral)
+        audit.record(session, actor=actor, action="referral.risk_reviewed", record_type="referral",
+                     record_id=referral.id, reason=review_in.outcome.value)
     return RiskReviewOut(id=row.id, referral_id=referral.id, outcome=review_in.outcome, reviewed_at=now,
                          referral_status=referral.status)
 
 
 def listing(*, session: Session, referral: Referral, threshold: int) -> list[MeasureOut]:
-    query = select(Measure).where(Measure.referral_id == referral.id).order_by(Measure.completed_on, Measure.id)
-    return [to_out(m, threshold=threshold) for m in session.exec(query)]
+    return [to_out(m, threshold=threshold) for m in repository.measures_of(session, referral.id)]
 
 
 def to_out(measure: Measure, *, threshold: int) -> MeasureOut:

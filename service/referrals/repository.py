@@ -4,7 +4,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
-from service.models import Referral
+from service.models import Measure, Referral
 
 
 def get(session: Session, referral_id: str) -> Referral | None:
@@ -55,3 +55,8 @@ def insert_new(session: Session, values: dict[str, Any]) -> Referral:
     make_transient_to_detached(referral)
     session.add(referral)
     return referral
+
+
+def measures_of(db: Session, referral_id: str) -> list[Measure]:
+    query = select(Measure).where(Measure.referral_id == referral_id).order_by(Measure.completed_on, Measure.id)
+    return list(db.exec(query))

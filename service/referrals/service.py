@@ -23,8 +23,7 @@ from service.core.etags import check_if_match
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
 from service.models import Referral
-from service.referrals import measures as measure_service
-from service.referrals import repository, rules, states
+from service.referrals import lifecycle, measures, repository, rules
 
 
 def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
@@ -63,7 +62,7 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
     outbox.emit(session, "referral.received", record_type="referral", record_id=referral.id,
                 source=referral.source, received_at=referral.received_at)
     if referral_in.epds is not None:
-        measure_service.record(session=session, actor=caller, referral=referral, epds=referral_in.epds)
+        measures.record(session=session, actor=caller, referral=referral, epds=referral_in.epds)
     return referral
 
 
@@ -101,7 +100,7 @@ def page(*, session: Session, caller: Principal, status: ReferralStatus | None, 
 def update(*, session: Session, caller: Principal, referral: Referral, patch: ReferralPatch,
            if_match: str | None) -> Referral:
     check_if_match(if_match, referral.version)
-    states.ensure_editable(referral.status)
+    lifecycle.ensure_editable(referral.status)
     fields = patch.model_fields_set
     if patch.languages is not None:
         referral.languages = languages.normalise(patch.languages, loc=["body", "languages"])
@@ -158,12 +157,8 @@ def _update_parent(referral: Referral, patch: ReferralPatch) -> None:
 
 
 def withdraw(*, session: Session, caller: Principal, referral: Referral, reason: str) -> Referral:
-    referral.status = states.move(referral.status, ReferralStatus.withdrawn, action="withdrawn").value
     referral.withdrawn_reason = reason
-    referral.version += 1
-    referral.updated_at = clock.now()
-    session.add(referral)
-    audit.record(session, actor=caller, action="referral.withdrawn", record_type="referral", record_id=referral.id)
+    lifecycle.move(session, referral, ReferralStatus.withdrawn, action="withdrawn", actor=caller)
     return referral
 
 

@@ -39,11 +39,11 @@ from api_schemas.reports import (
 )
 from service.core import clock
 from service.core.errors import invalid
+from service.matches import repository as match_repository
+from service.profiles import readiness
 from service.programme import service as programme_service
 from service.reports import repository
 from service.reports.figures import Cell, is_small
-from service.volunteers import readiness
-from service.volunteers import repository as volunteer_repository
 
 UNKNOWN = "unknown"
 OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area")
@@ -249,7 +249,7 @@ def capacity(*, session: Session) -> CapacityReport:
     settings = programme_service.current(session)
     today = clock.today(settings.time_zone)
     volunteers = repository.active_volunteers(session)
-    load = volunteer_repository.current_parents(session, [v.id for v in volunteers])
+    load = match_repository.current_parents(session, [v.id for v in volunteers])
     supply = [
         Supply(languages=tuple(v.languages), formats=tuple(v.formats), area=v.area or UNKNOWN,
                free_places=max(0, min(v.max_parents, v.max_sessions_per_week) - load[v.id]))

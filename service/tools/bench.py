@@ -19,7 +19,10 @@ from service.app import create_app
 from service.core import auth, clock, migrate
 from service.core.config import Settings
 from service.core.db import make_engine
-from service.match_runs import profiles, repository
+from service.match_runs import repository
+from service.match_runs.service import volunteer_profiles
+from service.matches import repository as match_repository
+from service.profiles import matching as match_inputs
 from service.programme import service as programme_service
 from service.tools import demo
 
@@ -58,11 +61,10 @@ def _engine_alone(engine: Engine) -> float:
         programme = programme_service.current(session)
         today = clock.today(programme.time_zone)
         referrals = repository.waiting_referrals(session, None)
-        volunteers = profiles.volunteer_profiles(session, repository.active_volunteers(session), settings=programme,
-                                                 today=today)
-        problem = MatchProblem(referrals=tuple(profiles.referral_profile(r, today=today) for r in referrals),
-                               volunteers=tuple(volunteers), weights=profiles.weights(programme),
-                               excluded_pairs=profiles.excluded_pairs(session, [r.id for r in referrals]))
+        volunteers = volunteer_profiles(session, repository.active_volunteers(session), settings=programme)
+        problem = MatchProblem(referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
+                               volunteers=tuple(volunteers), weights=match_inputs.weights(programme),
+                               excluded_pairs=match_repository.excluded_pairs(session, [r.id for r in referrals]))
         started = time.perf_counter()
         solver.solve(problem)
         return time.perf_counter() - started

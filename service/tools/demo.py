@@ -138,7 +138,7 @@ def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) ->
 def first_run(session: Session) -> MatchRunOut:
     """The demo's first match run, as a coordinator would start it."""
     actor = Principal(key_id=new_id(), role=Role.coordinator)
-    return match_run_service.run(session=session, actor=actor, run_in=MatchRunIn())
+    return match_run_service.run(session, actor=actor, run_in=MatchRunIn())
 
 
 def proposals_table(session: Session, match_run: MatchRunOut, *, limit: int = 15) -> str:

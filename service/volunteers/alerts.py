@@ -1,12 +1,12 @@
 """Tell coordinators when a volunteer stops being offered for new matches because her check expired or her
 supervision is overdue. Her running matches continue; the alert is raised once per reason until it clears."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service.core import audit, clock, outbox
-from service.models import Volunteer
+from service.profiles import readiness
 from service.programme import service as programme_service
-from service.volunteers import readiness
+from service.volunteers import repository
 
 ALERTED_REASONS = frozenset({"check_expired", "supervision_overdue"})
 
@@ -16,7 +16,7 @@ def raise_not_ready_alerts(session: Session) -> int:
     settings = programme_service.current(session)
     today = clock.today(settings.time_zone)
     raised = 0
-    for volunteer in session.exec(select(Volunteer).where(Volunteer.status == "active")):
+    for volunteer in repository.active(session):
         reasons = readiness.not_ready_reasons(volunteer, today=today,
                                               supervision_interval_days=settings.supervision_interval_days,
                                               current_parents=0)

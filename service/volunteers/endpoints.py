@@ -4,10 +4,9 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api_schemas.common import Page
 from api_schemas.volunteers import VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
-from service.core.deps import Admin, Coordinator, SessionDep
+from service.core.deps import Coordinator, SessionDep
 from service.core.etags import set_etag
 from service.core.pagination import CursorParam, LimitParam
-from service.erasure import service as erasure_service
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
@@ -48,14 +47,3 @@ def patch_volunteer(volunteer_id: str, patch: VolunteerPatch, session: SessionDe
                                          if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(session, [volunteer])[0]
-
-
-@router.delete("/{volunteer_id}", status_code=204, response_class=Response)
-def erase_volunteer(volunteer_id: str, session: SessionDep, admin: Admin) -> Response:
-    """Erase her personal data everywhere (admins): her parents' running matches end and they wait again ahead
-    of newer referrals, her keys and calendar feed stop working, and she has `left`. Languages, formats, area
-    and capacity stay for reports. The record remains readable with `erased_at` set; erasing it again is 204
-    and changes nothing."""
-    volunteer = volunteer_service.visible(session=session, volunteer_id=volunteer_id)
-    erasure_service.erase_volunteer(session=session, actor=admin, volunteer=volunteer)
-    return Response(status_code=204)

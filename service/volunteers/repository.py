@@ -1,7 +1,7 @@
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
-from service.matches.states import HOLDS_CAPACITY
-from service.models import Match, Volunteer
+from api_schemas.volunteers import VolunteerStatus
+from service.models import Volunteer
 
 
 def get(session: Session, volunteer_id: str) -> Volunteer | None:
@@ -20,17 +20,9 @@ def page(session: Session, *, status: str | None, area: str | None, after_id: st
     return list(session.exec(query.order_by(Volunteer.id).limit(limit + 1)))
 
 
-def current_parents(session: Session, volunteer_ids: list[str]) -> dict[str, int]:
-    """How many parents each volunteer supports now: matches hold a place from acceptance to their end."""
-    counts = dict.fromkeys(volunteer_ids, 0)
-    if not volunteer_ids:
-        return counts
-    query = (select(Match.volunteer_id, func.count()).where(col(Match.volunteer_id).in_(volunteer_ids),
-             col(Match.status).in_([s.value for s in HOLDS_CAPACITY])).group_by(Match.volunteer_id))
-    for volunteer_id, count in session.exec(query):
-        counts[volunteer_id] = count
-    return counts
-
-
 def add(session: Session, volunteer: Volunteer) -> None:
     session.add(volunteer)
+
+
+def active(db: Session) -> list[Volunteer]:
+    return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active)))

@@ -22,10 +22,12 @@ from service.core.etags import check_if_match
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
 from service.matches import leave
+from service.matches import repository as match_repository
 from service.models import Volunteer
+from service.profiles import readiness
 from service.programme import service as programme_service
 from service.vocabulary import service as vocabulary_service
-from service.volunteers import readiness, repository
+from service.volunteers import lifecycle, repository
 
 _CODED = {"background": VocabularyKind.background, "experiences": VocabularyKind.experiences,
           "interests": VocabularyKind.interests, "specialisms": VocabularyKind.specialisms}
@@ -41,8 +43,9 @@ def create(*, session: Session, caller: Principal, volunteer_in: VolunteerIn) ->
     tags = languages.normalise(volunteer_in.languages, loc=["body", "languages"])
     place = places.resolve(volunteer_in.postcode, volunteer_in.location, loc=["body"])
     now = clock.now()
-    volunteer = Volunteer(id=new_id(), created_at=now, updated_at=now, languages=tags, formats=[], availability=[],
-                          leave=[], background=[], experiences=[], interests=[], specialisms=[])
+    volunteer = Volunteer(id=new_id(), created_at=now, updated_at=now, status=volunteer_in.status.value,
+                          languages=tags, formats=[], availability=[], leave=[], background=[], experiences=[],
+                          interests=[], specialisms=[])
     _apply(volunteer, volunteer_in.model_dump(), set(VolunteerIn.model_fields))
     _set_place(volunteer, place)
     repository.add(session, volunteer)
@@ -70,7 +73,9 @@ def _apply(volunteer: Volunteer, values: dict[str, Any], fields: set[str]) -> No
             volunteer.check_expires_on = value["expires_on"] if value else None
         elif name in ("availability", "leave"):
             setattr(volunteer, name, [_json_dates(item) for item in value])
-        elif name in ("formats", "gender", "status"):
+        elif name == "status":
+            continue  # moved by the volunteer's lifecycle, not copied
+        elif name in ("formats", "gender"):
             setattr(volunteer, name, [str(v) for v in value] if isinstance(value, list) else str(value))
         else:
             setattr(volunteer, name, value)
@@ -110,6 +115,9 @@ def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: 
     _apply(volunteer, patch.model_dump(include=fields), fields)
     if not fields:
         return volunteer
+    new_status = getattr(patch, "status", None)
+    if new_status is not None and new_status != volunteer.status:
+        lifecycle.move(session, volunteer, VolunteerStatus(new_status), action="status changed", actor=caller)
     volunteer.version += 1
     volunteer.updated_at = clock.now()
     session.add(volunteer)
@@ -117,14 +125,14 @@ def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: 
                  record_id=volunteer.id, reason=",".join(sorted(fields)))
     if "leave" in fields:
         session.flush()
-        leave.replan_for_leave(session=session, actor=caller, volunteer=volunteer)
+        leave.replan_for_leave(session, actor=caller, volunteer=volunteer)
     return volunteer
 
 
 def to_out(session: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
     settings = programme_service.current(session)
     today = clock.today(settings.time_zone)
-    load = repository.current_parents(session, [v.id for v in volunteers])
+    load = match_repository.current_parents(session, [v.id for v in volunteers])
     return [_out(v, today=today, interval=settings.supervision_interval_days, current=load[v.id])
             for v in volunteers]
 

@@ -26,7 +26,8 @@ from service.core.auth import Principal, Role
 from service.core.config import Settings
 from service.core.db import make_engine
 from service.core.ids import new_id
-from service.matches import creation, lifecycle
+from service.match_runs import service as match_run_service
+from service.matches import service as match_service
 from service.tools import demo
 from tests.load import cpu, trace
 
@@ -50,8 +51,8 @@ def prepare(settings: Settings, *, integrators: int, volunteers_with_schedules: 
                 break
             if proposal.volunteer_id in volunteer_ids:
                 continue
-            match = creation.accept_proposal(session=session, actor=actor, proposal_id=proposal.id)
-            lifecycle.accept(session=session, actor=actor, match=match)
+            match = match_run_service.accept_proposal(session, actor=actor, proposal_id=proposal.id)
+            match_service.accept(session, actor=actor, match=match)
             volunteer_ids.append(proposal.volunteer_id)
         keys = {
             "coordinator": auth.create_key(session, name="load coordinator", role=Role.coordinator)[1],

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from service.core import outbox
+from service.events.service import body as event_body
 from service.models import OutboxEvent
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
@@ -45,7 +45,7 @@ def traces_in_database(engine: Engine, needles: list[str]) -> list[str]:
 def webhook_bodies(engine: Engine) -> str:
     with Session(engine) as session:
         events = session.exec(select(OutboxEvent)).all()
-        return json.dumps([outbox.body(event, sent_at=TODAY) for event in events])
+        return json.dumps([event_body(event, sent_at=TODAY) for event in events])
 
 
 def _outcomes(client: TestClient, coordinator: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,29 @@
+from sqlmodel import Session, select
+
+from api_schemas.matching import ProposalStatus
+from service.models import Proposal
+
+
+def get(db: Session, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+    query = select(Proposal).where(Proposal.id == proposal_id)
+    if for_update:
+        query = query.with_for_update()
+    return db.exec(query).first()
+
+
+def of_run(db: Session, run_id: str) -> list[Proposal]:
+    return list(db.exec(select(Proposal).where(Proposal.run_id == run_id).order_by(Proposal.id)))
+
+
+def open_of_volunteer(db: Session, volunteer_id: str) -> list[Proposal]:
+    return list(db.exec(select(Proposal).where(Proposal.volunteer_id == volunteer_id,
+                                               Proposal.status == ProposalStatus.open)))
+
+
+def open_referral_ids(db: Session) -> list[str]:
+    return list(db.exec(select(Proposal.referral_id).where(Proposal.status == ProposalStatus.open)))
+
+
+def add_all(db: Session, proposals: list[Proposal]) -> None:
+    for proposal in proposals:
+        db.add(proposal)
