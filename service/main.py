@@ -6,6 +6,6 @@ from service.app import create_app
 
 app = create_app()
 
-# Everything made at start-up (routes, models, compiled statements) lives as long as the process: moving it out
-# of the collector's view cut full collections under load from about 180 ms to about 40 ms (tests/load).
+# Everything made at start-up (routes, models, compiled statements) lives as long as the process: out of the
+# collector's view, full collections under load are shorter (figures in docs/decisions/0007).
 gc.freeze()

@@ -129,8 +129,7 @@ class AdmitAtMost:
     A request holds its database connection from its first query to its commit, across several trips through
     the thread pool. Unbounded, more requests start than the pool has connections, threads block waiting for a
     connection while the requests that hold one wait for a thread, and many threads share one interpreter
-    lock: at 150 posts a second every request took about 150 ms. Admitting a few at a time, the rest queued
-    here, serves 320 a second on 2 cores (docs/benchmarks.md)."""
+    lock. Admitting a few at a time, the rest queued here, keeps the tail short (figures in decision 0005)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app

@@ -45,9 +45,9 @@ def insert_new(session: Session, values: dict[str, Any]) -> Referral:
     """Write a new referral at once with one INSERT (IntegrityError on a duplicate external_id), then hold it in
     the session as if it had been read, so changes later in the request are saved as usual.
 
-    The object is made as the ORM makes a row it loads, without SQLModel's __init__, which set each of the 38
-    fields through instrumented attributes: 80 µs, 4% of a post's CPU (table models are not validated there
-    anyway; the wire model was)."""
+    The object is made as the ORM makes a row it loads, without SQLModel's __init__, which sets each field
+    through instrumented attributes (table models are not validated there anyway; the wire model was). Its cost
+    is in docs/decisions/0007."""
     row = {**_DEFAULTS, **values}
     session.connection().execute(_INSERT, row)
     referral: Referral = _new_instance()
