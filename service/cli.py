@@ -40,20 +40,20 @@ def keys_create(role: Annotated[auth.Role, typer.Option()], name: Annotated[str,
                 volunteer_id: Annotated[str | None, typer.Option(help="volunteers: her id")] = None) -> None:
     """Create a key; the secret is printed once and stored only as a hash."""
     engine = make_engine(get_settings())
-    with Session(engine) as session:
+    with Session(engine) as db:
         try:
-            key, secret = auth.create_key(session, name=name, role=role, source=source, volunteer_id=volunteer_id)
+            key, secret = auth.create_key(db, name=name, role=role, source=source, volunteer_id=volunteer_id)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
-        session.commit()
+        db.commit()
         typer.echo(f"id:     {key.id}\nrole:   {key.role}\nsecret: {secret}\n(shown once; store it safely)")
 
 
 @keys.command("list")
 def keys_list() -> None:
     """List keys (never their secrets)."""
-    with Session(make_engine(get_settings())) as session:
-        for key in session.exec(select(ApiKey).order_by(ApiKey.created_at)):
+    with Session(make_engine(get_settings())) as db:
+        for key in db.exec(select(ApiKey).order_by(ApiKey.created_at)):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
             bound = key.source or key.volunteer_id or ""
             typer.echo(f"{key.id}  {key.prefix}…  {key.role:<11} {state:<18} {bound}  {key.name}")
@@ -62,10 +62,10 @@ def keys_list() -> None:
 @keys.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key at once."""
-    with Session(make_engine(get_settings())) as session:
-        if not auth.revoke(session, key_id):
+    with Session(make_engine(get_settings())) as db:
+        if not auth.revoke(db, key_id):
             raise typer.BadParameter("no active key with this id")
-        session.commit()
+        db.commit()
     typer.echo("revoked")
 
 
@@ -95,11 +95,11 @@ def demo(referrals: int = 120, volunteers: int = 60, seed: int = 7) -> None:
     settings = get_settings()
     engine = make_engine(settings)
     migrate.upgrade(engine)
-    with Session(engine) as session:
-        counts = demo_data.fill(session, referrals=referrals, volunteers=volunteers, seed=seed)
-        _key, secret = auth.create_key(session, name="demo coordinator", role=auth.Role.coordinator)
-        table = demo_data.proposals_table(session, demo_data.first_run(session)) if counts["referrals"] else ""
-        session.commit()
+    with Session(engine) as db:
+        counts = demo_data.fill(db, referrals=referrals, volunteers=volunteers, seed=seed)
+        _key, secret = auth.create_key(db, name="demo coordinator", role=auth.Role.coordinator)
+        table = demo_data.proposals_table(db, demo_data.first_run(db)) if counts["referrals"] else ""
+        db.commit()
     typer.echo(f"demo data: {counts['referrals']} referrals, {counts['volunteers']} volunteers")
     if table:
         typer.echo(table)

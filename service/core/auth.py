@@ -43,7 +43,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(session: Session, *, name: str, role: Role, source: str | None = None,
+def create_key(db: Session, *, name: str, role: Role, source: str | None = None,
                volunteer_id: str | None = None) -> tuple[ApiKey, str]:
     if role is Role.integrator and not source:
         raise ValueError("an integrator key needs a source name")
@@ -55,7 +55,7 @@ def create_key(session: Session, *, name: str, role: Role, source: str | None = 
     key = ApiKey(id=new_id(), name=name, role=role.value, source=source if role is Role.integrator else None,
                  volunteer_id=volunteer_id if role is Role.volunteer else None,
                  secret_hash=hash_secret(secret), prefix=secret[:10], created_at=clock.now())
-    session.add(key)
+    db.add(key)
     return key, secret
 
 
@@ -65,22 +65,22 @@ _KEY_BY_HASH = (select(_keys.id, _keys.role, _keys.source, _keys.volunteer_id, _
                 .where(_keys.secret_hash == bindparam("secret_hash")))
 
 
-def authenticate(session: Session, authorization: str | None) -> Principal:
+def authenticate(db: Session, authorization: str | None) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized()
     secret = authorization[7:].strip()
     if not secret or len(secret) > 200:
         raise Unauthorized()
-    key = session.connection().execute(_KEY_BY_HASH, {"secret_hash": hash_secret(secret)}).first()
+    key = db.connection().execute(_KEY_BY_HASH, {"secret_hash": hash_secret(secret)}).first()
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is not valid or has been revoked.")
     return Principal(key_id=key.id, role=Role(key.role), source=key.source, volunteer_id=key.volunteer_id)
 
 
-def revoke(session: Session, key_id: str) -> bool:
-    key = session.get(ApiKey, key_id)
+def revoke(db: Session, key_id: str) -> bool:
+    key = db.get(ApiKey, key_id)
     if key is None or key.revoked_at is not None:
         return False
     key.revoked_at = clock.now()
-    session.add(key)
+    db.add(key)
     return True

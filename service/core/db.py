@@ -61,20 +61,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def commit_and_close(session: Session) -> None:
+def commit_and_close(db: Session) -> None:
     """The end of a request's unit of work that went well: one commit, or a rollback if the commit fails."""
     try:
-        session.commit()
+        db.commit()
     except BaseException:
-        session.rollback()
+        db.rollback()
         raise
     finally:
-        session.close()
+        db.close()
 
 
-def rollback_and_close(session: Session) -> None:
+def rollback_and_close(db: Session) -> None:
     """The end of a request's unit of work that failed: nothing it wrote is kept."""
     try:
-        session.rollback()
+        db.rollback()
     finally:
-        session.close()
+        db.close()

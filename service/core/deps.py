@@ -20,24 +20,24 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     # Opening a session does no I/O, so only its end takes a trip through the thread pool (a sync dependency
     # takes one to open and one to end). The end runs outside the pool's limit, as FastAPI runs a dependency's
     # exit: it gives back a connection that requests holding threads may be waiting for.
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    db = Session(request.app.state.engine, expire_on_commit=False)
     try:
-        yield session
+        yield db
     except BaseException:
         with CancelScope(shield=True):
-            await anyio.to_thread.run_sync(rollback_and_close, session, limiter=CapacityLimiter(1))
+            await anyio.to_thread.run_sync(rollback_and_close, db, limiter=CapacityLimiter(1))
         raise
     with CancelScope(shield=True):
-        await anyio.to_thread.run_sync(commit_and_close, session, limiter=CapacityLimiter(1))
+        await anyio.to_thread.run_sync(commit_and_close, db, limiter=CapacityLimiter(1))
 
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as success.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(request: Request, session: SessionDep,
+def get_principal(request: Request, db: SessionDep,
                   _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
-    principal = authenticate(session, request.headers.get("authorization"))
+    principal = authenticate(db, request.headers.get("authorization"))
     request.app.state.rate_limiter.hit(principal.key_id)
     request.state.principal = principal
     return principal

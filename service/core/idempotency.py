@@ -55,10 +55,10 @@ def _claim_statement(insert: Any) -> Any:
 _CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
 
 
-def claim(session: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Replay:
+def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Replay:
     """Claim the key for this request, or return the first request's response to replay."""
     record_id = new_id()
-    connection = session.connection()
+    connection = db.connection()
     claimed = connection.execute(_CLAIM[connection.dialect.name], {
         "id": record_id, "caller_key_id": caller.key_id, "route": route, "key": key, "request_hash": request_hash,
         "created_at": clock.now()}).first()
@@ -66,7 +66,7 @@ def claim(session: Session, *, caller: Principal, route: str, key: str, request_
         return Claim(record_id)
     query = select(IdempotencyRecord).where(IdempotencyRecord.caller_key_id == caller.key_id,
                                             IdempotencyRecord.route == route, IdempotencyRecord.key == key)
-    first = session.exec(query).one()
+    first = db.exec(query).one()
     if first.request_hash != request_hash:
         raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
     if first.response_status is None:
@@ -80,8 +80,8 @@ _COMPLETE = (update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
                      location=bindparam("location")))
 
 
-def complete(session: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
-    session.connection().execute(_COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body,
+def complete(db: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
+    db.connection().execute(_COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body,
                                              "location": location})
 
 
@@ -90,11 +90,11 @@ def complete(session: Session, claimed: Claim, *, status: int, body: Any, locati
 KEPT_FOR = timedelta(days=7)
 
 
-def prune(session: Session) -> int:
+def prune(db: Session) -> int:
     """Forget keys older than KEPT_FOR (a periodic job); the number forgotten."""
     cutoff = clock.now() - KEPT_FOR
     table = IdempotencyRecord.__table__
-    result = session.connection().execute(
+    result = db.connection().execute(
         delete(table).where(table.c.created_at < cutoff))  # type: ignore[attr-defined]
     return int(result.rowcount or 0)
 

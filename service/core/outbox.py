@@ -25,13 +25,13 @@ _INSERT_EVENT_ANY_WEBHOOK = _INSERT_EVENT.returning(
     select(_webhooks.id).where(_webhooks.deleted_at.is_(None)).exists().label("any_webhook"))
 
 
-def emit(session: Session, event_type: str, *, record_type: str, record_id: str, **data: Any) -> str:
+def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **data: Any) -> str:
     """Record an event and its deliveries; its id. `data` holds ids, codes and times only, never personal data."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     now = clock.now()
     event_id = new_id()
-    connection = session.connection()
+    connection = db.connection()
     any_webhook = connection.execute(_INSERT_EVENT_ANY_WEBHOOK, {
         "id": event_id, "type": event_type, "record_type": record_type, "record_id": record_id,
         "occurred_at": now, "payload": {key: _plain(value) for key, value in data.items()}}).scalar_one()

@@ -12,23 +12,23 @@ router = APIRouter()
 
 @router.delete("/v1/referrals/{referral_id}", tags=["referrals"], status_code=204, response_class=Response,
                responses={409: {"description": "A risk review is pending: record it first"}})
-def erase_referral(referral_id: str, session: SessionDep, admin: Admin) -> Response:
+def erase_referral(referral_id: str, db: SessionDep, admin: Admin) -> Response:
     """Erase her personal data everywhere (admins): name, contacts, postcode and location, dates of birth,
     free text and her profile are cleared; status, dates, format, language, area, referrer role, EPDS scores,
     matches and sessions stay for reports. A running match ends and its future sessions are cancelled. The
     record remains readable with those fields null and `erased_at` set; erasing it again is 204 and changes
     nothing."""
-    referral = referral_service.visible(session=session, caller=admin, referral_id=referral_id)
-    erasure_service.erase_referral(session=session, actor=admin, referral=referral)
+    referral = referral_service.visible(db=db, caller=admin, referral_id=referral_id)
+    erasure_service.erase_referral(db=db, actor=admin, referral=referral)
     return Response(status_code=204)
 
 
 @router.delete("/v1/volunteers/{volunteer_id}", tags=["volunteers"], status_code=204, response_class=Response)
-def erase_volunteer(volunteer_id: str, session: SessionDep, admin: Admin) -> Response:
+def erase_volunteer(volunteer_id: str, db: SessionDep, admin: Admin) -> Response:
     """Erase her personal data everywhere (admins): her parents' running matches end and they wait again ahead
     of newer referrals, her keys and calendar feed stop working, and she has `left`. Languages, formats, area
     and capacity stay for reports. The record remains readable with `erased_at` set; erasing it again is 204
     and changes nothing."""
-    volunteer = volunteer_service.visible(session=session, volunteer_id=volunteer_id)
-    erasure_service.erase_volunteer(session=session, actor=admin, volunteer=volunteer)
+    volunteer = volunteer_service.visible(db=db, volunteer_id=volunteer_id)
+    erasure_service.erase_volunteer(db=db, actor=admin, volunteer=volunteer)
     return Response(status_code=204)

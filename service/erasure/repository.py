@@ -9,7 +9,7 @@ from service.models import ApiKey, IdempotencyRecord, Match, RiskReview, Support
 ERASED_KEY_NAME = "(erased volunteer)"
 
 
-def clear_override_reasons(session: Session, *, referral_id: str | None = None,
+def clear_override_reasons(db: Session, *, referral_id: str | None = None,
                            volunteer_id: str | None = None) -> None:
     """A coordinator's override reason is free text and may name either person."""
     query = update(Match).values(override_reason=None)
@@ -17,27 +17,27 @@ def clear_override_reasons(session: Session, *, referral_id: str | None = None,
         query = query.where(col(Match.referral_id) == referral_id)
     if volunteer_id is not None:
         query = query.where(col(Match.volunteer_id) == volunteer_id)
-    session.exec(query)
+    db.exec(query)
 
 
-def bump_sessions_of_referral(session: Session, referral_id: str, *, now: datetime) -> None:
+def bump_sessions_of_referral(db: Session, referral_id: str, *, now: datetime) -> None:
     """A new SEQUENCE, so calendar apps fetch the sessions again and drop the name they showed."""
     matches = select(Match.id).where(Match.referral_id == referral_id)
-    session.exec(update(SupportSession).where(col(SupportSession.match_id).in_(matches))
+    db.exec(update(SupportSession).where(col(SupportSession.match_id).in_(matches))
                  .values(sequence=SupportSession.sequence + 1, updated_at=now))
 
 
-def clear_risk_review_notes(session: Session, referral_id: str) -> None:
-    session.exec(update(RiskReview).where(col(RiskReview.referral_id) == referral_id).values(note=None))
+def clear_risk_review_notes(db: Session, referral_id: str) -> None:
+    db.exec(update(RiskReview).where(col(RiskReview.referral_id) == referral_id).values(note=None))
 
 
-def idempotency_records_for(session: Session, location: str) -> list[IdempotencyRecord]:
+def idempotency_records_for(db: Session, location: str) -> list[IdempotencyRecord]:
     """Stored first responses that a retry would replay: they hold the record as it was created."""
-    return list(session.exec(select(IdempotencyRecord).where(IdempotencyRecord.location == location)))
+    return list(db.exec(select(IdempotencyRecord).where(IdempotencyRecord.location == location)))
 
 
-def revoke_keys_of_volunteer(session: Session, volunteer_id: str, *, now: datetime) -> None:
+def revoke_keys_of_volunteer(db: Session, volunteer_id: str, *, now: datetime) -> None:
     """Her keys stop working at once, and lose their names, which an admin may have written hers into."""
     keys = col(ApiKey.volunteer_id) == volunteer_id
-    session.exec(update(ApiKey).where(keys, col(ApiKey.revoked_at).is_(None)).values(revoked_at=now))
-    session.exec(update(ApiKey).where(keys).values(name=ERASED_KEY_NAME))
+    db.exec(update(ApiKey).where(keys, col(ApiKey.revoked_at).is_(None)).values(revoked_at=now))
+    db.exec(update(ApiKey).where(keys).values(name=ERASED_KEY_NAME))

@@ -27,40 +27,40 @@ VOLUNTEER_ERASED_END_REASON = "volunteer_unavailable"
 CLOSED = frozenset({ReferralStatus.ended, ReferralStatus.withdrawn, ReferralStatus.declined})
 
 
-def erase_referral(*, session: Session, actor: Principal, referral: Referral) -> None:
+def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None:
     """Erase her: an erased referral stays erased, so a second call changes nothing."""
     if referral.erased_at is not None:
         return
     if referral.risk_review_pending:
         raise Conflict("A risk review is pending for this referral; record it before erasing her data.",
                        extra={"state": referral.status})
-    _end_her_matches(session, actor=actor, referral=referral)
-    proposal_lifecycle.expire_open(session, referral_ids=[referral.id])
+    _end_her_matches(db, actor=actor, referral=referral)
+    proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
     now = clock.now()
     _clear_parent(referral)
     referral.erased_at = now
     if ReferralStatus(referral.status) not in CLOSED:
         target = ReferralStatus.ended if referral.status == ReferralStatus.active else ReferralStatus.withdrawn
-        referral_lifecycle.move(session, referral, target, action="erased", actor=actor)
+        referral_lifecycle.move(db, referral, target, action="erased", actor=actor)
     else:
         referral.version += 1
         referral.updated_at = now
-        session.add(referral)
-    repository.clear_override_reasons(session, referral_id=referral.id)
-    repository.clear_risk_review_notes(session, referral.id)
-    repository.bump_sessions_of_referral(session, referral.id, now=now)
-    _rewrite_replays(session, referral)
-    audit.record(session, actor=actor, action="referral.erased", record_type="referral", record_id=referral.id)
-    emit(session, (event("referral.erased", record_type="referral", record_id=referral.id, erased_at=now),))
+        db.add(referral)
+    repository.clear_override_reasons(db, referral_id=referral.id)
+    repository.clear_risk_review_notes(db, referral.id)
+    repository.bump_sessions_of_referral(db, referral.id, now=now)
+    _rewrite_replays(db, referral)
+    audit.record(db, actor=actor, action="referral.erased", record_type="referral", record_id=referral.id)
+    emit(db, (event("referral.erased", record_type="referral", record_id=referral.id, erased_at=now),))
 
 
-def _end_her_matches(session: Session, *, actor: Principal, referral: Referral) -> None:
+def _end_her_matches(db: Session, *, actor: Principal, referral: Referral) -> None:
     """A match not yet accepted is called off; a running one ends now, its future sessions cancelled."""
-    for match in match_repository.open_matches(session, referral_id=referral.id):
+    for match in match_repository.open_matches(db, referral_id=referral.id):
         if match.status == MatchStatus.pending:
-            match_service.cancel(session, actor=actor, match=match)
+            match_service.cancel(db, actor=actor, match=match)
         else:
-            match_service.end(session, actor=actor, match=match, reason=REFERRAL_ERASED_END_REASON,
+            match_service.end(db, actor=actor, match=match, reason=REFERRAL_ERASED_END_REASON,
                               initiated_by="parent", rematch=False)
 
 
@@ -76,40 +76,40 @@ def _clear_parent(referral: Referral) -> None:
     referral.interests, referral.must_match = [], []
 
 
-def _rewrite_replays(session: Session, referral: Referral) -> None:
+def _rewrite_replays(db: Session, referral: Referral) -> None:
     """A retried POST replays the stored first response: it now replays the erased record."""
-    for record in repository.idempotency_records_for(session, f"/v1/referrals/{referral.id}"):
+    for record in repository.idempotency_records_for(db, f"/v1/referrals/{referral.id}"):
         full_view = isinstance(record.response_body, dict) and "parent" in record.response_body
         view = referral_service.to_out(referral) if full_view else referral_service.to_status_out(referral)
         record.response_body = view.model_dump(mode="json")
-        session.add(record)
+        db.add(record)
 
 
-def erase_volunteer(*, session: Session, actor: Principal, volunteer: Volunteer) -> None:
+def erase_volunteer(*, db: Session, actor: Principal, volunteer: Volunteer) -> None:
     """Erase her: her parents wait again (ahead of newer referrals), her keys stop working, she has `left`."""
     if volunteer.erased_at is not None:
         return
-    _end_her_volunteering(session, actor=actor, volunteer=volunteer)
+    _end_her_volunteering(db, actor=actor, volunteer=volunteer)
     now = clock.now()
     _clear_volunteer(volunteer)
     volunteer.erased_at = now
     volunteer.version += 1
-    volunteer_lifecycle.move(session, volunteer, VolunteerStatus.left, action="erased", actor=actor)
-    repository.clear_override_reasons(session, volunteer_id=volunteer.id)
-    repository.revoke_keys_of_volunteer(session, volunteer.id, now=now)
-    audit.record(session, actor=actor, action="volunteer.erased", record_type="volunteer", record_id=volunteer.id)
-    emit(session, (event("volunteer.erased", record_type="volunteer", record_id=volunteer.id, erased_at=now),))
+    volunteer_lifecycle.move(db, volunteer, VolunteerStatus.left, action="erased", actor=actor)
+    repository.clear_override_reasons(db, volunteer_id=volunteer.id)
+    repository.revoke_keys_of_volunteer(db, volunteer.id, now=now)
+    audit.record(db, actor=actor, action="volunteer.erased", record_type="volunteer", record_id=volunteer.id)
+    emit(db, (event("volunteer.erased", record_type="volunteer", record_id=volunteer.id, erased_at=now),))
 
 
-def _end_her_volunteering(session: Session, *, actor: Principal, volunteer: Volunteer) -> None:
-    referral_ids = [p.referral_id for p in proposal_repository.open_of_volunteer(session, volunteer.id)]
-    proposal_lifecycle.expire_open(session, volunteer_id=volunteer.id)
-    referral_lifecycle.return_proposed_to_waiting(session, referral_ids)
-    for match in match_repository.open_matches(session, volunteer_id=volunteer.id):
+def _end_her_volunteering(db: Session, *, actor: Principal, volunteer: Volunteer) -> None:
+    referral_ids = [p.referral_id for p in proposal_repository.open_of_volunteer(db, volunteer.id)]
+    proposal_lifecycle.expire_open(db, volunteer_id=volunteer.id)
+    referral_lifecycle.return_proposed_to_waiting(db, referral_ids)
+    for match in match_repository.open_matches(db, volunteer_id=volunteer.id):
         if match.status == MatchStatus.pending:
-            match_service.decline(session, actor=actor, match=match)
+            match_service.decline(db, actor=actor, match=match)
         else:
-            match_service.end(session, actor=actor, match=match, reason=VOLUNTEER_ERASED_END_REASON,
+            match_service.end(db, actor=actor, match=match, reason=VOLUNTEER_ERASED_END_REASON,
                               initiated_by="volunteer", rematch=True)
 
 

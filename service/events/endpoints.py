@@ -10,29 +10,29 @@ router = APIRouter(prefix="/v1/webhooks", tags=["events"])
 
 
 @router.post("", status_code=201, response_model=WebhookOut)
-def create_webhook(webhook_in: WebhookIn, request: Request, session: SessionDep, admin: Admin,
+def create_webhook(webhook_in: WebhookIn, request: Request, db: SessionDep, admin: Admin,
                    response: Response) -> WebhookOut:
     """Subscribe a URL to events. Each delivery is signed: X-Peer-Match-Signature = sha256=HMAC(secret, body)."""
-    webhook = webhook_service.create(session=session, actor=admin, webhook_in=webhook_in,
+    webhook = webhook_service.create(db=db, actor=admin, webhook_in=webhook_in,
                                      settings=request.app.state.settings)
     response.headers["Location"] = f"/v1/webhooks/{webhook.id}"
     return webhook_service.to_out(webhook)
 
 
 @router.get("", response_model=Page[WebhookOut])
-def list_webhooks(session: SessionDep, _admin: Admin) -> Page[WebhookOut]:
-    return Page[WebhookOut](items=[webhook_service.to_out(w) for w in webhook_service.listing(session=session)])
+def list_webhooks(db: SessionDep, _admin: Admin) -> Page[WebhookOut]:
+    return Page[WebhookOut](items=[webhook_service.to_out(w) for w in webhook_service.listing(db=db)])
 
 
 @router.delete("/{webhook_id}", status_code=204)
-def delete_webhook(webhook_id: str, session: SessionDep, admin: Admin) -> Response:
-    webhook = webhook_service.live(session=session, webhook_id=webhook_id)
-    webhook_service.delete(session=session, actor=admin, webhook=webhook)
+def delete_webhook(webhook_id: str, db: SessionDep, admin: Admin) -> Response:
+    webhook = webhook_service.live(db=db, webhook_id=webhook_id)
+    webhook_service.delete(db=db, actor=admin, webhook=webhook)
     return Response(status_code=204)
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut])
-def list_deliveries(webhook_id: str, session: SessionDep, _admin: Admin, limit: LimitParam = 50) -> Page[DeliveryOut]:
+def list_deliveries(webhook_id: str, db: SessionDep, _admin: Admin, limit: LimitParam = 50) -> Page[DeliveryOut]:
     """The newest deliveries first, with attempts and the last error."""
-    webhook = webhook_service.live(session=session, webhook_id=webhook_id)
-    return Page[DeliveryOut](items=webhook_service.deliveries(session=session, webhook=webhook, limit=limit))
+    webhook = webhook_service.live(db=db, webhook_id=webhook_id)
+    return Page[DeliveryOut](items=webhook_service.deliveries(db=db, webhook=webhook, limit=limit))

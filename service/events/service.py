@@ -14,7 +14,7 @@ from service.events import repository, urls
 from service.models import OutboxEvent, Webhook
 
 
-def create(*, session: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> Webhook:
+def create(*, db: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> Webhook:
     try:
         urls.check(webhook_in.url, require_https=settings.environment == "production",
                    allow_private=settings.allow_private_webhooks)
@@ -22,33 +22,33 @@ def create(*, session: Session, actor: Principal, webhook_in: WebhookIn, setting
         raise invalid(["body", "url"], str(exc)) from None
     webhook = Webhook(id=new_id(), url=webhook_in.url, events=sorted({e.value for e in webhook_in.events}),
                       secret=webhook_in.secret, created_at=clock.now())
-    session.add(webhook)
-    audit.record(session, actor=actor, action="webhook.created", record_type="webhook", record_id=webhook.id)
+    db.add(webhook)
+    audit.record(db, actor=actor, action="webhook.created", record_type="webhook", record_id=webhook.id)
     return webhook
 
 
-def live(*, session: Session, webhook_id: str) -> Webhook:
-    webhook = session.get(Webhook, webhook_id)
+def live(*, db: Session, webhook_id: str) -> Webhook:
+    webhook = db.get(Webhook, webhook_id)
     if webhook is None or webhook.deleted_at is not None:
         raise NotFound("No webhook with this id.")
     return webhook
 
 
-def listing(*, session: Session) -> list[Webhook]:
-    return repository.live_webhooks(session)
+def listing(*, db: Session) -> list[Webhook]:
+    return repository.live_webhooks(db)
 
 
-def delete(*, session: Session, actor: Principal, webhook: Webhook) -> None:
+def delete(*, db: Session, actor: Principal, webhook: Webhook) -> None:
     webhook.deleted_at = clock.now()
-    session.add(webhook)
-    audit.record(session, actor=actor, action="webhook.deleted", record_type="webhook", record_id=webhook.id)
+    db.add(webhook)
+    audit.record(db, actor=actor, action="webhook.deleted", record_type="webhook", record_id=webhook.id)
 
 
-def deliveries(*, session: Session, webhook: Webhook, limit: int) -> list[DeliveryOut]:
+def deliveries(*, db: Session, webhook: Webhook, limit: int) -> list[DeliveryOut]:
     return [DeliveryOut(id=d.id, event_id=d.event_id, event_type=event_type, status=d.status, attempts=d.attempts,
                         last_status_code=d.last_status_code, last_error=d.last_error,
                         next_attempt_at=d.next_attempt_at, delivered_at=d.delivered_at)
-            for d, event_type in repository.deliveries_of(session, webhook.id, limit=limit)]
+            for d, event_type in repository.deliveries_of(db, webhook.id, limit=limit)]
 
 
 def to_out(webhook: Webhook) -> WebhookOut:

@@ -54,32 +54,32 @@ class DeliveryWorker:
 
     def run_jobs(self) -> None:
         for job in self.periodic:
-            with Session(self.engine) as session:
-                job(session)
-                session.commit()
+            with Session(self.engine) as db:
+                job(db)
+                db.commit()
 
     def _due(self, limit: int) -> list[str]:
-        with Session(self.engine) as session:
-            return repository.due_delivery_ids(session, now=clock.now(), limit=limit)
+        with Session(self.engine) as db:
+            return repository.due_delivery_ids(db, now=clock.now(), limit=limit)
 
     def _attempt(self, delivery_id: str) -> int:
-        with Session(self.engine) as session:
-            delivery = repository.claim_pending(session, delivery_id)
-            if delivery is None or repository.earlier_pending_exists(session, delivery):
+        with Session(self.engine) as db:
+            delivery = repository.claim_pending(db, delivery_id)
+            if delivery is None or repository.earlier_pending_exists(db, delivery):
                 return 0
-            event = session.get(OutboxEvent, delivery.event_id)
-            webhook = session.get(Webhook, delivery.webhook_id)
+            event = db.get(OutboxEvent, delivery.event_id)
+            webhook = db.get(Webhook, delivery.webhook_id)
             if event is None or webhook is None or webhook.deleted_at is not None:
                 delivery.last_error = "webhook deleted"
-                lifecycle.move(session, delivery, DeliveryStatus.dead)
-                session.commit()
+                lifecycle.move(db, delivery, DeliveryStatus.dead)
+                db.commit()
                 return 0
-            self._send(session, delivery, event, webhook)
-            session.add(delivery)
-            session.commit()
+            self._send(db, delivery, event, webhook)
+            db.add(delivery)
+            db.commit()
             return 1
 
-    def _send(self, session: Session, delivery: Delivery, event: OutboxEvent, webhook: Webhook) -> None:
+    def _send(self, db: Session, delivery: Delivery, event: OutboxEvent, webhook: Webhook) -> None:
         now = clock.now()
         raw = json.dumps(body(event, sent_at=now.isoformat()), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "X-Peer-Match-Event-Id": event.id,
@@ -96,9 +96,9 @@ class DeliveryWorker:
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
         if ok:
             delivery.delivered_at = now
-            lifecycle.move(session, delivery, DeliveryStatus.delivered)
+            lifecycle.move(db, delivery, DeliveryStatus.delivered)
         elif delivery.attempts >= MAX_ATTEMPTS:
-            lifecycle.move(session, delivery, DeliveryStatus.dead)
+            lifecycle.move(db, delivery, DeliveryStatus.dead)
         else:
             delivery.next_attempt_at = now + backoff(delivery.attempts)
         log.info("webhook_delivery", event_type=event.type, status=delivery.status, attempts=delivery.attempts)

@@ -16,39 +16,39 @@ router = APIRouter(tags=["matching"])
 
 
 @router.post("/v1/match-runs", status_code=201, response_model=MatchRunOut)
-def create_match_run(session: SessionDep, caller: Coordinator, response: Response,
+def create_match_run(db: SessionDep, caller: Coordinator, response: Response,
                      run_in: MatchRunIn | None = None) -> MatchRunOut:
     """Solve every waiting referral (or the ones named) against every available volunteer: the most matched,
     then the highest total score, every hard rule kept. Proposals wait for a coordinator's accept."""
-    out = run_service.run(session, actor=caller, run_in=run_in or MatchRunIn())
+    out = run_service.run(db, actor=caller, run_in=run_in or MatchRunIn())
     response.headers["Location"] = f"/v1/match-runs/{out.id}"
     return out
 
 
 @router.get("/v1/match-runs/{run_id}", response_model=MatchRunOut)
-def get_match_run(run_id: str, session: SessionDep, _caller: Coordinator) -> MatchRunOut:
-    return run_service.get(session, run_id=run_id)
+def get_match_run(run_id: str, db: SessionDep, _caller: Coordinator) -> MatchRunOut:
+    return run_service.get(db, run_id=run_id)
 
 
 @router.post("/v1/proposals/{proposal_id}/accept", status_code=201, response_model=MatchOut)
-def accept_proposal(proposal_id: str, session: SessionDep, caller: Coordinator, response: Response) -> MatchOut:
+def accept_proposal(proposal_id: str, db: SessionDep, caller: Coordinator, response: Response) -> MatchOut:
     """Make the match; rules and capacity are checked again now (409 if they no longer hold)."""
-    match = run_service.accept_proposal(session, actor=caller, proposal_id=proposal_id)
+    match = run_service.accept_proposal(db, actor=caller, proposal_id=proposal_id)
     response.headers["Location"] = f"/v1/matches/{match.id}"
     return match_service.to_out(match)
 
 
 @router.post("/v1/proposals/{proposal_id}/reject", response_model=ProposalOut)
-def reject_proposal(proposal_id: str, body: RejectIn, session: SessionDep, caller: Coordinator) -> ProposalOut:
+def reject_proposal(proposal_id: str, body: RejectIn, db: SessionDep, caller: Coordinator) -> ProposalOut:
     """Reject with a reason code; the pair is never proposed again."""
-    vocabulary_service.check_codes(session, [(["body", "reason"], VocabularyKind.reject_reasons, body.reason)])
-    proposal = run_service.reject_proposal(session, actor=caller, proposal_id=proposal_id, reason=body.reason)
+    vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.reject_reasons, body.reason)])
+    proposal = run_service.reject_proposal(db, actor=caller, proposal_id=proposal_id, reason=body.reason)
     return run_service.proposal_out(proposal)
 
 
 @router.get("/v1/referrals/{referral_id}/suggestions", response_model=Page[SuggestionOut])
-def suggest_volunteers(referral_id: str, session: SessionDep, caller: Coordinator,
+def suggest_volunteers(referral_id: str, db: SessionDep, caller: Coordinator,
                        k: Annotated[int, Query(ge=1, le=50)] = 5) -> Page[SuggestionOut]:
     """The best k volunteers for one referral, with scores and reasons, for matching by hand."""
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
-    return Page[SuggestionOut](items=suggestions.best(session, referral=referral, k=k))
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+    return Page[SuggestionOut](items=suggestions.best(db, referral=referral, k=k))

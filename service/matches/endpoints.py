@@ -21,90 +21,90 @@ sessions_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=201, response_model=MatchOut)
-def create_match(match_in: MatchIn, session: SessionDep, caller: Coordinator, response: Response) -> MatchOut:
+def create_match(match_in: MatchIn, db: SessionDep, caller: Coordinator, response: Response) -> MatchOut:
     """A coordinator's own choice. A broken rule is 409 unless overridden with a reason (audited); readiness
     and capacity cannot be overridden."""
-    match = match_service.create_own(session, actor=caller, match_in=match_in)
+    match = match_service.create_own(db, actor=caller, match_in=match_in)
     response.headers["Location"] = f"/v1/matches/{match.id}"
     return match_service.to_out(match)
 
 
 @router.get("", response_model=Page[MatchOut])
-def list_matches(session: SessionDep, _caller: Coordinator, status: MatchStatus | None = None,
+def list_matches(db: SessionDep, _caller: Coordinator, status: MatchStatus | None = None,
                  volunteer_id: Annotated[str | None, Query(max_length=36)] = None,
                  referral_id: Annotated[str | None, Query(max_length=36)] = None, limit: LimitParam = 50,
                  cursor: CursorParam = None) -> Page[MatchOut]:
-    rows, next_cursor = match_service.page(session, volunteer_id=volunteer_id, referral_id=referral_id,
+    rows, next_cursor = match_service.page(db, volunteer_id=volunteer_id, referral_id=referral_id,
                                            status=status.value if status else None, limit=limit, cursor=cursor)
     return Page[MatchOut](items=[match_service.to_out(m) for m in rows], next_cursor=next_cursor)
 
 
 @router.get("/{match_id}", response_model=MatchOut)
-def get_match(match_id: str, session: SessionDep, caller: Coordinator) -> MatchOut:
-    return match_service.to_out(match_service.visible(session, caller=caller, match_id=match_id))
+def get_match(match_id: str, db: SessionDep, caller: Coordinator) -> MatchOut:
+    return match_service.to_out(match_service.visible(db, caller=caller, match_id=match_id))
 
 
 @router.post("/{match_id}/accept", response_model=MatchOut)
-def accept_match(match_id: str, session: SessionDep, caller: MatchParty) -> MatchOut:
+def accept_match(match_id: str, db: SessionDep, caller: MatchParty) -> MatchOut:
     """The volunteer (or a coordinator on her behalf) accepts: the weekly sessions are planned at once."""
-    match = match_service.visible(session, caller=caller, match_id=match_id)
-    match_service.accept(session, actor=caller, match=match)
+    match = match_service.visible(db, caller=caller, match_id=match_id)
+    match_service.accept(db, actor=caller, match=match)
     return match_service.to_out(match)
 
 
 @router.post("/{match_id}/decline", response_model=MatchOut)
-def decline_match(match_id: str, session: SessionDep, caller: MatchParty) -> MatchOut:
+def decline_match(match_id: str, db: SessionDep, caller: MatchParty) -> MatchOut:
     """The volunteer declines, no reason owed: the parent waits again and the pair is not proposed again."""
-    match = match_service.visible(session, caller=caller, match_id=match_id)
-    return match_service.to_out(match_service.decline(session, actor=caller, match=match))
+    match = match_service.visible(db, caller=caller, match_id=match_id)
+    return match_service.to_out(match_service.decline(db, actor=caller, match=match))
 
 
 @router.get("/{match_id}/sessions", response_model=Page[SessionOut])
-def list_sessions(match_id: str, session: SessionDep, caller: MatchParty) -> Page[SessionOut]:
-    match = match_service.visible(session, caller=caller, match_id=match_id)
-    return Page[SessionOut](items=[sessions.to_out(s) for s in repository.all_sessions(session, match.id)])
+def list_sessions(match_id: str, db: SessionDep, caller: MatchParty) -> Page[SessionOut]:
+    match = match_service.visible(db, caller=caller, match_id=match_id)
+    return Page[SessionOut](items=[sessions.to_out(s) for s in repository.all_sessions(db, match.id)])
 
 
 @router.post("/{match_id}/extensions", status_code=201, response_model=Page[SessionOut])
-def extend_match(match_id: str, body: ExtensionIn, session: SessionDep, caller: Coordinator) -> Page[SessionOut]:
+def extend_match(match_id: str, body: ExtensionIn, db: SessionDep, caller: Coordinator) -> Page[SessionOut]:
     """More sessions, when both people want them, up to the programme's cap; the ending markers move."""
     match_service.check_agreement(body.parent_agrees, body.volunteer_agrees)
-    match = match_service.visible(session, caller=caller, match_id=match_id)
-    rows = match_service.extend(session, actor=caller, match=match, sessions=body.sessions)
+    match = match_service.visible(db, caller=caller, match_id=match_id)
+    rows = match_service.extend(db, actor=caller, match=match, sessions=body.sessions)
     return Page[SessionOut](items=[sessions.to_out(s) for s in rows])
 
 
 @router.post("/{match_id}/end", response_model=MatchOut)
-def end_match(match_id: str, body: EndIn, session: SessionDep, caller: Coordinator) -> MatchOut:
+def end_match(match_id: str, body: EndIn, db: SessionDep, caller: Coordinator) -> MatchOut:
     """End early, easily and without blame: future sessions are cancelled and she rests before a new match."""
-    vocabulary_service.check_codes(session, [(["body", "reason"], VocabularyKind.end_reasons, body.reason)])
-    match = match_service.visible(session, caller=caller, match_id=match_id)
-    ended = match_service.end(session, actor=caller, match=match, reason=body.reason,
+    vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.end_reasons, body.reason)])
+    match = match_service.visible(db, caller=caller, match_id=match_id)
+    ended = match_service.end(db, actor=caller, match=match, reason=body.reason,
                               initiated_by=body.initiated_by.value, rematch=body.rematch)
     return match_service.to_out(ended)
 
 
 @sessions_router.post("/{session_id}/attendance", response_model=SessionOut)
-def record_attendance(session_id: str, body: AttendanceIn, session: SessionDep, caller: MatchParty) -> SessionOut:
+def record_attendance(session_id: str, body: AttendanceIn, db: SessionDep, caller: MatchParty) -> SessionOut:
     """Attended or missed. The first attended session starts the match; the closing session completes it."""
-    row, match = sessions.visible(session, caller=caller, session_id=session_id)
-    return sessions.to_out(sessions.record_attendance(session, actor=caller, row=row, match=match,
+    row, match = sessions.visible(db, caller=caller, session_id=session_id)
+    return sessions.to_out(sessions.record_attendance(db, actor=caller, row=row, match=match,
                                                       attended=body.status == "attended"))
 
 
 @sessions_router.post("/{session_id}/cancel", response_model=Page[SessionOut])
-def cancel_session(session_id: str, body: CancelIn, session: SessionDep, caller: MatchParty) -> Page[SessionOut]:
+def cancel_session(session_id: str, body: CancelIn, db: SessionDep, caller: MatchParty) -> Page[SessionOut]:
     """Cancel without penalty; a replacement is added at the end unless `replace` is false."""
-    vocabulary_service.check_codes(session, [(["body", "reason"], VocabularyKind.cancel_reasons, body.reason)])
-    row, match = sessions.visible(session, caller=caller, session_id=session_id)
-    rows = sessions.cancel(session, actor=caller, row=row, match=match, cancel_in=body)
+    vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.cancel_reasons, body.reason)])
+    row, match = sessions.visible(db, caller=caller, session_id=session_id)
+    rows = sessions.cancel(db, actor=caller, row=row, match=match, cancel_in=body)
     return Page[SessionOut](items=[sessions.to_out(r) for r in rows])
 
 
 @sessions_router.post("/{session_id}/reschedule", response_model=SessionOut)
-def reschedule_session(session_id: str, body: RescheduleIn, session: SessionDep, caller: MatchParty) -> SessionOut:
+def reschedule_session(session_id: str, body: RescheduleIn, db: SessionDep, caller: MatchParty) -> SessionOut:
     """Move to the next feasible slot (not before `not_before`, on `preferred_day` where possible)."""
-    row, match = sessions.visible(session, caller=caller, session_id=session_id)
+    row, match = sessions.visible(db, caller=caller, session_id=session_id)
     day = day_index(body.preferred_day.value) if body.preferred_day else None
-    return sessions.to_out(sessions.reschedule(session, actor=caller, row=row, match=match,
+    return sessions.to_out(sessions.reschedule(db, actor=caller, row=row, match=match,
                                                not_before=body.not_before, preferred_day=day))

@@ -18,42 +18,42 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 
 @router.get("", response_model=VolunteerOut)
-def get_me(session: SessionDep, me: VolunteerSelf, response: Response) -> VolunteerOut:
-    volunteer = volunteer_service.visible(session=session, volunteer_id=me.volunteer_id or "")
+def get_me(db: SessionDep, me: VolunteerSelf, response: Response) -> VolunteerOut:
+    volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
     set_etag(response, volunteer.version)
-    return volunteer_service.to_out(session, [volunteer])[0]
+    return volunteer_service.to_out(db, [volunteer])[0]
 
 
 @router.patch("", response_model=VolunteerOut,
               responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_me(patch: MePatch, session: SessionDep, me: VolunteerSelf, response: Response,
+def patch_me(patch: MePatch, db: SessionDep, me: VolunteerSelf, response: Response,
              if_match: IfMatch = None) -> VolunteerOut:
     """Change her own availability, leave, email or phone."""
-    volunteer = volunteer_service.visible(session=session, volunteer_id=me.volunteer_id or "")
-    volunteer = volunteer_service.update(session=session, caller=me, volunteer=volunteer, patch=patch,
+    volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
+    volunteer = volunteer_service.update(db=db, caller=me, volunteer=volunteer, patch=patch,
                                          if_match=if_match)
     set_etag(response, volunteer.version)
-    return volunteer_service.to_out(session, [volunteer])[0]
+    return volunteer_service.to_out(db, [volunteer])[0]
 
 
 @router.get("/sessions", response_model=Page[SessionOut])
-def my_sessions(session: SessionDep, me: VolunteerSelf) -> Page[SessionOut]:
+def my_sessions(db: SessionDep, me: VolunteerSelf) -> Page[SessionOut]:
     """Her upcoming sessions and those of the last 30 days."""
-    rows = me_service.my_sessions(session, me.volunteer_id or "")
+    rows = me_service.my_sessions(db, me.volunteer_id or "")
     return Page[SessionOut](items=[session_service.to_out(r) for r in rows])
 
 
 @router.get("/matches", response_model=Page[MyMatchOut])
-def my_matches(session: SessionDep, me: VolunteerSelf) -> Page[MyMatchOut]:
+def my_matches(db: SessionDep, me: VolunteerSelf) -> Page[MyMatchOut]:
     """Each parent she supports now: first name, format, meeting place for home visits and venues, phone."""
-    return Page[MyMatchOut](items=me_service.my_matches(session, me.volunteer_id or ""))
+    return Page[MyMatchOut](items=me_service.my_matches(db, me.volunteer_id or ""))
 
 
 @router.post("/calendar", status_code=201, response_model=CalendarFeedOut)
-def rotate_calendar(request: Request, session: SessionDep, me: VolunteerSelf) -> CalendarFeedOut:
+def rotate_calendar(request: Request, db: SessionDep, me: VolunteerSelf) -> CalendarFeedOut:
     """A secret iCalendar feed URL of her sessions; posting again rotates it and kills the old one."""
-    volunteer = volunteer_service.visible(session=session, volunteer_id=me.volunteer_id or "")
-    token = me_service.rotate_calendar(session=session, actor=me, volunteer=volunteer)
+    volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
+    token = me_service.rotate_calendar(db=db, actor=me, volunteer=volunteer)
     return CalendarFeedOut(url=f"{request.app.state.settings.public_base_url}/v1/calendar/{token}.ics")
 
 
@@ -62,6 +62,6 @@ calendar_router = APIRouter(tags=["me"])
 
 @calendar_router.get("/v1/calendar/{token}.ics", response_class=Response,
                      responses={200: {"content": {"text/calendar": {}}}, 404: {"description": "Unknown or rotated"}})
-def calendar_feed(token: Annotated[str, Path(max_length=100)], session: SessionDep) -> Response:
+def calendar_feed(token: Annotated[str, Path(max_length=100)], db: SessionDep) -> Response:
     """The feed itself: the token in the URL is the credential (calendar apps cannot send headers)."""
-    return Response(me_service.calendar_feed(session=session, token=token), media_type="text/calendar")
+    return Response(me_service.calendar_feed(db=db, token=token), media_type="text/calendar")

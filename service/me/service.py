@@ -22,13 +22,13 @@ def first_name(full_name: str | None) -> str | None:
     return full_name.split()[0] if full_name else None
 
 
-def my_sessions(session: Session, volunteer_id: str) -> list[SupportSession]:
-    return repository.sessions_since(session, volunteer_id, clock.now() - timedelta(days=RECENT_DAYS))
+def my_sessions(db: Session, volunteer_id: str) -> list[SupportSession]:
+    return repository.sessions_since(db, volunteer_id, clock.now() - timedelta(days=RECENT_DAYS))
 
 
-def my_matches(session: Session, volunteer_id: str) -> list[MyMatchOut]:
+def my_matches(db: Session, volunteer_id: str) -> list[MyMatchOut]:
     out = []
-    for match, referral in repository.open_matches_with_parent(session, volunteer_id):
+    for match, referral in repository.open_matches_with_parent(db, volunteer_id):
         place = referral.postcode if match.format in ("home_visit", "in_person") else None
         out.append(MyMatchOut(id=match.id, status=match.status, format=match.format,
                               parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone,
@@ -40,19 +40,19 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def rotate_calendar(*, session: Session, actor: Principal, volunteer: Volunteer) -> str:
+def rotate_calendar(*, db: Session, actor: Principal, volunteer: Volunteer) -> str:
     """A new secret token; the old feed URL stops working at once."""
     token = secrets.token_urlsafe(32)
     volunteer.calendar_token_hash = _token_hash(token)
-    session.add(volunteer)
-    audit.record(session, actor=actor, action="calendar.rotated", record_type="volunteer", record_id=volunteer.id)
+    db.add(volunteer)
+    audit.record(db, actor=actor, action="calendar.rotated", record_type="volunteer", record_id=volunteer.id)
     return token
 
 
-def calendar_feed(*, session: Session, token: str) -> bytes:
-    volunteer = repository.volunteer_by_calendar_token(session, _token_hash(token))
+def calendar_feed(*, db: Session, token: str) -> bytes:
+    volunteer = repository.volunteer_by_calendar_token(db, _token_hash(token))
     if volunteer is None:
         raise NotFound("No calendar feed at this address.")
-    rows = repository.feed_sessions(session, volunteer.id, clock.now() - timedelta(days=RECENT_DAYS))
+    rows = repository.feed_sessions(db, volunteer.id, clock.now() - timedelta(days=RECENT_DAYS))
     pairs = sorted(((row, first_name(name)) for row, name in rows), key=lambda pair: pair[0].starts_at)
-    return ics.feed(pairs, time_zone=programme_service.current(session).time_zone, now=clock.now())
+    return ics.feed(pairs, time_zone=programme_service.current(db).time_zone, now=clock.now())

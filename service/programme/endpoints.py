@@ -8,12 +8,12 @@ router = APIRouter(prefix="/v1/programme", tags=["programme"])
 
 
 @router.get("", response_model=ProgrammeSettings)
-def get_programme(session: SessionDep, _caller: Coordinator) -> ProgrammeSettings:
+def get_programme(db: SessionDep, _caller: Coordinator) -> ProgrammeSettings:
     """The programme's settings (coordinators read them too: they explain matches and plans)."""
-    return programme_service.current(session)
+    return programme_service.current(db)
 
 
 @router.put("", response_model=ProgrammeSettings)
-def put_programme(settings: ProgrammeSettings, session: SessionDep, admin: Admin) -> ProgrammeSettings:
+def put_programme(settings: ProgrammeSettings, db: SessionDep, admin: Admin) -> ProgrammeSettings:
     """Replace the programme's settings (admins)."""
-    return programme_service.replace(session=session, actor=admin, settings=settings)
+    return programme_service.replace(db=db, actor=admin, settings=settings)

@@ -8,15 +8,15 @@ from service.core.auth import Principal
 from service.models import Programme
 
 
-def current(session: Session) -> ProgrammeSettings:
-    row = session.get(Programme, 1)
+def current(db: Session) -> ProgrammeSettings:
+    row = db.get(Programme, 1)
     return ProgrammeSettings.model_validate(row.settings if row else {})
 
 
-def replace(*, session: Session, actor: Principal, settings: ProgrammeSettings) -> ProgrammeSettings:
-    row = session.get(Programme, 1) or Programme(id=1, settings={}, version=0)
+def replace(*, db: Session, actor: Principal, settings: ProgrammeSettings) -> ProgrammeSettings:
+    row = db.get(Programme, 1) or Programme(id=1, settings={}, version=0)
     row.settings = settings.model_dump(mode="json")
     row.version += 1
-    session.add(row)
-    audit.record(session, actor=actor, action="programme.updated", record_type="programme", record_id="1")
+    db.add(row)
+    audit.record(db, actor=actor, action="programme.updated", record_type="programme", record_id="1")
     return settings

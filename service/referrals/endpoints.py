@@ -33,87 +33,87 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 @router.post("", status_code=201, response_model=ReferralView,
              responses={409: {"description": "Duplicate external_id, or the same key still in flight"}})
-def create_referral(referral_in: ReferralIn, session: SessionDep, caller: ReferralWriter,
+def create_referral(referral_in: ReferralIn, db: SessionDep, caller: ReferralWriter,
                     idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Receive a referral. Integrators must send an Idempotency-Key; a retry replays the first response."""
     if caller.role is Role.integrator and idempotency_key is None:
         raise invalid(["header", "Idempotency-Key"], "is required for integrators")
     claim = None
     if idempotency_key is not None:
-        claim = idempotency.claim(session, caller=caller, route="POST /v1/referrals", key=idempotency_key,
+        claim = idempotency.claim(db, caller=caller, route="POST /v1/referrals", key=idempotency_key,
                                   request_hash=idempotency.body_hash(referral_in))
         if isinstance(claim, idempotency.Replay):
             headers = {"Location": claim.location} if claim.location else {}
             return JSONResponse(claim.body, status_code=claim.status, headers=headers)
-    referral = referral_service.create(session=session, caller=caller, referral_in=referral_in)
+    referral = referral_service.create(db=db, caller=caller, referral_in=referral_in)
     body = referral_service.view(caller, referral).model_dump(mode="json")
     location = f"/v1/referrals/{referral.id}"
     if claim is not None:
-        idempotency.complete(session, claim, status=201, body=body, location=location)
+        idempotency.complete(db, claim, status=201, body=body, location=location)
     # Answered as built, once for the key's record and the answer alike: FastAPI need not check it again (and
     # would take a trip through the thread pool to do so).
     return JSONResponse(body, status_code=201, headers={"Location": location, "ETag": etag(referral.version)})
 
 
 @router.get("", response_model=Page[ReferralView])
-def list_referrals(session: SessionDep, caller: ReferralWriter, status: ReferralStatus | None = None,
+def list_referrals(db: SessionDep, caller: ReferralWriter, status: ReferralStatus | None = None,
                    area: Annotated[str | None, Query(max_length=10)] = None,
                    external_id: Annotated[str | None, Query(max_length=100)] = None, limit: LimitParam = 50,
                    cursor: CursorParam = None) -> Page[ReferralView]:
     """Referrals the caller may see (integrators: their own), oldest first, filtered by field."""
-    rows, next_cursor = referral_service.page(session=session, caller=caller, status=status, area=area,
+    rows, next_cursor = referral_service.page(db=db, caller=caller, status=status, area=area,
                                               external_id=external_id, limit=limit, cursor=cursor)
     return Page[ReferralView](items=[referral_service.view(caller, r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{referral_id}", response_model=ReferralView)
-def get_referral(referral_id: str, session: SessionDep, caller: ReferralWriter, response: Response) -> ReferralView:
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
+def get_referral(referral_id: str, db: SessionDep, caller: ReferralWriter, response: Response) -> ReferralView:
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
 
 
 @router.patch("/{referral_id}", response_model=ReferralView,
               responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_referral(referral_id: str, patch: ReferralPatch, session: SessionDep, caller: ReferralWriter,
+def patch_referral(referral_id: str, patch: ReferralPatch, db: SessionDep, caller: ReferralWriter,
                    response: Response, if_match: IfMatch = None) -> ReferralView:
     """Change some fields; send If-Match with the ETag you read to avoid overwriting someone else's edit."""
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
-    referral = referral_service.update(session=session, caller=caller, referral=referral, patch=patch,
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+    referral = referral_service.update(db=db, caller=caller, referral=referral, patch=patch,
                                        if_match=if_match)
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
 
 
 @router.post("/{referral_id}/withdraw", response_model=ReferralView)
-def withdraw_referral(referral_id: str, body: WithdrawIn, session: SessionDep, caller: ReferralWriter,
+def withdraw_referral(referral_id: str, body: WithdrawIn, db: SessionDep, caller: ReferralWriter,
                       response: Response) -> ReferralView:
     """The parent no longer wants support, or the referrer withdraws her; no blame is recorded."""
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
-    referral = referral_service.withdraw(session=session, caller=caller, referral=referral, reason=body.reason)
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+    referral = referral_service.withdraw(db=db, caller=caller, referral=referral, reason=body.reason)
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
 
 
 @measures_router.post("/measures", status_code=201, response_model=MeasureOut)
-def record_measure(referral_id: str, epds: EpdsIn, session: SessionDep, caller: Coordinator) -> MeasureOut:
+def record_measure(referral_id: str, epds: EpdsIn, db: SessionDep, caller: Coordinator) -> MeasureOut:
     """Record an EPDS. Item 10 above 0 escalates the referral to a risk review and alerts the clinical lead."""
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
-    measure = measure_service.record(session=session, actor=caller, referral=referral, epds=epds)
-    return measure_service.to_out(measure, threshold=programme_service.current(session).epds_threshold)
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+    measure = measure_service.record(db=db, actor=caller, referral=referral, epds=epds)
+    return measure_service.to_out(measure, threshold=programme_service.current(db).epds_threshold)
 
 
 @measures_router.get("/measures", response_model=Page[MeasureOut])
-def list_measures(referral_id: str, session: SessionDep, caller: Coordinator) -> Page[MeasureOut]:
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
-    threshold = programme_service.current(session).epds_threshold
-    return Page[MeasureOut](items=measure_service.listing(session=session, referral=referral, threshold=threshold))
+def list_measures(referral_id: str, db: SessionDep, caller: Coordinator) -> Page[MeasureOut]:
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+    threshold = programme_service.current(db).epds_threshold
+    return Page[MeasureOut](items=measure_service.listing(db=db, referral=referral, threshold=threshold))
 
 
 @measures_router.post("/risk-review", status_code=201, response_model=RiskReviewOut)
-def record_risk_review(referral_id: str, review_in: RiskReviewIn, session: SessionDep,
+def record_risk_review(referral_id: str, review_in: RiskReviewIn, db: SessionDep,
                        caller: Coordinator) -> RiskReviewOut:
     """A coordinator's review after a safety alert: `cleared` returns her to waiting, `refer_clinical` declines
     peer support for now (she is referred to clinical care)."""
-    referral = referral_service.visible(session=session, caller=caller, referral_id=referral_id)
-    return measure_service.review(session=session, actor=caller, referral=referral, review_in=review_in)
+    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+    return measure_service.review(db=db, actor=caller, referral=referral, review_in=review_in)

@@ -16,7 +16,7 @@ from service.referrals import lifecycle, repository
 SELF_HARM_ITEM = 9  # EPDS item 10, "The thought of harming myself has occurred to me"
 
 
-def record(*, session: Session, actor: Principal, referral: Referral, epds: EpdsIn) -> Measure:
+def record(*, db: Session, actor: Principal, referral: Referral, epds: EpdsIn) -> Measure:
     if referral.erased_at is not None:
         raise Conflict("This referral's personal data was erased; nothing more is recorded about her.",
                        extra={"state": "erased"})
@@ -24,15 +24,15 @@ def record(*, session: Session, actor: Principal, referral: Referral, epds: Epds
                       total=sum(epds.answers), self_harm_item=epds.answers[SELF_HARM_ITEM],
                       timepoint=epds.timepoint.value, completed_on=epds.completed_on, recorded_at=clock.now(),
                       recorded_by_key_id=actor.key_id)
-    session.add(measure)
-    audit.record(session, actor=actor, action="measure.recorded", record_type="referral", record_id=referral.id,
+    db.add(measure)
+    audit.record(db, actor=actor, action="measure.recorded", record_type="referral", record_id=referral.id,
                  reason=f"{measure.instrument}:{measure.timepoint}")
     if measure.self_harm_item > 0:
-        _escalate(session, actor=actor, referral=referral, measure=measure)
+        _escalate(db, actor=actor, referral=referral, measure=measure)
     return measure
 
 
-def _escalate(session: Session, *, actor: Principal, referral: Referral, measure: Measure) -> None:
+def _escalate(db: Session, *, actor: Principal, referral: Referral, measure: Measure) -> None:
     """Out of matching until a coordinator reviews the risk; a running match goes on, the clinician is alerted."""
     referral.risk_review_pending = True
     events = (event("referral.escalated", record_type="referral", record_id=referral.id,
@@ -40,42 +40,42 @@ def _escalate(session: Session, *, actor: Principal, referral: Referral, measure
               event("safety.alert", record_type="referral", record_id=referral.id, measure_id=measure.id,
                     reason="epds_item_10_positive", completed_on=measure.completed_on))
     if referral.status in lifecycle.MATCHABLE:
-        proposal_lifecycle.expire_open(session, referral_ids=[referral.id])
-        lifecycle.move(session, referral, ReferralStatus.escalated, action="escalated", actor=actor,
+        proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
+        lifecycle.move(db, referral, ReferralStatus.escalated, action="escalated", actor=actor,
                        audit_action="referral.escalated", events=events)
         return
     # Already matched: she stays with her volunteer, and only the review flag and the alerts change.
     referral.version += 1
     referral.updated_at = clock.now()
-    session.add(referral)
-    audit.record(session, actor=actor, action="referral.escalated", record_type="referral", record_id=referral.id)
-    emit(session, events)
+    db.add(referral)
+    audit.record(db, actor=actor, action="referral.escalated", record_type="referral", record_id=referral.id)
+    emit(db, events)
 
 
-def review(*, session: Session, actor: Principal, referral: Referral, review_in: RiskReviewIn) -> RiskReviewOut:
+def review(*, db: Session, actor: Principal, referral: Referral, review_in: RiskReviewIn) -> RiskReviewOut:
     if not referral.risk_review_pending:
         raise Conflict("No risk review is pending for this referral.", extra={"state": referral.status})
     now = clock.now()
     row = RiskReview(id=new_id(), referral_id=referral.id, outcome=review_in.outcome.value, note=review_in.note,
                      reviewed_at=now, reviewer_key_id=actor.key_id)
-    session.add(row)
+    db.add(row)
     referral.risk_review_pending = False
     if referral.status == ReferralStatus.escalated:
         target = ReferralStatus.waiting if review_in.outcome is RiskOutcome.cleared else ReferralStatus.declined
-        lifecycle.move(session, referral, target, action="reviewed", actor=actor,
+        lifecycle.move(db, referral, target, action="reviewed", actor=actor,
                        audit_action="referral.risk_reviewed", reason=review_in.outcome.value)
     else:
         referral.version += 1
         referral.updated_at = now
-        session.add(referral)
-        audit.record(session, actor=actor, action="referral.risk_reviewed", record_type="referral",
+        db.add(referral)
+        audit.record(db, actor=actor, action="referral.risk_reviewed", record_type="referral",
                      record_id=referral.id, reason=review_in.outcome.value)
     return RiskReviewOut(id=row.id, referral_id=referral.id, outcome=review_in.outcome, reviewed_at=now,
                          referral_status=referral.status)
 
 
-def listing(*, session: Session, referral: Referral, threshold: int) -> list[MeasureOut]:
-    return [to_out(m, threshold=threshold) for m in repository.measures_of(session, referral.id)]
+def listing(*, db: Session, referral: Referral, threshold: int) -> list[MeasureOut]:
+    return [to_out(m, threshold=threshold) for m in repository.measures_of(db, referral.id)]
 
 
 def to_out(measure: Measure, *, threshold: int) -> MeasureOut:

@@ -7,16 +7,16 @@ from sqlmodel import Session, select
 from service.models import Measure, Referral
 
 
-def get(session: Session, referral_id: str) -> Referral | None:
-    return session.get(Referral, referral_id)
+def get(db: Session, referral_id: str) -> Referral | None:
+    return db.get(Referral, referral_id)
 
 
-def by_external_id(session: Session, source: str, external_id: str) -> Referral | None:
+def by_external_id(db: Session, source: str, external_id: str) -> Referral | None:
     query = select(Referral).where(Referral.source == source, Referral.external_id == external_id)
-    return session.exec(query).first()
+    return db.exec(query).first()
 
 
-def page(session: Session, *, source: str | None, status: str | None, area: str | None,
+def page(db: Session, *, source: str | None, status: str | None, area: str | None,
          external_id: str | None, after_id: str | None, limit: int) -> list[Referral]:
     query = select(Referral)
     if source is not None:
@@ -29,7 +29,7 @@ def page(session: Session, *, source: str | None, status: str | None, area: str 
         query = query.where(Referral.external_id == external_id)
     if after_id is not None:
         query = query.where(Referral.id > after_id)
-    return list(session.exec(query.order_by(Referral.id).limit(limit + 1)))
+    return list(db.exec(query.order_by(Referral.id).limit(limit + 1)))
 
 
 # Built once; the unit of work's flush of one new row cost as much as the rest of a post's database work.
@@ -41,7 +41,7 @@ _DEFAULTS = {name: field.default for name, field in Referral.model_fields.items(
 _new_instance = Referral.__mapper__.class_manager.new_instance  # type: ignore[attr-defined]
 
 
-def insert_new(session: Session, values: dict[str, Any]) -> Referral:
+def insert_new(db: Session, values: dict[str, Any]) -> Referral:
     """Write a new referral at once with one INSERT (IntegrityError on a duplicate external_id), then hold it in
     the session as if it had been read, so changes later in the request are saved as usual.
 
@@ -49,11 +49,11 @@ def insert_new(session: Session, values: dict[str, Any]) -> Referral:
     through instrumented attributes (table models are not validated there anyway; the wire model was). Its cost
     is in docs/decisions/0007."""
     row = {**_DEFAULTS, **values}
-    session.connection().execute(_INSERT, row)
+    db.connection().execute(_INSERT, row)
     referral: Referral = _new_instance()
     referral.__dict__.update(row)
     make_transient_to_detached(referral)
-    session.add(referral)
+    db.add(referral)
     return referral
 
 

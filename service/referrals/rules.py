@@ -31,7 +31,7 @@ def check_perinatal_window(*, due_date: date | None, baby_birth_date: date | Non
         raise invalid([*loc, "due_date"], "was two or more years ago: outside the perinatal window")
 
 
-def check_codes(session: Session, *, background: list[str] | None, experiences: list[str] | None,
+def check_codes(db: Session, *, background: list[str] | None, experiences: list[str] | None,
                 interests: list[str] | None, must_match: list[str] | None) -> None:
     items = vocabulary_service.coded_fields({
         "background": (VocabularyKind.background, background),
@@ -43,7 +43,7 @@ def check_codes(session: Session, *, background: list[str] | None, experiences: 
         prefix, _, code = item.partition(":")
         if prefix in kinds:
             items.append((["body", "must_match", index], kinds[prefix], code))
-    vocabulary_service.check_codes(session, items)
+    vocabulary_service.check_codes(db, items)
 
 
 def check_must_match(must_match: list[str], volunteer_gender: str) -> None:

@@ -26,14 +26,14 @@ from service.models import Referral
 from service.referrals import lifecycle, measures, repository, rules
 
 
-def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
+def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
     if caller.role is Role.integrator and referral_in.external_id is None:
         raise invalid(["body", "external_id"], "is required for integrators")
     parent = referral_in.parent
     rules.check_perinatal_window(due_date=parent.due_date, baby_birth_date=parent.baby_birth_date,
                                  today=clock.today())
     rules.check_must_match(referral_in.must_match, referral_in.volunteer_gender)
-    rules.check_codes(session, background=referral_in.background, experiences=referral_in.experiences,
+    rules.check_codes(db, background=referral_in.background, experiences=referral_in.experiences,
                       interests=referral_in.interests, must_match=referral_in.must_match)
     tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
     place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
@@ -53,31 +53,31 @@ def create(*, session: Session, caller: Principal, referral_in: ReferralIn) -> R
         consent_given_on=referral_in.consent.given_on, received_at=now, updated_at=now,
     )
     try:  # the unique index on (source, external_id) finds a duplicate, without a query or savepoint first
-        referral = repository.insert_new(session, values)
+        referral = repository.insert_new(db, values)
     except IntegrityError:
-        session.rollback()  # the whole request, its idempotency claim included: nothing is half-written
-        _refuse_duplicate(session, source, referral_in.external_id)
+        db.rollback()  # the whole request, its idempotency claim included: nothing is half-written
+        _refuse_duplicate(db, source, referral_in.external_id)
         raise
-    audit.record(session, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
-    outbox.emit(session, "referral.received", record_type="referral", record_id=referral.id,
+    audit.record(db, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
+    outbox.emit(db, "referral.received", record_type="referral", record_id=referral.id,
                 source=referral.source, received_at=referral.received_at)
     if referral_in.epds is not None:
-        measures.record(session=session, actor=caller, referral=referral, epds=referral_in.epds)
+        measures.record(db=db, actor=caller, referral=referral, epds=referral_in.epds)
     return referral
 
 
-def _refuse_duplicate(session: Session, source: str, external_id: str | None) -> None:
+def _refuse_duplicate(db: Session, source: str, external_id: str | None) -> None:
     if external_id is None:
         return
-    existing = repository.by_external_id(session, source, external_id)
+    existing = repository.by_external_id(db, source, external_id)
     if existing is not None:
         raise Conflict(f"A referral with external_id '{external_id}' already exists: {existing.id}.",
                        extra={"existing_id": existing.id})
 
 
-def visible(*, session: Session, caller: Principal, referral_id: str) -> Referral:
+def visible(*, db: Session, caller: Principal, referral_id: str) -> Referral:
     """The referral if this caller may see it; 404 alike for missing and for someone else's."""
-    referral = repository.get(session, referral_id)
+    referral = repository.get(db, referral_id)
     if referral is None or not _may_see(caller, referral):
         raise NotFound("No referral with this id.")
     return referral
@@ -89,15 +89,15 @@ def _may_see(caller: Principal, referral: Referral) -> bool:
     return caller.role is Role.integrator and referral.source == caller.referral_source
 
 
-def page(*, session: Session, caller: Principal, status: ReferralStatus | None, area: str | None,
+def page(*, db: Session, caller: Principal, status: ReferralStatus | None, area: str | None,
          external_id: str | None, limit: int, cursor: str | None) -> tuple[list[Referral], str | None]:
     source = caller.referral_source if caller.role is Role.integrator else None
-    rows = repository.page(session, source=source, status=status.value if status else None, area=area,
+    rows = repository.page(db, source=source, status=status.value if status else None, area=area,
                            external_id=external_id, after_id=decode(cursor), limit=limit)
     return rows[:limit], next_cursor([r.id for r in rows], limit)
 
 
-def update(*, session: Session, caller: Principal, referral: Referral, patch: ReferralPatch,
+def update(*, db: Session, caller: Principal, referral: Referral, patch: ReferralPatch,
            if_match: str | None) -> Referral:
     check_if_match(if_match, referral.version)
     lifecycle.ensure_editable(referral.status)
@@ -110,7 +110,7 @@ def update(*, session: Session, caller: Principal, referral: Referral, patch: Re
         if not patch.availability:
             raise invalid(["body", "availability"], "at least one window is needed")
         referral.availability = [w.model_dump(mode="json") for w in patch.availability]
-    rules.check_codes(session, background=patch.background, experiences=patch.experiences,
+    rules.check_codes(db, background=patch.background, experiences=patch.experiences,
                       interests=patch.interests, must_match=patch.must_match)
     for name in ("background", "experiences", "interests", "must_match"):
         if getattr(patch, name) is not None:
@@ -127,8 +127,8 @@ def update(*, session: Session, caller: Principal, referral: Referral, patch: Re
         return referral
     referral.version += 1
     referral.updated_at = clock.now()
-    session.add(referral)
-    audit.record(session, actor=caller, action="referral.updated", record_type="referral", record_id=referral.id,
+    db.add(referral)
+    audit.record(db, actor=caller, action="referral.updated", record_type="referral", record_id=referral.id,
                  reason=",".join(sorted(fields)))
     return referral
 
@@ -156,9 +156,9 @@ def _update_parent(referral: Referral, patch: ReferralPatch) -> None:
         referral.due_date, referral.baby_birth_date = due, born
 
 
-def withdraw(*, session: Session, caller: Principal, referral: Referral, reason: str) -> Referral:
+def withdraw(*, db: Session, caller: Principal, referral: Referral, reason: str) -> Referral:
     referral.withdrawn_reason = reason
-    lifecycle.move(session, referral, ReferralStatus.withdrawn, action="withdrawn", actor=caller)
+    lifecycle.move(db, referral, ReferralStatus.withdrawn, action="withdrawn", actor=caller)
     return referral
 
 

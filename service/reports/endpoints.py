@@ -31,13 +31,13 @@ def wants_csv(accept: str | None) -> bool:
 
 
 @router.get("/outcomes", response_model=OutcomesReport, responses=CSV_RESPONSE)
-def outcomes_report(session: SessionDep, _caller: Coordinator, request: Request, response: Response,
+def outcomes_report(db: SessionDep, _caller: Coordinator, request: Request, response: Response,
                     from_: FromParam = None, to: ToParam = None) -> OutcomesReport | Response:
     """What happened to the referrals received in the period: take-up, drop-out, waiting times, EPDS change,
     by format, language, referrer role and area, and why the still unmatched are so. Counts of 1 to 4 people
     are "<5" and the figures derived from them null (small-number suppression). JSON, or CSV with
     `Accept: text/csv`."""
-    report = report_service.outcomes(session=session, first_day=from_, last_day=to)
+    report = report_service.outcomes(db=db, first_day=from_, last_day=to)
     if wants_csv(request.headers.get("accept")):
         name = f"outcomes_{from_ or 'start'}_{to or 'now'}.csv"
         return Response(csv_export.outcomes(report), media_type="text/csv; charset=utf-8",
@@ -47,7 +47,7 @@ def outcomes_report(session: SessionDep, _caller: Coordinator, request: Request,
 
 
 @router.get("/capacity", response_model=CapacityReport)
-def capacity_report(session: SessionDep, _caller: Coordinator) -> CapacityReport:
+def capacity_report(db: SessionDep, _caller: Coordinator) -> CapacityReport:
     """Ready volunteers, their free places and the waiting referrals, in total and by language, format and
     area. Counts of 1 to 4 people are "<5" (small-number suppression)."""
-    return report_service.capacity(session=session)
+    return report_service.capacity(db=db)

@@ -21,60 +21,60 @@ def _received_between(query: Any, start: datetime | None, end: datetime | None) 
     return query
 
 
-def referrals_received(session: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+def referrals_received(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
     query = select(Referral.id, Referral.status, Referral.languages, Referral.formats, Referral.referrer_role,
                    Referral.area, Referral.received_at)
-    return list(session.exec(_received_between(query, start, end).order_by(Referral.id)))
+    return list(db.exec(_received_between(query, start, end).order_by(Referral.id)))
 
 
-def confirmed_matches(session: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+def confirmed_matches(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
     """Matches a volunteer accepted, for the period's referrals: a pending or declined offer is not a match."""
     query = (select(Match.id, Match.referral_id, Match.confirmed_at, Match.outcome)
              .join(Referral, col(Referral.id) == Match.referral_id)
              .where(col(Match.confirmed_at).is_not(None)))
-    return list(session.exec(_received_between(query, start, end)))
+    return list(db.exec(_received_between(query, start, end)))
 
 
-def attended_sessions(session: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+def attended_sessions(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
     """Per match of the period's referrals: attended sessions and when the first of them began."""
     query = (select(SupportSession.match_id, func.count(), func.min(SupportSession.starts_at))
              .join(Match, col(Match.id) == SupportSession.match_id)
              .join(Referral, col(Referral.id) == Match.referral_id)
              .where(SupportSession.status == "attended")
              .group_by(SupportSession.match_id))
-    return list(session.exec(_received_between(query, start, end)))
+    return list(db.exec(_received_between(query, start, end)))
 
 
-def epds_measures(session: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+def epds_measures(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
     query = (select(Measure.referral_id, Measure.timepoint, Measure.total, Measure.completed_on,
                     Measure.recorded_at)
              .join(Referral, col(Referral.id) == Measure.referral_id)
              .where(Measure.instrument == "EPDS", col(Measure.timepoint).in_(("baseline", "end"))))
-    return list(session.exec(_received_between(query, start, end)))
+    return list(db.exec(_received_between(query, start, end)))
 
 
-def match_runs_since(session: Session, since: datetime) -> list[Row[Any]]:
+def match_runs_since(db: Session, since: datetime) -> list[Row[Any]]:
     """Runs that can have considered a referral received at `since` or later, oldest first."""
     query = (select(MatchRun.created_at, MatchRun.unmatched).where(col(MatchRun.created_at) >= since)
              .order_by(col(MatchRun.created_at), col(MatchRun.id)))
-    return list(session.exec(query))
+    return list(db.exec(query))
 
 
-def last_proposed_at(session: Session, start: datetime | None, end: datetime | None) -> dict[str, datetime]:
+def last_proposed_at(db: Session, start: datetime | None, end: datetime | None) -> dict[str, datetime]:
     """For each waiting referral of the period: when the latest run that proposed her ran."""
     query = (select(Proposal.referral_id, func.max(MatchRun.created_at))
              .join(MatchRun, col(MatchRun.id) == Proposal.run_id)
              .join(Referral, col(Referral.id) == Proposal.referral_id)
              .where(Referral.status == "waiting")
              .group_by(Proposal.referral_id))
-    return {referral_id: at for referral_id, at in session.exec(_received_between(query, start, end))}
+    return {referral_id: at for referral_id, at in db.exec(_received_between(query, start, end))}
 
 
-def active_volunteers(session: Session) -> list[Volunteer]:
+def active_volunteers(db: Session) -> list[Volunteer]:
     """Paused volunteers and those who left are never ready, so they are not read."""
-    return list(session.exec(select(Volunteer).where(Volunteer.status == "active").order_by(Volunteer.id)))
+    return list(db.exec(select(Volunteer).where(Volunteer.status == "active").order_by(Volunteer.id)))
 
 
-def waiting_referrals(session: Session) -> list[Row[Any]]:
+def waiting_referrals(db: Session) -> list[Row[Any]]:
     query = select(Referral.languages, Referral.formats, Referral.area).where(Referral.status == "waiting")
-    return list(session.exec(query))
+    return list(db.exec(query))

@@ -64,14 +64,14 @@ class Person:
     unmatched_reason: UnmatchedReason | None
 
 
-def outcomes(*, session: Session, first_day: date | None, last_day: date | None) -> OutcomesReport:
+def outcomes(*, db: Session, first_day: date | None, last_day: date | None) -> OutcomesReport:
     if first_day is not None and last_day is not None and last_day < first_day:
         raise invalid(["query", "to"], "must not be before from")
-    settings = programme_service.current(session)
+    settings = programme_service.current(db)
     zone = ZoneInfo(settings.time_zone)
     start = None if first_day is None else _local_midnight(first_day, zone)
     end = None if last_day is None else _local_midnight(last_day + timedelta(days=1), zone)
-    people = _people(session, start, end, zone)
+    people = _people(db, start, end, zone)
     threshold = settings.epds_threshold
     breakdowns = {name: [OutcomeGroup(group=group, **_outcome_figures(members, threshold))
                          for group, members in _grouped(people, lambda p, n=name: [p.groups[n]])]
@@ -87,15 +87,15 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
-def _people(session: Session, start: datetime | None, end: datetime | None, zone: ZoneInfo) -> list[Person]:
-    referrals = repository.referrals_received(session, start, end)
+def _people(db: Session, start: datetime | None, end: datetime | None, zone: ZoneInfo) -> list[Person]:
+    referrals = repository.referrals_received(db, start, end)
     matches_of: dict[str, list[Any]] = defaultdict(list)
-    for match in repository.confirmed_matches(session, start, end):
+    for match in repository.confirmed_matches(db, start, end):
         matches_of[match.referral_id].append(match)
     attended = {match_id: (count, first_at) for match_id, count, first_at
-                in repository.attended_sessions(session, start, end)}
-    baseline, end_total = _epds_totals(repository.epds_measures(session, start, end))
-    reasons = _unmatched_reasons(session, referrals, start, end)
+                in repository.attended_sessions(db, start, end)}
+    baseline, end_total = _epds_totals(repository.epds_measures(db, start, end))
+    reasons = _unmatched_reasons(db, referrals, start, end)
 
     def local_days(since: datetime, until: datetime) -> int:
         return max(0, (until.astimezone(zone).date() - since.astimezone(zone).date()).days)
@@ -133,7 +133,7 @@ def _epds_totals(measures: Iterable[Any]) -> tuple[dict[str, int], dict[str, int
     return baseline, end
 
 
-def _unmatched_reasons(session: Session, referrals: list[Any], start: datetime | None,
+def _unmatched_reasons(db: Session, referrals: list[Any], start: datetime | None,
                        end: datetime | None) -> dict[str, UnmatchedReason]:
     """Why each still-unmatched referral is so. A waiting one takes the reason of the last match run that left
     her out, unless a later (or the same) run proposed her, or no run has considered her."""
@@ -143,11 +143,11 @@ def _unmatched_reasons(session: Session, referrals: list[Any], start: datetime |
     if not waiting:
         return reasons
     left_out: dict[str, tuple[datetime, str]] = {}
-    for run_at, unmatched in repository.match_runs_since(session, min(waiting.values())):
+    for run_at, unmatched in repository.match_runs_since(db, min(waiting.values())):
         for entry in unmatched:
             if entry["referral_id"] in waiting and entry["reasons"]:
                 left_out[entry["referral_id"]] = (run_at, entry["reasons"][0])
-    proposed_at = repository.last_proposed_at(session, start, end)
+    proposed_at = repository.last_proposed_at(db, start, end)
     for referral_id in waiting:
         found = left_out.get(referral_id)
         later_proposal = found is not None and referral_id in proposed_at and proposed_at[referral_id] >= found[0]
@@ -245,11 +245,11 @@ class Demand:
     area: str
 
 
-def capacity(*, session: Session) -> CapacityReport:
-    settings = programme_service.current(session)
+def capacity(*, db: Session) -> CapacityReport:
+    settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
-    volunteers = repository.active_volunteers(session)
-    load = match_repository.current_parents(session, [v.id for v in volunteers])
+    volunteers = repository.active_volunteers(db)
+    load = match_repository.current_parents(db, [v.id for v in volunteers])
     supply = [
         Supply(languages=tuple(v.languages), formats=tuple(v.formats), area=v.area or UNKNOWN,
                free_places=max(0, min(v.max_parents, v.max_sessions_per_week) - load[v.id]))
@@ -258,7 +258,7 @@ def capacity(*, session: Session) -> CapacityReport:
                                            current_parents=load[v.id])
     ]
     demand = [Demand(language=_first(languages), format=_first(formats), area=area or UNKNOWN)
-              for languages, formats, area in repository.waiting_referrals(session)]
+              for languages, formats, area in repository.waiting_referrals(db)]
     return CapacityReport(
         as_of=today, total=_capacity_figures(supply, demand),
         breakdowns=CapacityBreakdowns(

@@ -34,10 +34,10 @@ def main(referrals: int = 2000, volunteers: int = 1000) -> None:
         engine = make_engine(settings)
         migrate.upgrade(engine)
         started = time.perf_counter()
-        with Session(engine) as session:
-            demo.fill(session, referrals=referrals, volunteers=volunteers, seed=11)
-            _key, secret = auth.create_key(session, name="bench", role=auth.Role.coordinator)
-            session.commit()
+        with Session(engine) as db:
+            demo.fill(db, referrals=referrals, volunteers=volunteers, seed=11)
+            _key, secret = auth.create_key(db, name="bench", role=auth.Role.coordinator)
+            db.commit()
         print(f"demo data: {referrals} referrals x {volunteers} volunteers on SQLite "
               f"({time.perf_counter() - started:.1f} s to load)")
         engine_seconds = _engine_alone(engine)
@@ -57,14 +57,14 @@ def main(referrals: int = 2000, volunteers: int = 1000) -> None:
 
 def _engine_alone(engine: Engine) -> float:
     """The same problem built from the same rows and solved, nothing persisted: the baseline."""
-    with Session(engine) as session:
-        programme = programme_service.current(session)
+    with Session(engine) as db:
+        programme = programme_service.current(db)
         today = clock.today(programme.time_zone)
-        referrals = repository.waiting_referrals(session, None)
-        volunteers = volunteer_profiles(session, repository.active_volunteers(session), settings=programme)
+        referrals = repository.waiting_referrals(db, None)
+        volunteers = volunteer_profiles(db, repository.active_volunteers(db), settings=programme)
         problem = MatchProblem(referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
                                volunteers=tuple(volunteers), weights=match_inputs.weights(programme),
-                               excluded_pairs=match_repository.excluded_pairs(session, [r.id for r in referrals]))
+                               excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]))
         started = time.perf_counter()
         solver.solve(problem)
         return time.perf_counter() - started

@@ -48,17 +48,17 @@ REFERRERS = [("health_visitor", "NHS Lothian Health Visiting", 5), ("midwife", "
 SLOTS = [("09:30", "12:00"), ("10:00", "12:30"), ("13:00", "15:30"), ("13:30", "16:00"), ("18:30", "20:30")]
 
 
-def fill(session: Session, *, referrals: int, volunteers: int, seed: int) -> dict[str, int]:
+def fill(db: Session, *, referrals: int, volunteers: int, seed: int) -> dict[str, int]:
     """Add the demo records unless the database already holds referrals (the demo never mixes with real data)."""
-    if session.exec(select(func.count()).select_from(Referral)).one() > 0:
+    if db.exec(select(func.count()).select_from(Referral)).one() > 0:
         return {"referrals": 0, "volunteers": 0}
     rng = random.Random(seed)
     actor = Principal(key_id=new_id(), role=Role.coordinator)
     places = _places(rng)
     for index in range(volunteers):
-        volunteer_service.create(session=session, caller=actor, volunteer_in=_volunteer(rng, places, index))
+        volunteer_service.create(db=db, caller=actor, volunteer_in=_volunteer(rng, places, index))
     for index in range(referrals):
-        referral_service.create(session=session, caller=actor, referral_in=_referral(rng, places, index))
+        referral_service.create(db=db, caller=actor, referral_in=_referral(rng, places, index))
     return {"referrals": referrals, "volunteers": volunteers}
 
 
@@ -135,16 +135,16 @@ def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) ->
     )
 
 
-def first_run(session: Session) -> MatchRunOut:
+def first_run(db: Session) -> MatchRunOut:
     """The demo's first match run, as a coordinator would start it."""
     actor = Principal(key_id=new_id(), role=Role.coordinator)
-    return match_run_service.run(session, actor=actor, run_in=MatchRunIn())
+    return match_run_service.run(db, actor=actor, run_in=MatchRunIn())
 
 
-def proposals_table(session: Session, match_run: MatchRunOut, *, limit: int = 15) -> str:
+def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> str:
     """The run's best proposals and their reasons as a plain terminal table (area and language, never names)."""
     best = sorted(match_run.proposals, key=lambda p: (-p.score, p.referral_id))[:limit]
-    referrals = {r.id: r for r in session.exec(select(Referral).where(
+    referrals = {r.id: r for r in db.exec(select(Referral).where(
         col(Referral.id).in_([p.referral_id for p in best])))}
     lines = [f"first match run: {match_run.stats.matched} of {match_run.stats.referrals} referrals proposed a "
              f"volunteer ({match_run.stats.candidate_pairs} candidate pairs, optimal: {match_run.stats.optimal})",

@@ -13,32 +13,32 @@ from service.core.errors import Conflict, InvalidInput
 from service.vocabulary import repository
 
 
-def listing(*, session: Session) -> dict[str, list[VocabularyEntry]]:
+def listing(*, db: Session) -> dict[str, list[VocabularyEntry]]:
     out: dict[str, list[VocabularyEntry]] = {kind.value: [] for kind in VocabularyKind}
-    for entry in repository.all_codes(session):
+    for entry in repository.all_codes(db):
         out.setdefault(entry.kind, []).append(VocabularyEntry(code=entry.code, label=entry.label))
     return out
 
 
-def add(*, session: Session, actor: Principal, kind: VocabularyKind, entry: VocabularyEntry) -> VocabularyEntry:
-    if repository.exists(session, kind.value, entry.code):
+def add(*, db: Session, actor: Principal, kind: VocabularyKind, entry: VocabularyEntry) -> VocabularyEntry:
+    if repository.exists(db, kind.value, entry.code):
         raise Conflict(f"The code '{entry.code}' already exists in {kind.value}.")
-    added = repository.add(session, kind.value, entry.code, entry.label)
-    session.flush()
-    audit.record(session, actor=actor, action="vocabulary.added", record_type="vocabulary",
+    added = repository.add(db, kind.value, entry.code, entry.label)
+    db.flush()
+    audit.record(db, actor=actor, action="vocabulary.added", record_type="vocabulary",
                  record_id=str(added.id), reason=f"{kind.value}:{entry.code}")
     return entry
 
 
-def check_codes(session: Session, items: Iterable[tuple[Sequence[str | int], VocabularyKind, str]]) -> None:
+def check_codes(db: Session, items: Iterable[tuple[Sequence[str | int], VocabularyKind, str]]) -> None:
     """422 naming every field and position that holds a code the programme does not know."""
     items = list(items)
     if not items:
         return
-    known = _known_codes(session)
+    known = _known_codes(db)
     unseen = {code for _loc, kind, code in items if (kind.value, code) not in known}
     if unseen:
-        known.update(repository.known_among(session, unseen))
+        known.update(repository.known_among(db, unseen))
     errors = [(loc, f"unknown {kind.value} code '{code}' (see GET /v1/vocabulary)")
               for loc, kind, code in items if (kind.value, code) not in known]
     if errors:
@@ -51,9 +51,9 @@ def check_codes(session: Session, items: Iterable[tuple[Sequence[str | int], Voc
 _KNOWN: "weakref.WeakKeyDictionary[Engine, set[tuple[str, str]]]" = weakref.WeakKeyDictionary()
 
 
-def _known_codes(session: Session) -> set[tuple[str, str]]:
+def _known_codes(db: Session) -> set[tuple[str, str]]:
     # An Engine's .engine is itself; a Connection's, its engine.
-    return _KNOWN.setdefault(session.get_bind().engine, set())
+    return _KNOWN.setdefault(db.get_bind().engine, set())
 
 
 def forget_known_codes(engine: Engine) -> None:

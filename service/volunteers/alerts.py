@@ -11,12 +11,12 @@ from service.volunteers import repository
 ALERTED_REASONS = frozenset({"check_expired", "supervision_overdue"})
 
 
-def raise_not_ready_alerts(session: Session) -> int:
+def raise_not_ready_alerts(db: Session) -> int:
     """Emit `volunteer.not_ready` for each newly lapsed check or supervision; the number of alerts raised."""
-    settings = programme_service.current(session)
+    settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     raised = 0
-    for volunteer in repository.active(session):
+    for volunteer in repository.active(db):
         reasons = readiness.not_ready_reasons(volunteer, today=today,
                                               supervision_interval_days=settings.supervision_interval_days,
                                               current_parents=0)
@@ -25,11 +25,11 @@ def raise_not_ready_alerts(session: Session) -> int:
         for code in lapsed:
             if code in already:
                 continue
-            outbox.emit(session, "volunteer.not_ready", record_type="volunteer", record_id=volunteer.id, reason=code)
-            audit.record(session, actor=None, action="volunteer.not_ready_alert", record_type="volunteer",
+            outbox.emit(db, "volunteer.not_ready", record_type="volunteer", record_id=volunteer.id, reason=code)
+            audit.record(db, actor=None, action="volunteer.not_ready_alert", record_type="volunteer",
                          record_id=volunteer.id, reason=code)
             raised += 1
         if set(lapsed) != already:
             volunteer.alerted_not_ready = lapsed
-            session.add(volunteer)
+            db.add(volunteer)
     return raised

@@ -14,36 +14,36 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 
 @router.post("", status_code=201, response_model=VolunteerOut)
-def create_volunteer(volunteer_in: VolunteerIn, session: SessionDep, caller: Coordinator,
+def create_volunteer(volunteer_in: VolunteerIn, db: SessionDep, caller: Coordinator,
                      response: Response) -> VolunteerOut:
-    volunteer = volunteer_service.create(session=session, caller=caller, volunteer_in=volunteer_in)
+    volunteer = volunteer_service.create(db=db, caller=caller, volunteer_in=volunteer_in)
     response.headers["Location"] = f"/v1/volunteers/{volunteer.id}"
     set_etag(response, volunteer.version)
-    return volunteer_service.to_out(session, [volunteer])[0]
+    return volunteer_service.to_out(db, [volunteer])[0]
 
 
 @router.get("", response_model=Page[VolunteerOut])
-def list_volunteers(session: SessionDep, _caller: Coordinator, status: VolunteerStatus | None = None,
+def list_volunteers(db: SessionDep, _caller: Coordinator, status: VolunteerStatus | None = None,
                     area: Annotated[str | None, Query(max_length=10)] = None, limit: LimitParam = 50,
                     cursor: CursorParam = None) -> Page[VolunteerOut]:
-    rows, next_cursor = volunteer_service.page(session=session, status=status, area=area, limit=limit,
+    rows, next_cursor = volunteer_service.page(db=db, status=status, area=area, limit=limit,
                                                cursor=cursor)
-    return Page[VolunteerOut](items=volunteer_service.to_out(session, rows), next_cursor=next_cursor)
+    return Page[VolunteerOut](items=volunteer_service.to_out(db, rows), next_cursor=next_cursor)
 
 
 @router.get("/{volunteer_id}", response_model=VolunteerOut)
-def get_volunteer(volunteer_id: str, session: SessionDep, _caller: Coordinator, response: Response) -> VolunteerOut:
-    volunteer = volunteer_service.visible(session=session, volunteer_id=volunteer_id)
+def get_volunteer(volunteer_id: str, db: SessionDep, _caller: Coordinator, response: Response) -> VolunteerOut:
+    volunteer = volunteer_service.visible(db=db, volunteer_id=volunteer_id)
     set_etag(response, volunteer.version)
-    return volunteer_service.to_out(session, [volunteer])[0]
+    return volunteer_service.to_out(db, [volunteer])[0]
 
 
 @router.patch("/{volunteer_id}", response_model=VolunteerOut,
               responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_volunteer(volunteer_id: str, patch: VolunteerPatch, session: SessionDep, caller: Coordinator,
+def patch_volunteer(volunteer_id: str, patch: VolunteerPatch, db: SessionDep, caller: Coordinator,
                     response: Response, if_match: IfMatch = None) -> VolunteerOut:
-    volunteer = volunteer_service.visible(session=session, volunteer_id=volunteer_id)
-    volunteer = volunteer_service.update(session=session, caller=caller, volunteer=volunteer, patch=patch,
+    volunteer = volunteer_service.visible(db=db, volunteer_id=volunteer_id)
+    volunteer = volunteer_service.update(db=db, caller=caller, volunteer=volunteer, patch=patch,
                                          if_match=if_match)
     set_etag(response, volunteer.version)
-    return volunteer_service.to_out(session, [volunteer])[0]
+    return volunteer_service.to_out(db, [volunteer])[0]

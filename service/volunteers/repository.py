@@ -4,11 +4,11 @@ from api_schemas.volunteers import VolunteerStatus
 from service.models import Volunteer
 
 
-def get(session: Session, volunteer_id: str) -> Volunteer | None:
-    return session.get(Volunteer, volunteer_id)
+def get(db: Session, volunteer_id: str) -> Volunteer | None:
+    return db.get(Volunteer, volunteer_id)
 
 
-def page(session: Session, *, status: str | None, area: str | None, after_id: str | None,
+def page(db: Session, *, status: str | None, area: str | None, after_id: str | None,
          limit: int) -> list[Volunteer]:
     query = select(Volunteer)
     if status is not None:
@@ -17,11 +17,11 @@ def page(session: Session, *, status: str | None, area: str | None, after_id: st
         query = query.where(Volunteer.area == area)
     if after_id is not None:
         query = query.where(Volunteer.id > after_id)
-    return list(session.exec(query.order_by(Volunteer.id).limit(limit + 1)))
+    return list(db.exec(query.order_by(Volunteer.id).limit(limit + 1)))
 
 
-def add(session: Session, volunteer: Volunteer) -> None:
-    session.add(volunteer)
+def add(db: Session, volunteer: Volunteer) -> None:
+    db.add(volunteer)
 
 
 def active(db: Session) -> list[Volunteer]:

@@ -33,13 +33,13 @@ _CODED = {"background": VocabularyKind.background, "experiences": VocabularyKind
           "interests": VocabularyKind.interests, "specialisms": VocabularyKind.specialisms}
 
 
-def _check_codes(session: Session, body: VolunteerIn | VolunteerPatch) -> None:
-    vocabulary_service.check_codes(session, vocabulary_service.coded_fields(
+def _check_codes(db: Session, body: VolunteerIn | VolunteerPatch) -> None:
+    vocabulary_service.check_codes(db, vocabulary_service.coded_fields(
         {field: (kind, getattr(body, field)) for field, kind in _CODED.items()}))
 
 
-def create(*, session: Session, caller: Principal, volunteer_in: VolunteerIn) -> Volunteer:
-    _check_codes(session, volunteer_in)
+def create(*, db: Session, caller: Principal, volunteer_in: VolunteerIn) -> Volunteer:
+    _check_codes(db, volunteer_in)
     tags = languages.normalise(volunteer_in.languages, loc=["body", "languages"])
     place = places.resolve(volunteer_in.postcode, volunteer_in.location, loc=["body"])
     now = clock.now()
@@ -48,8 +48,8 @@ def create(*, session: Session, caller: Principal, volunteer_in: VolunteerIn) ->
                           interests=[], specialisms=[])
     _apply(volunteer, volunteer_in.model_dump(), set(VolunteerIn.model_fields))
     _set_place(volunteer, place)
-    repository.add(session, volunteer)
-    audit.record(session, actor=caller, action="volunteer.created", record_type="volunteer", record_id=volunteer.id)
+    repository.add(db, volunteer)
+    audit.record(db, actor=caller, action="volunteer.created", record_type="volunteer", record_id=volunteer.id)
     return volunteer
 
 
@@ -85,21 +85,21 @@ def _json_dates(item: dict[str, Any]) -> dict[str, Any]:
     return {key: value.isoformat() if hasattr(value, "isoformat") else str(value) for key, value in item.items()}
 
 
-def visible(*, session: Session, volunteer_id: str) -> Volunteer:
-    volunteer = repository.get(session, volunteer_id)
+def visible(*, db: Session, volunteer_id: str) -> Volunteer:
+    volunteer = repository.get(db, volunteer_id)
     if volunteer is None:
         raise NotFound("No volunteer with this id.")
     return volunteer
 
 
-def page(*, session: Session, status: VolunteerStatus | None, area: str | None, limit: int,
+def page(*, db: Session, status: VolunteerStatus | None, area: str | None, limit: int,
          cursor: str | None) -> tuple[list[Volunteer], str | None]:
-    rows = repository.page(session, status=status.value if status else None, area=area, after_id=decode(cursor),
+    rows = repository.page(db, status=status.value if status else None, area=area, after_id=decode(cursor),
                            limit=limit)
     return rows[:limit], next_cursor([v.id for v in rows], limit)
 
 
-def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: VolunteerPatch | MePatch,
+def update(*, db: Session, caller: Principal, volunteer: Volunteer, patch: VolunteerPatch | MePatch,
            if_match: str | None) -> Volunteer:
     if volunteer.erased_at is not None:
         raise Conflict("This volunteer's personal data was erased; her record cannot be edited.",
@@ -107,7 +107,7 @@ def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: 
     check_if_match(if_match, volunteer.version)
     fields = set(patch.model_fields_set)
     if isinstance(patch, VolunteerPatch):
-        _check_codes(session, patch)
+        _check_codes(db, patch)
         if patch.languages is not None:
             volunteer.languages = languages.normalise(patch.languages, loc=["body", "languages"])
         if patch.postcode is not None or patch.location is not None:
@@ -117,22 +117,22 @@ def update(*, session: Session, caller: Principal, volunteer: Volunteer, patch: 
         return volunteer
     new_status = getattr(patch, "status", None)
     if new_status is not None and new_status != volunteer.status:
-        lifecycle.move(session, volunteer, VolunteerStatus(new_status), action="status changed", actor=caller)
+        lifecycle.move(db, volunteer, VolunteerStatus(new_status), action="status changed", actor=caller)
     volunteer.version += 1
     volunteer.updated_at = clock.now()
-    session.add(volunteer)
-    audit.record(session, actor=caller, action="volunteer.updated", record_type="volunteer",
+    db.add(volunteer)
+    audit.record(db, actor=caller, action="volunteer.updated", record_type="volunteer",
                  record_id=volunteer.id, reason=",".join(sorted(fields)))
     if "leave" in fields:
-        session.flush()
-        leave.replan_for_leave(session, actor=caller, volunteer=volunteer)
+        db.flush()
+        leave.replan_for_leave(db, actor=caller, volunteer=volunteer)
     return volunteer
 
 
-def to_out(session: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
-    settings = programme_service.current(session)
+def to_out(db: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
+    settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
-    load = match_repository.current_parents(session, [v.id for v in volunteers])
+    load = match_repository.current_parents(db, [v.id for v in volunteers])
     return [_out(v, today=today, interval=settings.supervision_interval_days, current=load[v.id])
             for v in volunteers]
 
