@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from peer_match_client._calls import ReferralView, Tagged  # noqa: E402
-from peer_match_client.aio import AsyncPeerMatch  # noqa: E402
-from peer_match_client.errors import (  # noqa: E402
+from peer_match_client._calls import ReferralView, Tagged
+from peer_match_client.aio import AsyncPeerMatch
+from peer_match_client.errors import (
     ConflictError,
     ForbiddenError,
     InvalidInputError,
@@ -15,9 +15,9 @@ from peer_match_client.errors import (  # noqa: E402
     ServiceUnavailableError,
     UnauthorizedError,
 )
-from peer_match_client.retries import NO_RETRY, Retry  # noqa: E402
-from peer_match_client.sync import PeerMatch  # noqa: E402
-from peer_match_client.webhooks import WebhookVerificationError, sign, verify, verify_legacy  # noqa: E402
+from peer_match_client.retries import NO_RETRY, Retry
+from peer_match_client.sync import PeerMatch
+from peer_match_client.webhooks import WebhookVerificationError, sign, verify, verify_legacy
 
 __all__ = [
     "NO_RETRY",

@@ -64,7 +64,7 @@ def _tagged(annotation: Any) -> Callable[[httpx.Response], Any]:
 
 
 def _items(annotation: Any) -> Callable[[httpx.Response], Any]:
-    read = _reader(Page[annotation])  # type: ignore[valid-type]
+    read = _reader(Page[annotation])
     return lambda response: read(response).items
 
 
@@ -118,15 +118,24 @@ def get_referral_tagged(referral_id: str) -> Call[Tagged[ReferralView]]:
     return Call("GET", f"/v1/referrals/{_seg(referral_id)}", _tagged(ReferralView))
 
 
-def list_referrals(*, status: ReferralStatus | str | None, area: str | None, external_id: str | None,
-                   limit: int | None, cursor: str | None) -> Call[Page[ReferralView]]:
+def list_referrals(
+    *,
+    status: ReferralStatus | str | None,
+    area: str | None,
+    external_id: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> Call[Page[ReferralView]]:
     params = _query(status=status, area=area, external_id=external_id, limit=limit, cursor=cursor)
     return Call("GET", "/v1/referrals", _referral_page, params=params)
 
 
-def update_referral(referral_id: str, patch: ReferralPatch | Mapping[str, Any],
-                    if_match: str | None) -> Call[ReferralView]:
-    return Call("PATCH", f"/v1/referrals/{_seg(referral_id)}", _referral, json=_json(patch), headers=_if_match(if_match))
+def update_referral(
+    referral_id: str, patch: ReferralPatch | Mapping[str, Any], if_match: str | None
+) -> Call[ReferralView]:
+    return Call(
+        "PATCH", f"/v1/referrals/{_seg(referral_id)}", _referral, json=_json(patch), headers=_if_match(if_match)
+    )
 
 
 def withdraw_referral(referral_id: str, reason: str) -> Call[ReferralView]:
@@ -150,16 +159,19 @@ def get_volunteer_tagged(volunteer_id: str) -> Call[Tagged[VolunteerOut]]:
     return Call("GET", f"/v1/volunteers/{_seg(volunteer_id)}", _tagged(VolunteerOut))
 
 
-def list_volunteers(*, status: VolunteerStatus | str | None, area: str | None, limit: int | None,
-                    cursor: str | None) -> Call[Page[VolunteerOut]]:
+def list_volunteers(
+    *, status: VolunteerStatus | str | None, area: str | None, limit: int | None, cursor: str | None
+) -> Call[Page[VolunteerOut]]:
     params = _query(status=status, area=area, limit=limit, cursor=cursor)
     return Call("GET", "/v1/volunteers", _volunteer_page, params=params)
 
 
-def update_volunteer(volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any],
-                     if_match: str | None) -> Call[VolunteerOut]:
-    return Call("PATCH", f"/v1/volunteers/{_seg(volunteer_id)}", _volunteer, json=_json(patch),
-                headers=_if_match(if_match))
+def update_volunteer(
+    volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], if_match: str | None
+) -> Call[VolunteerOut]:
+    return Call(
+        "PATCH", f"/v1/volunteers/{_seg(volunteer_id)}", _volunteer, json=_json(patch), headers=_if_match(if_match)
+    )
 
 
 # Match runs and proposals
@@ -177,8 +189,9 @@ def accept_proposal(proposal_id: str) -> Call[MatchOut]:
 
 
 def reject_proposal(proposal_id: str, reason: str) -> Call[ProposalOut]:
-    return Call("POST", f"/v1/proposals/{_seg(proposal_id)}/reject", _reader(ProposalOut),
-                json=_json(RejectIn(reason=reason)))
+    return Call(
+        "POST", f"/v1/proposals/{_seg(proposal_id)}/reject", _reader(ProposalOut), json=_json(RejectIn(reason=reason))
+    )
 
 
 # Matches
@@ -190,8 +203,14 @@ def get_match(match_id: str) -> Call[MatchOut]:
     return Call("GET", f"/v1/matches/{_seg(match_id)}", _match)
 
 
-def list_matches(*, status: MatchStatusWire | str | None, volunteer_id: str | None, referral_id: str | None,
-                 limit: int | None, cursor: str | None) -> Call[Page[MatchOut]]:
+def list_matches(
+    *,
+    status: MatchStatusWire | str | None,
+    volunteer_id: str | None,
+    referral_id: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> Call[Page[MatchOut]]:
     params = _query(status=status, volunteer_id=volunteer_id, referral_id=referral_id, limit=limit, cursor=cursor)
     return Call("GET", "/v1/matches", _match_page, params=params)
 
@@ -234,7 +253,9 @@ def get_vocabulary() -> Call[dict[str, list[VocabularyEntry]]]:
     return Call("GET", "/v1/vocabulary", _reader(dict[str, list[VocabularyEntry]]))
 
 
-def add_vocabulary_code(kind: VocabularyKind | str, entry: VocabularyEntry | Mapping[str, Any]) -> Call[VocabularyEntry]:
+def add_vocabulary_code(
+    kind: VocabularyKind | str, entry: VocabularyEntry | Mapping[str, Any]
+) -> Call[VocabularyEntry]:
     return Call("POST", f"/v1/vocabulary/{_seg(kind)}", _reader(VocabularyEntry), json=_json(entry))
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -18,7 +18,7 @@ T = TypeVar("T")
 TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
-def headers_for(call: Call[object], *, api_key: str | None, idempotency_key: str | None) -> dict[str, str]:
+def headers_for(call: Call[Any], *, api_key: str | None, idempotency_key: str | None) -> dict[str, str]:
     """Headers of every attempt of one call. A POST's Idempotency-Key is fixed here, once, before the first
     attempt, so that a retry after a lost answer replays the first result instead of creating a second."""
     headers = {"Accept": "application/json", "User-Agent": f"peer-match-client/{__version__}", **call.headers}
@@ -38,8 +38,9 @@ def _wait_or_raise(response: httpx.Response, retry: Retry, attempt: int) -> floa
 
 
 class Sender:
-    def __init__(self, http: httpx.Client, *, api_key: str | None, retry: Retry,
-                 sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self, http: httpx.Client, *, api_key: str | None, retry: Retry, sleep: Callable[[float], None]
+    ) -> None:
         self.http = http
         self.api_key = api_key
         self.retry = retry
@@ -50,8 +51,9 @@ class Sender:
         attempt = 0
         while True:
             try:
-                response = self.http.request(call.method, call.path, params=call.params, json=call.json,
-                                             headers=headers)
+                response = self.http.request(
+                    call.method, call.path, params=call.params, json=call.json, headers=headers
+                )
             except TRANSIENT_ERRORS:
                 wait = self.retry.delay(attempt, None)
                 if wait is None:
@@ -65,8 +67,9 @@ class Sender:
 
 
 class AsyncSender:
-    def __init__(self, http: httpx.AsyncClient, *, api_key: str | None, retry: Retry,
-                 sleep: Callable[[float], Awaitable[None]]) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, api_key: str | None, retry: Retry, sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
         self.http = http
         self.api_key = api_key
         self.retry = retry
@@ -77,8 +80,9 @@ class AsyncSender:
         attempt = 0
         while True:
             try:
-                response = await self.http.request(call.method, call.path, params=call.params, json=call.json,
-                                                   headers=headers)
+                response = await self.http.request(
+                    call.method, call.path, params=call.params, json=call.json, headers=headers
+                )
             except TRANSIENT_ERRORS:
                 wait = self.retry.delay(attempt, None)
                 if wait is None:

@@ -10,8 +10,16 @@ import anyio
 import httpx
 
 from api_schemas.common import Page
-from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchRunOut, MatchStatusWire, ProposalOut
-from api_schemas.matching import SuggestionOut
+from api_schemas.matching import (
+    EndIn,
+    ExtensionIn,
+    MatchIn,
+    MatchOut,
+    MatchRunOut,
+    MatchStatusWire,
+    ProposalOut,
+    SuggestionOut,
+)
 from api_schemas.referrals import ReferralIn, ReferralPatch, ReferralStatus
 from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
@@ -40,7 +48,9 @@ class Referrals:
     def __init__(self, send: AsyncSender) -> None:
         self._send = send
 
-    async def create(self, referral: ReferralIn | Mapping[str, Any], *, idempotency_key: str | None = None) -> ReferralView:
+    async def create(
+        self, referral: ReferralIn | Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> ReferralView:
         """Send a referral; retries keep one Idempotency-Key (yours, or one made for this call)."""
         return await self._send(calls.create_referral(referral), idempotency_key=idempotency_key)
 
@@ -51,20 +61,35 @@ class Referrals:
         """The referral with its ETag, for `update(..., if_match=tagged.etag)`."""
         return await self._send(calls.get_referral_tagged(referral_id))
 
-    async def list(self, *, status: ReferralStatus | str | None = None, area: str | None = None,
-             external_id: str | None = None, limit: int | None = None,
-             cursor: str | None = None) -> Page[ReferralView]:
-        return await self._send(calls.list_referrals(status=status, area=area, external_id=external_id, limit=limit,
-                                               cursor=cursor))
+    async def list(
+        self,
+        *,
+        status: ReferralStatus | str | None = None,
+        area: str | None = None,
+        external_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[ReferralView]:
+        return await self._send(
+            calls.list_referrals(status=status, area=area, external_id=external_id, limit=limit, cursor=cursor)
+        )
 
-    def iter(self, *, status: ReferralStatus | str | None = None, area: str | None = None,
-             external_id: str | None = None, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[ReferralView]:
+    def iter(
+        self,
+        *,
+        status: ReferralStatus | str | None = None,
+        area: str | None = None,
+        external_id: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[ReferralView]:
         """Every referral matching the filters, page after page, following `next_cursor`."""
-        return _pages(lambda cursor: self.list(status=status, area=area, external_id=external_id,
-                                               limit=page_size, cursor=cursor))
+        return _pages(
+            lambda cursor: self.list(status=status, area=area, external_id=external_id, limit=page_size, cursor=cursor)
+        )
 
-    async def update(self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *,
-               if_match: str | None = None) -> ReferralView:
+    async def update(
+        self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *, if_match: str | None = None
+    ) -> ReferralView:
         return await self._send(calls.update_referral(referral_id, patch, if_match))
 
     async def withdraw(self, referral_id: str, reason: str) -> ReferralView:
@@ -78,8 +103,9 @@ class Volunteers:
     def __init__(self, send: AsyncSender) -> None:
         self._send = send
 
-    async def create(self, volunteer: VolunteerIn | Mapping[str, Any], *,
-               idempotency_key: str | None = None) -> VolunteerOut:
+    async def create(
+        self, volunteer: VolunteerIn | Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> VolunteerOut:
         return await self._send(calls.create_volunteer(volunteer), idempotency_key=idempotency_key)
 
     async def get(self, volunteer_id: str) -> VolunteerOut:
@@ -88,16 +114,24 @@ class Volunteers:
     async def get_tagged(self, volunteer_id: str) -> Tagged[VolunteerOut]:
         return await self._send(calls.get_volunteer_tagged(volunteer_id))
 
-    async def list(self, *, status: VolunteerStatus | str | None = None, area: str | None = None,
-             limit: int | None = None, cursor: str | None = None) -> Page[VolunteerOut]:
+    async def list(
+        self,
+        *,
+        status: VolunteerStatus | str | None = None,
+        area: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[VolunteerOut]:
         return await self._send(calls.list_volunteers(status=status, area=area, limit=limit, cursor=cursor))
 
-    def iter(self, *, status: VolunteerStatus | str | None = None, area: str | None = None,
-             page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[VolunteerOut]:
+    def iter(
+        self, *, status: VolunteerStatus | str | None = None, area: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[VolunteerOut]:
         return _pages(lambda cursor: self.list(status=status, area=area, limit=page_size, cursor=cursor))
 
-    async def update(self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *,
-               if_match: str | None = None) -> VolunteerOut:
+    async def update(
+        self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *, if_match: str | None = None
+    ) -> VolunteerOut:
         return await self._send(calls.update_volunteer(volunteer_id, patch, if_match))
 
 
@@ -134,15 +168,34 @@ class Matches:
     async def get(self, match_id: str) -> MatchOut:
         return await self._send(calls.get_match(match_id))
 
-    async def list(self, *, status: MatchStatusWire | str | None = None, volunteer_id: str | None = None,
-             referral_id: str | None = None, limit: int | None = None, cursor: str | None = None) -> Page[MatchOut]:
-        return await self._send(calls.list_matches(status=status, volunteer_id=volunteer_id, referral_id=referral_id,
-                                             limit=limit, cursor=cursor))
+    async def list(
+        self,
+        *,
+        status: MatchStatusWire | str | None = None,
+        volunteer_id: str | None = None,
+        referral_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[MatchOut]:
+        return await self._send(
+            calls.list_matches(
+                status=status, volunteer_id=volunteer_id, referral_id=referral_id, limit=limit, cursor=cursor
+            )
+        )
 
-    def iter(self, *, status: MatchStatusWire | str | None = None, volunteer_id: str | None = None,
-             referral_id: str | None = None, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[MatchOut]:
-        return _pages(lambda cursor: self.list(status=status, volunteer_id=volunteer_id, referral_id=referral_id,
-                                               limit=page_size, cursor=cursor))
+    def iter(
+        self,
+        *,
+        status: MatchStatusWire | str | None = None,
+        volunteer_id: str | None = None,
+        referral_id: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[MatchOut]:
+        return _pages(
+            lambda cursor: self.list(
+                status=status, volunteer_id=volunteer_id, referral_id=referral_id, limit=page_size, cursor=cursor
+            )
+        )
 
     async def accept(self, match_id: str) -> MatchOut:
         return await self._send(calls.accept_match(match_id))
@@ -211,16 +264,24 @@ class Me:
 
 class AsyncPeerMatch:
     """The peer-match API for asyncio. `api_key` defaults to $PEER_MATCH_API_KEY. Pass `http_client` to use
-    your own `httpx.AsyncClient` (for tests, one with `transport=httpx.ASGITransport(app)`): its `base_url` is then the service's, and
-    the client is yours to close."""
+    your own `httpx.AsyncClient` (for tests, one with `transport=httpx.ASGITransport(app)`): its `base_url` is
+    then the service's, and the client is yours to close."""
 
-    def __init__(self, api_key: str | None = None, *, base_url: str = DEFAULT_BASE_URL,
-                 http_client: httpx.AsyncClient | None = None, retry: Retry | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_S, sleep: Callable[[float], Awaitable[None]] = anyio.sleep) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        retry: Retry | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(base_url=base_url, timeout=timeout)
-        send = AsyncSender(self._http, api_key=api_key or os.environ.get("PEER_MATCH_API_KEY"),
-                      retry=retry or Retry(), sleep=sleep)
+        send = AsyncSender(
+            self._http, api_key=api_key or os.environ.get("PEER_MATCH_API_KEY"), retry=retry or Retry(), sleep=sleep
+        )
         self.referrals = Referrals(send)
         self.volunteers = Volunteers(send)
         self.match_runs = MatchRuns(send)
@@ -237,6 +298,7 @@ class AsyncPeerMatch:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         await self.close()

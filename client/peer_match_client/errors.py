@@ -1,5 +1,6 @@
 """Problem details (RFC 9457) raised as exceptions, one class per status a caller may want to catch."""
 
+import contextlib
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -21,8 +22,17 @@ class ProblemError(Exception):
 
     status_code: ClassVar[int | None] = None
 
-    def __init__(self, *, status: int, type: str, title: str, detail: str, errors: list[tuple[Loc, str]],
-                 extensions: dict[str, Any], response: httpx.Response | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        status: int,
+        type: str,
+        title: str,
+        detail: str,
+        errors: list[tuple[Loc, str]],
+        extensions: dict[str, Any],
+        response: httpx.Response | None = None,
+    ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status = status
         self.type = type
@@ -85,8 +95,16 @@ class ServiceUnavailableError(ProblemError):
 
 _BY_STATUS: dict[int, type[ProblemError]] = {
     cls.status_code: cls
-    for cls in (UnauthorizedError, ForbiddenError, NotFoundError, ConflictError, PreconditionFailedError,
-                InvalidInputError, RateLimitedError, ServiceUnavailableError)
+    for cls in (
+        UnauthorizedError,
+        ForbiddenError,
+        NotFoundError,
+        ConflictError,
+        PreconditionFailedError,
+        InvalidInputError,
+        RateLimitedError,
+        ServiceUnavailableError,
+    )
     if cls.status_code is not None
 }
 
@@ -102,19 +120,25 @@ def problem_from_response(response: httpx.Response) -> ProblemError:
     """The exception for an error response, read from its problem body; a body that is not one (a proxy's
     HTML page) still gives the status and the HTTP reason phrase."""
     body: Any = None
-    try:
+    with contextlib.suppress(ValueError):
         body = response.json()
-    except ValueError:
-        pass
     try:
         problem = Problem.model_validate(body)
     except ValidationError:
         phrase = _phrase(response.status_code)
-        problem = Problem(type="about:blank", title=phrase, status=response.status_code,
-                          detail=response.text[:500] or phrase)
+        problem = Problem(
+            type="about:blank", title=phrase, status=response.status_code, detail=response.text[:500] or phrase
+        )
     known = set(Problem.model_fields)
     extensions = {k: v for k, v in body.items() if k not in known} if isinstance(body, dict) else {}
     errors = [(tuple(item.loc), item.msg) for item in problem.errors or []]
     cls = _BY_STATUS.get(response.status_code, ProblemError)
-    return cls(status=response.status_code, type=problem.type, title=problem.title, detail=problem.detail,
-               errors=errors, extensions=extensions, response=response)
+    return cls(
+        status=response.status_code,
+        type=problem.type,
+        title=problem.title,
+        detail=problem.detail,
+        errors=errors,
+        extensions=extensions,
+        response=response,
+    )

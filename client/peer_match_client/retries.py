@@ -30,7 +30,7 @@ class Retry:
             asked = retry_after_seconds(response.headers.get("Retry-After"))
             if asked is not None:
                 return asked if asked <= self.max_delay_s else None
-        ceiling = min(self.max_delay_s, self.backoff_s * 2**retry)
+        ceiling = min(self.max_delay_s, self.backoff_s * 2.0**retry)
         # Full jitter in the upper half: clients rejected together do not come back together.
         return ceiling * (0.5 + random.random() / 2)
 

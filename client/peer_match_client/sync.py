@@ -10,8 +10,16 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from api_schemas.common import Page
-from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchRunOut, MatchStatusWire, ProposalOut
-from api_schemas.matching import SuggestionOut
+from api_schemas.matching import (
+    EndIn,
+    ExtensionIn,
+    MatchIn,
+    MatchOut,
+    MatchRunOut,
+    MatchStatusWire,
+    ProposalOut,
+    SuggestionOut,
+)
 from api_schemas.referrals import ReferralIn, ReferralPatch, ReferralStatus
 from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
@@ -52,20 +60,35 @@ class Referrals:
         """The referral with its ETag, for `update(..., if_match=tagged.etag)`."""
         return self._send(calls.get_referral_tagged(referral_id))
 
-    def list(self, *, status: ReferralStatus | str | None = None, area: str | None = None,
-             external_id: str | None = None, limit: int | None = None,
-             cursor: str | None = None) -> Page[ReferralView]:
-        return self._send(calls.list_referrals(status=status, area=area, external_id=external_id, limit=limit,
-                                               cursor=cursor))
+    def list(
+        self,
+        *,
+        status: ReferralStatus | str | None = None,
+        area: str | None = None,
+        external_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[ReferralView]:
+        return self._send(
+            calls.list_referrals(status=status, area=area, external_id=external_id, limit=limit, cursor=cursor)
+        )
 
-    def iter(self, *, status: ReferralStatus | str | None = None, area: str | None = None,
-             external_id: str | None = None, page_size: int = MAX_PAGE_SIZE) -> Iterator[ReferralView]:
+    def iter(
+        self,
+        *,
+        status: ReferralStatus | str | None = None,
+        area: str | None = None,
+        external_id: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[ReferralView]:
         """Every referral matching the filters, page after page, following `next_cursor`."""
-        return _pages(lambda cursor: self.list(status=status, area=area, external_id=external_id,
-                                               limit=page_size, cursor=cursor))
+        return _pages(
+            lambda cursor: self.list(status=status, area=area, external_id=external_id, limit=page_size, cursor=cursor)
+        )
 
-    def update(self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *,
-               if_match: str | None = None) -> ReferralView:
+    def update(
+        self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *, if_match: str | None = None
+    ) -> ReferralView:
         return self._send(calls.update_referral(referral_id, patch, if_match))
 
     def withdraw(self, referral_id: str, reason: str) -> ReferralView:
@@ -79,8 +102,7 @@ class Volunteers:
     def __init__(self, send: Sender) -> None:
         self._send = send
 
-    def create(self, volunteer: VolunteerIn | Mapping[str, Any], *,
-               idempotency_key: str | None = None) -> VolunteerOut:
+    def create(self, volunteer: VolunteerIn | Mapping[str, Any], *, idempotency_key: str | None = None) -> VolunteerOut:
         return self._send(calls.create_volunteer(volunteer), idempotency_key=idempotency_key)
 
     def get(self, volunteer_id: str) -> VolunteerOut:
@@ -89,16 +111,24 @@ class Volunteers:
     def get_tagged(self, volunteer_id: str) -> Tagged[VolunteerOut]:
         return self._send(calls.get_volunteer_tagged(volunteer_id))
 
-    def list(self, *, status: VolunteerStatus | str | None = None, area: str | None = None,
-             limit: int | None = None, cursor: str | None = None) -> Page[VolunteerOut]:
+    def list(
+        self,
+        *,
+        status: VolunteerStatus | str | None = None,
+        area: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[VolunteerOut]:
         return self._send(calls.list_volunteers(status=status, area=area, limit=limit, cursor=cursor))
 
-    def iter(self, *, status: VolunteerStatus | str | None = None, area: str | None = None,
-             page_size: int = MAX_PAGE_SIZE) -> Iterator[VolunteerOut]:
+    def iter(
+        self, *, status: VolunteerStatus | str | None = None, area: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[VolunteerOut]:
         return _pages(lambda cursor: self.list(status=status, area=area, limit=page_size, cursor=cursor))
 
-    def update(self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *,
-               if_match: str | None = None) -> VolunteerOut:
+    def update(
+        self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *, if_match: str | None = None
+    ) -> VolunteerOut:
         return self._send(calls.update_volunteer(volunteer_id, patch, if_match))
 
 
@@ -135,15 +165,34 @@ class Matches:
     def get(self, match_id: str) -> MatchOut:
         return self._send(calls.get_match(match_id))
 
-    def list(self, *, status: MatchStatusWire | str | None = None, volunteer_id: str | None = None,
-             referral_id: str | None = None, limit: int | None = None, cursor: str | None = None) -> Page[MatchOut]:
-        return self._send(calls.list_matches(status=status, volunteer_id=volunteer_id, referral_id=referral_id,
-                                             limit=limit, cursor=cursor))
+    def list(
+        self,
+        *,
+        status: MatchStatusWire | str | None = None,
+        volunteer_id: str | None = None,
+        referral_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[MatchOut]:
+        return self._send(
+            calls.list_matches(
+                status=status, volunteer_id=volunteer_id, referral_id=referral_id, limit=limit, cursor=cursor
+            )
+        )
 
-    def iter(self, *, status: MatchStatusWire | str | None = None, volunteer_id: str | None = None,
-             referral_id: str | None = None, page_size: int = MAX_PAGE_SIZE) -> Iterator[MatchOut]:
-        return _pages(lambda cursor: self.list(status=status, volunteer_id=volunteer_id, referral_id=referral_id,
-                                               limit=page_size, cursor=cursor))
+    def iter(
+        self,
+        *,
+        status: MatchStatusWire | str | None = None,
+        volunteer_id: str | None = None,
+        referral_id: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[MatchOut]:
+        return _pages(
+            lambda cursor: self.list(
+                status=status, volunteer_id=volunteer_id, referral_id=referral_id, limit=page_size, cursor=cursor
+            )
+        )
 
     def accept(self, match_id: str) -> MatchOut:
         return self._send(calls.accept_match(match_id))
@@ -215,13 +264,21 @@ class PeerMatch:
     `httpx.Client` (a proxy, certificates, a Starlette TestClient): its `base_url` is then the service's, and
     the client is yours to close."""
 
-    def __init__(self, api_key: str | None = None, *, base_url: str = DEFAULT_BASE_URL,
-                 http_client: httpx.Client | None = None, retry: Retry | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_S, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.Client | None = None,
+        retry: Retry | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(base_url=base_url, timeout=timeout)
-        send = Sender(self._http, api_key=api_key or os.environ.get("PEER_MATCH_API_KEY"),
-                      retry=retry or Retry(), sleep=sleep)
+        send = Sender(
+            self._http, api_key=api_key or os.environ.get("PEER_MATCH_API_KEY"), retry=retry or Retry(), sleep=sleep
+        )
         self.referrals = Referrals(send)
         self.volunteers = Volunteers(send)
         self.match_runs = MatchRuns(send)
@@ -238,6 +295,7 @@ class PeerMatch:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()

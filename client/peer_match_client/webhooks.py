@@ -48,12 +48,21 @@ def _text(body: bytes | str) -> str:
 def sign(body: bytes | str, *, secret: str, webhook_id: str, timestamp: datetime) -> dict[str, str]:
     """The Standard Webhooks headers for a delivery (for a receiver's own tests, or a sender in Python)."""
     signature = standardwebhooks.Webhook(secret).sign(webhook_id, timestamp.astimezone(UTC), _text(body))
-    return {"webhook-id": webhook_id, "webhook-timestamp": str(int(timestamp.timestamp())),
-            "webhook-signature": signature}
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signature,
+    }
 
 
-def verify(body: bytes | str, headers: Mapping[str, str], secrets: str | Sequence[str], *,
-           tolerance: timedelta = DEFAULT_TOLERANCE, now: datetime | None = None) -> Any:
+def verify(
+    body: bytes | str,
+    headers: Mapping[str, str],
+    secrets: str | Sequence[str],
+    *,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+    now: datetime | None = None,
+) -> Any:
     """The delivery's JSON payload once its Standard Webhooks signature holds for one of `secrets` (give the
     old and the new secret while rotating) and its timestamp is within `tolerance` of `now`; else
     `WebhookVerificationError`. Pass the body exactly as received, before any JSON parsing."""
@@ -84,8 +93,11 @@ def verify(body: bytes | str, headers: Mapping[str, str], secrets: str | Sequenc
 def verify_legacy(body: bytes, signature_header: str | None, secrets: str | Sequence[str]) -> Any:
     """Deprecated: the payload once `X-Peer-Match-Signature` (`sha256=<hex HMAC-SHA256 of the body>`) holds
     for one of `secrets`. It has no timestamp, so it cannot refuse a replayed delivery; prefer `verify`."""
-    warnings.warn("X-Peer-Match-Signature covers the body only and is deprecated; use verify() with the "
-                  "webhook-* headers", DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "X-Peer-Match-Signature covers the body only and is deprecated; use verify() with the webhook-* headers",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     if not signature_header:
         raise WebhookVerificationError(f"{LEGACY_HEADER} is missing")
     for secret in _secrets(secrets):

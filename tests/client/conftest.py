@@ -7,8 +7,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
 from peer_match_client import AsyncPeerMatch, PeerMatch, Retry
+
 from tests.conftest import KeyMaker
 
 Scope = MutableMapping[str, Any]
@@ -23,8 +23,16 @@ class Gateway:
     `failures` POSTs it lets the request reach the app (so the work is done) and then answers `status` itself,
     or drops the connection, so that the app's answer is lost on the way back."""
 
-    def __init__(self, app: FastAPI, *, status: int = 503, headers: dict[str, str] | None = None,
-                 drop: bool = False, failures: int = 1, reach_app: bool = True) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        status: int = 503,
+        headers: dict[str, str] | None = None,
+        drop: bool = False,
+        failures: int = 1,
+        reach_app: bool = True,
+    ) -> None:
         self.app = app
         self.status = status
         self.headers = headers or {}

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 from fastapi import FastAPI
+from peer_match_client import ConflictError, InvalidInputError, NotFoundError, RateLimitedError
 
 from api_schemas.referrals import ReferralIn, ReferralOut
-from peer_match_client import ConflictError, InvalidInputError, NotFoundError, RateLimitedError
 from tests.client.conftest import Gateway, async_client, secret_of
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
@@ -22,8 +22,9 @@ def test_a_created_referral_reads_back_the_same(app: FastAPI, coordinator_key: s
     asyncio.run(scenario())
 
 
-def test_an_invalid_body_raises_invalid_input_naming_the_field(app: FastAPI, coordinator_key: str,
-                                                               sleeps: list[float]) -> None:
+def test_an_invalid_body_raises_invalid_input_naming_the_field(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     async def scenario() -> None:
         async with async_client(app, coordinator_key, sleeps) as client:
             with pytest.raises(InvalidInputError) as raised:
@@ -45,8 +46,9 @@ def test_iterating_walks_every_page_once(app: FastAPI, coordinator_key: str, sle
     asyncio.run(scenario())
 
 
-def test_a_post_retried_after_a_503_is_made_once_with_one_key(app: FastAPI, coordinator_key: str,
-                                                              sleeps: list[float]) -> None:
+def test_a_post_retried_after_a_503_is_made_once_with_one_key(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     gateway = Gateway(app, status=503)
 
     async def scenario() -> None:
@@ -59,8 +61,9 @@ def test_a_post_retried_after_a_503_is_made_once_with_one_key(app: FastAPI, coor
     assert len(sleeps) == 1
 
 
-def test_a_post_whose_answer_was_lost_is_retried_and_replayed(app: FastAPI, coordinator_key: str,
-                                                              sleeps: list[float]) -> None:
+def test_a_post_whose_answer_was_lost_is_retried_and_replayed(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     gateway = Gateway(app, drop=True)
 
     async def scenario() -> None:
@@ -72,8 +75,9 @@ def test_a_post_whose_answer_was_lost_is_retried_and_replayed(app: FastAPI, coor
     assert len(gateway.post_keys) == 2 and gateway.post_keys[0] == gateway.post_keys[1] is not None
 
 
-def test_a_429_waits_as_long_as_retry_after_says_and_no_longer_than_allowed(app: FastAPI, coordinator_key: str,
-                                                                            sleeps: list[float]) -> None:
+def test_a_429_waits_as_long_as_retry_after_says_and_no_longer_than_allowed(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     async def scenario() -> None:
         polite = Gateway(app, status=429, headers={"Retry-After": "2"}, reach_app=False)
         async with async_client(polite, coordinator_key, sleeps) as client:
@@ -88,8 +92,9 @@ def test_a_429_waits_as_long_as_retry_after_says_and_no_longer_than_allowed(app:
     asyncio.run(scenario())
 
 
-def test_a_match_from_run_to_sessions(app: FastAPI, coordinator_key: str, make_key: KeyMaker,
-                                      sleeps: list[float]) -> None:
+def test_a_match_from_run_to_sessions(
+    app: FastAPI, coordinator_key: str, make_key: KeyMaker, sleeps: list[float]
+) -> None:
     async def scenario() -> None:
         async with async_client(app, coordinator_key, sleeps) as client:
             volunteer = await client.volunteers.create(volunteer_body())

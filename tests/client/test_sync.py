@@ -3,8 +3,6 @@
 import httpx
 import pytest
 from fastapi import FastAPI
-
-from api_schemas.referrals import ReferralIn, ReferralOut, ReferralStatusOut
 from peer_match_client import (
     NO_RETRY,
     ConflictError,
@@ -15,6 +13,8 @@ from peer_match_client import (
     RateLimitedError,
     ServiceUnavailableError,
 )
+
+from api_schemas.referrals import ReferralIn, ReferralOut, ReferralStatusOut
 from tests.client.conftest import Gateway, secret_of, sync_client
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
@@ -30,16 +30,16 @@ def test_a_created_referral_reads_back_the_same(app: FastAPI, coordinator_key: s
     assert read.languages == ["pl", "en"]
 
 
-def test_an_integrator_reads_its_referral_as_status_only(app: FastAPI, make_key: KeyMaker,
-                                                         sleeps: list[float]) -> None:
+def test_an_integrator_reads_its_referral_as_status_only(app: FastAPI, make_key: KeyMaker, sleeps: list[float]) -> None:
     client = sync_client(app, secret_of(make_key("integrator", source="nhs-lothian")), sleeps)
     created = client.referrals.create(referral_body(1))
     assert type(created) is ReferralStatusOut
     assert type(client.referrals.get(created.id)) is ReferralStatusOut
 
 
-def test_an_invalid_body_raises_invalid_input_naming_the_field(app: FastAPI, coordinator_key: str,
-                                                               sleeps: list[float]) -> None:
+def test_an_invalid_body_raises_invalid_input_naming_the_field(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     client = sync_client(app, coordinator_key, sleeps)
     with pytest.raises(InvalidInputError) as raised:
         client.referrals.create(referral_body(1, parent={"nickname": "Aga"}))
@@ -51,8 +51,9 @@ def test_an_invalid_body_raises_invalid_input_naming_the_field(app: FastAPI, coo
     assert client.referrals.list().items == []
 
 
-def test_a_typed_body_the_service_refuses_names_the_code(app: FastAPI, coordinator_key: str,
-                                                         sleeps: list[float]) -> None:
+def test_a_typed_body_the_service_refuses_names_the_code(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     client = sync_client(app, coordinator_key, sleeps)
     referral = ReferralIn.model_validate(referral_body(1, experiences=["no_such_code"]))
     with pytest.raises(InvalidInputError) as raised:
@@ -60,8 +61,9 @@ def test_a_typed_body_the_service_refuses_names_the_code(app: FastAPI, coordinat
     assert [loc for loc, _msg in raised.value.errors] == [("body", "experiences", 0)]
 
 
-def test_a_missing_referral_is_not_found_and_a_duplicate_is_a_conflict(app: FastAPI, coordinator_key: str,
-                                                                       sleeps: list[float]) -> None:
+def test_a_missing_referral_is_not_found_and_a_duplicate_is_a_conflict(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     client = sync_client(app, coordinator_key, sleeps)
     with pytest.raises(NotFoundError) as missing:
         client.referrals.get("00000000-0000-0000-0000-000000000000")
@@ -82,8 +84,9 @@ def test_iterating_walks_every_page_once(app: FastAPI, coordinator_key: str, sle
     assert list(client.referrals.iter(status="withdrawn", page_size=2)) == []
 
 
-def test_a_post_retried_after_a_503_is_made_once_with_one_key(app: FastAPI, coordinator_key: str,
-                                                              sleeps: list[float]) -> None:
+def test_a_post_retried_after_a_503_is_made_once_with_one_key(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     gateway = Gateway(app, status=503)
     client = sync_client(gateway, coordinator_key, sleeps)
     created = client.referrals.create(referral_body(1))
@@ -93,8 +96,9 @@ def test_a_post_retried_after_a_503_is_made_once_with_one_key(app: FastAPI, coor
     assert len(sleeps) == 1
 
 
-def test_a_post_whose_answer_was_lost_is_retried_and_replayed(app: FastAPI, coordinator_key: str,
-                                                              sleeps: list[float]) -> None:
+def test_a_post_whose_answer_was_lost_is_retried_and_replayed(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     gateway = Gateway(app, drop=True)
     client = sync_client(gateway, coordinator_key, sleeps)
     created = client.referrals.create(referral_body(1), idempotency_key="ref-0001-try")
@@ -124,8 +128,9 @@ def test_a_429_waits_as_long_as_retry_after_says(app: FastAPI, coordinator_key: 
     assert sleeps == [3.0]
 
 
-def test_a_retry_after_longer_than_the_client_waits_is_raised_at_once(app: FastAPI, coordinator_key: str,
-                                                                      sleeps: list[float]) -> None:
+def test_a_retry_after_longer_than_the_client_waits_is_raised_at_once(
+    app: FastAPI, coordinator_key: str, sleeps: list[float]
+) -> None:
     gateway = Gateway(app, status=429, headers={"Retry-After": "120"}, reach_app=False)
     client = sync_client(gateway, coordinator_key, sleeps)
     with pytest.raises(RateLimitedError) as raised:
@@ -149,8 +154,9 @@ def test_connection_errors_are_retried_then_raised(sleeps: list[float]) -> None:
     assert len(sleeps) == 3
 
 
-def test_a_match_from_run_to_sessions(app: FastAPI, coordinator_key: str, make_key: KeyMaker,
-                                      sleeps: list[float]) -> None:
+def test_a_match_from_run_to_sessions(
+    app: FastAPI, coordinator_key: str, make_key: KeyMaker, sleeps: list[float]
+) -> None:
     client = sync_client(app, coordinator_key, sleeps)
     volunteer = client.volunteers.create(volunteer_body())
     referral = client.referrals.create(referral_body(1))
