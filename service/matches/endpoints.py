@@ -3,7 +3,7 @@ marked, cancelled and moved."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api_schemas.common import Page
 from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus
@@ -13,11 +13,27 @@ from service.core.deps import Coordinator, MatchParty, SessionDep
 from service.core.pagination import CursorParam, LimitParam
 from service.matches import repository, sessions
 from service.matches import service as match_service
+from service.models import Match, SupportSession
 from service.profiles.windows import day_index
 from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 sessions_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+
+def load_match(match_id: str, db: SessionDep, caller: MatchParty) -> Match:
+    """The match if the caller may see it (coordinators all, a volunteer her own); 404 alike otherwise. Routes
+    list their role guard first, so a role that may not use the route is 403 before any lookup."""
+    return match_service.visible(db, caller=caller, match_id=match_id)
+
+
+def load_session(session_id: str, db: SessionDep, caller: MatchParty) -> tuple[SupportSession, Match]:
+    """The session and its match if the caller may see them; 404 alike otherwise."""
+    return sessions.visible(db, caller=caller, session_id=session_id)
+
+
+VisibleMatch = Annotated[Match, Depends(load_match)]
+VisibleSession = Annotated[tuple[SupportSession, Match], Depends(load_session)]
 
 
 @router.post("", status_code=201, response_model=MatchOut)
@@ -40,71 +56,67 @@ def list_matches(db: SessionDep, _caller: Coordinator, status: MatchStatus | Non
 
 
 @router.get("/{match_id}", response_model=MatchOut)
-def get_match(match_id: str, db: SessionDep, caller: Coordinator) -> MatchOut:
-    return match_service.to_out(match_service.visible(db, caller=caller, match_id=match_id))
+def get_match(_caller: Coordinator, match: VisibleMatch) -> MatchOut:
+    return match_service.to_out(match)
 
 
 @router.post("/{match_id}/accept", response_model=MatchOut)
-def accept_match(match_id: str, db: SessionDep, caller: MatchParty) -> MatchOut:
+def accept_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> MatchOut:
     """The volunteer (or a coordinator on her behalf) accepts: the weekly sessions are planned at once."""
-    match = match_service.visible(db, caller=caller, match_id=match_id)
     match_service.accept(db, actor=caller, match=match)
     return match_service.to_out(match)
 
 
 @router.post("/{match_id}/decline", response_model=MatchOut)
-def decline_match(match_id: str, db: SessionDep, caller: MatchParty) -> MatchOut:
+def decline_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> MatchOut:
     """The volunteer declines, no reason owed: the parent waits again and the pair is not proposed again."""
-    match = match_service.visible(db, caller=caller, match_id=match_id)
     return match_service.to_out(match_service.decline(db, actor=caller, match=match))
 
 
 @router.get("/{match_id}/sessions", response_model=Page[SessionOut])
-def list_sessions(match_id: str, db: SessionDep, caller: MatchParty) -> Page[SessionOut]:
-    match = match_service.visible(db, caller=caller, match_id=match_id)
+def list_sessions(_caller: MatchParty, match: VisibleMatch, db: SessionDep) -> Page[SessionOut]:
     return Page[SessionOut](items=[sessions.to_out(s) for s in repository.all_sessions(db, match.id)])
 
 
 @router.post("/{match_id}/extensions", status_code=201, response_model=Page[SessionOut])
-def extend_match(match_id: str, body: ExtensionIn, db: SessionDep, caller: Coordinator) -> Page[SessionOut]:
+def extend_match(caller: Coordinator, match: VisibleMatch, body: ExtensionIn, db: SessionDep) -> Page[SessionOut]:
     """More sessions, when both people want them, up to the programme's cap; the ending markers move."""
     match_service.check_agreement(body.parent_agrees, body.volunteer_agrees)
-    match = match_service.visible(db, caller=caller, match_id=match_id)
     rows = match_service.extend(db, actor=caller, match=match, sessions=body.sessions)
     return Page[SessionOut](items=[sessions.to_out(s) for s in rows])
 
 
 @router.post("/{match_id}/end", response_model=MatchOut)
-def end_match(match_id: str, body: EndIn, db: SessionDep, caller: Coordinator) -> MatchOut:
+def end_match(caller: Coordinator, match: VisibleMatch, body: EndIn, db: SessionDep) -> MatchOut:
     """End early, easily and without blame: future sessions are cancelled and she rests before a new match."""
     vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.end_reasons, body.reason)])
-    match = match_service.visible(db, caller=caller, match_id=match_id)
     ended = match_service.end(db, actor=caller, match=match, reason=body.reason,
                               initiated_by=body.initiated_by.value, rematch=body.rematch)
     return match_service.to_out(ended)
 
 
 @sessions_router.post("/{session_id}/attendance", response_model=SessionOut)
-def record_attendance(session_id: str, body: AttendanceIn, db: SessionDep, caller: MatchParty) -> SessionOut:
+def record_attendance(caller: MatchParty, visible: VisibleSession, body: AttendanceIn, db: SessionDep) -> SessionOut:
     """Attended or missed. The first attended session starts the match; the closing session completes it."""
-    row, match = sessions.visible(db, caller=caller, session_id=session_id)
+    row, match = visible
     return sessions.to_out(sessions.record_attendance(db, actor=caller, row=row, match=match,
                                                       attended=body.status == "attended"))
 
 
 @sessions_router.post("/{session_id}/cancel", response_model=Page[SessionOut])
-def cancel_session(session_id: str, body: CancelIn, db: SessionDep, caller: MatchParty) -> Page[SessionOut]:
+def cancel_session(caller: MatchParty, visible: VisibleSession, body: CancelIn, db: SessionDep) -> Page[SessionOut]:
     """Cancel without penalty; a replacement is added at the end unless `replace` is false."""
     vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.cancel_reasons, body.reason)])
-    row, match = sessions.visible(db, caller=caller, session_id=session_id)
+    row, match = visible
     rows = sessions.cancel(db, actor=caller, row=row, match=match, cancel_in=body)
     return Page[SessionOut](items=[sessions.to_out(r) for r in rows])
 
 
 @sessions_router.post("/{session_id}/reschedule", response_model=SessionOut)
-def reschedule_session(session_id: str, body: RescheduleIn, db: SessionDep, caller: MatchParty) -> SessionOut:
+def reschedule_session(caller: MatchParty, visible: VisibleSession, body: RescheduleIn,
+                       db: SessionDep) -> SessionOut:
     """Move to the next feasible slot (not before `not_before`, on `preferred_day` where possible)."""
-    row, match = sessions.visible(db, caller=caller, session_id=session_id)
+    row, match = visible
     day = day_index(body.preferred_day.value) if body.preferred_day else None
     return sessions.to_out(sessions.reschedule(db, actor=caller, row=row, match=match,
                                                not_before=body.not_before, preferred_day=day))

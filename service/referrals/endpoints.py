@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from api_schemas.common import Page
@@ -19,6 +19,7 @@ from service.core.deps import Coordinator, ReferralWriter, SessionDep
 from service.core.errors import invalid
 from service.core.etags import etag, set_etag
 from service.core.pagination import CursorParam, LimitParam
+from service.models import Referral
 from service.programme import service as programme_service
 from service.referrals import measures as measure_service
 from service.referrals import service as referral_service
@@ -29,6 +30,15 @@ measures_router = APIRouter(prefix="/v1/referrals/{referral_id}", tags=["measure
 ReferralView = ReferralOut | ReferralStatusOut
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
+
+
+def load_referral(referral_id: str, db: SessionDep, caller: ReferralWriter) -> Referral:
+    """The referral if this caller may see it; 404 alike for missing and for someone else's. Routes list their
+    role guard before it, so a role that may not use the route is 403 before any lookup."""
+    return referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+
+
+VisibleReferral = Annotated[Referral, Depends(load_referral)]
 
 
 @router.post("", status_code=201, response_model=ReferralView,
@@ -67,18 +77,16 @@ def list_referrals(db: SessionDep, caller: ReferralWriter, status: ReferralStatu
 
 
 @router.get("/{referral_id}", response_model=ReferralView)
-def get_referral(referral_id: str, db: SessionDep, caller: ReferralWriter, response: Response) -> ReferralView:
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+def get_referral(caller: ReferralWriter, referral: VisibleReferral, response: Response) -> ReferralView:
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
 
 
 @router.patch("/{referral_id}", response_model=ReferralView,
               responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_referral(referral_id: str, patch: ReferralPatch, db: SessionDep, caller: ReferralWriter,
+def patch_referral(caller: ReferralWriter, referral: VisibleReferral, patch: ReferralPatch, db: SessionDep,
                    response: Response, if_match: IfMatch = None) -> ReferralView:
     """Change some fields; send If-Match with the ETag you read to avoid overwriting someone else's edit."""
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     referral = referral_service.update(db=db, caller=caller, referral=referral, patch=patch,
                                        if_match=if_match)
     set_etag(response, referral.version)
@@ -86,34 +94,30 @@ def patch_referral(referral_id: str, patch: ReferralPatch, db: SessionDep, calle
 
 
 @router.post("/{referral_id}/withdraw", response_model=ReferralView)
-def withdraw_referral(referral_id: str, body: WithdrawIn, db: SessionDep, caller: ReferralWriter,
+def withdraw_referral(caller: ReferralWriter, referral: VisibleReferral, body: WithdrawIn, db: SessionDep,
                       response: Response) -> ReferralView:
     """The parent no longer wants support, or the referrer withdraws her; no blame is recorded."""
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     referral = referral_service.withdraw(db=db, caller=caller, referral=referral, reason=body.reason)
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
 
 
 @measures_router.post("/measures", status_code=201, response_model=MeasureOut)
-def record_measure(referral_id: str, epds: EpdsIn, db: SessionDep, caller: Coordinator) -> MeasureOut:
+def record_measure(caller: Coordinator, referral: VisibleReferral, epds: EpdsIn, db: SessionDep) -> MeasureOut:
     """Record an EPDS. Item 10 above 0 escalates the referral to a risk review and alerts the clinical lead."""
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     measure = measure_service.record(db=db, actor=caller, referral=referral, epds=epds)
     return measure_service.to_out(measure, threshold=programme_service.current(db).epds_threshold)
 
 
 @measures_router.get("/measures", response_model=Page[MeasureOut])
-def list_measures(referral_id: str, db: SessionDep, caller: Coordinator) -> Page[MeasureOut]:
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
+def list_measures(_caller: Coordinator, referral: VisibleReferral, db: SessionDep) -> Page[MeasureOut]:
     threshold = programme_service.current(db).epds_threshold
     return Page[MeasureOut](items=measure_service.listing(db=db, referral=referral, threshold=threshold))
 
 
 @measures_router.post("/risk-review", status_code=201, response_model=RiskReviewOut)
-def record_risk_review(referral_id: str, review_in: RiskReviewIn, db: SessionDep,
-                       caller: Coordinator) -> RiskReviewOut:
+def record_risk_review(caller: Coordinator, referral: VisibleReferral, review_in: RiskReviewIn,
+                       db: SessionDep) -> RiskReviewOut:
     """A coordinator's review after a safety alert: `cleared` returns her to waiting, `refer_clinical` declines
     peer support for now (she is referred to clinical care)."""
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     return measure_service.review(db=db, actor=caller, referral=referral, review_in=review_in)
