@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
-from api_schemas.events import EventType
+from api_schemas.events import DeliveryStatus, EventType
 from service.core import clock
 from service.core.ids import new_id
 from service.models import Delivery, OutboxEvent, Webhook
@@ -38,7 +38,7 @@ def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **da
     if not any_webhook:
         return event_id
     deliveries = [{"id": new_id(), "webhook_id": webhook_id, "event_id": event_id, "record_id": record_id,
-                   "status": "pending", "attempts": 0, "next_attempt_at": now}
+                   "status": DeliveryStatus.pending.value, "attempts": 0, "next_attempt_at": now}
                   for webhook_id, events in connection.execute(_SUBSCRIBED)
                   if event_type in events or "*" in events]
     if deliveries:

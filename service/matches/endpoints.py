@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api_schemas.common import Page
 from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus
-from api_schemas.sessions import AttendanceIn, CancelIn, RescheduleIn, SessionOut
+from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, MatchParty, SessionDep
 from service.core.pagination import CursorParam, LimitParam
@@ -100,7 +100,7 @@ def record_attendance(caller: MatchParty, visible: VisibleSession, body: Attenda
     """Attended or missed. The first attended session starts the match; the closing session completes it."""
     row, match = visible
     return sessions.to_out(sessions.record_attendance(db, actor=caller, row=row, match=match,
-                                                      attended=body.status == "attended"))
+                                                      attended=body.status == Attendance.attended))
 
 
 @sessions_router.post("/{session_id}/cancel", response_model=Page[SessionOut])

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone
 
+from api_schemas.sessions import SessionStatus
 from service.models import SupportSession
 
 KIND_LABEL = {"regular": "Peer support session", "ending_conversation": "Peer support: ending conversation",
@@ -30,6 +31,6 @@ def feed(sessions: list[tuple[SupportSession, str | None]], *, time_zone: str, n
         event.add("dtend", row.ends_at.astimezone(zone))
         who = f" with {first_name}" if first_name else ""
         event.add("summary", f"{KIND_LABEL.get(row.kind, 'Peer support session')}{who} ({FORMAT_LABEL[row.format]})")
-        event.add("status", "CANCELLED" if row.status == "cancelled" else "CONFIRMED")
+        event.add("status", "CANCELLED" if row.status == SessionStatus.cancelled else "CONFIRMED")
         calendar.add_component(event)
     return calendar.to_ical()

@@ -2,16 +2,16 @@
 
 from datetime import date, timedelta
 
-from api_schemas.volunteers import NotReadyReason
+from api_schemas.volunteers import NotReadyReason, VolunteerStatus
 from service.models import Volunteer
 
 
 def not_ready_reasons(volunteer: Volunteer, *, today: date, supervision_interval_days: int,
                       current_parents: int) -> list[NotReadyReason]:
     reasons: list[NotReadyReason] = []
-    if volunteer.status == "paused":
+    if volunteer.status == VolunteerStatus.paused:
         reasons.append(NotReadyReason(code="paused", detail="she has paused volunteering"))
-    if volunteer.status == "left":
+    if volunteer.status == VolunteerStatus.left:
         reasons.append(NotReadyReason(code="left", detail="she has left the programme"))
     if volunteer.training_completed_on is None or volunteer.training_completed_on > today:
         reasons.append(NotReadyReason(code="untrained", detail="training not completed"))

@@ -7,9 +7,12 @@ from typing import Any
 from sqlalchemy import Row
 from sqlmodel import Session, col, func, select
 
+from api_schemas.referrals import ReferralStatus
+from api_schemas.sessions import SessionStatus
+from api_schemas.volunteers import VolunteerStatus
 from service.models import Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
 
-UNMATCHED_STATUSES = ("waiting", "proposed", "escalated")
+UNMATCHED_STATUSES = (ReferralStatus.waiting, ReferralStatus.proposed, ReferralStatus.escalated)
 
 
 def _received_between(query: Any, start: datetime | None, end: datetime | None) -> Any:
@@ -40,7 +43,7 @@ def attended_sessions(db: Session, start: datetime | None, end: datetime | None)
     query = (select(SupportSession.match_id, func.count(), func.min(SupportSession.starts_at))
              .join(Match, col(Match.id) == SupportSession.match_id)
              .join(Referral, col(Referral.id) == Match.referral_id)
-             .where(SupportSession.status == "attended")
+             .where(SupportSession.status == SessionStatus.attended)
              .group_by(SupportSession.match_id))
     return list(db.exec(_received_between(query, start, end)))
 
@@ -65,16 +68,16 @@ def last_proposed_at(db: Session, start: datetime | None, end: datetime | None) 
     query = (select(Proposal.referral_id, func.max(MatchRun.created_at))
              .join(MatchRun, col(MatchRun.id) == Proposal.run_id)
              .join(Referral, col(Referral.id) == Proposal.referral_id)
-             .where(Referral.status == "waiting")
+             .where(Referral.status == ReferralStatus.waiting)
              .group_by(Proposal.referral_id))
     return {referral_id: at for referral_id, at in db.exec(_received_between(query, start, end))}
 
 
 def active_volunteers(db: Session) -> list[Volunteer]:
     """Paused volunteers and those who left are never ready, so they are not read."""
-    return list(db.exec(select(Volunteer).where(Volunteer.status == "active").order_by(Volunteer.id)))
+    return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active).order_by(Volunteer.id)))
 
 
 def waiting_referrals(db: Session) -> list[Row[Any]]:
-    query = select(Referral.languages, Referral.formats, Referral.area).where(Referral.status == "waiting")
+    query = select(Referral.languages, Referral.formats, Referral.area).where(Referral.status == ReferralStatus.waiting)
     return list(db.exec(query))

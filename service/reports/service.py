@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from api_schemas.referrals import ReferralStatus
 from api_schemas.reports import (
     SUPPRESSED,
     CapacityBreakdowns,
@@ -137,9 +138,10 @@ def _unmatched_reasons(db: Session, referrals: list[Any], start: datetime | None
                        end: datetime | None) -> dict[str, UnmatchedReason]:
     """Why each still-unmatched referral is so. A waiting one takes the reason of the last match run that left
     her out, unless a later (or the same) run proposed her, or no run has considered her."""
-    reasons = {r.id: UnmatchedReason.proposal_awaiting_decision for r in referrals if r.status == "proposed"}
-    reasons |= {r.id: UnmatchedReason.risk_review_pending for r in referrals if r.status == "escalated"}
-    waiting = {r.id: r.received_at for r in referrals if r.status == "waiting"}
+    reasons = {r.id: UnmatchedReason.proposal_awaiting_decision for r in referrals
+               if r.status == ReferralStatus.proposed}
+    reasons |= {r.id: UnmatchedReason.risk_review_pending for r in referrals if r.status == ReferralStatus.escalated}
+    waiting = {r.id: r.received_at for r in referrals if r.status == ReferralStatus.waiting}
     if not waiting:
         return reasons
     left_out: dict[str, tuple[datetime, str]] = {}
