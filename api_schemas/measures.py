@@ -4,11 +4,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from api_schemas.common import ApiModel, Note
 
-EpdsAnswers = Annotated[list[Annotated[int, Field(ge=0, le=3)]], Field(min_length=10, max_length=10)]
+# Strict: a JSON integer only. `true`, "1" and 1.0 are refused (true in item 10 once escalated a referral).
+EpdsAnswers = Annotated[list[Annotated[StrictInt, Field(ge=0, le=3)]], Field(min_length=10, max_length=10)]
 
 
 class Timepoint(StrEnum):

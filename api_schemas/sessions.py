@@ -48,7 +48,10 @@ class CancelledBy(StrEnum):
 
 
 class CancelIn(ApiModel):
-    by: CancelledBy
+    """Who asked to cancel: a coordinator may record any of the three; a volunteer records her own or the
+    parent's (omitted: the caller's own role). Only a coordinator may cancel without a replacement."""
+
+    by: CancelledBy | None = None
     reason: Code
     replace: bool = True
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = False
     # Per API key and per worker process (the window is in memory); 0 turns the limit off.
     rate_limit_per_minute: int = Field(1200, ge=0)
+    # When set, GET /metrics needs `Authorization: Bearer <this>`: request counts by route are operational data.
+    metrics_token: str = ""
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -23,6 +23,15 @@ def _route_template(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
+def _protective_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Every answer is what its Content-Type says (no sniffing), and nothing under /v1 (personal data, the
+    calendar feed) is kept by a browser or a proxy cache."""
+    extra = [(b"x-content-type-options", b"nosniff")]
+    if scope["path"].startswith("/v1/") and not any(name.lower() == b"cache-control" for name, _ in headers):
+        extra.append((b"cache-control", b"no-store"))
+    return extra
+
+
 class RequestContext:
     """Gives each request an id (echoed as X-Request-ID) and logs method, route template, status and time.
     The raw path and query are never logged: they can carry identifiers of people."""
@@ -46,7 +55,8 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode()),
+                                      *_protective_headers(scope, message["headers"])]
             await send(message)
 
         try:

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import uuid
 from typing import Annotated
 
 from fastapi import Query
@@ -23,7 +24,13 @@ def decode(cursor: str | None) -> str | None:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid(["query", "cursor"], "not a cursor returned by this service") from None
-    if len(value) != 36:
+    # Only a record id in its canonical form reaches a query: any other string (NUL bytes, say) could be a
+    # database error rather than a clear 422.
+    try:
+        canonical = str(uuid.UUID(value))
+    except ValueError:
+        canonical = None
+    if canonical != value:
         raise invalid(["query", "cursor"], "not a cursor returned by this service")
     return value
 

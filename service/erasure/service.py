@@ -61,7 +61,7 @@ def _end_her_matches(db: Session, *, actor: Principal, referral: Referral) -> No
             match_service.cancel(db, actor=actor, match=match)
         else:
             match_service.end(db, actor=actor, match=match, reason=REFERRAL_ERASED_END_REASON,
-                              initiated_by="parent", rematch=False)
+                              initiated_by="parent", rematch=False, referral_withdrawn=True)
 
 
 def _clear_parent(referral: Referral) -> None:

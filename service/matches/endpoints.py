@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api_schemas.common import Page
 from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus
-from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, RescheduleIn, SessionOut
+from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, MatchParty, SessionDep
 from service.core.pagination import CursorParam, LimitParam
@@ -60,17 +60,19 @@ def get_match(_caller: Coordinator, match: VisibleMatch) -> MatchOut:
     return match_service.to_out(match)
 
 
-@router.post("/{match_id}/accept", response_model=MatchOut)
-def accept_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> MatchOut:
-    """The volunteer (or a coordinator on her behalf) accepts: the weekly sessions are planned at once."""
+@router.post("/{match_id}/accept", response_model=MatchOut | MyMatchOut)
+def accept_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> MatchOut | MyMatchOut:
+    """The volunteer (or a coordinator on her behalf) accepts: the weekly sessions are planned at once. A
+    volunteer gets her own view of the match (as in `GET /v1/me/matches`), a coordinator the full record."""
     match_service.accept(db, actor=caller, match=match)
-    return match_service.to_out(match)
+    return match_service.view_for(db, caller, match)
 
 
-@router.post("/{match_id}/decline", response_model=MatchOut)
-def decline_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> MatchOut:
-    """The volunteer declines, no reason owed: the parent waits again and the pair is not proposed again."""
-    return match_service.to_out(match_service.decline(db, actor=caller, match=match))
+@router.post("/{match_id}/decline", response_model=MatchOut | MyMatchOut)
+def decline_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> MatchOut | MyMatchOut:
+    """The volunteer declines, no reason owed: the parent waits again and the pair is not proposed again. A
+    volunteer gets her own view of the match, a coordinator the full record."""
+    return match_service.view_for(db, caller, match_service.decline(db, actor=caller, match=match))
 
 
 @router.get("/{match_id}/sessions", response_model=Page[SessionOut])

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from api_schemas.matching import MatchIn, MatchOut, MatchStatus, Reason
 from api_schemas.referrals import ReferralStatus
-from api_schemas.sessions import SessionStatus
+from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
 from matching import constraints
 from scheduling import replan
 from scheduling import solver as plan_solver
@@ -175,9 +175,10 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
 
 
 def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_by: str, rematch: bool,
-        completed: bool = False) -> Match:
+        completed: bool = False, referral_withdrawn: bool = False) -> Match:
     """End now: future sessions are cancelled, no blame is recorded, she rests before a new match, and with
-    `rematch` the parent waits again ahead of newer referrals."""
+    `rematch` the parent waits again ahead of newer referrals. With `referral_withdrawn` a referral whose
+    support never started is withdrawn rather than ended (her erasure)."""
     lifecycle.MATCH.check(match.status, MatchStatus.ended, action="ended")
     programme = programme_service.current(db)
     now = clock.now()
@@ -199,7 +200,9 @@ def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_b
     rest_until = today + timedelta(days=programme.rest_days)
     volunteer.resting_until = max(volunteer.resting_until or rest_until, rest_until)
     db.add(volunteer)
-    referral_lifecycle.move(db, referral, ReferralStatus.ended, action="ended", actor=actor)
+    never_started = referral.status == ReferralStatus.matched
+    target = ReferralStatus.withdrawn if referral_withdrawn and never_started else ReferralStatus.ended
+    referral_lifecycle.move(db, referral, target, action="ended", actor=actor)
     if rematch:
         referral.priority = True
         referral_lifecycle.move(db, referral, ReferralStatus.waiting, action="rematched", actor=actor)
@@ -226,6 +229,26 @@ def page(db: Session, *, volunteer_id: str | None, referral_id: str | None, stat
     rows = repository.page(db, volunteer_id=volunteer_id, referral_id=referral_id, status=status,
                            after_id=decode(cursor), limit=limit)
     return rows[:limit], next_cursor([m.id for m in rows], limit)
+
+
+def first_name(full_name: str | None) -> str | None:
+    return full_name.split()[0] if full_name else None
+
+
+def volunteer_view(match: Match, referral: Referral) -> MyMatchOut:
+    """What the volunteer may know of a match: the parent's first name, phone and meeting place, the format
+    and the status; never the reasons (they name lived experience), the referral or a coordinator's notes."""
+    place = referral.postcode if match.format in ("home_visit", "in_person") else None
+    return MyMatchOut(id=match.id, status=match.status, format=match.format,
+                      parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone,
+                                             meeting_place=place))
+
+
+def view_for(db: Session, caller: Principal, match: Match) -> MatchOut | MyMatchOut:
+    """The coordinator's view, or the volunteer's own when she is the caller."""
+    if caller.role is Role.volunteer:
+        return volunteer_view(match, repository.referral_of(db, match))
+    return to_out(match)
 
 
 def to_out(match: Match) -> MatchOut:

@@ -8,12 +8,12 @@ from sqlmodel import Session
 
 from api_schemas.matching import MatchStatus
 from api_schemas.referrals import ReferralStatus
-from api_schemas.sessions import CancelIn, SessionKind, SessionOut, SessionStatus
+from api_schemas.sessions import CancelIn, CancelledBy, SessionKind, SessionOut, SessionStatus
 from scheduling import calendar as plan_calendar
 from scheduling import replan
 from service.core import audit, clock
 from service.core.auth import Principal, Role
-from service.core.errors import Conflict, NotFound, TransitionNotAllowed
+from service.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from service.core.lifecycle import emit, event
 from service.matches import kinds, lifecycle, planning, reminders, repository
 from service.matches import service as match_service
@@ -79,10 +79,11 @@ def _ending_soon(db: Session, match: Match, live: list[SupportSession], row: Sup
 def cancel(db: Session, *, actor: Principal, row: SupportSession, match: Match,
            cancel_in: CancelIn) -> list[SupportSession]:
     """Cancel without penalty; by default a replacement is added at the end so she loses no support."""
+    by = _cancelled_by(actor, cancel_in)
     lifecycle.SESSION.check(row.status, SessionStatus.cancelled, action="cancelled")
-    row.cancelled_by, row.cancel_reason = cancel_in.by.value, cancel_in.reason
+    row.cancelled_by, row.cancel_reason = by.value, cancel_in.reason
     lifecycle.move_session(db, row, SessionStatus.cancelled, action="cancelled", actor=actor,
-                           reason=f"{cancel_in.by.value}:{cancel_in.reason}",
+                           reason=f"{by.value}:{cancel_in.reason}",
                            events=(event("session.cancelled", record_type="match", record_id=match.id,
                                          session_id=row.id, starts_at=row.starts_at),))
     added = [row]
@@ -91,6 +92,21 @@ def cancel(db: Session, *, actor: Principal, row: SupportSession, match: Match,
     else:
         kinds.remark(repository.live_sessions(db, match.id), programme_service.current(db).ending_conversation_offset)
     return added
+
+
+def _cancelled_by(actor: Principal, cancel_in: CancelIn) -> CancelledBy:
+    """Who cancelled, as far as the caller may say: a volunteer cannot record a coordinator's decision, nor
+    take away the parent's replacement session."""
+    if actor.role is not Role.volunteer:
+        return cancel_in.by or CancelledBy.coordinator
+    errors: list[tuple[list[str | int], str]] = []
+    if cancel_in.by is CancelledBy.coordinator:
+        errors.append((["body", "by"], "a volunteer records her own cancellation or the parent's"))
+    if not cancel_in.replace:
+        errors.append((["body", "replace"], "only a coordinator may cancel without a replacement session"))
+    if errors:
+        raise InvalidInput(errors)
+    return cancel_in.by or CancelledBy.volunteer
 
 
 def reschedule(db: Session, *, actor: Principal, row: SupportSession, match: Match,

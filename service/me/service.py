@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from api_schemas.sessions import MyMatchOut, SupportedParent
+from api_schemas.sessions import MyMatchOut
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import NotFound
+from service.matches import service as match_service
 from service.me import calendar as ics
 from service.me import repository
 from service.models import SupportSession, Volunteer
@@ -18,22 +19,13 @@ from service.programme import service as programme_service
 RECENT_DAYS = 30
 
 
-def first_name(full_name: str | None) -> str | None:
-    return full_name.split()[0] if full_name else None
-
-
 def my_sessions(db: Session, volunteer_id: str) -> list[SupportSession]:
     return repository.sessions_since(db, volunteer_id, clock.now() - timedelta(days=RECENT_DAYS))
 
 
 def my_matches(db: Session, volunteer_id: str) -> list[MyMatchOut]:
-    out = []
-    for match, referral in repository.open_matches_with_parent(db, volunteer_id):
-        place = referral.postcode if match.format in ("home_visit", "in_person") else None
-        out.append(MyMatchOut(id=match.id, status=match.status, format=match.format,
-                              parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone,
-                                                     meeting_place=place)))
-    return out
+    return [match_service.volunteer_view(match, referral)
+            for match, referral in repository.open_matches_with_parent(db, volunteer_id)]
 
 
 def _token_hash(token: str) -> str:
@@ -54,5 +46,5 @@ def calendar_feed(*, db: Session, token: str) -> bytes:
     if volunteer is None:
         raise NotFound("No calendar feed at this address.")
     rows = repository.feed_sessions(db, volunteer.id, clock.now() - timedelta(days=RECENT_DAYS))
-    pairs = sorted(((row, first_name(name)) for row, name in rows), key=lambda pair: pair[0].starts_at)
+    pairs = sorted(((row, match_service.first_name(name)) for row, name in rows), key=lambda pair: pair[0].starts_at)
     return ics.feed(pairs, time_zone=programme_service.current(db).time_zone, now=clock.now())

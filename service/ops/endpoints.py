@@ -1,5 +1,7 @@
 """Liveness, readiness and metrics for the platform that runs the service."""
 
+import hmac
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -7,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.core import migrate
+from service.core.errors import Unauthorized
 from service.core.problems import unavailable
 
 router = APIRouter(tags=["operations"])
@@ -34,5 +37,8 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+        raise Unauthorized("GET /metrics needs the metrics token (PEER_MATCH_METRICS_TOKEN) as a bearer token.")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
