@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -86,8 +87,10 @@ class DeliveryWorker:
                    "X-Peer-Match-Event": event.type, "X-Peer-Match-Signature": signing.signature(webhook.secret, raw)}
         delivery.attempts += 1
         try:
-            urls.check_resolved(webhook.url, allow_private=self.allow_private)
-            response = self.http.post(webhook.url, content=raw, headers=headers)
+            address = urls.resolve_checked(webhook.url, allow_private=self.allow_private)
+            target, host = urls.pinned(webhook.url, address)
+            sni = {"sni_hostname": urlsplit(webhook.url).hostname} if webhook.url.startswith("https") else {}
+            response = self.http.post(target, content=raw, headers={**headers, "Host": host}, extensions=sni)
             delivery.last_status_code = response.status_code
             ok = 200 <= response.status_code < 300
             delivery.last_error = None if ok else f"HTTP {response.status_code}"

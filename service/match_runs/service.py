@@ -46,6 +46,7 @@ def volunteer_profiles(db: Session, volunteers: list[Volunteer], *,
 
 
 def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
+    repository.hold_the_programme(db)
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     expired_for = proposal_repository.open_referral_ids(db)

@@ -182,3 +182,32 @@ def test_metrics_can_be_kept_behind_a_token(app: FastAPI, client: TestClient) ->
         assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).status_code == 200
     finally:
         settings.metrics_token = ""
+
+
+@pytest.mark.parametrize("url", ["http://2130706433/x", "http://127.1/x", "http://0x7f000001/x", "http://0177.0.0.1/x",
+                                 "http://LOCALHOST./x", "http://a.localhost/x", "http://[::ffff:127.0.0.1]/x",
+                                 "http://10.1/x", "http://0/x"])
+def test_loopback_and_private_addresses_in_any_spelling_are_refused_at_creation(client: TestClient,
+                                                                                admin: dict[str, str],
+                                                                                app: FastAPI, url: str) -> None:
+    settings = app.state.settings
+    allowed, settings.allow_private_webhooks = settings.allow_private_webhooks, False
+    try:
+        answer = client.post("/v1/webhooks", json={"url": url, "events": ["*"], "secret": "s" * 32}, headers=admin)
+    finally:
+        settings.allow_private_webhooks = allowed
+    assert answer.status_code == 422, answer.text
+    assert ["body", "url"] in [e["loc"] for e in answer.json()["errors"]]
+
+
+def test_a_delivery_connects_to_the_address_it_checked_with_the_host_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.events import urls
+
+    answers = iter([[(2, 1, 6, "", ("93.184.215.14", 0))], [(2, 1, 6, "", ("127.0.0.1", 0))]])
+    monkeypatch.setattr(urls.socket, "getaddrinfo", lambda *_a, **_k: next(answers))
+    address = urls.resolve_checked("https://hooks.example.org:8443/in", allow_private=False)
+    # The name now resolves to loopback (rebinding): the pinned URL still goes to the address that was checked.
+    assert urls.pinned("https://hooks.example.org:8443/in", address) == ("https://93.184.215.14:8443/in",
+                                                                         "hooks.example.org:8443")
+    with pytest.raises(urls.UnsafeUrl):
+        urls.resolve_checked("https://hooks.example.org/in", allow_private=False)

@@ -205,3 +205,28 @@ def test_simultaneous_matches_of_one_referral_with_different_volunteers_make_one
     _conflicts_are_problems(responses)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM match WHERE referral_id = :r"), {"r": rid}).scalar() == 1
+
+
+def test_five_match_runs_at_once_never_over_propose(live_url: str, coordinator: dict[str, str],
+                                                    engine: Engine) -> None:
+    with httpx.Client(base_url=live_url, headers=coordinator, timeout=120) as client:
+        for n in range(6):
+            client.post("/v1/volunteers", json=volunteer_body(name=f"Volunteer {n}"))
+        for n in range(20):
+            assert client.post("/v1/referrals", json=referral_body(n)).status_code == 201
+
+    responses = all_at_once(live_url, [_post("/v1/match-runs", coordinator) for _ in range(5)])
+
+    assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]
+    with engine.connect() as connection:
+        twice = connection.execute(text(
+            "SELECT count(*) FROM (SELECT referral_id FROM proposal WHERE status = 'open' GROUP BY referral_id "
+            "HAVING count(*) > 1) AS doubled")).scalar()
+        over = connection.execute(text(
+            "SELECT count(*) FROM (SELECT p.volunteer_id FROM proposal p JOIN volunteer v ON v.id = p.volunteer_id "
+            "WHERE p.status = 'open' GROUP BY p.volunteer_id, v.max_parents HAVING count(*) > v.max_parents) AS o"
+        )).scalar()
+        open_count = connection.execute(text("SELECT count(*) FROM proposal WHERE status = 'open'")).scalar()
+        proposed = connection.execute(text("SELECT count(*) FROM referral WHERE status = 'proposed'")).scalar()
+    assert twice == 0 and over == 0
+    assert open_count == proposed > 0
