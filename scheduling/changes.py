@@ -41,25 +41,32 @@ def reschedule(session: PlannedSession, *, not_before: datetime | None, preferre
     found = next_option(match, diary, settings, not_before=start, weeks=search_weeks, taken_weeks=taken,
                         avoid=session.starts_at, preferred_day=preferred_day)
     if found is None:
-        return Unplanned(match.match_id, f"no common free hour in the next {search_weeks} weeks")
+        return Unplanned(match.match_id, f"no common free hour in the next {search_weeks} weeks", "no_time_to_move",
+                         session.number)
     return replace(session, starts_at=found.starts_at, ends_at=found.ends_at)
 
 
 def replan_for_leave(sessions: Sequence[PlannedSession], *, matches: Mapping[str, MatchToPlan],
                      calendar: VolunteerCalendar, settings: Settings, now: datetime,
                      search_weeks: int = SEARCH_WEEKS) -> PlanResult:
-    """Her upcoming sessions moved off her (new) leave in `calendar.leave`; every other session stays put.
+    """Her upcoming sessions moved off her (new) leave in `calendar.leave`, off closed days (bank holidays and
+    `settings.closed_days`, a holiday declared after the plan) and out of their match's `pauses`; every other
+    session stays put.
 
-    Each session on leave, in time order, moves to the earliest free time from the start of its own week: a
+    Each such session, in time order, moves to the earliest free time from the start of its own week: a
     day of that week off leave when there is one, otherwise the match's next week without a session, usually
     after its last (as a cancelled session is replaced at the end). `sessions` are her upcoming sessions of
     all matches; `calendar.existing` may list them too. Returns the sessions whose time or kind changed
-    (numbers kept, kinds re-marked in time order); a session that cannot move is reported in `unplanned`."""
+    (numbers kept, kinds re-marked in time order over the sessions still planned); a session that cannot move
+    is reported in `unplanned` (code "no_time_to_move", its `number`) and is no longer planned: never left
+    silently inside the leave. Number the match afresh with `kinds.numbered` once the service has applied it."""
     tz = _zone(settings)
     current = {(s.match_id, s.number): s for s in sessions}
     base = replace(calendar, existing=_deduped(calendar.existing, sessions))
     unplanned: list[Unplanned] = []
-    for session in sorted((s for s in sessions if _on_leave(s, calendar, tz)), key=lambda s: s.starts_at):
+    blocked = [s for s in sessions
+               if options.blocked(dates.local_date(s.starts_at, tz), matches[s.match_id], calendar, settings)]
+    for session in sorted(blocked, key=lambda s: s.starts_at):
         match = matches[session.match_id]
         others = [s for key, s in current.items() if key != (session.match_id, session.number)]
         diary = replace(base, existing=base.existing + tuple(_busy(s, matches[s.match_id]) for s in others))
@@ -68,8 +75,10 @@ def replan_for_leave(sessions: Sequence[PlannedSession], *, matches: Mapping[str
         found = next_option(match, diary, settings, not_before=start, weeks=search_weeks, taken_weeks=taken,
                             avoid=None, preferred_day=None)
         if found is None:
-            unplanned.append(Unplanned(session.match_id, f"session {session.number} is on her leave and has no "
-                                                         f"common free hour in the next {search_weeks} weeks"))
+            unplanned.append(Unplanned(session.match_id, f"session {session.number} falls on her leave, a closed "
+                                       f"day or a pause and has no common free hour in the next {search_weeks} "
+                                       "weeks", "no_time_to_move", session.number))
+            del current[(session.match_id, session.number)]
             continue
         current[(session.match_id, session.number)] = replace(session, starts_at=found.starts_at,
                                                               ends_at=found.ends_at)
@@ -131,11 +140,6 @@ def _zone(settings: Settings) -> ZoneInfo:
 def _week(instant: datetime, tz: ZoneInfo) -> date:
     """The Monday of the local calendar week holding an instant."""
     return dates.monday_of(dates.local_date(instant, tz))
-
-
-def _on_leave(session: PlannedSession, diary: VolunteerCalendar, tz: ZoneInfo) -> bool:
-    """Whether a session's local date falls in her leave."""
-    return dates.on_leave(dates.local_date(session.starts_at, tz), diary.leave)
 
 
 def _week_start(monday: date, tz: ZoneInfo) -> datetime:
