@@ -75,3 +75,100 @@ def _first_slot_that_fits(match: MatchToPlan, options: Sequence[Option], placed:
 
 def _spaced(chosen: list[Option], option: Option, min_days_apart: int) -> bool:
     return not chosen or (option.local_day - chosen[-1].local_day).days >= min_days_apart
+
+
+def week_by_week(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings, *,
+                 limit: int, fixed_per_week: dict[date, int]) -> list[list[Option] | None]:
+    """A steady plan that interleaves her matches: each match keeps one slot, the slots chosen so that no two
+    clash (travel included), the most constrained match choosing first; then, week by week, the matches with the
+    least slack (weeks left on their slot less sessions left) take her room first. Up to SLOT_SETS_TRIED sets of
+    slots are tried; when none plans every match, the latest short match in the batch is left out and the rest
+    planned again. Finds the alternating weeks and the packed slots first fit misses."""
+    left_out: set[int] = set()
+    while True:
+        first_short: list[int] | None = None
+        for slots in _slot_sets(matches, options, settings, left_out):
+            chosen = _sweep(matches, options, settings, limit, fixed_per_week, slots)
+            short = [i for i, fit in enumerate(chosen) if fit is None and i not in left_out]
+            if not short:
+                return chosen
+            first_short = first_short or short
+        if first_short is None:
+            return [None] * len(matches)
+        left_out.add(first_short[-1])  # the latest in the batch gives way
+
+
+SLOT_SETS_TRIED = 40
+SLOT_SEARCH_STEPS = 5_000  # bounds the search for slots that do not clash when there are many matches
+
+
+def _slot_sets(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings,
+               left_out: set[int]) -> list[dict[int, tuple[int, int]]]:
+    """Sets of one slot per match (those with enough weeks on some slot), no two clashing, earliest first;
+    when none exists, each match's earliest slot with enough weeks, clashes and all (they then share weeks)."""
+    length = settings.session_minutes
+    candidates: dict[int, list[tuple[int, int]]] = {}
+    for i, (match, match_options) in enumerate(zip(matches, options, strict=True)):
+        weeks_on: dict[tuple[int, int], set[date]] = defaultdict(set)
+        for o in match_options:
+            weeks_on[o.slot].add(o.monday)
+        enough = [slot for slot, weeks in weeks_on.items() if len(weeks) >= match.sessions]
+        if i not in left_out and enough:
+            candidates[i] = enough
+    order = sorted(candidates, key=lambda i: (len(candidates[i]), i))
+    found: list[dict[int, tuple[int, int]]] = []
+    steps = 0
+
+    def apart(i: int, slot: tuple[int, int], j: int, other: tuple[int, int]) -> bool:
+        return slot[0] != other[0] or abs(slot[1] - other[1]) >= length + gap_minutes(
+            matches[i].place, matches[j].place, settings)
+
+    def extend(depth: int, chosen: dict[int, tuple[int, int]]) -> None:
+        nonlocal steps
+        if len(found) >= SLOT_SETS_TRIED or steps >= SLOT_SEARCH_STEPS:
+            return
+        if depth == len(order):
+            found.append(dict(chosen))
+            return
+        i = order[depth]
+        for slot in candidates[i]:
+            steps += 1
+            if all(apart(i, slot, j, other) for j, other in chosen.items()):
+                chosen[i] = slot
+                extend(depth + 1, chosen)
+                del chosen[i]
+
+    extend(0, {})
+    return found or [{i: slots[0] for i, slots in candidates.items()}]
+
+
+def _sweep(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings, limit: int,
+           fixed_per_week: dict[date, int], slots: dict[int, tuple[int, int]]) -> list[list[Option] | None]:
+    length = settings.session_minutes
+    at = {(i, o.monday): o for i in slots for o in options[i] if o.slot == slots[i]}
+    weeks = sorted({monday for _, monday in at})
+    chosen: dict[int, list[Option]] = {i: [] for i in slots}
+    placed: dict[date, list[Placed]] = defaultdict(list)
+    per_week: dict[date, int] = defaultdict(int, fixed_per_week)
+    for w, week in enumerate(weeks):
+        def slack(i: int, w: int = w) -> int:
+            weeks_left = sum((i, later) in at for later in weeks[w:])
+            return weeks_left - (matches[i].sessions - len(chosen[i]))
+
+        waiting = [i for i in slots if (i, week) in at and len(chosen[i]) < matches[i].sessions]
+        for i in sorted(waiting, key=lambda i: (slack(i), i)):
+            option = at[(i, week)]
+            if per_week[week] >= limit or not _spaced(chosen[i], option, matches[i].min_days_apart):
+                continue
+            if any(_clash(option, other, gap_minutes(matches[i].place, where, settings), length)
+                   for other, where in placed[option.local_day]):
+                continue
+            chosen[i].append(option)
+            placed[option.local_day].append((option, matches[i].place))
+            per_week[week] += 1
+    return [chosen[i] if i in chosen and len(chosen[i]) == matches[i].sessions else None
+            for i in range(len(matches))]
+
+
+def _clash(option: Option, other: Option, gap: int, length: int) -> bool:
+    return option.minute < other.minute + length + gap and other.minute < option.minute + length + gap

@@ -225,12 +225,19 @@ def _solve(matches: Sequence[MatchToPlan], found: Sequence[Sequence[options.Opti
 
 def _hint(matches: Sequence[MatchToPlan], found: Sequence[Sequence[options.Option]], settings: Settings, *,
           limit: int, fixed_per_week: dict[date, int]) -> list[list[options.Option] | None]:
-    """First fit, or its steady variant when that plans as many: a hint that already keeps slots steady saves
-    the solver most of its search, and one that plans as many keeps first fit as the floor."""
-    plain = greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week)
-    steady = greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week, steady=True)
-    placed = [sum(fit is not None for fit in fits) for fits in (plain, steady)]
-    return steady if placed[1] >= placed[0] else plain
+    """The best of first fit, its steady variant and the week-by-week steady plan: the one that leaves out the
+    least (by the model's own costs, the batch's order included), then the steadiest. A hint that already keeps
+    slots steady saves the solver most of its search, and one at least as good as first fit keeps it the floor."""
+    plans = [greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week),
+             greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week, steady=True),
+             greedy.week_by_week(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week)]
+
+    def cost(fits: list[list[options.Option] | None]) -> tuple[int, int]:
+        left_out = sum(constraints.UNPLANNED_COST + constraints.PRIORITY_STEP * (len(fits) - 1 - i)
+                       for i, fit in enumerate(fits) if fit is None)
+        return left_out, sum(len({o.slot for o in fit}) > 1 for fit in fits if fit is not None)
+
+    return min(reversed(plans), key=cost)  # ties go to the steadier ways of building it
 
 
 def to_sessions(match: MatchToPlan, chosen: Sequence[options.Option], settings: Settings) -> list[PlannedSession]:
