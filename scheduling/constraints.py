@@ -20,7 +20,7 @@ UNSTEADY_COST = 40_000  # a match off its steady slot at all outweighs any delay
 OFF_SLOT_COST = 200  # among unsteady matches, each session off the slot: more than moving within a week
 PREFERRED_TIME_COST_PER_HOUR = 6  # her preferred time of day beats an earlier hour on the same day
 SAME_DAY_COST = 30  # a second session on one of her days, to spread her load
-EDGE_COST_PER_QUARTER = 1  # each quarter hour away from an edge of her window: room kept for another match
+EDGE_COST_PER_QUARTER = 2  # a quarter hour off the edge of her window outweighs 30 min later that day, never a day
 
 
 def add_session_count(model: cp_model.CpModel, match: MatchToPlan, x: Choice, planned: cp_model.IntVar, *,
@@ -112,7 +112,7 @@ def add_preferred_time(match: MatchToPlan, options: Sequence[Option], x: Choice)
 
 def add_room_at_edges(match: MatchToPlan, options: Sequence[Option], x: Choice, settings: Settings) -> Terms:
     """Sessions packed against an edge of the volunteer's weekly window, so the rest of it stays whole for her
-    other free places; a light cost, below an hour's delay per quarter hour."""
+    other free places: worth a later hour the same day, never a later day."""
     quarters = [EDGE_COST_PER_QUARTER * (_from_edge(o, match.volunteer_availability, settings.session_minutes) // 15)
                 for o in options]
     return [cp_model.LinearExpr.weighted_sum(x, quarters)]
