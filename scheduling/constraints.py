@@ -23,8 +23,9 @@ SAME_DAY_COST = 30  # a second session on one of her days, to spread her load
 EDGE_COST_PER_QUARTER = 2  # a quarter hour off the edge of her window outweighs 30 min later that day, never a day
 
 
-def add_session_count(model: cp_model.CpModel, match: MatchToPlan, x: Choice, planned: cp_model.IntVar, *,
-                      rank_from_last: int) -> Terms:
+def add_session_count(
+    model: cp_model.CpModel, match: MatchToPlan, x: Choice, planned: cp_model.IntVar, *, rank_from_last: int
+) -> Terms:
     """A planned match gets exactly its number of sessions, an unplanned one none: never a silent gap.
     `rank_from_last` is 0 for the batch's last match: earlier matches cost more to leave out."""
     model.add(cp_model.LinearExpr.sum(x) == match.sessions * planned)
@@ -42,8 +43,9 @@ def add_one_per_week(model: cp_model.CpModel, options: Sequence[Option], x: Choi
     return []
 
 
-def add_steady_slot(model: cp_model.CpModel, match: MatchToPlan, options: Sequence[Option], x: Choice,
-                    planned: cp_model.IntVar) -> Terms:
+def add_steady_slot(
+    model: cp_model.CpModel, match: MatchToPlan, options: Sequence[Option], x: Choice, planned: cp_model.IntVar
+) -> Terms:
     """A planned match has one steady slot (weekday and local time), chosen by the model; a session held
     elsewhere costs OFF_SLOT_COST and makes the match unsteady, which costs UNSTEADY_COST. A week whose slot is
     closed (a bank holiday, her leave) is skipped rather than moved, unless nothing steady fits."""
@@ -106,35 +108,54 @@ def add_preferred_time(match: MatchToPlan, options: Sequence[Option], x: Choice)
     if match.preferred_start_min is None:
         return []
     preferred = match.preferred_start_min
-    return [PREFERRED_TIME_COST_PER_HOUR * (abs(o.start_min - preferred) // 60) * var
-            for o, var in zip(options, x, strict=True) if abs(o.start_min - preferred) >= 60]
+    return [
+        PREFERRED_TIME_COST_PER_HOUR * (abs(o.start_min - preferred) // 60) * var
+        for o, var in zip(options, x, strict=True)
+        if abs(o.start_min - preferred) >= 60
+    ]
 
 
 def add_room_at_edges(match: MatchToPlan, options: Sequence[Option], x: Choice, settings: Settings) -> Terms:
     """Sessions packed against an edge of the volunteer's weekly window, so the rest of it stays whole for her
     other free places: worth a later hour the same day, never a later day."""
-    quarters = [EDGE_COST_PER_QUARTER * (_from_edge(o, match.volunteer_availability, settings.session_minutes) // 15)
-                for o in options]
+    quarters = [
+        EDGE_COST_PER_QUARTER * (_from_edge(o, match.volunteer_availability, settings.session_minutes) // 15)
+        for o in options
+    ]
     return [cp_model.LinearExpr.weighted_sum(x, quarters)]
 
 
 def _from_edge(option: Option, windows: Sequence[WeeklyWindow], length: int) -> int:
     """Minutes between the session and the nearer edge of the tightest of her windows holding it."""
     start, end = option.start_min, option.start_min + length
-    return min((min(start - w.start_min, w.end_min - end) for w in windows
-                if w.day == option.day and w.start_min <= start and end <= w.end_min), default=0)
+    return min(
+        (
+            min(start - w.start_min, w.end_min - end)
+            for w in windows
+            if w.day == option.day and w.start_min <= start and end <= w.end_min
+        ),
+        default=0,
+    )
 
 
-def add_no_overlap(model: cp_model.CpModel, matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]],
-                   x: Sequence[Choice], settings: Settings) -> Terms:
+def add_no_overlap(
+    model: cp_model.CpModel,
+    matches: Sequence[MatchToPlan],
+    options: Sequence[Sequence[Option]],
+    x: Sequence[Choice],
+    settings: Settings,
+) -> Terms:
     """None of her sessions overlap, and two meetings in person leave her the travel time between them.
 
     Her fixed sessions were already removed from the options. Sessions on different local days never meet, so
     one no-overlap constraint per day keeps each small; travel gaps, which depend on the pair of places, are
     pairwise exclusions between sessions that would not overlap but leave too little time to get there."""
     length = settings.session_minutes
-    gaps = {(a, b): gap_minutes(matches[a].place, matches[b].place, settings)
-            for a in range(len(matches)) for b in range(len(matches))}
+    gaps = {
+        (a, b): gap_minutes(matches[a].place, matches[b].place, settings)
+        for a in range(len(matches))
+        for b in range(len(matches))
+    }
     max_gap = max(gaps.values(), default=0)
     by_day: dict[date, list[tuple[int, Option, cp_model.IntVar]]] = defaultdict(list)
     for m_index, (match_options, match_vars) in enumerate(zip(options, x, strict=True)):
@@ -143,19 +164,25 @@ def add_no_overlap(model: cp_model.CpModel, matches: Sequence[MatchToPlan], opti
     for entries in by_day.values():
         if len({m for m, _, _ in entries}) < 2:
             continue  # one match has at most one session a week, so it cannot clash with itself
-        model.add_no_overlap([model.new_optional_fixed_size_interval_var(o.minute, length, var, "session")
-                              for _, o, var in entries])
+        model.add_no_overlap(
+            [model.new_optional_fixed_size_interval_var(o.minute, length, var, "session") for _, o, var in entries]
+        )
         if max_gap:
             _add_travel_gaps(model, sorted(entries, key=lambda e: e[1].minute), gaps, length, max_gap)
     return []
 
 
-def _add_travel_gaps(model: cp_model.CpModel, entries: list[tuple[int, Option, cp_model.IntVar]],
-                     gaps: dict[tuple[int, int], int], length: int, max_gap: int) -> None:
+def _add_travel_gaps(
+    model: cp_model.CpModel,
+    entries: list[tuple[int, Option, cp_model.IntVar]],
+    gaps: dict[tuple[int, int], int],
+    length: int,
+    max_gap: int,
+) -> None:
     """Pairwise exclusions between sessions of different matches that leave too little travel time; `entries`
     sorted by start, so each looks ahead only as far as the longest journey."""
     for i, (m1, first, v1) in enumerate(entries):
-        for m2, second, v2 in entries[i + 1:]:
+        for m2, second, v2 in entries[i + 1 :]:
             if second.minute >= first.minute + length + max_gap:
                 break
             gap = gaps[(m1, m2)]
@@ -163,8 +190,13 @@ def _add_travel_gaps(model: cp_model.CpModel, entries: list[tuple[int, Option, c
                 model.add_bool_or([v1.Not(), v2.Not()])
 
 
-def add_weekly_limit(model: cp_model.CpModel, options: Sequence[Sequence[Option]], x: Sequence[Choice],
-                     limit: int, fixed_per_week: dict[date, int]) -> Terms:
+def add_weekly_limit(
+    model: cp_model.CpModel,
+    options: Sequence[Sequence[Option]],
+    x: Sequence[Choice],
+    limit: int,
+    fixed_per_week: dict[date, int],
+) -> Terms:
     """Her sessions in any calendar week, those already fixed included, stay within her weekly limit."""
     by_week: dict[date, list[cp_model.IntVar]] = defaultdict(list)
     for match_options, match_vars in zip(options, x, strict=True):

@@ -13,8 +13,15 @@ from scheduling.options import Option, gap_minutes
 Placed = tuple[Option, tuple[float, float] | None]
 
 
-def first_fit(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings, *,
-              limit: int, fixed_per_week: dict[date, int], steady: bool = False) -> list[list[Option] | None]:
+def first_fit(
+    matches: Sequence[MatchToPlan],
+    options: Sequence[Sequence[Option]],
+    settings: Settings,
+    *,
+    limit: int,
+    fixed_per_week: dict[date, int],
+    steady: bool = False,
+) -> list[list[Option] | None]:
     """For each match (in order) its chosen options in time order, or None when first fit cannot place it.
     `steady` keeps every session on the series' slot, skipping a week where the slot is not free."""
     placed: dict[date, list[Placed]] = defaultdict(list)
@@ -29,9 +36,16 @@ def first_fit(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]
     return chosen_all
 
 
-def _first_slot_that_fits(match: MatchToPlan, options: Sequence[Option], placed: dict[date, list[Placed]],
-                          per_week: dict[date, int], limit: int, settings: Settings, *,
-                          steady: bool) -> list[Option] | None:
+def _first_slot_that_fits(
+    match: MatchToPlan,
+    options: Sequence[Option],
+    placed: dict[date, list[Placed]],
+    per_week: dict[date, int],
+    limit: int,
+    settings: Settings,
+    *,
+    steady: bool,
+) -> list[Option] | None:
     by_week: dict[date, list[Option]] = defaultdict(list)
     for option in options:
         by_week[option.monday].append(option)
@@ -77,8 +91,14 @@ def _spaced(chosen: list[Option], option: Option, min_days_apart: int) -> bool:
     return not chosen or (option.local_day - chosen[-1].local_day).days >= min_days_apart
 
 
-def week_by_week(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings, *,
-                 limit: int, fixed_per_week: dict[date, int]) -> list[list[Option] | None]:
+def week_by_week(
+    matches: Sequence[MatchToPlan],
+    options: Sequence[Sequence[Option]],
+    settings: Settings,
+    *,
+    limit: int,
+    fixed_per_week: dict[date, int],
+) -> list[list[Option] | None]:
     """A steady plan that interleaves her matches: each match keeps one slot, the slots chosen so that no two
     clash (travel included), the most constrained match choosing first; then, week by week, the matches with the
     least slack (weeks left on their slot less sessions left) take her room first. Up to SLOT_SETS_TRIED sets of
@@ -102,8 +122,9 @@ SLOT_SETS_TRIED = 40
 SLOT_SEARCH_STEPS = 5_000  # bounds the search for slots that do not clash when there are many matches
 
 
-def _slot_sets(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings,
-               left_out: set[int]) -> list[dict[int, tuple[int, int]]]:
+def _slot_sets(
+    matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings, left_out: set[int]
+) -> list[dict[int, tuple[int, int]]]:
     """Sets of one slot per match (those with enough weeks on some slot), no two clashing, earliest first;
     when none exists, each match's earliest slot with enough weeks, clashes and all (they then share weeks)."""
     length = settings.session_minutes
@@ -121,7 +142,8 @@ def _slot_sets(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option
 
     def apart(i: int, slot: tuple[int, int], j: int, other: tuple[int, int]) -> bool:
         return slot[0] != other[0] or abs(slot[1] - other[1]) >= length + gap_minutes(
-            matches[i].place, matches[j].place, settings)
+            matches[i].place, matches[j].place, settings
+        )
 
     def extend(depth: int, chosen: dict[int, tuple[int, int]]) -> None:
         nonlocal steps
@@ -142,8 +164,14 @@ def _slot_sets(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option
     return found or [{i: slots[0] for i, slots in candidates.items()}]
 
 
-def _sweep(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], settings: Settings, limit: int,
-           fixed_per_week: dict[date, int], slots: dict[int, tuple[int, int]]) -> list[list[Option] | None]:
+def _sweep(
+    matches: Sequence[MatchToPlan],
+    options: Sequence[Sequence[Option]],
+    settings: Settings,
+    limit: int,
+    fixed_per_week: dict[date, int],
+    slots: dict[int, tuple[int, int]],
+) -> list[list[Option] | None]:
     length = settings.session_minutes
     at = {(i, o.monday): o for i in slots for o in options[i] if o.slot == slots[i]}
     weeks = sorted({monday for _, monday in at})
@@ -151,6 +179,7 @@ def _sweep(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], 
     placed: dict[date, list[Placed]] = defaultdict(list)
     per_week: dict[date, int] = defaultdict(int, fixed_per_week)
     for w, week in enumerate(weeks):
+
         def slack(i: int, w: int = w) -> int:
             weeks_left = sum((i, later) in at for later in weeks[w:])
             return weeks_left - (matches[i].sessions - len(chosen[i]))
@@ -160,14 +189,15 @@ def _sweep(matches: Sequence[MatchToPlan], options: Sequence[Sequence[Option]], 
             option = at[(i, week)]
             if per_week[week] >= limit or not _spaced(chosen[i], option, matches[i].min_days_apart):
                 continue
-            if any(_clash(option, other, gap_minutes(matches[i].place, where, settings), length)
-                   for other, where in placed[option.local_day]):
+            if any(
+                _clash(option, other, gap_minutes(matches[i].place, where, settings), length)
+                for other, where in placed[option.local_day]
+            ):
                 continue
             chosen[i].append(option)
             placed[option.local_day].append((option, matches[i].place))
             per_week[week] += 1
-    return [chosen[i] if i in chosen and len(chosen[i]) == matches[i].sessions else None
-            for i in range(len(matches))]
+    return [chosen[i] if i in chosen and len(chosen[i]) == matches[i].sessions else None for i in range(len(matches))]
 
 
 def _clash(option: Option, other: Option, gap: int, length: int) -> bool:

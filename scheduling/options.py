@@ -49,15 +49,17 @@ def gap_minutes(a: tuple[float, float] | None, b: tuple[float, float] | None, se
     return calendar.travel_minutes(a, b, settings.travel_speed_kmh, settings.travel_buffer_min)
 
 
-def clashes(starts_at: datetime, ends_at: datetime, here: tuple[float, float] | None, busy: BusyInterval,
-            settings: Settings) -> bool:
+def clashes(
+    starts_at: datetime, ends_at: datetime, here: tuple[float, float] | None, busy: BusyInterval, settings: Settings
+) -> bool:
     """Overlaps a fixed session, travel time between two meetings in person included."""
     gap = timedelta(minutes=gap_minutes(here, place_of(busy.format, busy.lat, busy.lon), settings))
     return starts_at < busy.ends_at + gap and busy.starts_at < ends_at + gap
 
 
-def common_starts(first: tuple[WeeklyWindow, ...], second: tuple[WeeklyWindow, ...],
-                  settings: Settings) -> list[tuple[int, int]]:
+def common_starts(
+    first: tuple[WeeklyWindow, ...], second: tuple[WeeklyWindow, ...], settings: Settings
+) -> list[tuple[int, int]]:
     """(weekday, start minute) at which a whole session fits inside both weekly availabilities, stepping from
     the start of each overlap."""
     length = settings.session_minutes
@@ -90,8 +92,11 @@ def closed_between(settings: Settings, first: date, last: date) -> frozenset[dat
 
 def blocked(day: date, match: MatchToPlan, diary: VolunteerCalendar, settings: Settings) -> bool:
     """Whether a local date can hold no session of this match: closed, her leave, or the match's pause."""
-    return (day in closed_between(settings, day, day) or calendar.on_leave(day, diary.leave)
-            or calendar.on_leave(day, match.pauses))
+    return (
+        day in closed_between(settings, day, day)
+        or calendar.on_leave(day, diary.leave)
+        or calendar.on_leave(day, match.pauses)
+    )
 
 
 def _days_in(ranges: tuple[DateRange, ...], first: date, last: date) -> set[date]:
@@ -107,20 +112,29 @@ def horizon_weeks(match: MatchToPlan, settings: Settings, not_before: datetime) 
     each week its pauses touch, so a series paused around a birth still has room to finish."""
     tz = calendar.zone(settings.time_zone)
     first_monday = calendar.monday_of(calendar.local_date(not_before, tz))
-    paused = {calendar.monday_of(r.start + timedelta(days=k)) for r in match.pauses
-              for k in range((r.end - r.start).days + 1)}
+    paused = {
+        calendar.monday_of(r.start + timedelta(days=k)) for r in match.pauses for k in range((r.end - r.start).days + 1)
+    }
     return settings.weeks_for(match.sessions) + len({m for m in paused if m >= first_monday})
 
 
-def for_match(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, *, not_before: datetime,
-              weeks: int, busy: dict[date, list[BusyInterval]] | None = None) -> list[Option]:
+def for_match(
+    match: MatchToPlan,
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    not_before: datetime,
+    weeks: int,
+    busy: dict[date, list[BusyInterval]] | None = None,
+) -> list[Option]:
     """Every time, in time order, at which one session of the match could happen, from the week holding
     `not_before` for `weeks` weeks; never on a closed day, her leave or the match's pauses."""
     tz = calendar.zone(settings.time_zone)
     first_monday = calendar.monday_of(calendar.local_date(not_before, tz))
     last_day = first_monday + timedelta(weeks=weeks)
-    closed = closed_between(settings, first_monday, last_day) | _days_in(diary.leave + match.pauses, first_monday,
-                                                                         last_day)
+    closed = closed_between(settings, first_monday, last_day) | _days_in(
+        diary.leave + match.pauses, first_monday, last_day
+    )
     busy = busy if busy is not None else busy_by_day(diary.existing, settings)
     here = match.place
     length = timedelta(minutes=settings.session_minutes)

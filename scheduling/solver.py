@@ -82,8 +82,9 @@ class _Prepared:
         return any(fit is None or len({o.slot for o in fit}) > 1 for fit in self.hint)
 
 
-def plan(matches: Sequence[MatchToPlan], calendars: Mapping[str, VolunteerCalendar], settings: Settings, *,
-         now: datetime) -> PlanResult:
+def plan(
+    matches: Sequence[MatchToPlan], calendars: Mapping[str, VolunteerCalendar], settings: Settings, *, now: datetime
+) -> PlanResult:
     """Sessions for every match that can have all of its sessions; a reason for each that cannot.
 
     A volunteer's matches in the call are planned together, in one model. Matches earlier in `matches` are
@@ -94,50 +95,75 @@ def plan(matches: Sequence[MatchToPlan], calendars: Mapping[str, VolunteerCalend
     by_volunteer: dict[str, list[MatchToPlan]] = defaultdict(list)
     for match in matches:
         by_volunteer[match.volunteer_id].append(match)
-    prepared = {v: _prepare(hers, calendars.get(v) or VolunteerCalendar(v), settings, now=now)
-                for v, hers in by_volunteer.items()}
+    prepared = {
+        v: _prepare(hers, calendars.get(v) or VolunteerCalendar(v), settings, now=now)
+        for v, hers in by_volunteer.items()
+    }
     # the models that can still gain a match or a steady slot first, then the biggest, so the threads finish together
     order = sorted(by_volunteer, key=lambda v: (not prepared[v].hard, -len(by_volunteer[v]), v))
     weights = {v: HARD_WEIGHT if prepared[v].hard else 1 for v in order}
     budget = _Budget(started + settings.time_limit_s, list(weights.values()), settings.workers)
 
     def solve_one(volunteer_id: str) -> VolunteerPlan:
-        return _finish(prepared[volunteer_id], settings, time_limit_s=budget.slice(weights[volunteer_id]),
-                       workers=1)
+        return _finish(prepared[volunteer_id], settings, time_limit_s=budget.slice(weights[volunteer_id]), workers=1)
 
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
         parts = list(pool.map(solve_one, order))
     sessions = tuple(s for part in parts for s in part.sessions)
     unplanned = tuple(u for part in parts for u in part.unplanned)
-    return PlanResult(tuple(sorted(sessions, key=lambda s: (s.match_id, s.number))),
-                      tuple(sorted(unplanned, key=lambda u: u.match_id)),
-                      all(p.optimal for p in parts), round(time.perf_counter() - started, 4))
+    return PlanResult(
+        tuple(sorted(sessions, key=lambda s: (s.match_id, s.number))),
+        tuple(sorted(unplanned, key=lambda u: u.match_id)),
+        all(p.optimal for p in parts),
+        round(time.perf_counter() - started, 4),
+    )
 
 
-def plan_for_volunteer(matches: Sequence[MatchToPlan], diary: VolunteerCalendar, settings: Settings, *,
-                       now: datetime, time_limit_s: float | None = None,
-                       workers: int | None = None) -> VolunteerPlan:
+def plan_for_volunteer(
+    matches: Sequence[MatchToPlan],
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    now: datetime,
+    time_limit_s: float | None = None,
+    workers: int | None = None,
+) -> VolunteerPlan:
     """One volunteer's matches planned together around her fixed sessions, leave and weekly limit."""
-    return _finish(_prepare(matches, diary, settings, now=now), settings,
-                   time_limit_s=settings.time_limit_s if time_limit_s is None else time_limit_s,
-                   workers=settings.workers if workers is None else workers)
+    return _finish(
+        _prepare(matches, diary, settings, now=now),
+        settings,
+        time_limit_s=settings.time_limit_s if time_limit_s is None else time_limit_s,
+        workers=settings.workers if workers is None else workers,
+    )
 
 
-def _prepare(matches: Sequence[MatchToPlan], diary: VolunteerCalendar, settings: Settings, *,
-             now: datetime) -> _Prepared:
+def _prepare(
+    matches: Sequence[MatchToPlan], diary: VolunteerCalendar, settings: Settings, *, now: datetime
+) -> _Prepared:
     notice = now + timedelta(hours=settings.min_notice_hours)
     starts = [max(m.earliest_start, notice) for m in matches]
     busy = options.busy_by_day(diary.existing, settings)
-    found = [options.for_match(m, diary, settings, not_before=start,
-                               weeks=options.horizon_weeks(m, settings, start), busy=busy)
-             for m, start in zip(matches, starts, strict=True)]
+    found = [
+        options.for_match(
+            m, diary, settings, not_before=start, weeks=options.horizon_weeks(m, settings, start), busy=busy
+        )
+        for m, start in zip(matches, starts, strict=True)
+    ]
     tz = calendar.zone(settings.time_zone)
     fixed_per_week = Counter(calendar.monday_of(calendar.local_date(b.starts_at, tz)) for b in diary.existing)
     # a match whose free weeks (her weekly limit allowing) are fewer than its sessions cannot be planned at all
-    possible = [i for i, (m, opts) in enumerate(zip(matches, found, strict=True))
-                if len(_weeks_with_room(opts, diary.max_sessions_per_week, fixed_per_week)) >= m.sessions]
-    hint = _hint([matches[i] for i in possible], [found[i] for i in possible], settings,
-                 limit=diary.max_sessions_per_week, fixed_per_week=dict(fixed_per_week))
+    possible = [
+        i
+        for i, (m, opts) in enumerate(zip(matches, found, strict=True))
+        if len(_weeks_with_room(opts, diary.max_sessions_per_week, fixed_per_week)) >= m.sessions
+    ]
+    hint = _hint(
+        [matches[i] for i in possible],
+        [found[i] for i in possible],
+        settings,
+        limit=diary.max_sessions_per_week,
+        fixed_per_week=dict(fixed_per_week),
+    )
     return _Prepared(matches, diary, starts, found, fixed_per_week, possible, hint)
 
 
@@ -150,9 +176,17 @@ def _finish(p: _Prepared, settings: Settings, *, time_limit_s: float | None, wor
     elif time_limit_s is None:
         chosen = {p.possible[k]: fit for k, fit in enumerate(p.hint) if fit is not None}
     else:
-        picked, optimal = _solve([p.matches[i] for i in p.possible], [p.found[i] for i in p.possible],
-                                 [p.starts[i] for i in p.possible], p.diary, p.fixed_per_week, p.hint, settings,
-                                 time_limit_s=time_limit_s, workers=workers)
+        picked, optimal = _solve(
+            [p.matches[i] for i in p.possible],
+            [p.found[i] for i in p.possible],
+            [p.starts[i] for i in p.possible],
+            p.diary,
+            p.fixed_per_week,
+            p.hint,
+            settings,
+            time_limit_s=time_limit_s,
+            workers=workers,
+        )
         chosen = {p.possible[k]: opts for k, opts in picked.items()}
     sessions: list[PlannedSession] = []
     unplanned: list[Unplanned] = []
@@ -160,14 +194,19 @@ def _finish(p: _Prepared, settings: Settings, *, time_limit_s: float | None, wor
         if i in chosen:
             sessions += to_sessions(match, chosen[i], settings)
         else:
-            code, sentence = explain(match, p.found[i], p.diary, p.fixed_per_week, settings,
-                                     alone=len(p.matches) == 1)
+            code, sentence = explain(match, p.found[i], p.diary, p.fixed_per_week, settings, alone=len(p.matches) == 1)
             unplanned.append(Unplanned(match.match_id, sentence, code))
     return VolunteerPlan(tuple(sessions), tuple(unplanned), optimal)
 
 
-def plannable(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, *, now: datetime,
-              alongside: Sequence[MatchToPlan] = ()) -> Plannability:
+def plannable(
+    match: MatchToPlan,
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    now: datetime,
+    alongside: Sequence[MatchToPlan] = (),
+) -> Plannability:
     """Whether `match` can have all its sessions around her fixed sessions (`diary.existing`, her leave, her
     weekly limit) and her other accepted matches still to be planned (`alongside`, which keep priority: they are
     planned with it in one model, before it). Asked before the volunteer is, so an accept that could never be
@@ -176,13 +215,23 @@ def plannable(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, 
     missing = next((u for u in result.unplanned if u.match_id == match.match_id), None)
     if missing is not None:
         return Plannability(match.match_id, False, missing.code, missing.reason)
-    return Plannability(match.match_id, True,
-                        sessions=tuple(s for s in result.sessions if s.match_id == match.match_id))
+    return Plannability(
+        match.match_id, True, sessions=tuple(s for s in result.sessions if s.match_id == match.match_id)
+    )
 
 
-def _solve(matches: Sequence[MatchToPlan], found: Sequence[Sequence[options.Option]], starts: Sequence[datetime],
-           diary: VolunteerCalendar, fixed_per_week: Counter[date], first_fit: list[list[options.Option] | None],
-           settings: Settings, *, time_limit_s: float, workers: int) -> tuple[dict[int, list[options.Option]], bool]:
+def _solve(
+    matches: Sequence[MatchToPlan],
+    found: Sequence[Sequence[options.Option]],
+    starts: Sequence[datetime],
+    diary: VolunteerCalendar,
+    fixed_per_week: Counter[date],
+    first_fit: list[list[options.Option] | None],
+    settings: Settings,
+    *,
+    time_limit_s: float,
+    workers: int,
+) -> tuple[dict[int, list[options.Option]], bool]:
     """The chosen options of each planned match (by index), and whether the plan is proven optimal."""
     model = cp_model.CpModel()
     x = [[model.new_bool_var(f"x{i}_{j}") for j in range(len(opts))] for i, opts in enumerate(found)]
@@ -223,18 +272,29 @@ def _solve(matches: Sequence[MatchToPlan], found: Sequence[Sequence[options.Opti
     return picked, status == cp_model.OPTIMAL
 
 
-def _hint(matches: Sequence[MatchToPlan], found: Sequence[Sequence[options.Option]], settings: Settings, *,
-          limit: int, fixed_per_week: dict[date, int]) -> list[list[options.Option] | None]:
+def _hint(
+    matches: Sequence[MatchToPlan],
+    found: Sequence[Sequence[options.Option]],
+    settings: Settings,
+    *,
+    limit: int,
+    fixed_per_week: dict[date, int],
+) -> list[list[options.Option] | None]:
     """The best of first fit, its steady variant and the week-by-week steady plan: the one that leaves out the
     least (by the model's own costs, the batch's order included), then the steadiest. A hint that already keeps
     slots steady saves the solver most of its search, and one at least as good as first fit keeps it the floor."""
-    plans = [greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week),
-             greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week, steady=True),
-             greedy.week_by_week(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week)]
+    plans = [
+        greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week),
+        greedy.first_fit(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week, steady=True),
+        greedy.week_by_week(matches, found, settings, limit=limit, fixed_per_week=fixed_per_week),
+    ]
 
     def cost(fits: list[list[options.Option] | None]) -> tuple[int, int]:
-        left_out = sum(constraints.UNPLANNED_COST + constraints.PRIORITY_STEP * (len(fits) - 1 - i)
-                       for i, fit in enumerate(fits) if fit is None)
+        left_out = sum(
+            constraints.UNPLANNED_COST + constraints.PRIORITY_STEP * (len(fits) - 1 - i)
+            for i, fit in enumerate(fits)
+            if fit is None
+        )
         return left_out, sum(len({o.slot for o in fit}) > 1 for fit in fits if fit is not None)
 
     return min(reversed(plans), key=cost)  # ties go to the steadier ways of building it
@@ -245,22 +305,43 @@ def to_sessions(match: MatchToPlan, chosen: Sequence[options.Option], settings: 
     total = match.total_sessions or (match.first_number - 1 + match.sessions)
     kinds = mark_kinds(total, settings.ending_conversation_offset)
     ordered = sorted(chosen, key=lambda o: o.starts_at)
-    return [PlannedSession(match.match_id, match.first_number + i, kinds[match.first_number + i - 1],
-                           o.starts_at, o.ends_at, match.format) for i, o in enumerate(ordered)]
+    return [
+        PlannedSession(
+            match.match_id,
+            match.first_number + i,
+            kinds[match.first_number + i - 1],
+            o.starts_at,
+            o.ends_at,
+            match.format,
+        )
+        for i, o in enumerate(ordered)
+    ]
 
 
 def _weeks_with_room(found: Sequence[options.Option], limit: int, fixed_per_week: Counter[date]) -> set[date]:
     return {o.monday for o in found if fixed_per_week[o.monday] < limit}
 
 
-def reason(match: MatchToPlan, found: Sequence[options.Option], diary: VolunteerCalendar,
-           fixed_per_week: Counter[date], settings: Settings) -> str:
+def reason(
+    match: MatchToPlan,
+    found: Sequence[options.Option],
+    diary: VolunteerCalendar,
+    fixed_per_week: Counter[date],
+    settings: Settings,
+) -> str:
     """Why a match could not be planned, in words a coordinator can act on; never a silent gap."""
     return explain(match, found, diary, fixed_per_week, settings)[1]
 
 
-def explain(match: MatchToPlan, found: Sequence[options.Option], diary: VolunteerCalendar,
-            fixed_per_week: Counter[date], settings: Settings, *, alone: bool = False) -> tuple[str, str]:
+def explain(
+    match: MatchToPlan,
+    found: Sequence[options.Option],
+    diary: VolunteerCalendar,
+    fixed_per_week: Counter[date],
+    settings: Settings,
+    *,
+    alone: bool = False,
+) -> tuple[str, str]:
     """Why a match could not be planned: a code from UNPLANNED_CODES and the sentence beside it. `alone`: it
     was the only match of her model, so no other match took its time."""
     weeks = settings.weeks_for(match.sessions)
@@ -270,16 +351,19 @@ def explain(match: MatchToPlan, found: Sequence[options.Option], diary: Voluntee
     if len(free_weeks) < match.sessions:
         return "not_enough_free_weeks", (
             f"no common free hour in enough of the next {weeks} weeks ({len(free_weeks)} of {match.sessions} "
-            "needed; bank holidays, leave, a pause, notice or her other sessions take the rest)")
+            "needed; bank holidays, leave, a pause, notice or her other sessions take the rest)"
+        )
     roomy = _weeks_with_room(found, diary.max_sessions_per_week, fixed_per_week)
     if len(roomy) < match.sessions:
         return "weekly_limit_used", (
             f"volunteer's weekly limit ({diary.max_sessions_per_week}) is already used in "
-            f"{len(free_weeks) - len(roomy)} of the next {weeks} weeks ({len(roomy)} of {match.sessions} needed)")
+            f"{len(free_weeks) - len(roomy)} of the next {weeks} weeks ({len(roomy)} of {match.sessions} needed)"
+        )
     if alone:
         return "no_spaced_series", (
-            f"no {match.sessions} sessions at least {match.min_days_apart} days apart fit in the next {weeks} "
-            "weeks")
+            f"no {match.sessions} sessions at least {match.min_days_apart} days apart fit in the next {weeks} weeks"
+        )
     return "taken_by_other_matches", (
         "the volunteer's free hours and weekly limit are taken by her other matches planned in the same batch "
-        f"(next {weeks} weeks)")
+        f"(next {weeks} weeks)"
+    )

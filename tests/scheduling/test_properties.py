@@ -33,13 +33,27 @@ def batches(draw: st.DrawFn) -> tuple[list[MatchToPlan], dict[str, VolunteerCale
         diaries[vid] = VolunteerCalendar(vid, leave=leave, max_sessions_per_week=rng.randint(1, 3))
     matches = []
     for i in range(rng.randint(1, 5)):
+
         def windows() -> tuple[WeeklyWindow, ...]:
-            return tuple(WeeklyWindow(d, s, s + rng.choice([60, 120, 180]))
-                         for d, s in {(rng.randrange(5), rng.choice([540, 600, 780])) for _ in range(2)})
+            return tuple(
+                WeeklyWindow(d, s, s + rng.choice([60, 120, 180]))
+                for d, s in {(rng.randrange(5), rng.choice([540, 600, 780])) for _ in range(2)}
+            )
+
         lat, lon = rng.choice(PLACES)
-        matches.append(MatchToPlan(f"m{i}", rng.choice(volunteers), windows(), windows(),
-                                   rng.choice(["home_visit", "telephone"]), lat, lon, rng.randint(2, 6),
-                                   datetime(2026, 12, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 14))))
+        matches.append(
+            MatchToPlan(
+                f"m{i}",
+                rng.choice(volunteers),
+                windows(),
+                windows(),
+                rng.choice(["home_visit", "telephone"]),
+                lat,
+                lon,
+                rng.randint(2, 6),
+                datetime(2026, 12, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 14)),
+            )
+        )
     return matches, diaries
 
 
@@ -47,8 +61,9 @@ def _inside(windows: tuple[WeeklyWindow, ...], start: datetime, end: datetime) -
     local_start, local_end = start.astimezone(LONDON), end.astimezone(LONDON)
     minutes = local_start.hour * 60 + local_start.minute
     length = int((local_end - local_start).total_seconds() // 60)
-    return any(w.day == local_start.weekday() and w.start_min <= minutes and minutes + length <= w.end_min
-               for w in windows)
+    return any(
+        w.day == local_start.weekday() and w.start_min <= minutes and minutes + length <= w.end_min for w in windows
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -86,7 +101,8 @@ def test_every_plan_keeps_every_rule(batch: tuple[list[MatchToPlan], dict[str, V
 @settings(max_examples=30, deadline=None)
 @given(batches())
 def test_cp_sat_plans_at_least_as_many_matches_as_first_fit(
-        batch: tuple[list[MatchToPlan], dict[str, VolunteerCalendar]]) -> None:
+    batch: tuple[list[MatchToPlan], dict[str, VolunteerCalendar]],
+) -> None:
     matches, diaries = batch
     result = plan(matches, diaries, RULES, now=NOW)
     first_fit = {s.match_id for s in bench.first_fit_plan(matches, diaries, RULES, now=NOW)}
@@ -100,8 +116,10 @@ def test_cp_sat_plans_at_least_as_many_matches_as_first_fit(
 def disruptions(draw: st.DrawFn) -> tuple[tuple[DateRange, ...], tuple[date, ...], tuple[DateRange, ...]]:
     """New leave for every volunteer (a day to five months), days the programme closes, a pause for m0."""
     first = date(2026, 12, 1)
-    leave = tuple(DateRange(start, start + timedelta(days=draw(st.integers(0, 150))))
-                  for start in draw(st.lists(st.dates(first, first + timedelta(days=90)), max_size=2)))
+    leave = tuple(
+        DateRange(start, start + timedelta(days=draw(st.integers(0, 150))))
+        for start in draw(st.lists(st.dates(first, first + timedelta(days=90)), max_size=2))
+    )
     closed = tuple(draw(st.lists(st.dates(first, first + timedelta(days=100)), max_size=4)))
     pause_start = draw(st.none() | st.dates(first, first + timedelta(days=60)))
     pause = () if pause_start is None else (DateRange(pause_start, pause_start + timedelta(weeks=6)),)
@@ -111,8 +129,9 @@ def disruptions(draw: st.DrawFn) -> tuple[tuple[DateRange, ...], tuple[date, ...
 @settings(max_examples=25, deadline=None)
 @given(batches(), disruptions())
 def test_after_leave_closed_days_and_pauses_no_session_is_left_on_them_and_numbers_follow_the_dates(
-        batch: tuple[list[MatchToPlan], dict[str, VolunteerCalendar]],
-        disruption: tuple[tuple[DateRange, ...], tuple[date, ...], tuple[DateRange, ...]]) -> None:
+    batch: tuple[list[MatchToPlan], dict[str, VolunteerCalendar]],
+    disruption: tuple[tuple[DateRange, ...], tuple[date, ...], tuple[DateRange, ...]],
+) -> None:
     matches, diaries = batch
     leave, closed, pause = disruption
     first = plan(matches, diaries, replace(RULES, time_limit_s=0.5), now=NOW)
