@@ -5,9 +5,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduling import changes, solver
+from scheduling import changes
 from scheduling.kinds import numbered
-from scheduling.model import BusyInterval, DateRange, WeeklyWindow
+from scheduling.model import BusyInterval, DateRange, PlannedSession, WeeklyWindow
 from scheduling.solver import plan, plan_for_volunteer, plannable
 from tests.scheduling.builders import NOW, SETTINGS, diary, match
 
@@ -19,7 +19,7 @@ def _local(dt: datetime) -> datetime:
     return dt.astimezone(LONDON)
 
 
-def _slots(sessions: tuple[solver.PlannedSession, ...]) -> set[tuple[int, int, int]]:
+def _slots(sessions: tuple[PlannedSession, ...]) -> set[tuple[int, int, int]]:
     return {(_local(s.starts_at).weekday(), _local(s.starts_at).hour, _local(s.starts_at).minute) for s in sessions}
 
 
