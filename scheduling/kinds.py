@@ -1,8 +1,9 @@
 """Which session is which: the last is the closing session, the one `offset` before it the ending conversation,
 so the ending is planned from the start and moves when sessions are added."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from scheduling.model import PlannedSession
 
@@ -31,3 +32,15 @@ def remark(sessions: Iterable[PlannedSession], offset: int) -> tuple[PlannedSess
     ordered = sorted(sessions, key=lambda s: s.starts_at)
     kinds = mark_kinds(len(ordered), offset)
     return tuple(replace(s, kind=kind) for s, kind in zip(ordered, kinds, strict=True))
+
+
+def numbered(starts: Sequence[datetime], offset: int) -> list[tuple[int, str]]:
+    """(number, kind) for each of a match's live sessions, given by start time in any order: numbers 1..n in
+    date order (ties keep the given order) and the ending markers on the right sessions, after any change
+    (a reschedule, a cancellation with a replacement, leave, an extension or a pause)."""
+    order = sorted(range(len(starts)), key=lambda i: starts[i])
+    kinds = mark_kinds(len(starts), offset)
+    out: list[tuple[int, str]] = [(0, "")] * len(starts)
+    for position, i in enumerate(order, start=1):
+        out[i] = (position, kinds[position - 1])
+    return out

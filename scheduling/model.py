@@ -42,6 +42,9 @@ class MatchToPlan:
 
     `lat`/`lon` are the parent's home for a home visit and the venue for `in_person`; None when remote.
     `first_number`/`total_sessions` let an extension or a re-plan continue a match's numbering and kinds.
+    `min_days_apart`: two of its sessions are at least this many local days apart (so a Friday is never followed
+    by the Tuesday); 1 when the parent asked to start sooner. `pauses`: local dates with no session at all (weeks
+    around an expected date of birth); the series resumes after them and its horizon grows by their weeks.
     """
 
     match_id: str
@@ -56,6 +59,8 @@ class MatchToPlan:
     first_number: int = 1
     total_sessions: int | None = None
     preferred_start_min: int | None = None
+    min_days_apart: int = 5
+    pauses: tuple[DateRange, ...] = ()
 
     @property
     def place(self) -> tuple[float, float] | None:
@@ -95,6 +100,7 @@ class Settings:
     slot_step_min: int = 15
     time_limit_s: float = 5.0
     workers: int = 2
+    closed_days: tuple[date, ...] = ()  # the programme's own closures, or a holiday declared after the plan
 
     def weeks_for(self, sessions: int) -> int:
         """How many weeks, from the week of its earliest start, a match of this length may use."""
@@ -113,12 +119,25 @@ class PlannedSession:
     format: str
 
 
+UNPLANNED_CODES = (
+    "no_common_hour",  # no weekly hour common to both availabilities
+    "not_enough_free_weeks",  # bank holidays, leave, pauses, notice or her fixed sessions take too many weeks
+    "weekly_limit_used",  # her weekly limit is already used by her fixed sessions in too many weeks
+    "taken_by_other_matches",  # her other matches planned in the same model took the time
+    "no_spaced_series",  # free weeks enough, but not with sessions `min_days_apart` apart
+    "no_time_to_move",  # one session (`number`) could not be moved to a free hour within the search
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Unplanned:
-    """A match (or one session of it) that could not be planned, with a reason a coordinator can act on."""
+    """A match (or one session of it, `number`) that could not be planned: a code from UNPLANNED_CODES and a
+    sentence a coordinator can act on beside it."""
 
     match_id: str
     reason: str
+    code: str
+    number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,35 +7,36 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from scheduling import calendar
-from scheduling.model import TRAVEL_FORMATS, BusyInterval, MatchToPlan, Settings, VolunteerCalendar, WeeklyWindow
+from scheduling.model import (
+    TRAVEL_FORMATS,
+    BusyInterval,
+    DateRange,
+    MatchToPlan,
+    Settings,
+    VolunteerCalendar,
+    WeeklyWindow,
+)
 
 EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; absolute minutes keep interval arithmetic integral
 
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One possible session time of one match."""
+    """One possible session time of one match. `local_day` and `minute` are stored, not derived: the model
+    builder reads them hundreds of thousands of times."""
 
     monday: date  # the calendar week it falls in (local)
     day: int
     start_min: int  # local minutes from midnight: (day, start_min) is the weekly slot
     starts_at: datetime
     ends_at: datetime
+    local_day: date  # the local date of the session
+    minute: int  # absolute minutes since a fixed Monday, for interval variables
 
     @property
     def slot(self) -> tuple[int, int]:
         """The weekly slot, the same local time every week."""
         return (self.day, self.start_min)
-
-    @property
-    def local_day(self) -> date:
-        """The local date of the session."""
-        return self.monday + timedelta(days=self.day)
-
-    @property
-    def minute(self) -> int:
-        """Absolute minutes since a fixed Monday, for interval variables."""
-        return int((self.starts_at - EPOCH).total_seconds()) // 60
 
 
 def place_of(fmt: str, lat: float | None, lon: float | None) -> tuple[float, float] | None:
@@ -48,15 +49,17 @@ def gap_minutes(a: tuple[float, float] | None, b: tuple[float, float] | None, se
     return calendar.travel_minutes(a, b, settings.travel_speed_kmh, settings.travel_buffer_min)
 
 
-def clashes(starts_at: datetime, ends_at: datetime, here: tuple[float, float] | None, busy: BusyInterval,
-            settings: Settings) -> bool:
+def clashes(
+    starts_at: datetime, ends_at: datetime, here: tuple[float, float] | None, busy: BusyInterval, settings: Settings
+) -> bool:
     """Overlaps a fixed session, travel time between two meetings in person included."""
     gap = timedelta(minutes=gap_minutes(here, place_of(busy.format, busy.lat, busy.lon), settings))
     return starts_at < busy.ends_at + gap and busy.starts_at < ends_at + gap
 
 
-def common_starts(first: tuple[WeeklyWindow, ...], second: tuple[WeeklyWindow, ...],
-                  settings: Settings) -> list[tuple[int, int]]:
+def common_starts(
+    first: tuple[WeeklyWindow, ...], second: tuple[WeeklyWindow, ...], settings: Settings
+) -> list[tuple[int, int]]:
     """(weekday, start minute) at which a whole session fits inside both weekly availabilities, stepping from
     the start of each overlap."""
     length = settings.session_minutes
@@ -81,15 +84,57 @@ def busy_by_day(busy: Iterable[BusyInterval], settings: Settings) -> dict[date, 
     return out
 
 
-def for_match(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, *, not_before: datetime,
-              weeks: int, busy: dict[date, list[BusyInterval]] | None = None) -> list[Option]:
+def closed_between(settings: Settings, first: date, last: date) -> frozenset[date]:
+    """Days with no session for anyone: the region's bank holidays and the programme's own closed days."""
+    holidays = calendar.bank_holidays_between(settings.holiday_country, settings.holiday_subdiv, first, last)
+    return holidays | {d for d in settings.closed_days if first <= d <= last}
+
+
+def blocked(day: date, match: MatchToPlan, diary: VolunteerCalendar, settings: Settings) -> bool:
+    """Whether a local date can hold no session of this match: closed, her leave, or the match's pause."""
+    return (
+        day in closed_between(settings, day, day)
+        or calendar.on_leave(day, diary.leave)
+        or calendar.on_leave(day, match.pauses)
+    )
+
+
+def _days_in(ranges: tuple[DateRange, ...], first: date, last: date) -> set[date]:
+    days: set[date] = set()
+    for r in ranges:
+        start, end = max(r.start, first), min(r.end, last)
+        days.update(start + timedelta(days=k) for k in range((end - start).days + 1))
+    return days
+
+
+def horizon_weeks(match: MatchToPlan, settings: Settings, not_before: datetime) -> int:
+    """The weeks a match may use from the week of `not_before`: the programme's horizon for its length, plus
+    each week its pauses touch, so a series paused around a birth still has room to finish."""
+    tz = calendar.zone(settings.time_zone)
+    first_monday = calendar.monday_of(calendar.local_date(not_before, tz))
+    paused = {
+        calendar.monday_of(r.start + timedelta(days=k)) for r in match.pauses for k in range((r.end - r.start).days + 1)
+    }
+    return settings.weeks_for(match.sessions) + len({m for m in paused if m >= first_monday})
+
+
+def for_match(
+    match: MatchToPlan,
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    not_before: datetime,
+    weeks: int,
+    busy: dict[date, list[BusyInterval]] | None = None,
+) -> list[Option]:
     """Every time, in time order, at which one session of the match could happen, from the week holding
-    `not_before` for `weeks` weeks."""
+    `not_before` for `weeks` weeks; never on a closed day, her leave or the match's pauses."""
     tz = calendar.zone(settings.time_zone)
     first_monday = calendar.monday_of(calendar.local_date(not_before, tz))
     last_day = first_monday + timedelta(weeks=weeks)
-    closed = calendar.bank_holidays_between(settings.holiday_country, settings.holiday_subdiv, first_monday,
-                                            last_day)
+    closed = closed_between(settings, first_monday, last_day) | _days_in(
+        diary.leave + match.pauses, first_monday, last_day
+    )
     busy = busy if busy is not None else busy_by_day(diary.existing, settings)
     here = match.place
     length = timedelta(minutes=settings.session_minutes)
@@ -99,7 +144,7 @@ def for_match(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, 
         monday = first_monday + timedelta(weeks=week)
         for day, start in starts:
             when = monday + timedelta(days=day)
-            if when in closed or calendar.on_leave(when, diary.leave):
+            if when in closed:
                 continue
             starts_at = calendar.local_datetime(when, start, tz)
             ends_at = starts_at + length
@@ -107,5 +152,6 @@ def for_match(match: MatchToPlan, diary: VolunteerCalendar, settings: Settings, 
                 continue
             if any(clashes(starts_at, ends_at, here, b, settings) for b in busy.get(when, ())):
                 continue
-            out.append(Option(monday, day, start, starts_at, ends_at))
+            minute = int((starts_at - EPOCH).total_seconds()) // 60
+            out.append(Option(monday, day, start, starts_at, ends_at, when, minute))
     return out
