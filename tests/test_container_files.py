@@ -11,7 +11,7 @@ import pytest
 import typer.main
 
 from service.cli import app
-from service.config import Settings
+from service.core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGEST_PINNED_BASE = re.compile(r"^python:3\.11-slim@sha256:[0-9a-f]{64}$")
