@@ -70,8 +70,9 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def travel_minutes(a: tuple[float, float] | None, b: tuple[float, float] | None, speed_kmh: float,
-                   buffer_min: int) -> int:
+def travel_minutes(
+    a: tuple[float, float] | None, b: tuple[float, float] | None, speed_kmh: float, buffer_min: int
+) -> int:
     """Time to leave between two meetings in person: the journey at a cautious speed plus a buffer; none when
     either meeting is remote."""
     if a is None or b is None:

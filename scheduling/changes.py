@@ -222,3 +222,74 @@ def _deduped(existing: tuple[BusyInterval, ...], sessions: Iterable[PlannedSessi
     identify them."""
     times = {(s.starts_at, s.ends_at) for s in sessions}
     return tuple(b for b in existing if (b.starts_at, b.ends_at) not in times)
+
+
+# What the service calls: each composes the steps above for one change it makes.
+
+
+def next_slot(
+    match: MatchToPlan,
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    not_before: datetime,
+    now: datetime,
+    preferred_day: int | None = None,
+    match_weeks_taken: frozenset[date] = frozenset(),
+    avoid: datetime | None = None,
+) -> tuple[datetime, datetime] | str:
+    """The earliest feasible (start, end) not before `not_before`, on the preferred weekday when one exists, in
+    a week not in `match_weeks_taken` with room under her weekly limit; or the reason there is none.
+    `diary.existing` holds her other sessions, which stay fixed; `avoid` is the time being moved away from."""
+    start = max(not_before, now + timedelta(hours=settings.min_notice_hours))
+    found = next_option(
+        match,
+        diary,
+        settings,
+        not_before=start,
+        weeks=SEARCH_WEEKS,
+        taken_weeks=match_weeks_taken,
+        avoid=avoid,
+        preferred_day=preferred_day,
+    )
+    if found is None:
+        return f"no common free hour in the next {SEARCH_WEEKS} weeks"
+    return found.starts_at, found.ends_at
+
+
+def extend_after(
+    match: MatchToPlan,
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    after: datetime,
+    already: int,
+    extra: int,
+    now: datetime,
+) -> PlanResult:
+    """`extra` new sessions after `after`, numbered from `already + 1`; only the new sessions are returned."""
+    last = PlannedSession(
+        match.match_id, already, "regular", after, after + timedelta(minutes=settings.session_minutes), match.format
+    )
+    result = extend(match, [last], extra, calendar=diary, settings=settings, now=now)
+    return replace(result, sessions=tuple(s for s in result.sessions if s.number > already))
+
+
+def moved_off_leave(
+    sessions: list[PlannedSession],
+    matches: dict[str, MatchToPlan],
+    diary: VolunteerCalendar,
+    settings: Settings,
+    *,
+    now: datetime,
+) -> tuple[dict[tuple[str, int], tuple[datetime, datetime]], list[Unplanned]]:
+    """New (start, end) for each of her sessions that has to move because of her leave, by (match, number);
+    the rest stay where they are."""
+    result = replan_for_leave(sessions, matches=matches, calendar=diary, settings=settings, now=now)
+    before = {(s.match_id, s.number): s.starts_at for s in sessions}
+    moved = {
+        (s.match_id, s.number): (s.starts_at, s.ends_at)
+        for s in result.sessions
+        if s.starts_at != before[(s.match_id, s.number)]
+    }
+    return moved, list(result.unplanned)

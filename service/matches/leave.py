@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from scheduling import replan
+from scheduling import changes as plan_changes
 from scheduling.model import PlannedSession
 from service.core import audit, clock
 from service.core.auth import Principal
@@ -28,7 +28,7 @@ def replan_for_leave(db: Session, *, actor: Principal, volunteer: Volunteer) -> 
                                               earliest=now)
     planned = [PlannedSession(r.match_id, r.number, r.kind, r.starts_at, r.ends_at, r.format) for r in rows]
     diary = planning.diary(db, volunteer)
-    moved, missing = replan.off_leave(planned, plans, diary, plan_inputs.settings_for(programme), now=now)
+    moved, missing = plan_changes.moved_off_leave(planned, plans, diary, plan_inputs.settings_for(programme), now=now)
     for row in rows:
         if (row.match_id, row.number) in moved:
             row.starts_at, row.ends_at = moved[(row.match_id, row.number)]

@@ -11,7 +11,7 @@ from api_schemas.matching import MatchIn, MatchOut, MatchStatus, Reason
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
 from matching import constraints
-from scheduling import replan
+from scheduling import changes as plan_changes
 from scheduling import solver as plan_solver
 from service.core import audit, clock
 from service.core.auth import Principal, Role
@@ -158,7 +158,7 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     now = clock.now()
     base = plan_inputs.to_plan(match, referral, volunteer, sessions=count, earliest=now)
     last = max([s.starts_at for s in live] + [now])
-    result = replan.extend(base, planning.diary(db, volunteer, except_match_id=match.id),
+    result = plan_changes.extend_after(base, planning.diary(db, volunteer, except_match_id=match.id),
                            plan_inputs.settings_for(programme), after=last,
                            already=max([s.number for s in repository.all_sessions(db, match.id)] + [0]),
                            extra=count, now=now)

@@ -10,7 +10,7 @@ from api_schemas.matching import MatchStatus
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import CancelIn, CancelledBy, SessionKind, SessionOut, SessionStatus
 from scheduling import calendar as plan_calendar
-from scheduling import replan
+from scheduling import changes as plan_changes
 from service.core import audit, clock
 from service.core.auth import Principal, Role
 from service.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
@@ -126,7 +126,7 @@ def reschedule(db: Session, *, actor: Principal, row: SupportSession, match: Mat
     diary = planning.diary(db, volunteer, except_session_ids=frozenset({row.id}))
     zone = ZoneInfo(settings.time_zone)
     taken = frozenset(plan_calendar.monday_of(s.starts_at.astimezone(zone).date()) for s in live if s.id != row.id)
-    found = replan.next_slot(plan_inputs.to_plan(match, referral, volunteer, sessions=1, earliest=now), diary,
+    found = plan_changes.next_slot(plan_inputs.to_plan(match, referral, volunteer, sessions=1, earliest=now), diary,
                              settings, not_before=not_before or now, now=now, preferred_day=preferred_day,
                              match_weeks_taken=taken, avoid=row.starts_at)
     if isinstance(found, str):

@@ -10,9 +10,17 @@ SETTINGS = Settings(time_limit_s=5.0)
 
 
 def match(**overrides: Any) -> MatchToPlan:
-    base = MatchToPlan(match_id="m1", volunteer_id="v1", parent_availability=TUESDAY, volunteer_availability=TUESDAY,
-                       format="home_visit", lat=55.9759, lon=-3.1707, sessions=8,
-                       earliest_start=datetime(2026, 12, 1, tzinfo=UTC))
+    base = MatchToPlan(
+        match_id="m1",
+        volunteer_id="v1",
+        parent_availability=TUESDAY,
+        volunteer_availability=TUESDAY,
+        format="home_visit",
+        lat=55.9759,
+        lon=-3.1707,
+        sessions=8,
+        earliest_start=datetime(2026, 12, 1, tzinfo=UTC),
+    )
     return replace(base, **overrides)
 
 
