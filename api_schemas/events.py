@@ -20,6 +20,7 @@ class EventType(StrEnum):
     session_changed = "session.changed"
     session_cancelled = "session.cancelled"
     session_reminder = "session.reminder"
+    session_needs_cover = "session.needs_cover"
     match_ending_soon = "match.ending_soon"
     match_ended = "match.ended"
     match_attendance_alert = "match.attendance_alert"

@@ -120,6 +120,18 @@ class ExtensionIn(ApiModel):
     volunteer_agrees: bool
 
 
+class CoverChoice(StrEnum):
+    wait_for_return = "wait_for_return"
+    rematch = "rematch"
+
+
+class CoverIn(ApiModel):
+    """What to do about the sessions that need cover: wait for the volunteer's return (they are planned after
+    her leave, the ending moves with them) or end the match kindly and find the parent a new volunteer."""
+
+    choice: CoverChoice
+
+
 class InitiatedBy(StrEnum):
     parent = "parent"
     volunteer = "volunteer"

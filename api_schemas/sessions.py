@@ -19,6 +19,7 @@ class SessionStatus(StrEnum):
     attended = "attended"
     missed = "missed"
     cancelled = "cancelled"
+    needs_cover = "needs_cover"  # she cannot be there (leave) and no other time was found: a coordinator chooses
 
 
 class SessionOut(BaseModel):

@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from api_schemas.common import Page
-from api_schemas.matching import EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus
+from api_schemas.matching import CoverIn, EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus
 from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, MatchParty, SessionDep
 from service.core.pagination import CursorParam, LimitParam
-from service.matches import repository, sessions
+from service.matches import leave, repository, sessions
 from service.matches import service as match_service
 from service.models import Match, SupportSession
 from service.profiles.windows import day_index
@@ -95,6 +95,15 @@ def end_match(caller: Coordinator, match: VisibleMatch, body: EndIn, db: Session
     ended = match_service.end(db, actor=caller, match=match, reason=body.reason,
                               initiated_by=body.initiated_by.value, rematch=body.rematch)
     return match_service.to_out(ended)
+
+
+@router.post("/{match_id}/cover", response_model=Page[SessionOut],
+             responses={409: {"description": "No session of this match needs cover, or her return cannot be planned"}})
+def resolve_cover(caller: Coordinator, match: VisibleMatch, body: CoverIn, db: SessionDep) -> Page[SessionOut]:
+    """Sessions her leave left without a time (`needs_cover`): `wait_for_return` plans them after her leave and
+    moves the ending; `rematch` ends the match kindly and the parent waits again ahead of newer referrals."""
+    rows = leave.resolve_cover(db, actor=caller, match=match, choice=body.choice)
+    return Page[SessionOut](items=[sessions.to_out(s) for s in rows])
 
 
 @sessions_router.post("/{session_id}/attendance", response_model=SessionOut)

@@ -30,7 +30,8 @@ HOLDS_CAPACITY: frozenset[M] = frozenset({M.pending, M.scheduled, M.active, M.en
 RUNNING: frozenset[M] = frozenset({M.scheduled, M.active, M.ending})
 
 SESSION_TRANSITIONS: dict[SS, frozenset[SS]] = {
-    SS.planned: frozenset({SS.attended, SS.missed, SS.cancelled}),
+    SS.planned: frozenset({SS.attended, SS.missed, SS.cancelled, SS.needs_cover}),
+    SS.needs_cover: frozenset({SS.planned, SS.cancelled}),
     SS.attended: frozenset(),
     SS.missed: frozenset(),
     SS.cancelled: frozenset(),
@@ -38,7 +39,9 @@ SESSION_TRANSITIONS: dict[SS, frozenset[SS]] = {
 # A session's version is its calendar SEQUENCE: a feed subscriber's calendar updates when it grows.
 SESSION = Lifecycle("session", SS, SESSION_TRANSITIONS, version="sequence")
 # Sessions that count in the plan: the ending markers and the numbering run over these.
-LIVE: frozenset[SS] = frozenset({SS.planned, SS.attended, SS.missed})
+LIVE: frozenset[SS] = frozenset({SS.planned, SS.attended, SS.missed, SS.needs_cover})
+# Sessions still to happen: a match's ending cancels them.
+UPCOMING: frozenset[SS] = frozenset({SS.planned, SS.needs_cover})
 
 
 def move(db: Session, match: Match, target: M, *, action: str, actor: Principal | None,

@@ -184,7 +184,7 @@ def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_b
     now = clock.now()
     today = clock.today(programme.time_zone)
     for row in repository.live_sessions(db, match.id):
-        if row.status == SessionStatus.planned and row.starts_at > now:
+        if row.status in lifecycle.UPCOMING and row.starts_at > now:
             row.cancelled_by = initiated_by
             lifecycle.move_session(db, row, SessionStatus.cancelled, action="cancelled", actor=actor,
                                    reason=f"{initiated_by}:match_ended",

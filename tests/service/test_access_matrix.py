@@ -78,6 +78,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/matches/{match_id}/decline"): MATCH_PARTIES,
     ("GET", "/v1/matches/{match_id}/sessions"): MATCH_PARTIES,
     ("POST", "/v1/matches/{match_id}/extensions"): STAFF,
+    ("POST", "/v1/matches/{match_id}/cover"): STAFF,
     ("POST", "/v1/matches/{match_id}/end"): STAFF,
     ("POST", "/v1/sessions/{session_id}/attendance"): MATCH_PARTIES,
     ("POST", "/v1/sessions/{session_id}/cancel"): MATCH_PARTIES,
