@@ -47,6 +47,10 @@ class ProgrammeSettings(ApiModel):
     matching_weights: MatchingWeights = MatchingWeights()
     volunteer_must_accept: bool = True
     reminder_lead_hours: int = Field(24, ge=1, le=168)
+    birth_pause_weeks_before: int = Field(0, ge=0, le=8, description=(
+        "Weeks before a pregnant parent's due date with no sessions (0 with weeks_after 0: no birth pause)"))
+    birth_pause_weeks_after: int = Field(0, ge=0, le=16, description=(
+        "Weeks after the due date with no sessions; a telephone check-in is offered in the pause instead"))
 
     @field_validator("time_zone")
     @classmethod

@@ -31,8 +31,8 @@ def replan_for_leave(db: Session, *, actor: Principal, volunteer: Volunteer) -> 
     for match_id in {r.match_id for r in rows}:
         match = repository.get(db, match_id)
         assert match is not None
-        plans[match_id] = plan_inputs.to_plan(match, repository.referral_of(db, match), volunteer, sessions=1,
-                                              earliest=now)
+        plans[match_id] = plan_inputs.to_plan(match, repository.referral_of(db, match), volunteer, programme,
+                                              sessions=1, earliest=now)
     planned = [PlannedSession(r.match_id, r.number, r.kind, r.starts_at, r.ends_at, r.format) for r in rows]
     diary = planning.diary(db, volunteer)
     moved, missing = plan_changes.moved_off_leave(planned, plans, diary, plan_inputs.settings_for(programme), now=now)
@@ -84,7 +84,7 @@ def resolve_cover(db: Session, *, actor: Principal, match: Match, choice: CoverC
     now = clock.now()
     planned = [s for s in repository.live_sessions(db, match.id) if s.status == SessionStatus.planned]
     result = plan_changes.extend_after(
-        plan_inputs.to_plan(match, referral, volunteer, sessions=len(waiting), earliest=now),
+        plan_inputs.to_plan(match, referral, volunteer, programme, sessions=len(waiting), earliest=now),
         planning.diary(db, volunteer, except_match_id=match.id), plan_inputs.settings_for(programme),
         after=max([s.starts_at for s in planned] + [now, _end_of_leave_over(volunteer, waiting)]),
         already=max(s.number for s in repository.all_sessions(db, match.id)), extra=len(waiting), now=now)

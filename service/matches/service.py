@@ -2,16 +2,18 @@
 checked again, accepted by the volunteer (sessions planned at once) or declined, extended when both people
 want it, ended easily and without blame. Reading matches within the caller's rights."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from api_schemas.matching import MatchIn, MatchOut, MatchStatus, Reason
+from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
 from matching import constraints
 from scheduling import changes as plan_changes
+from scheduling import model as plan_model
 from scheduling import solver as plan_solver
 from service.core import audit, clock
 from service.core.auth import Principal, Role
@@ -64,6 +66,7 @@ def create(db: Session, *, actor: Principal, referral: Referral, volunteer_id: s
                   status=MatchStatus.pending.value, format=proposed_format or formats[0], score=score,
                   reasons=reasons, override_reason=override_reason, planned_sessions=settings.planned_sessions,
                   created_at=now, updated_at=now)
+    _check_plannable(db, match, referral, volunteer, settings)
     begin(db, lifecycle.MATCH, match, actor=actor, reason=f"override: {','.join(broken)}" if broken else None,
           events=(event("match.proposed", record_type="match", record_id=match.id, referral_id=referral.id,
                         volunteer_id=volunteer.id),))
@@ -85,13 +88,15 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
     lifecycle.MATCH.check(match.status, MatchStatus.scheduled, action="accepted")
     programme = programme_service.current(db)
     now = clock.now()
-    result = plan_solver.plan([plan_inputs.to_plan(match, referral, volunteer, sessions=match.planned_sessions,
-                                                   earliest=now)],
+    # Her other matches still waiting for her yes are planned in the same model, so this plan leaves them room.
+    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
+    result = plan_solver.plan([this, *_waiting_beside(db, volunteer, programme, now=now, but=match.id)],
                               {volunteer.id: planning.diary(db, volunteer)}, plan_inputs.settings_for(programme),
                               now=now)
-    if result.unplanned:
-        raise Conflict(f"No session plan is possible: {result.unplanned[0].reason}.",
-                       extra={"state": match.status, "reason": result.unplanned[0].reason})
+    missing = next((u for u in result.unplanned if u.match_id == match.id), None)
+    if missing is not None:
+        raise Conflict(f"No session plan is possible: {missing.reason}.",
+                       extra={"state": match.status, "reason": missing.reason, "code": missing.code})
     rows = planning.store(db, match, result.sessions)
     match.confirmed_at = now
     lifecycle.move(db, match, MatchStatus.scheduled, action="accepted", actor=actor, audit_action="match.confirmed",
@@ -99,6 +104,28 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
                                  first_session_at=rows[0].starts_at, last_session_at=rows[-1].starts_at),
                            *_scheduled(match, rows)))
     return rows
+
+
+def _waiting_beside(db: Session, volunteer: Volunteer, programme: ProgrammeSettings, *, now: datetime,
+                    but: str) -> list[plan_model.MatchToPlan]:
+    """Her other matches made but not yet accepted, as plans: they keep a place in her week."""
+    return [plan_inputs.to_plan(other, repository.referral_of(db, other), volunteer, programme,
+                                sessions=other.planned_sessions, earliest=now)
+            for other in repository.open_matches(db, volunteer_id=volunteer.id)
+            if other.status == MatchStatus.pending and other.id != but]
+
+
+def _check_plannable(db: Session, match: Match, referral: Referral, volunteer: Volunteer,
+                     programme: ProgrammeSettings) -> None:
+    """Refuse, before the volunteer is asked, a match whose sessions could never be planned beside her fixed
+    sessions and her other matches waiting for her yes: the matcher's common hour and the planner agree."""
+    now = clock.now()
+    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
+    found = plan_solver.plannable(this, planning.diary(db, volunteer), plan_inputs.settings_for(programme), now=now,
+                                  alongside=_waiting_beside(db, volunteer, programme, now=now, but=match.id))
+    if not found.plannable:
+        raise Conflict(f"Her sessions could not be planned: {found.reason}.",
+                       extra={"state": referral.status, "reason": found.reason, "code": found.code})
 
 
 def _scheduled(match: Match, rows: list[SupportSession]) -> tuple[Event, ...]:
@@ -156,7 +183,7 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     referral, volunteer = _people(db, match)
     live = repository.live_sessions(db, match.id)
     now = clock.now()
-    base = plan_inputs.to_plan(match, referral, volunteer, sessions=count, earliest=now)
+    base = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=count, earliest=now)
     last = max([s.starts_at for s in live] + [now])
     result = plan_changes.extend_after(base, planning.diary(db, volunteer, except_match_id=match.id),
                            plan_inputs.settings_for(programme), after=last,

@@ -126,9 +126,9 @@ def reschedule(db: Session, *, actor: Principal, row: SupportSession, match: Mat
     diary = planning.diary(db, volunteer, except_session_ids=frozenset({row.id}))
     zone = ZoneInfo(settings.time_zone)
     taken = frozenset(plan_calendar.monday_of(s.starts_at.astimezone(zone).date()) for s in live if s.id != row.id)
-    found = plan_changes.next_slot(plan_inputs.to_plan(match, referral, volunteer, sessions=1, earliest=now), diary,
-                             settings, not_before=not_before or now, now=now, preferred_day=preferred_day,
-                             match_weeks_taken=taken, avoid=row.starts_at)
+    one = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=1, earliest=now)
+    found = plan_changes.next_slot(one, diary, settings, not_before=not_before or now, now=now,
+                                   preferred_day=preferred_day, match_weeks_taken=taken, avoid=row.starts_at)
     if isinstance(found, str):
         raise Conflict(f"No slot found: {found}.", extra={"state": row.status})
     row.starts_at, row.ends_at = found

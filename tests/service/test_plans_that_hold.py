@@ -112,3 +112,58 @@ def test_a_rematch_ends_the_match_kindly_and_the_parent_waits_first(client: Test
         assert referral["status"] == "waiting" and referral["priority"] is True
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         assert "needs_cover" not in {s["status"] for s in sessions}
+
+
+def test_a_match_whose_sessions_could_never_be_planned_is_refused_before_the_volunteer_is_asked(
+        client: TestClient, coordinator: dict[str, str]) -> None:
+    with time_machine.travel(START, tick=False):
+        one_hour = [{"day": "tue", "start": "10:00", "end": "11:00"}]
+        client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(
+            availability=one_hour, capacity={"max_parents": 2, "max_sessions_per_week": 2}))
+        for n in (1, 2):
+            assert client.post("/v1/referrals", json=referral_body(n), headers=coordinator).status_code == 201
+        run = client.post("/v1/match-runs", headers=coordinator).json()
+        assert len(run["proposals"]) == 2  # the matcher sees one free hour and two free places
+        first = client.post(f"/v1/proposals/{run['proposals'][0]['id']}/accept", headers=coordinator)
+        assert first.status_code == 201
+        second = client.post(f"/v1/proposals/{run['proposals'][1]['id']}/accept", headers=coordinator)
+        assert second.status_code == 409, second.text
+        assert second.json()["code"] and "could not be planned" in second.json()["detail"]
+        assert client.get("/v1/matches", headers=coordinator).json()["items"][0]["id"] == first.json()["id"]
+        assert len(client.get("/v1/matches", headers=coordinator).json()["items"]) == 1
+
+
+def test_the_first_two_sessions_are_at_least_five_days_apart(client: TestClient, coordinator: dict[str, str],
+                                                             make_key: KeyMaker) -> None:
+    thursday = datetime(2027, 1, 7, 8, 0, tzinfo=UTC)
+    windows = [{"day": "fri", "start": "10:00", "end": "12:00"}, {"day": "tue", "start": "10:00", "end": "12:00"}]
+    with time_machine.travel(thursday, tick=False):
+        vid = client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(availability=windows)).json()["id"]
+        client.post("/v1/referrals", json=referral_body(availability=windows), headers=coordinator)
+        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
+        me = make_key("volunteer", volunteer_id=vid)
+        assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
+        starts = [datetime.fromisoformat(str(s["starts_at"])) for s in _live(client, match_id, me)]
+        gaps = [(b - a).days for a, b in zip(starts, starts[1:], strict=False)]
+        assert min(gaps) >= 5, gaps
+
+
+def test_a_birth_pause_keeps_sessions_away_from_the_due_date(client: TestClient, coordinator: dict[str, str],
+                                                             admin: dict[str, str], make_key: KeyMaker) -> None:
+    with time_machine.travel(START, tick=False):
+        settings = client.get("/v1/programme", headers=admin).json()
+        settings.update(birth_pause_weeks_before=1, birth_pause_weeks_after=4)
+        assert client.put("/v1/programme", json=settings, headers=admin).status_code == 200
+        due = date(2027, 2, 2)
+        vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+        body = referral_body(parent={"baby_birth_date": None, "due_date": due.isoformat()})
+        assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 201
+        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
+        me = make_key("volunteer", volunteer_id=vid)
+        assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
+        days = [date.fromisoformat(str(s["starts_at"])[:10]) for s in _live(client, match_id, me)]
+        assert len(days) == 8
+        assert not [d for d in days if date(2027, 1, 26) <= d <= date(2027, 3, 2)], days
+        assert any(d < date(2027, 1, 26) for d in days) and any(d > date(2027, 3, 2) for d in days)
