@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from service.core import auth
@@ -270,7 +270,7 @@ def test_a_match_run_is_for_coordinators_and_an_unknown_one_is_404(client: TestC
         assert real.status_code == unknown.status_code == 403 and real.json() == unknown.json()
 
 
-def test_an_integrator_key_cannot_take_the_source_name_of_coordinators_referrals(engine: Engine) -> None:
+def test_an_integrator_key_cannot_take_the_source_name_of_coordinators_referrals(db: Connection) -> None:
     # Referrals a coordinator enters have source "coordinator"; an integrator of that name would see them all.
-    with Session(engine) as session, pytest.raises(ValueError, match="reserved"):
+    with Session(db) as session, pytest.raises(ValueError, match="reserved"):
         auth.create_key(session, name="sneaky", role=auth.Role.integrator, source=auth.COORDINATOR_SOURCE)

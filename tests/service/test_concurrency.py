@@ -18,6 +18,9 @@ from sqlalchemy import Engine, text
 
 from tests.factories import referral_body, volunteer_body
 
+# Many connections at once, each seeing the others' commits: they cannot share one rolled-back transaction.
+pytestmark = pytest.mark.real_commits
+
 Call = Callable[[httpx.Client], httpx.Response]
 
 

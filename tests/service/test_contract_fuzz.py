@@ -21,6 +21,9 @@ from schemathesis.specs.openapi.checks import (
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
 
+# Every operation, /readyz among them, and /readyz opens a connection of its own.
+pytestmark = pytest.mark.real_commits
+
 
 @pytest.fixture
 def auth_headers(make_key: KeyMaker) -> dict[str, str]:

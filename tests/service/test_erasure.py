@@ -7,7 +7,7 @@ from typing import Any
 
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlmodel import Session, select
 
 from service.events.service import body as event_body
@@ -26,24 +26,23 @@ HER_TRACES = ["Agnieszka", "Nowak", "900123", "aga.nowak", "EH6 6QQ", "EH66QQ", 
 VOLUNTEER_TRACES = ["Joanna", "Kowalska", "joanna@example.org", "900456", "EH7 5QY", "EH75QY"]
 
 
-def traces_in_database(engine: Engine, needles: list[str]) -> list[str]:
+def traces_in_database(connection: Connection, needles: list[str]) -> list[str]:
     """Every table of the migrated database, every column read as text (JSON included): where each needle is."""
     found = []
-    with engine.connect() as connection:
-        quote = connection.dialect.identifier_preparer.quote
-        for table in inspect(connection).get_table_names():
-            for row in connection.execute(text(f"SELECT * FROM {quote(table)}")).mappings():
-                for column, value in row.items():
-                    if value is None or isinstance(value, int | float):
-                        continue
-                    as_text = value if isinstance(value, str) else json.dumps(value, default=str)
-                    found += [f"{table}.{column}: {needle}" for needle in needles
-                              if needle.lower() in as_text.lower()]
+    quote = connection.dialect.identifier_preparer.quote
+    for table in inspect(connection).get_table_names():
+        for row in connection.execute(text(f"SELECT * FROM {quote(table)}")).mappings():
+            for column, value in row.items():
+                if value is None or isinstance(value, int | float):
+                    continue
+                as_text = value if isinstance(value, str) else json.dumps(value, default=str)
+                found += [f"{table}.{column}: {needle}" for needle in needles
+                          if needle.lower() in as_text.lower()]
     return found
 
 
-def webhook_bodies(engine: Engine) -> str:
-    with Session(engine) as session:
+def webhook_bodies(connection: Connection) -> str:
+    with Session(connection) as session:
         events = session.exec(select(OutboxEvent)).all()
         return json.dumps([event_body(event, sent_at=TODAY) for event in events])
 
@@ -62,11 +61,10 @@ def _received_and_matched(report: dict[str, Any]) -> dict[str, Any]:
             "started": report["total"]["started"], "by_area": by_area, "by_language": by_language}
 
 
-def _audit_actions(engine: Engine, record_id: str) -> list[str]:
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT action FROM audit_event WHERE record_id = :id ORDER BY at, id"),
-                                  {"id": record_id})
-        return [row[0] for row in rows]
+def _audit_actions(connection: Connection, record_id: str) -> list[str]:
+    rows = connection.execute(text("SELECT action FROM audit_event WHERE record_id = :id ORDER BY at, id"),
+                              {"id": record_id})
+    return [row[0] for row in rows]
 
 
 def _feed(client: TestClient, me: dict[str, str]) -> str:
@@ -76,7 +74,7 @@ def _feed(client: TestClient, me: dict[str, str]) -> str:
 
 def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: TestClient, admin: dict[str, str],
                                                                        coordinator: dict[str, str],
-                                                                       make_key: KeyMaker, engine: Engine) -> None:
+                                                                       make_key: KeyMaker, db: Connection) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"], "secret": "s" * 32},
                     headers=admin)
@@ -104,18 +102,18 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: T
         client.post(f"/v1/sessions/{first['id']}/attendance", json={"status": "attended"}, headers=me)
         feed = _feed(client, me)
         assert "Agnieszka" in client.get(feed).text
-        assert traces_in_database(engine, HER_TRACES), "the scan must see her data before the erasure"
+        assert traces_in_database(db, HER_TRACES), "the scan must see her data before the erasure"
         counts = _received_and_matched(_outcomes(client, coordinator))
 
         erased = client.delete(f"/v1/referrals/{rid}", headers=admin)
         assert erased.status_code == 204, erased.text
 
-        assert traces_in_database(engine, HER_TRACES) == []
-        assert not [needle for needle in HER_TRACES if needle.lower() in webhook_bodies(engine).lower()]
+        assert traces_in_database(db, HER_TRACES) == []
+        assert not [needle for needle in HER_TRACES if needle.lower() in webhook_bodies(db).lower()]
         calendar = client.get(feed).text
         assert "Agnieszka" not in calendar and "Nowak" not in calendar
         assert _received_and_matched(_outcomes(client, coordinator)) == counts
-        assert traces_in_database(engine, ["Joanna Kowalska"]), "the volunteer was not erased"
+        assert traces_in_database(db, ["Joanna Kowalska"]), "the volunteer was not erased"
 
         referral = client.get(f"/v1/referrals/{rid}", headers=coordinator).json()
         assert referral["erased_at"] is not None and referral["status"] == "ended"
@@ -134,7 +132,7 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: T
         assert replay.status_code == 201 and replay.json()["parent"]["name"] is None
 
         assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 204
-        assert _audit_actions(engine, rid).count("referral.erased") == 1
+        assert _audit_actions(db, rid).count("referral.erased") == 1
         assert client.patch(f"/v1/referrals/{rid}", json={"interests": []}, headers=coordinator).status_code == 409
         epds = {"answers": [0] * 10, "completed_on": TODAY, "timepoint": "end"}
         refused = client.post(f"/v1/referrals/{rid}/measures", json=epds, headers=coordinator)
@@ -143,7 +141,7 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: T
 
 def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys_stop(
         client: TestClient, admin: dict[str, str], coordinator: dict[str, str], make_key: KeyMaker,
-        engine: Engine) -> None:
+        db: Connection) -> None:
     with time_machine.travel(START, tick=False):
         vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
         rid = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
@@ -159,14 +157,14 @@ def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys
         client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(
             name="Ewa Nowicka", email="ewa@example.org", phone="07700 900777", postcode="EH1 1YZ"))
         feed = _feed(client, me)
-        assert traces_in_database(engine, VOLUNTEER_TRACES)
+        assert traces_in_database(db, VOLUNTEER_TRACES)
         counts = _received_and_matched(_outcomes(client, coordinator))
 
         assert client.delete(f"/v1/volunteers/{vid}", headers=admin).status_code == 204
 
-        assert traces_in_database(engine, VOLUNTEER_TRACES) == []
-        assert not [needle for needle in VOLUNTEER_TRACES if needle.lower() in webhook_bodies(engine).lower()]
-        assert traces_in_database(engine, ["Ewa Nowicka", "Agnieszka"]), "nobody else was erased"
+        assert traces_in_database(db, VOLUNTEER_TRACES) == []
+        assert not [needle for needle in VOLUNTEER_TRACES if needle.lower() in webhook_bodies(db).lower()]
+        assert traces_in_database(db, ["Ewa Nowicka", "Agnieszka"]), "nobody else was erased"
         assert _received_and_matched(_outcomes(client, coordinator)) == counts
         assert client.get("/v1/me", headers=me).status_code == 401
         assert client.get(feed).status_code == 404
@@ -187,7 +185,7 @@ def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys
         assert {s["status"] for s in sessions} == {"cancelled"}
 
         assert client.delete(f"/v1/volunteers/{vid}", headers=admin).status_code == 204
-        assert _audit_actions(engine, vid).count("volunteer.erased") == 1
+        assert _audit_actions(db, vid).count("volunteer.erased") == 1
         refused = client.patch(f"/v1/volunteers/{vid}", json={"name": "Joanna"}, headers=coordinator)
         assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
 

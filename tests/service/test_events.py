@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
 from service.events import signing
 from service.events.worker import DeliveryWorker
@@ -60,11 +60,11 @@ def _subscribe(client: TestClient, admin: dict[str, str], url: str, events: list
 
 
 def test_every_event_arrives_once_signed_and_in_order(client: TestClient, admin: dict[str, str],
-                                                      coordinator: dict[str, str], engine: Engine,
+                                                      coordinator: dict[str, str], db: Connection,
                                                       receiver: Receiver) -> None:
     _subscribe(client, admin, receiver.url, ["referral.received"])
     ids = [client.post("/v1/referrals", json=referral_body(n), headers=coordinator).json()["id"] for n in range(3)]
-    worker = DeliveryWorker(engine, allow_private=True)
+    worker = DeliveryWorker(db, allow_private=True)
     assert worker.run_once() == 3
     assert worker.run_once() == 0
     assert [r["body"]["record"]["id"] for r in receiver.received] == ids
@@ -76,14 +76,14 @@ def test_every_event_arrives_once_signed_and_in_order(client: TestClient, admin:
 
 
 def test_a_failed_delivery_is_retried_later_and_the_log_shows_attempts(client: TestClient, admin: dict[str, str],
-                                                                        coordinator: dict[str, str], engine: Engine,
+                                                                        coordinator: dict[str, str], db: Connection,
                                                                         receiver: Receiver) -> None:
     import time_machine
 
     webhook_id = _subscribe(client, admin, receiver.url, ["*"])
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     receiver.fail_next = 1
-    worker = DeliveryWorker(engine, allow_private=True)
+    worker = DeliveryWorker(db, allow_private=True)
     worker.run_once()
     log = client.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=admin).json()["items"]
     assert log[0]["status"] == "pending" and log[0]["attempts"] == 1 and log[0]["last_status_code"] == 503
@@ -104,19 +104,19 @@ class _KilledAfterSending(httpx.Client):
 
 
 def test_a_worker_stopped_mid_delivery_loses_nothing_and_repeats_the_same_event_id(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], engine: Engine,
+        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection,
         receiver: Receiver) -> None:
     _subscribe(client, admin, receiver.url, ["referral.received"])
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     with pytest.raises(SystemExit):
-        DeliveryWorker(engine, allow_private=True, http=_KilledAfterSending()).run_once()
-    assert DeliveryWorker(engine, allow_private=True).run_once() == 1
+        DeliveryWorker(db, allow_private=True, http=_KilledAfterSending()).run_once()
+    assert DeliveryWorker(db, allow_private=True).run_once() == 1
     assert len(receiver.received) == 2
     assert receiver.received[0]["event_id"] == receiver.received[1]["event_id"]
 
 
 def test_events_raised_while_no_webhook_is_live_wait_for_none_and_a_new_webhook_gets_the_next_ones(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], engine: Engine,
+        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection,
         receiver: Receiver) -> None:
     client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
     deleted = _subscribe(client, admin, receiver.url, ["referral.received"])
@@ -124,18 +124,17 @@ def test_events_raised_while_no_webhook_is_live_wait_for_none_and_a_new_webhook_
     client.post("/v1/referrals", json=referral_body(2), headers=coordinator)
     _subscribe(client, admin, receiver.url, ["*"])
     later = client.post("/v1/referrals", json=referral_body(3), headers=coordinator).json()["id"]
-    assert DeliveryWorker(engine, allow_private=True).run_once() == 1
+    assert DeliveryWorker(db, allow_private=True).run_once() == 1
     assert [r["body"]["record"]["id"] for r in receiver.received] == [later]
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM outbox_event")).scalar() == 3  # all three recorded
+    assert db.execute(text("SELECT count(*) FROM outbox_event")).scalar() == 3  # all three recorded
 
 
 def test_a_deleted_webhook_gets_nothing_more(client: TestClient, admin: dict[str, str],
-                                             coordinator: dict[str, str], engine: Engine, receiver: Receiver) -> None:
+                                             coordinator: dict[str, str], db: Connection, receiver: Receiver) -> None:
     webhook_id = _subscribe(client, admin, receiver.url, ["referral.received"])
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     assert client.delete(f"/v1/webhooks/{webhook_id}", headers=admin).status_code == 204
-    DeliveryWorker(engine, allow_private=True).run_once()
+    DeliveryWorker(db, allow_private=True).run_once()
     assert receiver.received == []
     assert client.get("/v1/webhooks", headers=admin).json()["items"] == []
 

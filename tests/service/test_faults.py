@@ -24,6 +24,10 @@ from service.match_runs import service as run_service
 from service.tools import demo
 from tests.factories import referral_body, volunteer_body
 
+# A server in another process, connections refused, lost and terminated: each needs the engine's own
+# connections and what they commit.
+pytestmark = pytest.mark.real_commits
+
 PROBLEM_JSON = "application/problem+json"
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
@@ -12,10 +12,9 @@ from tests.factories import referral_body, volunteer_body
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before her 10:00 window
 
 
-def _events(engine: Engine, event_type: str) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text("SELECT count(*) FROM outbox_event WHERE type=:t"),
-                                      {"t": event_type}).scalar() or 0)
+def _events(connection: Connection, event_type: str) -> int:
+    return int(connection.execute(text("SELECT count(*) FROM outbox_event WHERE type=:t"),
+                                  {"t": event_type}).scalar() or 0)
 
 
 def _matched(client: TestClient, coordinator: dict[str, str], n: int = 1) -> tuple[str, str, str]:
@@ -28,7 +27,7 @@ def _matched(client: TestClient, coordinator: dict[str, str], n: int = 1) -> tup
 
 def test_a_match_lives_from_acceptance_to_a_completed_ending_and_her_rest(client: TestClient,
                                                                          coordinator: dict[str, str],
-                                                                         make_key: KeyMaker, engine: Engine) -> None:
+                                                                         make_key: KeyMaker, db: Connection) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         match_id, rid, vid = _matched(client, coordinator)
         me = make_key("volunteer", volunteer_id=vid)
@@ -38,7 +37,7 @@ def test_a_match_lives_from_acceptance_to_a_completed_ending_and_her_rest(client
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"]
         assert len(sessions) == 8
         assert [s["kind"] for s in sessions][5:] == ["ending_conversation", "regular", "closing"]
-        assert _events(engine, "session.scheduled") == 8
+        assert _events(db, "session.scheduled") == 8
         for index, planned in enumerate(sessions):
             traveller.move_to(datetime.fromisoformat(planned["ends_at"]))
             marked = client.post(f"/v1/sessions/{planned['id']}/attendance", json={"status": "attended"}, headers=me)
@@ -49,7 +48,7 @@ def test_a_match_lives_from_acceptance_to_a_completed_ending_and_her_rest(client
         ended = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()
         assert ended["outcome"] == "completed"
         assert client.get(f"/v1/referrals/{rid}", headers=coordinator).json()["status"] == "ended"
-        assert _events(engine, "match.ending_soon") == 1 and _events(engine, "match.ended") == 1
+        assert _events(db, "match.ending_soon") == 1 and _events(db, "match.ended") == 1
         client.patch(f"/v1/volunteers/{vid}", json={"last_supervision_on": ended["ended_on"]}, headers=coordinator)
         volunteer = client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()
         assert [r["code"] for r in volunteer["not_ready_reasons"]] == ["resting"]

@@ -1,5 +1,5 @@
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
 from tests.factories import referral_body, volunteer_body
 
@@ -101,7 +101,7 @@ def test_an_escalated_referral_is_left_out_of_a_match_run_until_cleared(client: 
 
 def test_a_coordinators_own_match_that_breaks_a_rule_needs_an_audited_reason(client: TestClient,
                                                                            coordinator: dict[str, str],
-                                                                           engine: Engine) -> None:
+                                                                           db: Connection) -> None:
     vid = client.post("/v1/volunteers", json=volunteer_body(languages=["en"]), headers=coordinator).json()["id"]
     rid = client.post("/v1/referrals", json=referral_body(languages=["pl"]), headers=coordinator).json()["id"]
     refused = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator)
@@ -110,8 +110,7 @@ def test_a_coordinators_own_match_that_breaks_a_rule_needs_an_audited_reason(cli
                                             "override_reason": "Interpreter arranged for the sessions"},
                        headers=coordinator)
     assert made.status_code == 201 and made.json()["override_reason"]
-    with engine.connect() as connection:
-        reason = connection.execute(text("SELECT reason FROM audit_event WHERE action='match.created'")).scalar()
+    reason = db.execute(text("SELECT reason FROM audit_event WHERE action='match.created'")).scalar()
     assert reason == "override: no_shared_language"
 
 

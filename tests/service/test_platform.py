@@ -1,7 +1,8 @@
 """Auth, errors, operations, vocabulary and programme settings."""
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, SQLModel
 
 from service.core import auth, migrate
@@ -17,8 +18,8 @@ def test_no_key_is_401_problem_with_a_bearer_challenge(client: TestClient) -> No
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_a_revoked_key_fails_at_once(client: TestClient, engine: Engine) -> None:
-    with Session(engine) as session:
+def test_a_revoked_key_fails_at_once(client: TestClient, db: Connection) -> None:
+    with Session(db) as session:
         key, secret = auth.create_key(session, name="front end", role=auth.Role.coordinator)
         session.commit()
         headers = {"Authorization": f"Bearer {secret}"}
@@ -28,8 +29,8 @@ def test_a_revoked_key_fails_at_once(client: TestClient, engine: Engine) -> None
     assert client.get("/v1/referrals", headers=headers).status_code == 401
 
 
-def test_keys_are_stored_only_as_hashes(engine: Engine) -> None:
-    with Session(engine) as session:
+def test_keys_are_stored_only_as_hashes(db: Connection) -> None:
+    with Session(db) as session:
         key, secret = auth.create_key(session, name="x", role=auth.Role.admin)
         session.commit()
         assert secret not in repr(key.model_dump()) and key.secret_hash == auth.hash_secret(secret)
@@ -54,6 +55,7 @@ def test_a_body_over_the_limit_is_413(client: TestClient, coordinator: dict[str,
     assert response.headers["content-type"] == PROBLEM
 
 
+@pytest.mark.real_commits  # /readyz opens a connection of its own
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
@@ -62,6 +64,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert "peer_match_requests_total" in client.get("/metrics").text
 
 
+@pytest.mark.real_commits  # migrate.is_current opens a connection of its own
 def test_the_migrations_build_exactly_the_tables_the_models_declare(engine: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from service.app import create_app
@@ -20,10 +21,12 @@ NOW = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def limited(settings: Settings, engine: Engine) -> TestClient:
+def limited(settings: Settings, engine: Engine, app: FastAPI, db: Connection) -> TestClient:
     # No `with`: the lifespan (and its engine.dispose) belongs to the session's app, not this one.
-    app = create_app(settings.model_copy(update={"rate_limit_per_minute": LIMIT}), engine)
-    return TestClient(app, raise_server_exceptions=False)
+    limited_app = create_app(settings.model_copy(update={"rate_limit_per_minute": LIMIT}), engine)
+    # Its requests join the test's transaction as the session's app's do.
+    limited_app.dependency_overrides.update(app.dependency_overrides)
+    return TestClient(limited_app, raise_server_exceptions=False)
 
 
 def test_a_key_over_its_limit_is_429_with_retry_after_and_problem_details(limited: TestClient,
@@ -66,8 +69,8 @@ def test_operations_routes_need_no_key_and_are_not_limited(limited: TestClient) 
         assert {limited.get("/metrics").status_code for _ in range(LIMIT * 3)} == {200}
 
 
-def test_a_revoked_key_is_401_at_once_not_429(limited: TestClient, engine: Engine) -> None:
-    with Session(engine) as session:
+def test_a_revoked_key_is_401_at_once_not_429(limited: TestClient, db: Connection) -> None:
+    with Session(db) as session:
         key, secret = auth.create_key(session, name="front end", role=auth.Role.coordinator)
         key_id = key.id
         session.commit()
@@ -75,7 +78,7 @@ def test_a_revoked_key_is_401_at_once_not_429(limited: TestClient, engine: Engin
     with time_machine.travel(NOW, tick=False):
         for _ in range(LIMIT + 1):
             limited.get("/v1/vocabulary", headers=headers)
-        with Session(engine) as session:
+        with Session(db) as session:
             assert auth.revoke(session, key_id)
             session.commit()
         assert limited.get("/v1/vocabulary", headers=headers).status_code == 401

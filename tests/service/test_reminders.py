@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from service.jobs import PERIODIC_JOBS
@@ -16,19 +16,18 @@ START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday; her window is Tuesd
 LEAD = timedelta(hours=24)  # the programme's default reminder lead time
 
 
-def _worker_round(engine: Engine) -> None:
+def _worker_round(connection: Connection) -> None:
     """What each worker round does before delivering; two workers or a restart simply run it again."""
     for job in PERIODIC_JOBS:
-        with Session(engine) as session:
+        with Session(connection) as session:
             job(session)
             session.commit()
 
 
-def _reminded(engine: Engine, event_type: str = "session.reminder") -> list[str]:
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT payload FROM outbox_event WHERE type=:t ORDER BY occurred_at, id"),
-                                  {"t": event_type}).scalars()
-        return [(row if isinstance(row, dict) else json.loads(row))["session_id"] for row in rows]
+def _reminded(connection: Connection, event_type: str = "session.reminder") -> list[str]:
+    rows = connection.execute(text("SELECT payload FROM outbox_event WHERE type=:t ORDER BY occurred_at, id"),
+                              {"t": event_type}).scalars()
+    return [(row if isinstance(row, dict) else json.loads(row))["session_id"] for row in rows]
 
 
 def _planned_match(client: TestClient, coordinator: dict[str, str]) -> tuple[str, list[dict[str, str]]]:
@@ -45,35 +44,35 @@ def _at(session: dict[str, str], key: str = "starts_at") -> datetime:
 
 
 def test_each_session_is_reminded_once_the_lead_time_before_it(client: TestClient, coordinator: dict[str, str],
-                                                               engine: Engine) -> None:
+                                                               db: Connection) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         _match_id, sessions = _planned_match(client, coordinator)
-        _worker_round(engine)
-        assert _reminded(engine) == []  # the first session is a week away
+        _worker_round(db)
+        assert _reminded(db) == []  # the first session is a week away
         for planned in sessions[:3]:
             traveller.move_to(_at(planned) - LEAD - timedelta(minutes=1))
-            _worker_round(engine)
-            assert planned["id"] not in _reminded(engine)  # not before the lead time
+            _worker_round(db)
+            assert planned["id"] not in _reminded(db)  # not before the lead time
             traveller.move_to(_at(planned) - LEAD + timedelta(minutes=1))
-            _worker_round(engine)
-            _worker_round(engine)  # a second worker, or the same one after a restart
-        assert _reminded(engine) == [s["id"] for s in sessions[:3]]
+            _worker_round(db)
+            _worker_round(db)  # a second worker, or the same one after a restart
+        assert _reminded(db) == [s["id"] for s in sessions[:3]]
         # the worker was down for weeks: sessions already past are not reminded late; the next one is, once
         traveller.move_to(_at(sessions[6]) - timedelta(hours=2))
-        _worker_round(engine)
-        _worker_round(engine)
-        assert _reminded(engine) == [s["id"] for s in sessions[:3]] + [sessions[6]["id"]]
+        _worker_round(db)
+        _worker_round(db)
+        assert _reminded(db) == [s["id"] for s in sessions[:3]] + [sessions[6]["id"]]
 
 
 def test_a_re_plan_moves_a_pending_reminder_and_never_repeats_a_sent_one(client: TestClient,
                                                                           coordinator: dict[str, str],
-                                                                          engine: Engine) -> None:
+                                                                          db: Connection) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         _match_id, sessions = _planned_match(client, coordinator)
         first, second = sessions[0], sessions[1]
         traveller.move_to(_at(first) - LEAD + timedelta(minutes=5))
-        _worker_round(engine)
-        assert _reminded(engine) == [first["id"]]
+        _worker_round(db)
+        assert _reminded(db) == [first["id"]]
         moved_first = client.post(f"/v1/sessions/{first['id']}/reschedule", json={}, headers=coordinator)
         assert moved_first.status_code == 200, moved_first.text
         moved_second = client.post(f"/v1/sessions/{second['id']}/reschedule",
@@ -83,30 +82,30 @@ def test_a_re_plan_moves_a_pending_reminder_and_never_repeats_a_sent_one(client:
         new_second = _at(moved_second.json())
         assert new_second > _at(second)
         traveller.move_to(_at(second) - LEAD + timedelta(minutes=5))  # its old reminder time: nothing now
-        _worker_round(engine)
+        _worker_round(db)
         traveller.move_to(_at(moved_first.json()) - LEAD + timedelta(minutes=5))
-        _worker_round(engine)  # the first session, moved after its reminder, is not reminded again
-        assert _reminded(engine) == [first["id"]]
+        _worker_round(db)  # the first session, moved after its reminder, is not reminded again
+        assert _reminded(db) == [first["id"]]
         traveller.move_to(new_second - LEAD + timedelta(minutes=5))
-        _worker_round(engine)
-        assert _reminded(engine) == [first["id"], second["id"]]
+        _worker_round(db)
+        assert _reminded(db) == [first["id"], second["id"]]
 
 
 def test_the_ending_is_announced_once_when_the_ending_conversation_is_next(client: TestClient,
                                                                            coordinator: dict[str, str],
-                                                                           engine: Engine) -> None:
+                                                                           db: Connection) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         match_id, sessions = _planned_match(client, coordinator)
         ending = next(s for s in sessions if s["kind"] == "ending_conversation")
         before = sessions[sessions.index(ending) - 1]
         traveller.move_to(_at(before, "ends_at") - timedelta(minutes=1))
-        _worker_round(engine)
-        assert _reminded(engine, "match.ending_soon") == []
+        _worker_round(db)
+        assert _reminded(db, "match.ending_soon") == []
         traveller.move_to(_at(before, "ends_at") + timedelta(minutes=1))
-        _worker_round(engine)
+        _worker_round(db)
         client.post(f"/v1/sessions/{before['id']}/attendance", json={"status": "attended"}, headers=coordinator)
-        _worker_round(engine)
-        assert _reminded(engine, "match.ending_soon") == [ending["id"]]
+        _worker_round(db)
+        assert _reminded(db, "match.ending_soon") == [ending["id"]]
         extended = client.post(f"/v1/matches/{match_id}/extensions",
                                json={"sessions": 2, "parent_agrees": True, "volunteer_agrees": True},
                                headers=coordinator)
@@ -115,6 +114,6 @@ def test_the_ending_is_announced_once_when_the_ending_conversation_is_next(clien
         new_ending = next(s for s in live if s["kind"] == "ending_conversation")
         assert new_ending["id"] != ending["id"]
         traveller.move_to(_at(new_ending) - timedelta(hours=1))
-        _worker_round(engine)
-        _worker_round(engine)
-        assert _reminded(engine, "match.ending_soon") == [ending["id"], new_ending["id"]]  # the moved ending, once
+        _worker_round(db)
+        _worker_round(db)
+        assert _reminded(db, "match.ending_soon") == [ending["id"], new_ending["id"]]  # the moved ending, once

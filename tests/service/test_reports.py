@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from api_schemas.reports import UnmatchedReason
@@ -104,10 +104,10 @@ def _post_referral(client: TestClient, headers: dict[str, str], parent: Parent) 
     return str(created.json()["id"])
 
 
-def _seed_matches(engine: Engine, volunteer_id: str, ids: dict[int, str]) -> None:
+def _seed_matches(connection: Connection, volunteer_id: str, ids: dict[int, str]) -> None:
     """Matches and sessions written straight to the tables, so each date is exactly the one the hand
     arithmetic uses; the referral's status follows what happened."""
-    with Session(engine) as session:
+    with Session(connection) as session:
         for parent in PARENTS:
             if parent.match_after is None:
                 continue
@@ -149,7 +149,7 @@ def _session(match: Match, volunteer_id: str, number: int, starts_at: datetime, 
 
 
 @pytest.fixture
-def programme(client: TestClient, coordinator: dict[str, str], engine: Engine) -> dict[int, str]:
+def programme(client: TestClient, coordinator: dict[str, str], db: Connection) -> dict[int, str]:
     """The seeded programme of PARENTS, two referrals just outside January, and one match run."""
     with time_machine.travel(datetime(2027, 1, 2, 9, 0, tzinfo=UTC), tick=False):
         body = volunteer_body(name="Former Volunteer", status="left")
@@ -160,7 +160,7 @@ def programme(client: TestClient, coordinator: dict[str, str], engine: Engine) -
         with time_machine.travel(at, tick=False):
             assert client.post("/v1/referrals", json=referral_body(n, languages=["pl"]),
                                headers=coordinator).status_code == 201
-    _seed_matches(engine, former, ids)
+    _seed_matches(db, former, ids)
     for parent in PARENTS:
         if parent.end is not None:
             on = parent.received_at.date() + timedelta(days=70)

@@ -1,7 +1,7 @@
 from datetime import date
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
 from tests.conftest import KeyMaker
 from tests.factories import referral_body
@@ -15,23 +15,22 @@ def _epds(answers: list[int], timepoint: str = "baseline") -> dict[str, object]:
             "timepoint": timepoint}
 
 
-def _events(engine: Engine, event_type: str) -> list[str]:
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT record_id FROM outbox_event WHERE type = :t"), {"t": event_type})
-        return [row[0] for row in rows]
+def _events(connection: Connection, event_type: str) -> list[str]:
+    rows = connection.execute(text("SELECT record_id FROM outbox_event WHERE type = :t"), {"t": event_type})
+    return [row[0] for row in rows]
 
 
 def test_a_positive_self_harm_item_escalates_and_raises_a_safety_alert(client: TestClient,
                                                                        coordinator: dict[str, str],
-                                                                       engine: Engine) -> None:
+                                                                       db: Connection) -> None:
     referral = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()
     measure = client.post(f"/v1/referrals/{referral['id']}/measures", json=_epds(SELF_HARM), headers=coordinator)
     assert measure.status_code == 201
     assert measure.json()["total"] == 12 and measure.json()["self_harm_item_positive"] is True
     after = client.get(f"/v1/referrals/{referral['id']}", headers=coordinator).json()
     assert after["status"] == "escalated" and after["risk_review_pending"] is True
-    assert _events(engine, "safety.alert") == [referral["id"]]
-    assert _events(engine, "referral.escalated") == [referral["id"]]
+    assert _events(db, "safety.alert") == [referral["id"]]
+    assert _events(db, "referral.escalated") == [referral["id"]]
 
 
 def test_a_cleared_risk_review_makes_her_matchable_again(client: TestClient, coordinator: dict[str, str]) -> None:

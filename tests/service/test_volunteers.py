@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 
 from tests.conftest import KeyMaker
 from tests.factories import volunteer_body
@@ -105,7 +106,7 @@ def test_a_coordinator_cannot_use_me(client: TestClient, coordinator: dict[str, 
 
 
 def test_a_lapsed_check_alerts_the_coordinator_once_and_again_after_it_lapses_anew(
-        client: TestClient, coordinator: dict[str, str], engine: object) -> None:
+        client: TestClient, coordinator: dict[str, str], db: Connection) -> None:
     from sqlalchemy import text
     from sqlmodel import Session
 
@@ -117,7 +118,7 @@ def test_a_lapsed_check_alerts_the_coordinator_once_and_again_after_it_lapses_an
     client.post("/v1/volunteers", json=volunteer_body(name="Ready Volunteer"), headers=coordinator)
 
     def run() -> int:
-        with Session(engine) as session:  # type: ignore[arg-type]
+        with Session(db) as session:
             raised = raise_not_ready_alerts(session)
             session.commit()
             return raised
@@ -128,6 +129,5 @@ def test_a_lapsed_check_alerts_the_coordinator_once_and_again_after_it_lapses_an
     assert run() == 0
     client.patch(f"/v1/volunteers/{vid}", json={"check": body["check"]}, headers=coordinator)
     assert run() == 1
-    with engine.connect() as connection:  # type: ignore[attr-defined]
-        rows = connection.execute(text("SELECT record_id, payload FROM outbox_event WHERE type='volunteer.not_ready'"))
-        assert [row[0] for row in rows] == [vid, vid]
+    rows = db.execute(text("SELECT record_id, payload FROM outbox_event WHERE type='volunteer.not_ready'"))
+    assert [row[0] for row in rows] == [vid, vid]
