@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from peer_match_client._calls import ReferralView, Tagged
+from peer_match_client._calls import MatchView, ReferralView, Tagged
 from peer_match_client.aio import AsyncPeerMatch
 from peer_match_client.errors import (
     ConflictError,
@@ -25,6 +25,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "InvalidInputError",
+    "MatchView",
     "NotFoundError",
     "PeerMatch",
     "PreconditionFailedError",

@@ -33,6 +33,8 @@ Body = BaseModel | Mapping[str, Any]
 # A coordinator reads the full referral, an integrator its status only; pydantic's smart union picks the
 # model whose fields the body fills best.
 ReferralView = ReferralOut | ReferralStatusOut
+# A volunteer who accepts or declines reads her own view of the match; a coordinator the whole record.
+MatchView = MatchOut | MyMatchOut
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ _volunteer = _reader(VolunteerOut)
 _volunteer_page = _reader(Page[VolunteerOut])
 _match = _reader(MatchOut)
 _match_page = _reader(Page[MatchOut])
+_match_view = _reader(MatchView)
 _session = _reader(SessionOut)
 _sessions = _items(SessionOut)
 
@@ -215,12 +218,12 @@ def list_matches(
     return Call("GET", "/v1/matches", _match_page, params=params)
 
 
-def accept_match(match_id: str) -> Call[MatchOut]:
-    return Call("POST", f"/v1/matches/{_seg(match_id)}/accept", _match)
+def accept_match(match_id: str) -> Call[MatchView]:
+    return Call("POST", f"/v1/matches/{_seg(match_id)}/accept", _match_view)
 
 
-def decline_match(match_id: str) -> Call[MatchOut]:
-    return Call("POST", f"/v1/matches/{_seg(match_id)}/decline", _match)
+def decline_match(match_id: str) -> Call[MatchView]:
+    return Call("POST", f"/v1/matches/{_seg(match_id)}/decline", _match_view)
 
 
 def end_match(match_id: str, ending: EndIn | Mapping[str, Any]) -> Call[MatchOut]:

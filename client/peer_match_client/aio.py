@@ -25,7 +25,7 @@ from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatc
 from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
 from api_schemas.volunteers import MePatch, VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
 from peer_match_client import _calls as calls
-from peer_match_client._calls import ReferralView, Tagged
+from peer_match_client._calls import MatchView, ReferralView, Tagged
 from peer_match_client._http import AsyncSender
 from peer_match_client.retries import Retry
 from peer_match_client.sync import DEFAULT_BASE_URL, DEFAULT_TIMEOUT_S, MAX_PAGE_SIZE
@@ -197,10 +197,10 @@ class Matches:
             )
         )
 
-    async def accept(self, match_id: str) -> MatchOut:
+    async def accept(self, match_id: str) -> MatchView:
         return await self._send(calls.accept_match(match_id))
 
-    async def decline(self, match_id: str) -> MatchOut:
+    async def decline(self, match_id: str) -> MatchView:
         return await self._send(calls.decline_match(match_id))
 
     async def end(self, match_id: str, ending: EndIn | Mapping[str, Any]) -> MatchOut:

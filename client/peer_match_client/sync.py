@@ -25,7 +25,7 @@ from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatc
 from api_schemas.vocabulary import VocabularyEntry, VocabularyKind
 from api_schemas.volunteers import MePatch, VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
 from peer_match_client import _calls as calls
-from peer_match_client._calls import ReferralView, Tagged
+from peer_match_client._calls import MatchView, ReferralView, Tagged
 from peer_match_client._http import Sender
 from peer_match_client.retries import Retry
 
@@ -194,10 +194,10 @@ class Matches:
             )
         )
 
-    def accept(self, match_id: str) -> MatchOut:
+    def accept(self, match_id: str) -> MatchView:
         return self._send(calls.accept_match(match_id))
 
-    def decline(self, match_id: str) -> MatchOut:
+    def decline(self, match_id: str) -> MatchView:
         return self._send(calls.decline_match(match_id))
 
     def end(self, match_id: str, ending: EndIn | Mapping[str, Any]) -> MatchOut:

@@ -1,10 +1,14 @@
 """Plans that hold when life bends them (issue 19), through the API: numbers follow the dates after leave."""
 
 from datetime import UTC, date, datetime
+from itertools import pairwise
 
 import time_machine
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlmodel import Session, select
 
+from service.models import OutboxEvent
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
 
@@ -46,15 +50,10 @@ def test_after_four_weeks_of_leave_the_sessions_are_numbered_in_date_order(clien
         assert inside == []
 
 
-def _events(client: TestClient, admin: dict[str, str], event_type: str) -> list[dict[str, object]]:
-    from sqlmodel import Session, select
-
-    from service.models import OutboxEvent
-
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    with Session(engine) as db:
+def _events(db: Connection, event_type: str) -> list[dict[str, object]]:
+    with Session(db) as reader:
         return [{"record_id": e.record_id, **e.payload}
-                for e in db.exec(select(OutboxEvent).where(OutboxEvent.type == event_type))]
+                for e in reader.exec(select(OutboxEvent).where(OutboxEvent.type == event_type))]
 
 
 def _five_months_of_leave(client: TestClient, coordinator: dict[str, str],
@@ -71,15 +70,15 @@ def _five_months_of_leave(client: TestClient, coordinator: dict[str, str],
 
 def test_leave_that_cannot_be_planned_around_leaves_nothing_planned_inside_it(client: TestClient,
                                                                               coordinator: dict[str, str],
-                                                                              admin: dict[str, str],
+                                                                              db: Connection,
                                                                               make_key: KeyMaker) -> None:
     with time_machine.travel(START, tick=False):
-        match_id, me, start, end = _five_months_of_leave(client, coordinator, make_key)
+        match_id, _me, start, end = _five_months_of_leave(client, coordinator, make_key)
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         inside = [s for s in sessions if start.isoformat() <= str(s["starts_at"])[:10] <= end.isoformat()]
         assert inside and {s["status"] for s in inside} == {"needs_cover"}
         assert not [s for s in sessions if s["status"] == "planned" and s in inside]
-        raised = _events(client, admin, "session.needs_cover")
+        raised = _events(db, "session.needs_cover")
         assert sorted(str(e["session_id"]) for e in raised) == sorted(str(s["id"]) for s in inside)
         assert all(e["record_id"] == match_id and "wait_for_return" in e["choices"] for e in raised)  # type: ignore[operator]
         # Nothing of it reaches the parent as a reminder: only planned sessions are reminded.
@@ -145,7 +144,7 @@ def test_the_first_two_sessions_are_at_least_five_days_apart(client: TestClient,
         me = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
         starts = [datetime.fromisoformat(str(s["starts_at"])) for s in _live(client, match_id, me)]
-        gaps = [(b - a).days for a, b in zip(starts, starts[1:], strict=False)]
+        gaps = [(b - a).days for a, b in pairwise(starts)]
         assert min(gaps) >= 5, gaps
 
 
