@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -74,36 +74,23 @@ def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
         if not found:
             empty = np.zeros(0, dtype=np.int32)
             return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
+        # The seed lists are made per block, before the join, where each block's pairs are at hand.
+        pairs = sum(block.size() for block in found)
+        lists_of = _on_two_threads(found, _Block.size, _block_lists, pool) if pairs > lists_above else []
         # Each referral is in one block, her pairs consecutive there: the graph keeps them in runs, block by
         # block. The columns are joined side by side: most of the time goes to the kernel giving fresh pages.
-        referral, volunteer, score, fmt = pool.map(lambda name: _join(found, name), _COLUMNS)
-        lists = None
-        if referral.size > lists_above:
-            lists = _seed_lists(found, volunteer, score, len(problem.volunteers), w, pool)
+        columns = [[getattr(block, name) for block in found] for name in _COLUMNS]
+        columns += [[made[0] for made in lists_of], [made[1] for made in lists_of]] if lists_of else []
+        joined = list(pool.map(np.concatenate, columns))
+    referral, volunteer, score, fmt = joined[:4]
+    lists = None
+    if lists_of:
+        top = scoring.most_points(w)
+        lists = seed.Lists(joined[4], joined[5], seed.histogram(volunteer, score, len(problem.volunteers), top))
     return CandidateGraph(referral, volunteer, score, fmt, table, codes, lists)
 
 
 _COLUMNS = ("referral", "volunteer", "score", "format")
-
-
-def _join(found: list["_Block"], name: str) -> Any:
-    """One column of the graph: the blocks' columns end to end."""
-    return np.concatenate([getattr(b, name) for b in found])
-
-
-def _seed_lists(
-    found: list["_Block"],
-    volunteer: Int32Array,
-    score: Int32Array,
-    volunteers: int,
-    w: Weights,
-    pool: ThreadPoolExecutor,
-) -> seed.Lists:
-    """The seeded solve's lists, each block's referral side where its pairs are still at hand."""
-    per_block = _on_two_threads(found, lambda b: b.referral.size, _block_lists, pool)
-    listed = np.concatenate([b[0] for b in per_block])
-    draw = np.concatenate([b[1] for b in per_block])
-    return seed.Lists(listed, draw, seed.histogram(volunteer, score, volunteers, scoring.most_points(w)))
 
 
 def _block_lists(block: "_Block") -> tuple[Mask, npt.NDArray[np.uint16]]:
@@ -154,6 +141,10 @@ class _Block:
     score: Int32Array
     format: npt.NDArray[np.int8]
     counts: IntArray  # pairs per member of the group, whose pairs come in the members' order
+
+    def size(self) -> int:
+        """The block's number of pairs."""
+        return int(self.referral.size)
 
 
 @dataclass(frozen=True)
