@@ -113,15 +113,17 @@ from matching.model import MatchProblem
 from matching.synthetic import population
 n_ref, n_vol = (int(x) for x in sys.argv[1].split("x"))
 problem = MatchProblem(*population(n_ref, n_vol, seed=11))
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 graph = candidates.build(problem)
 built = time.perf_counter()
 chosen, optimal = solver.assign(graph, problem)
 done = time.perf_counter()
+cpu = time.process_time() - cpu
 pairs = np.stack([graph.referral[chosen], graph.volunteer[chosen]]).astype(np.int64)
 print(json.dumps({
     "matched": int(chosen.size), "score": int(graph.score[chosen].sum()), "optimal": bool(optimal),
-    "cand": built - started, "solve": done - built, "mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cand": built - started, "solve": done - built, "cpu": cpu,
+    "mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "pairs": hashlib.sha256(pairs.tobytes()).hexdigest()[:12],
 }))
 """
@@ -136,31 +138,36 @@ def _engine_only(tree: Path, size: str) -> dict[str, object]:
 
 
 def against(baseline: Path, sizes: list[str], runs: int) -> None:
-    """Alternate runs of this engine and the baseline's at each size; print every run and the ratios."""
+    """Alternate runs of this engine and the baseline's at each size; print every run and the ratios of
+    wall time and of CPU time (all threads: less swayed by other processes on the machine than wall time)."""
     here = Path(__file__).resolve().parent.parent
     print(
         f"{'size':>12} {'run':>3} {'engine':>6} {'matched':>8} {'score':>9} {'cand s':>7} {'solve s':>8} "
-        f"{'total s':>8} {'MB':>5} {'chosen':>12}"
+        f"{'total s':>8} {'CPU s':>6} {'MB':>5} {'chosen':>12}"
     )
     for size in sizes:
-        totals: dict[str, list[float]] = {"new": [], "old": []}
+        wall: dict[str, list[float]] = {"new": [], "old": []}
+        cpu: dict[str, list[float]] = {"new": [], "old": []}
         for run in range(runs):
             # Which goes first alternates too, so neither always runs on a warmer (or busier) machine.
             order = [("new", here), ("old", baseline)] if run % 2 == 0 else [("old", baseline), ("new", here)]
             for name, tree in order:
                 row = _engine_only(tree, size)
                 cand, solve_s = float(row["cand"]), float(row["solve"])  # type: ignore[arg-type]
-                totals[name].append(cand + solve_s)
+                wall[name].append(cand + solve_s)
+                cpu[name].append(float(row["cpu"]))  # type: ignore[arg-type]
                 print(
                     f"{size:>12} {run + 1:>3} {name:>6} {row['matched']:>8} {row['score']:>9} {cand:>7.2f} "
-                    f"{solve_s:>8.2f} {cand + solve_s:>8.2f} {row['mb']:>5.0f} {row['pairs']:>12}"
+                    f"{solve_s:>8.2f} {cand + solve_s:>8.2f} {cpu[name][-1]:>6.2f} {row['mb']:>5.0f} "
+                    f"{row['pairs']:>12}"
                 )
-        ratios = [new / old for new, old in zip(totals["new"], totals["old"], strict=True)]
-        print(
-            f"{size:>12} new/old total: median {statistics.median(ratios):.3f}, runs {min(ratios):.3f}-"
-            f"{max(ratios):.3f}; median total new {statistics.median(totals['new']):.2f} s, "
-            f"old {statistics.median(totals['old']):.2f} s"
-        )
+        for label, times in (("total", wall), ("CPU", cpu)):
+            ratios = [new / old for new, old in zip(times["new"], times["old"], strict=True)]
+            print(
+                f"{size:>12} new/old {label}: median {statistics.median(ratios):.3f}, runs {min(ratios):.3f}-"
+                f"{max(ratios):.3f}; medians new {statistics.median(times['new']):.2f} s, "
+                f"old {statistics.median(times['old']):.2f} s"
+            )
 
 
 def main() -> None:
