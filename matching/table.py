@@ -90,8 +90,12 @@ def _number_codes(
 ) -> None:
     """Every referral's codes (with those she marked essential) and then every volunteer's, numbered."""
     for referral in referrals:
-        codes["background"].bits(referral.background | constraints.essential_codes(referral, "background"))
-        codes["experiences"].bits(referral.experiences | constraints.essential_codes(referral, "experience"))
+        background, experiences = referral.background, referral.experiences
+        if referral.must_match:  # most have none: no new sets for them
+            background |= constraints.essential_codes(referral, "background")
+            experiences |= constraints.essential_codes(referral, "experience")
+        codes["background"].bits(background)
+        codes["experiences"].bits(experiences)
         codes["interests"].bits(referral.interests)
     for v in vols:
         for kind in codes:
