@@ -2,14 +2,20 @@
 candidate graph of synthetic Scotland-like data. Each size runs in its own process so peak memory is its own.
 Peak MB is the process's peak resident memory: for ours, measured before the baselines run (it includes the
 synthetic data and the candidate graph); for the baselines, the peak of the whole run. The last line is the
-solve-time ratio at the largest size."""
+solve-time ratio at the largest size.
+
+`--against DIR` times this engine and the one in DIR (another checkout, e.g. a `git worktree` of the last
+release) on the same data, alternating runs so both see the same neighbours on the CPU, and prints each
+run's figures, the optimum each reached, and the median ratio new/old with its spread."""
 
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -84,9 +90,7 @@ def one(n_ref: int, n_vol: int) -> dict[str, object]:
     chosen, optimal = solver.assign(graph, problem)
     solve_s = time.perf_counter() - solve_started
     ours = (int(chosen.size), int(graph.score[chosen].sum()))
-    ours_mb = (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    )  # before the baselines allocate theirs
+    ours_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baselines allocate theirs
     scipy_matched, scipy_total, scipy_s = _scipy(graph, problem)
     greedy_matched, greedy_total, greedy_s = _greedy(graph, problem)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -100,12 +104,83 @@ def one(n_ref: int, n_vol: int) -> dict[str, object]:
     }
 
 
+# Run with `python -c` in either checkout: only names both old and new engines have.
+_ENGINE_ONLY = """
+import hashlib, json, resource, sys, time
+import numpy as np
+from matching import candidates, solver
+from matching.model import MatchProblem
+from matching.synthetic import population
+n_ref, n_vol = (int(x) for x in sys.argv[1].split("x"))
+problem = MatchProblem(*population(n_ref, n_vol, seed=11))
+started, cpu = time.perf_counter(), time.process_time()
+graph = candidates.build(problem)
+built = time.perf_counter()
+chosen, optimal = solver.assign(graph, problem)
+done = time.perf_counter()
+cpu = time.process_time() - cpu
+pairs = np.stack([graph.referral[chosen], graph.volunteer[chosen]]).astype(np.int64)
+print(json.dumps({
+    "matched": int(chosen.size), "score": int(graph.score[chosen].sum()), "optimal": bool(optimal),
+    "cand": built - started, "solve": done - built, "cpu": cpu,
+    "mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "pairs": hashlib.sha256(pairs.tobytes()).hexdigest()[:12],
+}))
+"""
+
+
+def _engine_only(tree: Path, size: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", _ENGINE_ONLY, size], cwd=tree, capture_output=True, text=True, check=True
+    )
+    found: dict[str, object] = json.loads(out.stdout)
+    return found
+
+
+def against(baseline: Path, sizes: list[str], runs: int) -> None:
+    """Alternate runs of this engine and the baseline's at each size; print every run and the ratios of
+    wall time and of CPU time (all threads: less swayed by other processes on the machine than wall time)."""
+    here = Path(__file__).resolve().parent.parent
+    print(
+        f"{'size':>12} {'run':>3} {'engine':>6} {'matched':>8} {'score':>9} {'cand s':>7} {'solve s':>8} "
+        f"{'total s':>8} {'CPU s':>6} {'MB':>5} {'chosen':>12}"
+    )
+    for size in sizes:
+        wall: dict[str, list[float]] = {"new": [], "old": []}
+        cpu: dict[str, list[float]] = {"new": [], "old": []}
+        for run in range(runs):
+            # Which goes first alternates too, so neither always runs on a warmer (or busier) machine.
+            order = [("new", here), ("old", baseline)] if run % 2 == 0 else [("old", baseline), ("new", here)]
+            for name, tree in order:
+                row = _engine_only(tree, size)
+                cand, solve_s = float(row["cand"]), float(row["solve"])  # type: ignore[arg-type]
+                wall[name].append(cand + solve_s)
+                cpu[name].append(float(row["cpu"]))  # type: ignore[arg-type]
+                print(
+                    f"{size:>12} {run + 1:>3} {name:>6} {row['matched']:>8} {row['score']:>9} {cand:>7.2f} "
+                    f"{solve_s:>8.2f} {cand + solve_s:>8.2f} {cpu[name][-1]:>6.2f} {row['mb']:>5.0f} "
+                    f"{row['pairs']:>12}"
+                )
+        for label, times in (("total", wall), ("CPU", cpu)):
+            ratios = [new / old for new, old in zip(times["new"], times["old"], strict=True)]
+            print(
+                f"{size:>12} new/old {label}: median {statistics.median(ratios):.3f}, runs {min(ratios):.3f}-"
+                f"{max(ratios):.3f}; medians new {statistics.median(times['new']):.2f} s, "
+                f"old {statistics.median(times['old']):.2f} s"
+            )
+
+
 def main() -> None:
     """Run each size in its own process and print the table, then the solve-time ratio last."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default=",".join(f"{r}x{v}" for r, v in SIZES))
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--against", type=Path, help="a checkout of another engine to compare with, run by run")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each engine per size with --against")
     args = parser.parse_args()
+    if args.against:
+        against(args.against.resolve(), args.sizes.split(","), args.runs)
+        return
     if args.one:
         n_ref, n_vol = (int(x) for x in args.one.split("x"))
         print(json.dumps(one(n_ref, n_vol)))

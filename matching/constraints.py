@@ -28,10 +28,25 @@ def pair_distance_km(referral: ReferralProfile, volunteer: VolunteerProfile) -> 
     return distance_km(referral.lat, referral.lon, volunteer.lat, volunteer.lon)  # type: ignore[arg-type]
 
 
+def language_essential(referral: ReferralProfile) -> bool:
+    """She marked language as essential: only her first language counts (`wanted_languages`)."""
+    return "language" in referral.must_match
+
+
+def wanted_languages(referral: ReferralProfile) -> tuple[str, ...]:
+    """The languages a volunteer must share one of: her first alone when she marked language as essential."""
+    return referral.languages[:1] if language_essential(referral) else referral.languages
+
+
+def essential_codes(referral: ReferralProfile, kind: str) -> frozenset[str]:
+    """The codes of one kind (`background` or `experience`) she marked essential."""
+    prefix = kind + ":"
+    return frozenset(item[len(prefix) :] for item in referral.must_match if item.startswith(prefix))
+
+
 def shares_language(referral: ReferralProfile, volunteer: VolunteerProfile) -> bool:
     """A shared language; her first language itself when she marked language as essential."""
-    wanted = referral.languages[:1] if "language" in referral.must_match else referral.languages
-    return any(languages.compatible(a, b) for a in wanted for b in volunteer.languages)
+    return any(languages.compatible(a, b) for a in wanted_languages(referral) for b in volunteer.languages)
 
 
 def within_reach(referral: ReferralProfile, volunteer: VolunteerProfile, fmt: str) -> bool:

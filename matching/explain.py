@@ -1,24 +1,21 @@
-"""Why a referral was left without a volunteer: the funnel of hard rules with counts, or competition.
+"""Why a referral was left without a volunteer: the funnel of hard rules with counts, or competition. Each
+cause is a code with parameters and the sentence a coordinator reads beside it.
 
 Only the unmatched are explained, each against the volunteer table the candidate graph already built, so the
 cost is one vectorised pass over her language block per unmatched referral."""
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from matching import languages, weekly
-from matching.candidates import (
-    CandidateGraph,
-    VolunteerTable,
-    code_words,
-    km_hundredths,
-    popcount,
-    week_words,
-)
-from matching.model import FORMATS, TRAVEL_FORMATS, MatchProblem, ReferralProfile, Unmatched
+from matching import bits, constraints, languages, weekly
+from matching.candidates import CandidateGraph
+from matching.grid import km_hundredths
+from matching.model import FORMATS, TRAVEL_FORMATS, Cause, MatchProblem, Params, ReferralProfile, Unmatched
+from matching.table import VolunteerTable
 
 Positions = npt.NDArray[np.int64]
 Keep = npt.NDArray[np.bool_]
@@ -29,78 +26,131 @@ LABELS = {
     "video": "video",
 }
 
+# Cause codes. Competition: `suitable`, how many volunteers she had.
+NEEDED_FOR_SOMEONE_ELSE = "needed_for_someone_else"
+# The funnel's stages in order, each with the cause code when it is the one that leaves nobody. A funnel
+# cause's params: `stages` ((stage, volunteers left after it), ...) for the stages that ran, `ended_at` the
+# last stage, `languages` (the wanted tags) and `formats` (hers); ending at can_reach_her, either
+# `location` "unknown" or, when some volunteer offering travel has a known place, `nearest_km` and
+# `nearest_max_travel_km`.
+STAGES = (
+    ("speak_her_language", "no_volunteer_speaks_her_language"),
+    ("offer_her_formats", "no_volunteer_offers_her_formats"),
+    ("can_reach_her", "no_volunteer_can_reach_her"),
+    ("match_her_essentials", "no_volunteer_matches_her_essentials"),
+    ("share_a_free_hour", "no_shared_free_hour"),
+    ("not_rejected_or_declined", "every_candidate_rejected_or_declined"),
+)
+CAUSE_CODES = (NEEDED_FOR_SOMEONE_ELSE, *(code for _, code in STAGES))
+_CAUSE_OF = dict(STAGES)
+
 
 def unmatched(problem: MatchProblem, graph: CandidateGraph, matched_ids: set[str]) -> tuple[Unmatched, ...]:
-    """One entry per referral left out, each with the sentence a coordinator acts on."""
+    """One entry per referral left out, each with the cause a coordinator acts on."""
     degree = np.bincount(graph.referral, minlength=len(problem.referrals))
     out = []
     for index, referral in enumerate(problem.referrals):
         if referral.id in matched_ids:
             continue
-        if degree[index]:
-            sentence = f"every suitable volunteer ({int(degree[index])}) was needed for someone else"
-        else:
-            sentence = funnel(problem, graph, referral)
-        out.append(Unmatched(referral.id, (sentence,)))
+        cause = competition(int(degree[index])) if degree[index] else funnel(problem, graph, referral)
+        out.append(Unmatched(referral.id, (cause,)))
     return tuple(out)
+
+
+def competition(suitable: int) -> Cause:
+    """She had suitable volunteers, and the best assignment gave each of them to someone else."""
+    sentence = f"every suitable volunteer ({suitable}) was needed for someone else"
+    return Cause(NEEDED_FOR_SOMEONE_ELSE, (("suitable", suitable),), sentence)
 
 
 def _or(items: list[str]) -> str:
     return " or ".join(items)
 
 
-def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfile) -> str:
+@dataclass(frozen=True)
+class _Stage:
+    """One hard rule of the funnel: which of the pool it keeps, and its sentence (and any parameters beyond
+    the count) given (kept, the pool before it)."""
+
+    name: str
+    keep: Callable[[Positions], Keep]
+    text: Callable[[Positions, Positions], tuple[str, Params]]
+
+
+def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfile) -> Cause:
     """`7 available volunteers speak Polish → 3 offer home visits → 0 can reach her for home visits (...)`:
     each hard rule in turn over the ready volunteers with a free place, stopping where none is left."""
     table = graph.table
     assert table is not None, "a graph built by candidates.build carries its volunteer table"
-    wanted = referral.languages[:1] if "language" in referral.must_match else referral.languages
-    pool: Positions = table.speakers(tuple(wanted)) if wanted else np.zeros(0, dtype=np.int64)
+    wanted = constraints.wanted_languages(referral)
+    pool: Positions = table.speakers(wanted) if wanted else np.zeros(0, dtype=np.int64)
     names = _or([languages.name(tag) for tag in wanted]) or "her language"
     steps = [f"{pool.size} available volunteers speak {names}"]
-    bits = sum(1 << FORMATS.index(f) for f in referral.formats if f in FORMATS)
-    # Each stage: which of the pool it keeps, and its sentence given (kept, pool before the stage).
-    stages: list[tuple[Callable[[Positions], Keep], Callable[[Positions, Positions], str]]] = [
-        (
-            lambda p: (table.formats[p] & bits) != 0,
-            lambda kept, _: f"{kept.size} offer {_or([LABELS.get(f, f) for f in referral.formats])}",
+    counts = [(STAGES[0][0], int(pool.size))]
+    extra: Params = ()
+    for stage in _stages(problem, graph, table, referral):
+        if pool.size == 0:
+            break
+        before, pool = pool, pool[stage.keep(pool)]
+        text, extra = stage.text(pool, before)
+        steps.append(text)
+        counts.append((stage.name, int(pool.size)))
+    if pool.size:
+        steps.append("0 not rejected or declined before")
+        counts.append((STAGES[-1][0], 0))
+    ended_at = counts[-1][0]
+    params: Params = (
+        ("stages", tuple(counts)),
+        ("ended_at", ended_at),
+        ("languages", wanted),
+        ("formats", referral.formats),
+        *extra,
+    )
+    return Cause(_CAUSE_OF[ended_at], params, " → ".join(steps))
+
+
+def _stages(
+    problem: MatchProblem, graph: CandidateGraph, table: VolunteerTable, referral: ReferralProfile
+) -> list[_Stage]:
+    """The rules after language, in the funnel's order (reach only when she takes a format with travel)."""
+    offered = sum(1 << FORMATS.index(f) for f in referral.formats if f in FORMATS)
+    formats = _or([LABELS.get(f, f) for f in referral.formats])
+    stages = [
+        _Stage(
+            "offer_her_formats",
+            lambda p: (table.formats[p] & offered) != 0,
+            lambda k, _: (f"{k.size} offer {formats}", ()),
         )
     ]
     if any(f in TRAVEL_FORMATS for f in referral.formats):
         stages.append(
-            (
+            _Stage(
+                "can_reach_her",
                 lambda p: _reachable(referral, table, p),
                 lambda kept, before: _reach_text(referral, table, kept, before),
             )
         )
     stages.append(
-        (
+        _Stage(
+            "match_her_essentials",
             lambda p: _essentials(referral, graph, p),
-            lambda kept, _: f"{kept.size} match what she marked essential",
+            lambda k, _: (f"{k.size} match what she marked essential", ()),
         )
     )
-    her_starts = week_words(weekly.starts(referral.availability, (), problem.weights.session_minutes))
+    her_starts = bits.week_words(weekly.starts(referral.availability, (), problem.weights.session_minutes))
     stages.append(
-        (
-            lambda p: popcount(table.starts[p] & her_starts) > 0,
-            lambda kept, _: f"{kept.size} share a free weekly hour with her",
+        _Stage(
+            "share_a_free_hour",
+            lambda p: bits.popcount(table.starts[p] & her_starts) > 0,
+            lambda k, _: (f"{k.size} share a free weekly hour with her", ()),
         )
     )
-    for keep, text in stages:
-        if pool.size == 0:
-            break
-        before, pool = pool, pool[keep(pool)]
-        steps.append(text(pool, before))
-    if pool.size:
-        steps.append("0 not rejected or declined before")
-    return " → ".join(steps)
+    return stages
 
 
 def _distances(referral: ReferralProfile, table: VolunteerTable, pool: Positions) -> Positions:
     assert referral.lat is not None and referral.lon is not None
-    return km_hundredths(
-        math.radians(referral.lat), math.radians(referral.lon), table.lat[pool], table.lon[pool]
-    )
+    return km_hundredths(math.radians(referral.lat), math.radians(referral.lon), table.lat[pool], table.lon[pool])
 
 
 def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions) -> Keep:
@@ -115,26 +165,25 @@ def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions
     return keep
 
 
-def _reach_text(referral: ReferralProfile, table: VolunteerTable, kept: Positions, before: Positions) -> str:
+def _reach_text(
+    referral: ReferralProfile, table: VolunteerTable, kept: Positions, before: Positions
+) -> tuple[str, Params]:
     """The count that can reach her; when none can, why (no location, or the nearest one's distance)."""
     travel = _or([LABELS[f] for f in referral.formats if f in TRAVEL_FORMATS])
     if kept.size:
-        return f"{kept.size} can reach her"
+        return f"{kept.size} can reach her", ()
     if referral.lat is None or referral.lon is None:
-        return f"0 can reach her: her location is unknown, so no {travel}"
+        return f"0 can reach her: her location is unknown, so no {travel}", (("location", "unknown"),)
     offering = before[
-        (table.formats[before] & sum(1 << FORMATS.index(f) for f in TRAVEL_FORMATS if f in referral.formats))
-        != 0
+        (table.formats[before] & sum(1 << FORMATS.index(f) for f in TRAVEL_FORMATS if f in referral.formats)) != 0
     ]
     distances = _distances(referral, table, offering)
     if offering.size == 0 or distances.min() == np.iinfo(np.int64).max:
-        return f"0 can reach her for {travel}"
+        return f"0 can reach her for {travel}", ()
     nearest = int(np.argmin(distances))
-    limit = table.max_h[offering[nearest]] / 100
-    return (
-        f"0 can reach her for {travel} (the nearest is {distances[nearest] / 100:.1f} km away "
-        f"and travels up to {limit:g} km)"
-    )
+    km, limit = distances[nearest] / 100, table.max_h[offering[nearest]] / 100
+    text = f"0 can reach her for {travel} (the nearest is {km:.1f} km away and travels up to {limit:g} km)"
+    return text, (("nearest_km", round(float(km), 1)), ("nearest_max_travel_km", float(limit)))
 
 
 def _essentials(referral: ReferralProfile, graph: CandidateGraph, pool: Positions) -> Keep:
@@ -143,9 +192,9 @@ def _essentials(referral: ReferralProfile, graph: CandidateGraph, pool: Position
     keep = np.ones(pool.shape, dtype=bool)
     if referral.volunteer_gender not in (None, "any"):
         keep &= table.gender[pool] == referral.volunteer_gender
-    for kind, prefix in (("background", "background:"), ("experiences", "experience:")):
-        needed = frozenset(m.split(":", 1)[1] for m in referral.must_match if m.startswith(prefix))
+    for kind, rule_kind in (("background", "background"), ("experiences", "experience")):
+        needed = constraints.essential_codes(referral, rule_kind)
         if needed:
-            mask = code_words(codes[kind].bits(needed), table.width[kind])
+            mask = bits.words(codes[kind].bits(needed), table.width[kind])
             keep &= np.all((table.codes[kind][pool] & mask) == mask, axis=1)
     return keep

@@ -98,13 +98,21 @@ class MatchProblem:
     excluded_pairs: frozenset[tuple[str, str]] = frozenset()
 
 
+# A code's parameters: (name, value) pairs in a fixed order, values plain enough for JSON.
+Param = str | int | float | tuple[str, ...] | tuple[tuple[str, int], ...]
+Params = tuple[tuple[str, Param], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One criterion's points for a pair, with the sentence a coordinator reads."""
+    """One criterion's points for a pair: `code` and `params` for a machine, `detail` the sentence a
+    coordinator reads, made from the same values."""
 
     criterion: str
     points: int
     detail: str
+    code: str
+    params: Params = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +129,25 @@ class Proposal:
 
 
 @dataclass(frozen=True, slots=True)
+class Cause:
+    """Why a referral was left out: `code` and `params` for a machine, `sentence` for a coordinator."""
+
+    code: str
+    params: Params
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
 class Unmatched:
     """A referral left without a volunteer, with why."""
 
     referral_id: str
-    reasons: tuple[str, ...]
+    causes: tuple[Cause, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The causes' sentences."""
+        return tuple(cause.sentence for cause in self.causes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,16 @@ each volunteer's best pairs, and about as many again per referral and per volunt
 of the pair, so that the part can match as many referrals as the whole graph (a sparse random graph has
 near-perfect matchings; the best pairs alone crowd onto the same popular volunteers).
 
-The referral side, the hash draws and a histogram of each volunteer's scores are worked out block by block
-while the candidate graph is built (`for_block`), where the data is at hand; `for_graph` does the same over
-a whole graph at once."""
+For a graph above SEEDED_ABOVE pairs, the referral side, the hash draws and a histogram of each volunteer's
+scores are worked out block by block once the candidate graph's blocks are built (`for_block`), where the
+data is at hand; `for_graph` does the same over a whole graph at once."""
 
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+SEEDED_ABOVE = 1_500_000  # pairs: above this, solve on a seed with a proof of optimality (sparse.py)
 
 
 @dataclass(frozen=True)

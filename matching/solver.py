@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from matching import candidates, explain, scoring, sparse
+from matching import candidates, explain, scoring, seed, sparse
 from matching.model import FORMATS, Assignment, MatchProblem, MatchStats, Proposal
 from matching.pages import small_pages
 
@@ -51,11 +51,8 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     return Assignment(proposals=proposals, unmatched=unmatched, stats=stats)
 
 
-SPARSE_ABOVE = 1_500_000  # pairs: above this, solve on a seed with a proof of optimality (sparse.py)
-
-
 def assign(
-    graph: candidates.CandidateGraph, problem: MatchProblem, *, sparse_above: int = SPARSE_ABOVE
+    graph: candidates.CandidateGraph, problem: MatchProblem, *, sparse_above: int = seed.SEEDED_ABOVE
 ) -> tuple[npt.NDArray[np.int64], bool]:
     """Indices of the chosen candidate pairs, and whether they are proved optimal."""
     with small_pages():
@@ -74,9 +71,7 @@ def _assign(
 
     chosen = None
     if graph.size > sparse_above:
-        chosen = sparse.assign(
-            graph.referral, graph.volunteer, graph.score, slots, flow, lists=graph.lists
-        ).chosen
+        chosen = sparse.assign(graph.referral, graph.volunteer, graph.score, slots, flow, lists=graph.lists).chosen
     if chosen is None:
         chosen = flow(np.arange(graph.size))
     if chosen is None:

@@ -5,20 +5,29 @@ from typing import Any
 
 import numpy as np
 
-from matching import candidates, pages
+from matching import candidates, pages, seed
 from matching.model import MatchProblem
 from matching.synthetic import population
 
 
 def test_the_graph_is_the_same_whichever_thread_builds_which_block() -> None:
     problem = MatchProblem(*population(1500, 700, seed=5))
-    first, again = candidates.build(problem), candidates.build(problem)
+    first, again = candidates.build(problem, lists_above=0), candidates.build(problem, lists_above=0)
     assert first.size > 10_000  # many blocks of many sizes, shared out between the two threads
     for column in ("referral", "volunteer", "score", "format"):
         assert np.array_equal(getattr(first, column), getattr(again, column))
     assert first.lists is not None and again.lists is not None
     assert np.array_equal(first.lists.listed, again.lists.listed)
     assert np.array_equal(first.lists.by_volunteer, again.lists.by_volunteer)
+
+
+def test_the_seed_lists_are_made_only_when_the_seeded_solve_will_run() -> None:
+    problem = MatchProblem(*population(300, 150, seed=5))
+    below, above = candidates.build(problem), candidates.build(problem, lists_above=0)
+    assert below.size < seed.SEEDED_ABOVE and below.lists is None
+    assert above.lists is not None and above.lists.listed.size == above.size
+    for column in ("referral", "volunteer", "score", "format"):
+        assert np.array_equal(getattr(below, column), getattr(above, column))
 
 
 def test_small_pages_leaves_numpys_setting_as_it_found_it() -> None:

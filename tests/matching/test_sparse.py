@@ -120,7 +120,7 @@ def test_the_seed_lists_made_block_by_block_are_the_whole_graphs() -> None:
     from matching.synthetic import population
 
     problem = MatchProblem(*population(600, 300, seed=5))
-    graph = candidates.build(problem)
+    graph = candidates.build(problem, lists_above=0)
     assert graph.lists is not None and 0 < graph.lists.listed.sum() < graph.size
     n_ref, n_vol = len(problem.referrals), len(problem.volunteers)
     whole = seed.for_graph(graph.referral, graph.volunteer, graph.score, n_ref, n_vol)

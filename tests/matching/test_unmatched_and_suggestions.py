@@ -35,9 +35,7 @@ def test_a_far_volunteer_offering_only_home_visits_does_not_count_for_her_teleph
 
 
 def test_nobody_speaking_her_language_is_the_first_and_only_step() -> None:
-    assert _why(MatchProblem((referral(languages=("ar",)),), (volunteer(),))) == (
-        "0 available volunteers speak Arabic"
-    )
+    assert _why(MatchProblem((referral(languages=("ar",)),), (volunteer(),))) == ("0 available volunteers speak Arabic")
 
 
 def test_volunteers_who_are_not_ready_or_full_are_not_counted_as_available() -> None:
