@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -10,9 +10,23 @@ from api_schemas.common import ApiModel, Code, ShortText
 
 
 class Reason(BaseModel):
+    """One criterion's points for a pair: `code` and `params` for software (count and compare them), `detail`
+    the same in a sentence for a coordinator. Reasons stored before codes existed have code null."""
+
     criterion: str
     points: int
     detail: str
+    code: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Cause(BaseModel):
+    """Why a referral was left unmatched: a code (the `UnmatchedReason` values of reports) with its numbers
+    (`stages`: how many volunteers were left after each hard rule) and the sentence."""
+
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    sentence: str
 
 
 class ProposalStatus(StrEnum):
@@ -36,7 +50,8 @@ class ProposalOut(BaseModel):
 
 class UnmatchedOut(BaseModel):
     referral_id: str
-    reasons: list[str]
+    reasons: list[str] = Field(description="The causes' sentences, as before codes existed")
+    causes: list[Cause] = Field(default_factory=list)
 
 
 class MatchRunStats(BaseModel):

@@ -20,6 +20,7 @@ from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
 from matching import solver
 from matching.model import MatchProblem, VolunteerProfile
+from matching.model import Reason as EngineReason
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict, NotFound, invalid
@@ -68,21 +69,28 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
         matched=assignment.stats.matched, total_score=assignment.stats.total_score,
         optimal=assignment.stats.optimal, candidate_seconds=assignment.stats.candidate_seconds,
         solve_seconds=assignment.stats.solve_seconds,
-        unmatched=[{"referral_id": u.referral_id, "reasons": list(u.reasons)} for u in assignment.unmatched])
+        unmatched=[{"referral_id": u.referral_id, "reasons": list(u.reasons),
+                    "causes": [{"code": c.code, "params": dict(c.params), "sentence": c.sentence} for c in u.causes]}
+                   for u in assignment.unmatched])
     db.add(match_run)
     by_id = {r.id: r for r in referrals}
     db.flush()
     proposals = [Proposal(id=new_id(), run_id=match_run.id, referral_id=found.referral_id,
                           volunteer_id=found.volunteer_id, score=found.score, fit=found.fit, format=found.format,
                           status=ProposalStatus.open.value,
-                          reasons=[{"criterion": r.criterion, "points": r.points, "detail": r.detail}
-                                   for r in found.reasons])
+                          reasons=[reason_json(r) for r in found.reasons])
                  for found in assignment.proposals]
     proposal_repository.add_all(db, proposals)
     referral_lifecycle.mark_proposed(db, [by_id[p.referral_id] for p in proposals])
     audit.record(db, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
     db.flush()
     return to_out(db, match_run)
+
+
+def reason_json(reason: EngineReason) -> dict[str, object]:
+    """A reason as stored with a proposal or a match, and as the wire `Reason` reads it back."""
+    return {"criterion": reason.criterion, "points": reason.points, "detail": reason.detail, "code": reason.code,
+            "params": dict(reason.params)}
 
 
 def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:

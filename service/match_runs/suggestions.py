@@ -6,7 +6,7 @@ from api_schemas.matching import Reason, SuggestionOut
 from matching.suggest import suggest
 from service.core import clock
 from service.match_runs import repository
-from service.match_runs.service import volunteer_profiles
+from service.match_runs.service import reason_json, volunteer_profiles
 from service.matches import repository as match_repository
 from service.models import Referral
 from service.profiles import matching as match_inputs
@@ -20,5 +20,5 @@ def best(db: Session, *, referral: Referral, k: int) -> list[SuggestionOut]:
                     tuple(volunteers), match_inputs.weights(settings),
                     match_repository.excluded_pairs(db, [referral.id]), k=k)
     return [SuggestionOut(volunteer_id=p.volunteer_id, score=p.score, fit=p.fit, format=p.format,
-                          reasons=[Reason(criterion=r.criterion, points=r.points, detail=r.detail) for r in p.reasons])
+                          reasons=[Reason(**reason_json(r)) for r in p.reasons])
             for p in found]

@@ -144,40 +144,28 @@ def _unmatched_reasons(db: Session, referrals: list[Any], start: datetime | None
     waiting = {r.id: r.received_at for r in referrals if r.status == ReferralStatus.waiting}
     if not waiting:
         return reasons
-    left_out: dict[str, tuple[datetime, str]] = {}
+    left_out: dict[str, tuple[datetime, UnmatchedReason]] = {}
     for run_at, unmatched in repository.match_runs_since(db, min(waiting.values())):
         for entry in unmatched:
-            if entry["referral_id"] in waiting and entry["reasons"]:
-                left_out[entry["referral_id"]] = (run_at, entry["reasons"][0])
+            if entry["referral_id"] in waiting:
+                left_out[entry["referral_id"]] = (run_at, run_reason(entry))
     proposed_at = repository.last_proposed_at(db, start, end)
     for referral_id in waiting:
         found = left_out.get(referral_id)
         later_proposal = found is not None and referral_id in proposed_at and proposed_at[referral_id] >= found[0]
         reasons[referral_id] = (UnmatchedReason.awaiting_a_match_run if found is None or later_proposal
-                                else run_reason(found[1]))
+                                else found[1])
     return reasons
 
 
-# The matching engine's funnel (matching/explain.py) ends at the first stage that leaves no volunteer.
-_FUNNEL_STAGES = (
-    ("speak", UnmatchedReason.no_volunteer_speaks_her_language),
-    (" offer ", UnmatchedReason.no_volunteer_offers_her_formats),
-    ("reach her", UnmatchedReason.no_volunteer_can_reach_her),
-    ("essential", UnmatchedReason.no_volunteer_matches_her_essentials),
-    ("free weekly hour", UnmatchedReason.no_shared_free_hour),
-    ("rejected or declined", UnmatchedReason.every_candidate_rejected_or_declined),
-)
-
-
-def run_reason(sentence: str) -> UnmatchedReason:
-    """A match run's sentence for an unmatched referral, as a code a report can count."""
-    if "needed for someone else" in sentence:
-        return UnmatchedReason.needed_for_someone_else
-    for step in sentence.split(" → "):
-        if step.startswith("0 "):
-            return next((reason for words, reason in _FUNNEL_STAGES if words in step),
-                        UnmatchedReason.other_run_reason)
-    return UnmatchedReason.other_run_reason
+def run_reason(entry: dict[str, Any]) -> UnmatchedReason:
+    """The code a match run stored for a referral it left out (the engine's cause codes are this enum's values);
+    runs stored before codes existed count as another reason rather than have their sentences parsed."""
+    causes = entry.get("causes") or []
+    try:
+        return UnmatchedReason(causes[0]["code"]) if causes else UnmatchedReason.other_run_reason
+    except ValueError:
+        return UnmatchedReason.other_run_reason
 
 
 def _grouped(items: list[Any], keys: Callable[[Any], Iterable[str]]) -> list[tuple[str, list[Any]]]:

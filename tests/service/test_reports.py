@@ -493,23 +493,20 @@ def test_an_empty_period_shows_zeros(client: TestClient, coordinator: dict[str, 
     assert report["unmatched_by_reason"] == []
 
 
-@pytest.mark.parametrize(("sentence", "reason"), [
-    ("every suitable volunteer (3) was needed for someone else", UnmatchedReason.needed_for_someone_else),
-    ("0 available volunteers speak Arabic", UnmatchedReason.no_volunteer_speaks_her_language),
-    ("4 available volunteers speak Polish → 0 offer home visits", UnmatchedReason.no_volunteer_offers_her_formats),
-    ("4 available volunteers speak Polish → 2 offer home visits → 0 can reach her for home visits (the nearest "
-     "is 22.0 km away and travels up to 10 km)", UnmatchedReason.no_volunteer_can_reach_her),
-    ("2 available volunteers speak English → 2 offer telephone → 0 match what she marked essential",
-     UnmatchedReason.no_volunteer_matches_her_essentials),
-    ("2 available volunteers speak English → 2 offer telephone → 1 match what she marked essential → 0 share a "
-     "free weekly hour with her", UnmatchedReason.no_shared_free_hour),
-    ("1 available volunteers speak English → 1 offer telephone → 1 match what she marked essential → 1 share a "
-     "free weekly hour with her → 0 not rejected or declined before",
-     UnmatchedReason.every_candidate_rejected_or_declined),
-    ("something new", UnmatchedReason.other_run_reason),
+def test_every_cause_the_engine_gives_is_a_reason_a_report_counts() -> None:
+    from matching.explain import CAUSE_CODES
+
+    for code in CAUSE_CODES:
+        entry = {"referral_id": "r", "reasons": ["(any sentence)"], "causes": [{"code": code, "params": {}}]}
+        assert run_reason(entry) is UnmatchedReason(code)
+
+
+@pytest.mark.parametrize("entry", [
+    {"referral_id": "r", "reasons": ["0 available volunteers speak Arabic"]},  # stored before causes existed
+    {"referral_id": "r", "reasons": [], "causes": [{"code": "something_new", "params": {}}]},
 ])
-def test_a_match_run_sentence_becomes_a_reason_code(sentence: str, reason: UnmatchedReason) -> None:
-    assert run_reason(sentence) is reason
+def test_a_run_without_a_known_cause_code_counts_as_another_reason(entry: dict[str, object]) -> None:
+    assert run_reason(entry) is UnmatchedReason.other_run_reason
 
 
 def test_percentiles_are_nearest_rank() -> None:
