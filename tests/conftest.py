@@ -70,16 +70,25 @@ def empty_records(engine: Engine) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "real_commits: commits for real on the engine's own connections; the "
-                                       "records are emptied afterwards (see tests/conftest.py)")
+    config.addinivalue_line(
+        "markers",
+        "real_commits: commits for real on the engine's own connections; the "
+        "records are emptied afterwards (see tests/conftest.py)",
+    )
 
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("data")
     url = os.environ.get("PEER_MATCH_TEST_DATABASE_URL", "")
-    return Settings(environment="test", data_dir=data_dir, database_url=url, log_level="WARNING",
-                    run_worker_in_app=False, allow_private_webhooks=True)
+    return Settings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=url,
+        log_level="WARNING",
+        run_worker_in_app=False,
+        allow_private_webhooks=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,8 +100,9 @@ def engine(settings: Settings) -> Iterator[Engine]:
     migrate.upgrade(engine)
     with engine.connect() as connection:
         SEEDED["vocabulary_max_id"] = connection.execute(text("SELECT max(id) FROM vocabulary_code")).scalar()
-        SEEDED["programme"] = [dict(row) for row in
-                               connection.execute(select(_seeded_tables()["programme"])).mappings()]
+        SEEDED["programme"] = [
+            dict(row) for row in connection.execute(select(_seeded_tables()["programme"])).mappings()
+        ]
     yield engine
     engine.dispose()
 
@@ -182,8 +192,9 @@ def make_key(_bind: Engine | Connection) -> KeyMaker:
 
     def make(role: str, *, source: str | None = None, volunteer_id: str | None = None) -> dict[str, str]:
         with Session(_bind) as session:
-            _key, secret = auth.create_key(session, name=f"test {role}", role=auth.Role(role),
-                                           source=source, volunteer_id=volunteer_id)
+            _key, secret = auth.create_key(
+                session, name=f"test {role}", role=auth.Role(role), source=source, volunteer_id=volunteer_id
+            )
             session.commit()
         return {"Authorization": f"Bearer {secret}"}
 

@@ -64,8 +64,12 @@ def leave_records(client: TestClient, admin: dict[str, str], coordinator: dict[s
     assert client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).status_code == 201
     assert client.post("/v1/vocabulary/background", json=NEW_CODE, headers=admin).status_code == 201
     settings = client.get("/v1/programme", headers=admin).json()
-    assert client.put("/v1/programme", json={**settings, "rest_days": settings["rest_days"] + 1},
-                      headers=admin).status_code == 200
+    assert (
+        client.put(
+            "/v1/programme", json={**settings, "rest_days": settings["rest_days"] + 1}, headers=admin
+        ).status_code
+        == 200
+    )
 
 
 def assert_left_behind(found: dict[str, Any]) -> None:
@@ -79,9 +83,9 @@ def assert_new_code_unknown(client: TestClient, make_key: KeyMaker) -> None:
     assert client.post("/v1/referrals", json=body, headers=make_key("coordinator")).status_code == 422
 
 
-def test_a_test_leaves_records_in_its_transaction(client: TestClient, admin: dict[str, str],
-                                                   coordinator: dict[str, str], db: Connection,
-                                                   engine: Engine) -> None:
+def test_a_test_leaves_records_in_its_transaction(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, engine: Engine
+) -> None:
     leave_records(client, admin, coordinator)
     # Even a table no model declares, made by the test itself.
     db.execute(text(f"CREATE TABLE {PROBE_TABLE} (id INTEGER)"))
@@ -98,8 +102,9 @@ def test_the_next_test_finds_none_of_them(client: TestClient, make_key: KeyMaker
 
 @pytest.mark.real_commits
 class TestRealCommits:
-    def test_a_real_commits_test_leaves_committed_records(self, client: TestClient, admin: dict[str, str],
-                                                          coordinator: dict[str, str], engine: Engine) -> None:
+    def test_a_real_commits_test_leaves_committed_records(
+        self, client: TestClient, admin: dict[str, str], coordinator: dict[str, str], engine: Engine
+    ) -> None:
         leave_records(client, admin, coordinator)
         with engine.connect() as connection:
             assert_left_behind(leftovers(connection))
