@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from api_schemas.events import DeliveryStatus
@@ -37,7 +37,7 @@ def backoff(attempts: int, rng: random.Random = random.Random()) -> timedelta:
 
 
 class DeliveryWorker:
-    def __init__(self, engine: Engine, *, allow_private: bool, http: httpx.Client | None = None,
+    def __init__(self, engine: Engine | Connection, *, allow_private: bool, http: httpx.Client | None = None,
                  periodic: list[Callable[[Session], int]] | None = None) -> None:
         self.engine = engine
         self.allow_private = allow_private
