@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 def _json_kind(annotation: Any) -> str | None:
-    """"number" or "boolean" when every non-null type the field takes is one; else None."""
+    """ "number" or "boolean" when every non-null type the field takes is one; else None."""
     args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
     types = {get_args(a)[0] if get_origin(a) is Annotated else a for a in args} - {type(None)}
     if types == {bool}:
@@ -44,8 +44,9 @@ class ApiModel(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls._json_kinds = {name: kind for name, field in cls.model_fields.items()
-                           if (kind := _json_kind(field.annotation)) is not None}
+        cls._json_kinds = {
+            name: kind for name, field in cls.model_fields.items() if (kind := _json_kind(field.annotation)) is not None
+        }
 
     @field_validator("*", mode="before")
     @classmethod

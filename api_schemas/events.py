@@ -34,7 +34,8 @@ class WebhookIn(ApiModel):
     url: Annotated[str, StringConstraints(min_length=8, max_length=500)]
     events: Annotated[list[EventType], Field(min_length=1, max_length=20)]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] = Field(
-        description="Shared secret for X-Peer-Match-Signature; never returned")
+        description="Shared secret for X-Peer-Match-Signature; never returned"
+    )
 
 
 class WebhookOut(BaseModel):

@@ -33,24 +33,34 @@ class MatchingWeights(ApiModel):
 
 
 class ProgrammeSettings(ApiModel):
-    time_zone: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$")] = (
-        "Europe/London")
+    time_zone: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$")] = "Europe/London"
     bank_holiday_region: BankHolidayRegion = BankHolidayRegion.scotland
     planned_sessions: int = Field(8, ge=1, le=52)
     session_minutes: int = Field(60, ge=15, le=240, multiple_of=15)
     max_extension_sessions: int = Field(4, ge=0, le=26)
-    ending_conversation_offset: int = Field(2, ge=1, le=10,
-                                            description="The ending conversation is this many sessions before the last")
+    ending_conversation_offset: int = Field(
+        2, ge=1, le=10, description="The ending conversation is this many sessions before the last"
+    )
     rest_days: int = Field(14, ge=0, le=365)
     supervision_interval_days: int = Field(56, ge=1, le=365)
     epds_threshold: int = Field(13, ge=0, le=30)
     matching_weights: MatchingWeights = MatchingWeights()
     volunteer_must_accept: bool = True
     reminder_lead_hours: int = Field(24, ge=1, le=168)
-    birth_pause_weeks_before: int = Field(0, ge=0, le=8, description=(
-        "Weeks before a pregnant parent's due date with no sessions (0 with weeks_after 0: no birth pause)"))
-    birth_pause_weeks_after: int = Field(0, ge=0, le=16, description=(
-        "Weeks after the due date with no sessions; a telephone check-in is offered in the pause instead"))
+    birth_pause_weeks_before: int = Field(
+        0,
+        ge=0,
+        le=8,
+        description=(
+            "Weeks before a pregnant parent's due date with no sessions (0 with weeks_after 0: no birth pause)"
+        ),
+    )
+    birth_pause_weeks_after: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description=("Weeks after the due date with no sessions; a telephone check-in is offered in the pause instead"),
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -57,8 +57,12 @@ class VolunteerGender(StrEnum):
     non_binary = "non_binary"
 
 
-MustMatch = Annotated[str, StringConstraints(
-    pattern=r"^(language|volunteer_gender|background:[a-z][a-z0-9_]{0,63}|experience:[a-z][a-z0-9_]{0,63})$")]
+MustMatch = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(language|volunteer_gender|background:[a-z][a-z0-9_]{0,63}|experience:[a-z][a-z0-9_]{0,63})$"
+    ),
+]
 
 
 class Referrer(ApiModel):
@@ -178,8 +182,9 @@ class ReferralOut(BaseModel):
     withdrawn_reason: str | None
     received_at: datetime
     updated_at: datetime
-    erased_at: datetime | None = Field(None, description="Set when an admin erased her personal data; those "
-                                                         "fields are then null or empty")
+    erased_at: datetime | None = Field(
+        None, description="Set when an admin erased her personal data; those fields are then null or empty"
+    )
 
 
 class ReferralStatusOut(BaseModel):

@@ -23,14 +23,24 @@ Count = Annotated[
     Annotated[int, Field(ge=0)] | Literal["<5"],
     Field(description='People (or matches), or "<5" when 1 to 4 are behind it (small-number suppression)'),
 ]
-Rate = Annotated[float | None, Field(ge=0, le=1, description="0 to 1, three decimals; null when suppressed "
-                                                            "or when nobody is in the denominator")]
-Days = Annotated[int | None, Field(ge=0, le=40_000, description="Calendar days in the programme's time zone; "
-                                                                "null when suppressed or when there are none")]
-EpdsChange = Annotated[float | None, Field(ge=-30, le=30, description="Two decimals; null when suppressed or "
-                                                                    "when there are no pairs")]
-PerMatch = Annotated[float | None, Field(ge=0, le=1000, description="Two decimals; null when suppressed or when "
-                                                                    "there are no matches")]
+Rate = Annotated[
+    float | None,
+    Field(ge=0, le=1, description="0 to 1, three decimals; null when suppressed or when nobody is in the denominator"),
+]
+Days = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=40_000,
+        description="Calendar days in the programme's time zone; null when suppressed or when there are none",
+    ),
+]
+EpdsChange = Annotated[
+    float | None, Field(ge=-30, le=30, description="Two decimals; null when suppressed or when there are no pairs")
+]
+PerMatch = Annotated[
+    float | None, Field(ge=0, le=1000, description="Two decimals; null when suppressed or when there are no matches")
+]
 
 
 def counted(description: str) -> Any:
@@ -83,11 +93,11 @@ class OutcomeFigures(ApiModel):
     matches: Count = counted("Matches confirmed for these referrals (a rematch is a second match)")
     sessions_per_match: PerMatch = Field(description="Attended sessions ÷ matches confirmed")
     epds_baselines: Count = counted("People with a baseline EPDS")
-    epds_flagged: Count = counted("Baseline EPDS total at or above the programme's threshold "
-                                            "(flagged, never blocked)")
+    epds_flagged: Count = counted("Baseline EPDS total at or above the programme's threshold (flagged, never blocked)")
     epds_pairs: Count = counted("People with a baseline and an end EPDS")
-    epds_mean_change: EpdsChange = Field(description="Mean of end total - baseline total over the pairs; "
-                                               "negative is fewer symptoms")
+    epds_mean_change: EpdsChange = Field(
+        description="Mean of end total - baseline total over the pairs; negative is fewer symptoms"
+    )
     epds_improved: Count = counted("Pairs whose end total is lower than the baseline")
     epds_share_improved: Rate = Field(description="epds_improved ÷ epds_pairs")
     unmatched: Count = counted("Still unmatched today: waiting, proposed or escalated")
@@ -141,10 +151,16 @@ class OutcomesReport(ApiModel):
 
 class CapacityFigures(ApiModel):
     ready_volunteers: Count = counted("Volunteers who may be offered a new match today")
-    free_places: Annotated[int | None, Field(ge=0, description="New parents the ready volunteers can take: "
-                                                               "per volunteer the lesser of max_parents and "
-                                                               "max_sessions_per_week, less her current parents; "
-                                                               "null when ready_volunteers is suppressed")]
+    free_places: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            description="New parents the ready volunteers can take: "
+            "per volunteer the lesser of max_parents and "
+            "max_sessions_per_week, less her current parents; "
+            "null when ready_volunteers is suppressed",
+        ),
+    ]
     waiting_referrals: Count = counted("Referrals in status waiting")
 
 

@@ -111,8 +111,21 @@ class VolunteerPatch(ApiModel):
     last_supervision_on: date | None = None
     status: VolunteerStatus | None = None
 
-    @field_validator("gender", "languages", "formats", "max_travel_km", "availability", "leave", "background",
-                     "experiences", "interests", "specialisms", "capacity", "status", mode="before")
+    @field_validator(
+        "gender",
+        "languages",
+        "formats",
+        "max_travel_km",
+        "availability",
+        "leave",
+        "background",
+        "experiences",
+        "interests",
+        "specialisms",
+        "capacity",
+        "status",
+        mode="before",
+    )
     @classmethod
     def _refuse_null(cls, value: Any) -> Any:
         return _not_null(value)
@@ -140,8 +153,10 @@ def _not_null(value: Any) -> Any:
 
 
 class NotReadyReason(BaseModel):
-    code: str = Field(description="untrained, check_missing, check_expired, supervision_overdue, paused, left, "
-                                  "on_leave, resting, full")
+    code: str = Field(
+        description="untrained, check_missing, check_expired, supervision_overdue, paused, left, "
+        "on_leave, resting, full"
+    )
     detail: str
     until: date | None = None
 
@@ -175,5 +190,8 @@ class VolunteerOut(BaseModel):
     not_ready_reasons: list[NotReadyReason]
     created_at: datetime
     updated_at: datetime
-    erased_at: datetime | None = Field(None, description="Set when an admin erased her personal data; those "
-                                                         "fields are then null or empty and her status is `left`")
+    erased_at: datetime | None = Field(
+        None,
+        description="Set when an admin erased her personal data; those "
+        "fields are then null or empty and her status is `left`",
+    )

@@ -15,9 +15,7 @@ def bit_rows(masks: list[int], bits: int) -> npt.NDArray[np.uint8]:
     """One row of 0/1 per mask, bit i in column i."""
     width = max(1, -(-bits // 8))
     raw = np.frombuffer(b"".join(m.to_bytes(width, "little") for m in masks), dtype=np.uint8)
-    rows: npt.NDArray[np.uint8] = np.unpackbits(raw.reshape(len(masks), width), axis=1, bitorder="little")[
-        :, :bits
-    ]
+    rows: npt.NDArray[np.uint8] = np.unpackbits(raw.reshape(len(masks), width), axis=1, bitorder="little")[:, :bits]
     return rows
 
 

@@ -34,8 +34,6 @@ def start_mask(free: int, session_minutes: int) -> int:
 
 
 @lru_cache(maxsize=1 << 16)  # people pick from a handful of usual hours: a match run asks the same often
-def starts(
-    availability: tuple[WeeklyWindow, ...], busy: tuple[WeeklyWindow, ...], session_minutes: int
-) -> int:
+def starts(availability: tuple[WeeklyWindow, ...], busy: tuple[WeeklyWindow, ...], session_minutes: int) -> int:
     """Session start quarters inside availability and clear of busy windows."""
     return start_mask(quarters(availability) & ~quarters(busy), session_minutes)

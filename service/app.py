@@ -58,9 +58,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute)
     install_handlers(app)
     middleware.install(app, max_body_bytes=settings.max_body_bytes, max_requests_at_once=settings.requests_at_once)
-    for router in (ops_router, vocabulary_router, programme_router, referrals_router, volunteers_router, me_router,
-                   events_router, measures_router, match_runs_router, matches_router,
-                   sessions_router, calendar_router, reports_router, erasure_router):
+    for router in (
+        ops_router,
+        vocabulary_router,
+        programme_router,
+        referrals_router,
+        volunteers_router,
+        me_router,
+        events_router,
+        measures_router,
+        match_runs_router,
+        matches_router,
+        sessions_router,
+        calendar_router,
+        reports_router,
+        erasure_router,
+    ):
         app.include_router(router)
     openapi.install(app)
     return app

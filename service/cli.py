@@ -23,21 +23,33 @@ def migrate_db() -> None:
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None,
-          workers: int = 1) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: int = 1,
+) -> None:
     """Apply migrations, then run the HTTP server."""
     import uvicorn
 
     settings = get_settings()
     migrate.upgrade(make_engine(settings))
-    uvicorn.run("service.main:app", host=host or settings.host, port=port or settings.port, workers=workers,
-                access_log=False, proxy_headers=True)
+    uvicorn.run(
+        "service.main:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=True,
+    )
 
 
 @keys.command("create")
-def keys_create(role: Annotated[auth.Role, typer.Option()], name: Annotated[str, typer.Option()],
-                source: Annotated[str | None, typer.Option(help="integrators: the source name")] = None,
-                volunteer_id: Annotated[str | None, typer.Option(help="volunteers: her id")] = None) -> None:
+def keys_create(
+    role: Annotated[auth.Role, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    source: Annotated[str | None, typer.Option(help="integrators: the source name")] = None,
+    volunteer_id: Annotated[str | None, typer.Option(help="volunteers: her id")] = None,
+) -> None:
     """Create a key; the secret is printed once and stored only as a hash."""
     engine = make_engine(get_settings())
     with Session(engine) as db:
@@ -83,8 +95,9 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo("worker running; Ctrl-C to stop")
-    DeliveryWorker(make_engine(settings), allow_private=settings.allow_private_webhooks,
-                   periodic=PERIODIC_JOBS).run_until(stop)
+    DeliveryWorker(
+        make_engine(settings), allow_private=settings.allow_private_webhooks, periodic=PERIODIC_JOBS
+    ).run_until(stop)
 
 
 @app.command()

@@ -8,5 +8,9 @@ from service.core import idempotency
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
 from service.volunteers.alerts import raise_not_ready_alerts
 
-PERIODIC_JOBS: list[Callable[[Session], int]] = [raise_session_reminders, raise_ending_soon, raise_not_ready_alerts,
-                                                 idempotency.prune]
+PERIODIC_JOBS: list[Callable[[Session], int]] = [
+    raise_session_reminders,
+    raise_ending_soon,
+    raise_not_ready_alerts,
+    idempotency.prune,
+]

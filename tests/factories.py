@@ -19,12 +19,19 @@ def referral_body(n: int = 1, **overrides: Any) -> dict[str, Any]:
     base = {
         "external_id": f"REF-{n:04d}",
         "referrer": {"organisation": "NHS Lothian Health Visiting", "role": "health_visitor"},
-        "parent": {"name": "Agnieszka Nowak", "role": "mother", "phone": "07700 900123",
-                   "postcode": "EH6 6QQ", "baby_birth_date": (today - timedelta(days=90)).isoformat()},
+        "parent": {
+            "name": "Agnieszka Nowak",
+            "role": "mother",
+            "phone": "07700 900123",
+            "postcode": "EH6 6QQ",
+            "baby_birth_date": (today - timedelta(days=90)).isoformat(),
+        },
         "languages": ["pl", "en"],
         "formats": ["home_visit", "telephone"],
-        "availability": [{"day": "tue", "start": "10:00", "end": "12:30"},
-                         {"day": "thu", "start": "13:00", "end": "15:00"}],
+        "availability": [
+            {"day": "tue", "start": "10:00", "end": "12:30"},
+            {"day": "thu", "start": "13:00", "end": "15:00"},
+        ],
         "background": ["first_time_parent"],
         "experiences": ["postnatal_depression"],
         "interests": ["walking"],
@@ -36,14 +43,26 @@ def referral_body(n: int = 1, **overrides: Any) -> dict[str, Any]:
 def volunteer_body(**overrides: Any) -> dict[str, Any]:
     today = date.today()
     base = {
-        "name": "Joanna Kowalska", "email": "joanna@example.org", "phone": "07700 900456", "gender": "female",
-        "languages": ["pl", "en"], "formats": ["home_visit", "telephone"], "postcode": "EH7 5QY",
-        "max_travel_km": 10, "availability": [{"day": "tue", "start": "09:30", "end": "13:00"}],
-        "background": ["first_time_parent"], "experiences": ["postnatal_depression"], "interests": ["walking"],
-        "specialisms": [], "capacity": {"max_parents": 2, "max_sessions_per_week": 2},
+        "name": "Joanna Kowalska",
+        "email": "joanna@example.org",
+        "phone": "07700 900456",
+        "gender": "female",
+        "languages": ["pl", "en"],
+        "formats": ["home_visit", "telephone"],
+        "postcode": "EH7 5QY",
+        "max_travel_km": 10,
+        "availability": [{"day": "tue", "start": "09:30", "end": "13:00"}],
+        "background": ["first_time_parent"],
+        "experiences": ["postnatal_depression"],
+        "interests": ["walking"],
+        "specialisms": [],
+        "capacity": {"max_parents": 2, "max_sessions_per_week": 2},
         "training_completed_on": (today - timedelta(days=200)).isoformat(),
-        "check": {"scheme": "PVG", "checked_on": (today - timedelta(days=300)).isoformat(),
-                  "expires_on": (today + timedelta(days=1500)).isoformat()},
+        "check": {
+            "scheme": "PVG",
+            "checked_on": (today - timedelta(days=300)).isoformat(),
+            "expires_on": (today + timedelta(days=1500)).isoformat(),
+        },
         "last_supervision_on": (today - timedelta(days=10)).isoformat(),
     }
     return _merge(base, overrides)

@@ -26,11 +26,21 @@ def _status_writes(tree: ast.AST) -> list[int]:
         elif isinstance(node, ast.AugAssign | ast.AnnAssign):
             targets.append(node.target)
         lines += [t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "status"]
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "values"
-                and any(k.arg == "status" for k in node.keywords)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "values"
+            and any(k.arg == "status" for k in node.keywords)
+        ):
             lines.append(node.lineno)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr"
-                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "status"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "status"
+        ):
             lines.append(node.lineno)
     return lines
 
@@ -45,6 +55,8 @@ def test_no_status_is_assigned_outside_a_lifecycle_module() -> None:
 
 
 def test_the_status_check_finds_each_way_of_writing_a_status() -> None:
-    source = ("row.status = 'x'\nrow.status, row.at = 'x', 1\nq.values(status='x')\nsetattr(row, 'status', 'x')\n"
-              "row.kind = 'closing'\n")
+    source = (
+        "row.status = 'x'\nrow.status, row.at = 'x', 1\nq.values(status='x')\nsetattr(row, 'status', 'x')\n"
+        "row.kind = 'closing'\n"
+    )
     assert _status_writes(ast.parse(source)) == [1, 2, 3, 4]

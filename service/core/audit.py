@@ -16,10 +16,20 @@ from service.models import AuditEvent
 _INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
 
 
-def record(db: Session, *, actor: Principal | None, action: str, record_type: str, record_id: str,
-           reason: str | None = None) -> None:
-    db.connection().execute(_INSERT, {
-        "id": new_id(), "at": clock.now(), "actor_key_id": actor.key_id if actor else None,
-        "actor_role": actor.role.value if actor else "system", "action": action, "record_type": record_type,
-        "record_id": record_id, "request_id": current_request_id(), "reason": reason,
-    })
+def record(
+    db: Session, *, actor: Principal | None, action: str, record_type: str, record_id: str, reason: str | None = None
+) -> None:
+    db.connection().execute(
+        _INSERT,
+        {
+            "id": new_id(),
+            "at": clock.now(),
+            "actor_key_id": actor.key_id if actor else None,
+            "actor_role": actor.role.value if actor else "system",
+            "action": action,
+            "record_type": record_type,
+            "record_id": record_id,
+            "request_id": current_request_id(),
+            "reason": reason,
+        },
+    )

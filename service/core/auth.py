@@ -43,8 +43,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(db: Session, *, name: str, role: Role, source: str | None = None,
-               volunteer_id: str | None = None) -> tuple[ApiKey, str]:
+def create_key(
+    db: Session, *, name: str, role: Role, source: str | None = None, volunteer_id: str | None = None
+) -> tuple[ApiKey, str]:
     if role is Role.integrator and not source:
         raise ValueError("an integrator key needs a source name")
     if role is Role.integrator and source == COORDINATOR_SOURCE:
@@ -52,17 +53,25 @@ def create_key(db: Session, *, name: str, role: Role, source: str | None = None,
     if role is Role.volunteer and not volunteer_id:
         raise ValueError("a volunteer key needs a volunteer id")
     secret = "pm_" + secrets.token_urlsafe(32)
-    key = ApiKey(id=new_id(), name=name, role=role.value, source=source if role is Role.integrator else None,
-                 volunteer_id=volunteer_id if role is Role.volunteer else None,
-                 secret_hash=hash_secret(secret), prefix=secret[:10], created_at=clock.now())
+    key = ApiKey(
+        id=new_id(),
+        name=name,
+        role=role.value,
+        source=source if role is Role.integrator else None,
+        volunteer_id=volunteer_id if role is Role.volunteer else None,
+        secret_hash=hash_secret(secret),
+        prefix=secret[:10],
+        created_at=clock.now(),
+    )
     db.add(key)
     return key, secret
 
 
 # Every request asks this: a statement built once, reading columns rather than loading an ORM object.
 _keys = ApiKey.__table__.c  # type: ignore[attr-defined]
-_KEY_BY_HASH = (select(_keys.id, _keys.role, _keys.source, _keys.volunteer_id, _keys.revoked_at)
-                .where(_keys.secret_hash == bindparam("secret_hash")))
+_KEY_BY_HASH = select(_keys.id, _keys.role, _keys.source, _keys.volunteer_id, _keys.revoked_at).where(
+    _keys.secret_hash == bindparam("secret_hash")
+)
 
 
 def authenticate(db: Session, authorization: str | None) -> Principal:

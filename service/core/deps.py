@@ -35,8 +35,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(request: Request, db: SessionDep,
-                  _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
+def get_principal(
+    request: Request, db: SessionDep, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> Principal:
     principal = authenticate(db, request.headers.get("authorization"))
     request.app.state.rate_limiter.hit(principal.key_id)
     request.state.principal = principal

@@ -10,8 +10,9 @@ class DomainError(Exception):
     title = "Bad request"
     type_slug = "bad-request"
 
-    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra or {}
@@ -56,8 +57,11 @@ class TooManyRequests(DomainError):
     status, title, type_slug = 429, "Too many requests", "rate-limited"
 
     def __init__(self, *, retry_after: int) -> None:
-        super().__init__(f"This API key has made too many requests; retry after {retry_after} s.",
-                         extra={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+        super().__init__(
+            f"This API key has made too many requests; retry after {retry_after} s.",
+            extra={"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class InvalidInput(DomainError):

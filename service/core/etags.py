@@ -19,5 +19,6 @@ def check_if_match(if_match: str | None, version: int) -> None:
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" in candidates or etag(version) in candidates:
         return
-    raise PreconditionFailed(f"The record has changed: its current ETag is {etag(version)}.",
-                             extra={"etag": etag(version)})
+    raise PreconditionFailed(
+        f"The record has changed: its current ETag is {etag(version)}.", extra={"etag": etag(version)}
+    )

@@ -44,11 +44,19 @@ _records = IdempotencyRecord.__table__.c  # type: ignore[attr-defined]
 
 
 def _claim_statement(insert: Any) -> Any:
-    return (insert(IdempotencyRecord.__table__)
-            .values(id=bindparam("id"), caller_key_id=bindparam("caller_key_id"), route=bindparam("route"),
-                    key=bindparam("key"), request_hash=bindparam("request_hash"), created_at=bindparam("created_at"))
-            .on_conflict_do_nothing(index_elements=["caller_key_id", "route", "key"])
-            .returning(_records.id))
+    return (
+        insert(IdempotencyRecord.__table__)
+        .values(
+            id=bindparam("id"),
+            caller_key_id=bindparam("caller_key_id"),
+            route=bindparam("route"),
+            key=bindparam("key"),
+            request_hash=bindparam("request_hash"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["caller_key_id", "route", "key"])
+        .returning(_records.id)
+    )
 
 
 # Built once per dialect: building it per request cost more than running it (decision 0007).
@@ -59,13 +67,22 @@ def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash:
     """Claim the key for this request, or return the first request's response to replay."""
     record_id = new_id()
     connection = db.connection()
-    claimed = connection.execute(_CLAIM[connection.dialect.name], {
-        "id": record_id, "caller_key_id": caller.key_id, "route": route, "key": key, "request_hash": request_hash,
-        "created_at": clock.now()}).first()
+    claimed = connection.execute(
+        _CLAIM[connection.dialect.name],
+        {
+            "id": record_id,
+            "caller_key_id": caller.key_id,
+            "route": route,
+            "key": key,
+            "request_hash": request_hash,
+            "created_at": clock.now(),
+        },
+    ).first()
     if claimed is not None:
         return Claim(record_id)
-    query = select(IdempotencyRecord).where(IdempotencyRecord.caller_key_id == caller.key_id,
-                                            IdempotencyRecord.route == route, IdempotencyRecord.key == key)
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.caller_key_id == caller.key_id, IdempotencyRecord.route == route, IdempotencyRecord.key == key
+    )
     first = db.exec(query).one()
     if first.request_hash != request_hash:
         raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
@@ -74,15 +91,17 @@ def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash:
     return Replay(first.response_status, first.response_body, first.location)
 
 
-_COMPLETE = (update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
-             .where(_records.id == bindparam("record_id"))
-             .values(response_status=bindparam("status"), response_body=bindparam("body"),
-                     location=bindparam("location")))
+_COMPLETE = (
+    update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
+    .where(_records.id == bindparam("record_id"))
+    .values(response_status=bindparam("status"), response_body=bindparam("body"), location=bindparam("location"))
+)
 
 
 def complete(db: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
-    db.connection().execute(_COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body,
-                                             "location": location})
+    db.connection().execute(
+        _COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body, "location": location}
+    )
 
 
 # The contract keeps keys at least 24 h. A week covers any sane retry, and no longer: a stored first response
@@ -94,7 +113,5 @@ def prune(db: Session) -> int:
     """Forget keys older than KEPT_FOR (a periodic job); the number forgotten."""
     cutoff = clock.now() - KEPT_FOR
     table = IdempotencyRecord.__table__
-    result = db.connection().execute(
-        delete(table).where(table.c.created_at < cutoff))  # type: ignore[attr-defined]
+    result = db.connection().execute(delete(table).where(table.c.created_at < cutoff))  # type: ignore[attr-defined]
     return int(result.rowcount or 0)
-

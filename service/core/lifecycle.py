@@ -56,9 +56,18 @@ def event(event_type: str, *, record_type: str, record_id: str, **data: Any) -> 
     return Event(event_type, record_type, record_id, data)
 
 
-def transition(db: Session, lifecycle: Lifecycle[S], row: Any, target: S, *, action: str,
-                           actor: Principal | None, audit_action: str | None = None, reason: str | None = None,
-                           events: tuple[Event, ...] = ()) -> S:
+def transition(
+    db: Session,
+    lifecycle: Lifecycle[S],
+    row: Any,
+    target: S,
+    *,
+    action: str,
+    actor: Principal | None,
+    audit_action: str | None = None,
+    reason: str | None = None,
+    events: tuple[Event, ...] = (),
+) -> S:
     """Move `row` to `target` (409 if its lifecycle forbids it), bump its version, stamp `updated_at`, and
     write the audit row (`<record>.<target>` unless named) and the events, in the caller's transaction."""
     lifecycle.check(row.status, target, action=action)
@@ -69,19 +78,38 @@ def transition(db: Session, lifecycle: Lifecycle[S], row: Any, target: S, *, act
         row.updated_at = clock.now()
     db.add(row)
     if lifecycle.audited:
-        audit.record(db, actor=actor, action=audit_action or f"{lifecycle.record}.{target.value}",
-                     record_type=lifecycle.record, record_id=row.id, reason=reason)
+        audit.record(
+            db,
+            actor=actor,
+            action=audit_action or f"{lifecycle.record}.{target.value}",
+            record_type=lifecycle.record,
+            record_id=row.id,
+            reason=reason,
+        )
     emit(db, events)
     return target
 
 
-def begin(db: Session, lifecycle: Lifecycle[S], row: Any, *, actor: Principal | None, reason: str | None = None,
-          events: tuple[Event, ...] = ()) -> None:
+def begin(
+    db: Session,
+    lifecycle: Lifecycle[S],
+    row: Any,
+    *,
+    actor: Principal | None,
+    reason: str | None = None,
+    events: tuple[Event, ...] = (),
+) -> None:
     """A new row in its lifecycle's first state: added, audited as `<record>.created`, its events raised."""
     lifecycle.states(row.status)  # a known state, or ValueError: a programming error, not the caller's
     db.add(row)
-    audit.record(db, actor=actor, action=f"{lifecycle.record}.created", record_type=lifecycle.record,
-                 record_id=row.id, reason=reason)
+    audit.record(
+        db,
+        actor=actor,
+        action=f"{lifecycle.record}.created",
+        record_type=lifecycle.record,
+        record_id=row.id,
+        reason=reason,
+    )
     emit(db, events)
 
 

@@ -55,8 +55,11 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode()),
-                                      *_protective_headers(scope, message["headers"])]
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                    *_protective_headers(scope, message["headers"]),
+                ]
             await send(message)
 
         try:
@@ -103,8 +106,9 @@ class BodyLimit:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "Payload too large", f"The body is over {self.max_bytes} bytes.",
-                           type_slug="payload-too-large")
+        response = problem(
+            413, "Payload too large", f"The body is over {self.max_bytes} bytes.", type_slug="payload-too-large"
+        )
         await response(scope, receive, send)
 
 
@@ -123,8 +127,13 @@ class RejectNul:
             query = scope.get("query_string", b"").lower()
             if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
                 errors = [{"loc": ["query"], "msg": "NUL character"}]
-                response = problem(422, "Invalid input", "The path or query contains a NUL character.",
-                                   type_slug="validation", extra={"errors": errors})
+                response = problem(
+                    422,
+                    "Invalid input",
+                    "The path or query contains a NUL character.",
+                    type_slug="validation",
+                    extra={"errors": errors},
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -146,7 +155,8 @@ class AdmitAtMost:
         self.limit = limit
         # One semaphore per event loop: the test client runs each client on a loop of its own.
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The platform's probes must answer while work queues, or a busy service would be restarted.

@@ -17,8 +17,11 @@ ERRORS_FOR_ALL_API_ROUTES = {
 ERRORS_FOR_RECORD_ROUTES = {"404": "No such record, or not the caller's"}
 ERRORS_FOR_KEY_HOLDERS = {"429": "Too many requests with this API key; retry after `Retry-After` seconds"}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
-ERRORS_FOR_CHANGES = {"400": "The body could not be read (not UTF-8 or not JSON)",
-                      "409": "The record's state forbids this", "412": "If-Match does not match the ETag"}
+ERRORS_FOR_CHANGES = {
+    "400": "The body could not be read (not UTF-8 or not JSON)",
+    "409": "The record's state forbids this",
+    "412": "If-Match does not match the ETag",
+}
 
 # OpenAPI links: where a response's id (and ETag) lead next. Clients may follow them; the stateful contract
 # test walks them (create a referral, then read, change and withdraw that one).
@@ -102,4 +105,5 @@ def _add_links(paths: dict[str, Any]) -> None:
         response = paths[path][method]["responses"][status]
         response["links"] = {
             name: {"operationId": paths[to_path][to_method]["operationId"], "parameters": parameters}
-            for name, (to_method, to_path, parameters) in links.items()}
+            for name, (to_method, to_path, parameters) in links.items()
+        }

@@ -22,7 +22,8 @@ _SUBSCRIBED = select(_webhooks.id, _webhooks.events).where(_webhooks.deleted_at.
 # The event's INSERT says whether any webhook is live, so that without one (most events: most programmes have
 # none or few) the subscriptions are not read in a round trip of their own: that was a tenth of a post's CPU.
 _INSERT_EVENT_ANY_WEBHOOK = _INSERT_EVENT.returning(
-    select(_webhooks.id).where(_webhooks.deleted_at.is_(None)).exists().label("any_webhook"))
+    select(_webhooks.id).where(_webhooks.deleted_at.is_(None)).exists().label("any_webhook")
+)
 
 
 def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **data: Any) -> str:
@@ -32,15 +33,32 @@ def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **da
     now = clock.now()
     event_id = new_id()
     connection = db.connection()
-    any_webhook = connection.execute(_INSERT_EVENT_ANY_WEBHOOK, {
-        "id": event_id, "type": event_type, "record_type": record_type, "record_id": record_id,
-        "occurred_at": now, "payload": {key: _plain(value) for key, value in data.items()}}).scalar_one()
+    any_webhook = connection.execute(
+        _INSERT_EVENT_ANY_WEBHOOK,
+        {
+            "id": event_id,
+            "type": event_type,
+            "record_type": record_type,
+            "record_id": record_id,
+            "occurred_at": now,
+            "payload": {key: _plain(value) for key, value in data.items()},
+        },
+    ).scalar_one()
     if not any_webhook:
         return event_id
-    deliveries = [{"id": new_id(), "webhook_id": webhook_id, "event_id": event_id, "record_id": record_id,
-                   "status": DeliveryStatus.pending.value, "attempts": 0, "next_attempt_at": now}
-                  for webhook_id, events in connection.execute(_SUBSCRIBED)
-                  if event_type in events or "*" in events]
+    deliveries = [
+        {
+            "id": new_id(),
+            "webhook_id": webhook_id,
+            "event_id": event_id,
+            "record_id": record_id,
+            "status": DeliveryStatus.pending.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for webhook_id, events in connection.execute(_SUBSCRIBED)
+        if event_type in events or "*" in events
+    ]
     if deliveries:
         connection.execute(_INSERT_DELIVERY, deliveries)
     return event_id

@@ -20,10 +20,21 @@ RETRY_AFTER_SECONDS = 5  # a database restart or failover is usually over by the
 log = structlog.get_logger("peer_match.errors")
 
 
-def problem(status: int, title: str, detail: str, *, type_slug: str,
-            extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"https://peer-match.org/problems/{type_slug}", "title": title,
-                            "status": status, "detail": detail}
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_slug: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://peer-match.org/problems/{type_slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -36,8 +47,9 @@ def database_unavailable(exc: SQLAlchemyError) -> bool:
 
 
 def unavailable(detail: str) -> JSONResponse:
-    return problem(503, "Service unavailable", detail, type_slug="unavailable",
-                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return problem(
+        503, "Service unavailable", detail, type_slug="unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -64,15 +76,15 @@ def _methods_served_at(request: Request) -> set[str]:
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug,
-                       extra=exc.extra, headers=exc.headers)
+        return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, extra=exc.extra, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         items = _validation_items(exc)
         detail = "; ".join(f"{'.'.join(str(p) for p in i['loc'])}: {i['msg']}" for i in items)
-        return problem(422, "Invalid input", detail or "The request is not valid.",
-                       type_slug="validation", extra={"errors": items})
+        return problem(
+            422, "Invalid input", detail or "The request is not valid.", type_slug="validation", extra={"errors": items}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -80,8 +92,9 @@ def install_handlers(app: FastAPI) -> None:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(sorted(_methods_served_at(request)))
-        return problem(exc.status_code, title, str(exc.detail), type_slug=title.lower().replace(" ", "-"),
-                       headers=headers or None)
+        return problem(
+            exc.status_code, title, str(exc.detail), type_slug=title.lower().replace(" ", "-"), headers=headers or None
+        )
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -95,5 +108,6 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
-        return problem(500, "Internal server error", "Something went wrong on our side; it has been logged.",
-                       type_slug="internal")
+        return problem(
+            500, "Internal server error", "Something went wrong on our side; it has been logged.", type_slug="internal"
+        )

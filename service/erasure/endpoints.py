@@ -10,8 +10,13 @@ from service.volunteers import service as volunteer_service
 router = APIRouter()
 
 
-@router.delete("/v1/referrals/{referral_id}", tags=["referrals"], status_code=204, response_class=Response,
-               responses={409: {"description": "A risk review is pending: record it first"}})
+@router.delete(
+    "/v1/referrals/{referral_id}",
+    tags=["referrals"],
+    status_code=204,
+    response_class=Response,
+    responses={409: {"description": "A risk review is pending: record it first"}},
+)
 def erase_referral(referral_id: str, db: SessionDep, admin: Admin) -> Response:
     """Erase her personal data everywhere (admins): name, contacts, postcode and location, dates of birth,
     free text and her profile are cleared; status, dates, format, language, area, referrer role, EPDS scores,

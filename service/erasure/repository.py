@@ -9,8 +9,7 @@ from service.models import ApiKey, IdempotencyRecord, Match, RiskReview, Support
 ERASED_KEY_NAME = "(erased volunteer)"
 
 
-def clear_override_reasons(db: Session, *, referral_id: str | None = None,
-                           volunteer_id: str | None = None) -> None:
+def clear_override_reasons(db: Session, *, referral_id: str | None = None, volunteer_id: str | None = None) -> None:
     """A coordinator's override reason is free text and may name either person."""
     query = update(Match).values(override_reason=None)
     if referral_id is not None:
@@ -23,8 +22,11 @@ def clear_override_reasons(db: Session, *, referral_id: str | None = None,
 def bump_sessions_of_referral(db: Session, referral_id: str, *, now: datetime) -> None:
     """A new SEQUENCE, so calendar apps fetch the sessions again and drop the name they showed."""
     matches = select(Match.id).where(Match.referral_id == referral_id)
-    db.exec(update(SupportSession).where(col(SupportSession.match_id).in_(matches))
-                 .values(sequence=SupportSession.sequence + 1, updated_at=now))
+    db.exec(
+        update(SupportSession)
+        .where(col(SupportSession.match_id).in_(matches))
+        .values(sequence=SupportSession.sequence + 1, updated_at=now)
+    )
 
 
 def clear_risk_review_notes(db: Session, referral_id: str) -> None:

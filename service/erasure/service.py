@@ -32,8 +32,10 @@ def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None
     if referral.erased_at is not None:
         return
     if referral.risk_review_pending:
-        raise Conflict("A risk review is pending for this referral; record it before erasing her data.",
-                       extra={"state": referral.status})
+        raise Conflict(
+            "A risk review is pending for this referral; record it before erasing her data.",
+            extra={"state": referral.status},
+        )
     _end_her_matches(db, actor=actor, referral=referral)
     proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
     now = clock.now()
@@ -60,8 +62,15 @@ def _end_her_matches(db: Session, *, actor: Principal, referral: Referral) -> No
         if match.status == MatchStatus.pending:
             match_service.cancel(db, actor=actor, match=match)
         else:
-            match_service.end(db, actor=actor, match=match, reason=REFERRAL_ERASED_END_REASON,
-                              initiated_by="parent", rematch=False, referral_withdrawn=True)
+            match_service.end(
+                db,
+                actor=actor,
+                match=match,
+                reason=REFERRAL_ERASED_END_REASON,
+                initiated_by="parent",
+                rematch=False,
+                referral_withdrawn=True,
+            )
 
 
 def _clear_parent(referral: Referral) -> None:
@@ -109,8 +118,9 @@ def _end_her_volunteering(db: Session, *, actor: Principal, volunteer: Volunteer
         if match.status == MatchStatus.pending:
             match_service.decline(db, actor=actor, match=match)
         else:
-            match_service.end(db, actor=actor, match=match, reason=VOLUNTEER_ERASED_END_REASON,
-                              initiated_by="volunteer", rematch=True)
+            match_service.end(
+                db, actor=actor, match=match, reason=VOLUNTEER_ERASED_END_REASON, initiated_by="volunteer", rematch=True
+            )
 
 
 def _clear_volunteer(volunteer: Volunteer) -> None:

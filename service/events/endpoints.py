@@ -10,11 +10,11 @@ router = APIRouter(prefix="/v1/webhooks", tags=["events"])
 
 
 @router.post("", status_code=201, response_model=WebhookOut)
-def create_webhook(webhook_in: WebhookIn, request: Request, db: SessionDep, admin: Admin,
-                   response: Response) -> WebhookOut:
+def create_webhook(
+    webhook_in: WebhookIn, request: Request, db: SessionDep, admin: Admin, response: Response
+) -> WebhookOut:
     """Subscribe a URL to events. Each delivery is signed: X-Peer-Match-Signature = sha256=HMAC(secret, body)."""
-    webhook = webhook_service.create(db=db, actor=admin, webhook_in=webhook_in,
-                                     settings=request.app.state.settings)
+    webhook = webhook_service.create(db=db, actor=admin, webhook_in=webhook_in, settings=request.app.state.settings)
     response.headers["Location"] = f"/v1/webhooks/{webhook.id}"
     return webhook_service.to_out(webhook)
 

@@ -16,12 +16,20 @@ from service.models import OutboxEvent, Webhook
 
 def create(*, db: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> Webhook:
     try:
-        urls.check(webhook_in.url, require_https=settings.environment == "production",
-                   allow_private=settings.allow_private_webhooks)
+        urls.check(
+            webhook_in.url,
+            require_https=settings.environment == "production",
+            allow_private=settings.allow_private_webhooks,
+        )
     except urls.UnsafeUrl as exc:
         raise invalid(["body", "url"], str(exc)) from None
-    webhook = Webhook(id=new_id(), url=webhook_in.url, events=sorted({e.value for e in webhook_in.events}),
-                      secret=webhook_in.secret, created_at=clock.now())
+    webhook = Webhook(
+        id=new_id(),
+        url=webhook_in.url,
+        events=sorted({e.value for e in webhook_in.events}),
+        secret=webhook_in.secret,
+        created_at=clock.now(),
+    )
     db.add(webhook)
     audit.record(db, actor=actor, action="webhook.created", record_type="webhook", record_id=webhook.id)
     return webhook
@@ -45,10 +53,20 @@ def delete(*, db: Session, actor: Principal, webhook: Webhook) -> None:
 
 
 def deliveries(*, db: Session, webhook: Webhook, limit: int) -> list[DeliveryOut]:
-    return [DeliveryOut(id=d.id, event_id=d.event_id, event_type=event_type, status=d.status, attempts=d.attempts,
-                        last_status_code=d.last_status_code, last_error=d.last_error,
-                        next_attempt_at=d.next_attempt_at, delivered_at=d.delivered_at)
-            for d, event_type in repository.deliveries_of(db, webhook.id, limit=limit)]
+    return [
+        DeliveryOut(
+            id=d.id,
+            event_id=d.event_id,
+            event_type=event_type,
+            status=d.status,
+            attempts=d.attempts,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            next_attempt_at=d.next_attempt_at,
+            delivered_at=d.delivered_at,
+        )
+        for d, event_type in repository.deliveries_of(db, webhook.id, limit=limit)
+    ]
 
 
 def to_out(webhook: Webhook) -> WebhookOut:
@@ -57,6 +75,11 @@ def to_out(webhook: Webhook) -> WebhookOut:
 
 def body(event: OutboxEvent, *, sent_at: str) -> dict[str, Any]:
     """The JSON a webhook receives. `sent_at` is inside the signed body so a receiver can refuse replays."""
-    return {"id": event.id, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
-            "record": {"type": event.record_type, "id": event.record_id}, "data": event.payload,
-            "sent_at": sent_at}
+    return {
+        "id": event.id,
+        "type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "record": {"type": event.record_type, "id": event.record_id},
+        "data": event.payload,
+        "sent_at": sent_at,
+    }

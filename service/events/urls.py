@@ -54,8 +54,14 @@ def _is_private(host: str) -> bool:
     address = _as_address(host.strip("[]"))
     if address is None:
         return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved \
-        or address.is_multicast or address.is_unspecified
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
 
 
 def _as_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

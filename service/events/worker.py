@@ -37,8 +37,14 @@ def backoff(attempts: int, rng: random.Random = random.Random()) -> timedelta:
 
 
 class DeliveryWorker:
-    def __init__(self, engine: Engine | Connection, *, allow_private: bool, http: httpx.Client | None = None,
-                 periodic: list[Callable[[Session], int]] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine | Connection,
+        *,
+        allow_private: bool,
+        http: httpx.Client | None = None,
+        periodic: list[Callable[[Session], int]] | None = None,
+    ) -> None:
         self.engine = engine
         self.allow_private = allow_private
         self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
@@ -83,8 +89,12 @@ class DeliveryWorker:
     def _send(self, db: Session, delivery: Delivery, event: OutboxEvent, webhook: Webhook) -> None:
         now = clock.now()
         raw = json.dumps(body(event, sent_at=now.isoformat()), separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "X-Peer-Match-Event-Id": event.id,
-                   "X-Peer-Match-Event": event.type, "X-Peer-Match-Signature": signing.signature(webhook.secret, raw)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Peer-Match-Event-Id": event.id,
+            "X-Peer-Match-Event": event.type,
+            "X-Peer-Match-Signature": signing.signature(webhook.secret, raw),
+        }
         delivery.attempts += 1
         try:
             address = urls.resolve_checked(webhook.url, allow_private=self.allow_private)

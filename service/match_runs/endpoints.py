@@ -16,8 +16,9 @@ router = APIRouter(tags=["matching"])
 
 
 @router.post("/v1/match-runs", status_code=201, response_model=MatchRunOut)
-def create_match_run(db: SessionDep, caller: Coordinator, response: Response,
-                     run_in: MatchRunIn | None = None) -> MatchRunOut:
+def create_match_run(
+    db: SessionDep, caller: Coordinator, response: Response, run_in: MatchRunIn | None = None
+) -> MatchRunOut:
     """Solve every waiting referral (or the ones named) against every available volunteer: the most matched,
     then the highest total score, every hard rule kept. Proposals wait for a coordinator's accept."""
     out = run_service.run(db, actor=caller, run_in=run_in or MatchRunIn())
@@ -47,8 +48,9 @@ def reject_proposal(proposal_id: str, body: RejectIn, db: SessionDep, caller: Co
 
 
 @router.get("/v1/referrals/{referral_id}/suggestions", response_model=Page[SuggestionOut])
-def suggest_volunteers(referral_id: str, db: SessionDep, caller: Coordinator,
-                       k: Annotated[int, Query(ge=1, le=50)] = 5) -> Page[SuggestionOut]:
+def suggest_volunteers(
+    referral_id: str, db: SessionDep, caller: Coordinator, k: Annotated[int, Query(ge=1, le=50)] = 5
+) -> Page[SuggestionOut]:
     """The best k volunteers for one referral, with scores and reasons, for matching by hand."""
     referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     return Page[SuggestionOut](items=suggestions.best(db, referral=referral, k=k))

@@ -36,14 +36,18 @@ from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
 
 
-def volunteer_profiles(db: Session, volunteers: list[Volunteer], *,
-                       settings: ProgrammeSettings) -> list[VolunteerProfile]:
+def volunteer_profiles(
+    db: Session, volunteers: list[Volunteer], *, settings: ProgrammeSettings
+) -> list[VolunteerProfile]:
     """Profiles of these volunteers with their load and the weekly slots their sessions already take."""
     ids = [v.id for v in volunteers]
     return match_inputs.volunteer_profiles(
-        volunteers, load=match_repository.current_parents(db, ids),
+        volunteers,
+        load=match_repository.current_parents(db, ids),
         busy=match_repository.busy_slots(db, ids, zone=ZoneInfo(settings.time_zone), now=clock.now()),
-        settings=settings, today=clock.today(settings.time_zone))
+        settings=settings,
+        today=clock.today(settings.time_zone),
+    )
 
 
 def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
@@ -61,25 +65,47 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
         referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
         volunteers=tuple(volunteer_profiles(db, repository.active_volunteers(db), settings=settings)),
         weights=match_inputs.weights(settings),
-        excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]))
+        excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
+    )
     assignment = solver.solve(problem)
     match_run = MatchRun(
-        id=new_id(), created_at=clock.now(), created_by_key_id=actor.key_id, referrals=assignment.stats.referrals,
-        volunteers=assignment.stats.volunteers, candidate_pairs=assignment.stats.candidate_pairs,
-        matched=assignment.stats.matched, total_score=assignment.stats.total_score,
-        optimal=assignment.stats.optimal, candidate_seconds=assignment.stats.candidate_seconds,
+        id=new_id(),
+        created_at=clock.now(),
+        created_by_key_id=actor.key_id,
+        referrals=assignment.stats.referrals,
+        volunteers=assignment.stats.volunteers,
+        candidate_pairs=assignment.stats.candidate_pairs,
+        matched=assignment.stats.matched,
+        total_score=assignment.stats.total_score,
+        optimal=assignment.stats.optimal,
+        candidate_seconds=assignment.stats.candidate_seconds,
         solve_seconds=assignment.stats.solve_seconds,
-        unmatched=[{"referral_id": u.referral_id, "reasons": list(u.reasons),
-                    "causes": [{"code": c.code, "params": dict(c.params), "sentence": c.sentence} for c in u.causes]}
-                   for u in assignment.unmatched])
+        unmatched=[
+            {
+                "referral_id": u.referral_id,
+                "reasons": list(u.reasons),
+                "causes": [{"code": c.code, "params": dict(c.params), "sentence": c.sentence} for c in u.causes],
+            }
+            for u in assignment.unmatched
+        ],
+    )
     db.add(match_run)
     by_id = {r.id: r for r in referrals}
     db.flush()
-    proposals = [Proposal(id=new_id(), run_id=match_run.id, referral_id=found.referral_id,
-                          volunteer_id=found.volunteer_id, score=found.score, fit=found.fit, format=found.format,
-                          status=ProposalStatus.open.value,
-                          reasons=[reason_json(r) for r in found.reasons])
-                 for found in assignment.proposals]
+    proposals = [
+        Proposal(
+            id=new_id(),
+            run_id=match_run.id,
+            referral_id=found.referral_id,
+            volunteer_id=found.volunteer_id,
+            score=found.score,
+            fit=found.fit,
+            format=found.format,
+            status=ProposalStatus.open.value,
+            reasons=[reason_json(r) for r in found.reasons],
+        )
+        for found in assignment.proposals
+    ]
     proposal_repository.add_all(db, proposals)
     referral_lifecycle.mark_proposed(db, [by_id[p.referral_id] for p in proposals])
     audit.record(db, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
@@ -89,8 +115,13 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
 
 def reason_json(reason: EngineReason) -> dict[str, object]:
     """A reason as stored with a proposal or a match, and as the wire `Reason` reads it back."""
-    return {"criterion": reason.criterion, "points": reason.points, "detail": reason.detail, "code": reason.code,
-            "params": dict(reason.params)}
+    return {
+        "criterion": reason.criterion,
+        "points": reason.points,
+        "detail": reason.detail,
+        "code": reason.code,
+        "params": dict(reason.params),
+    }
 
 
 def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:
@@ -102,8 +133,10 @@ def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:
     if unknown:
         raise invalid(["body", "referral_ids", asked.index(unknown[0])], "no referral with this id")
     rid = missing[0]
-    raise Conflict(f"Referral {rid} is '{found[rid]}', not waiting, so it cannot be matched.",
-                   extra={"state": found[rid], "referral_id": rid})
+    raise Conflict(
+        f"Referral {rid} is '{found[rid]}', not waiting, so it cannot be matched.",
+        extra={"state": found[rid], "referral_id": rid},
+    )
 
 
 def accept_proposal(db: Session, *, actor: Principal, proposal_id: str) -> Match:
@@ -114,9 +147,17 @@ def accept_proposal(db: Session, *, actor: Principal, proposal_id: str) -> Match
     proposal_lifecycle.PROPOSAL.check(proposal.status, ProposalStatus.accepted, action="accepted")
     referral = match_repository.lock_referral(db, proposal.referral_id)
     assert referral is not None
-    match = match_service.create(db, actor=actor, referral=referral, volunteer_id=proposal.volunteer_id,
-                                 override_reason=None, proposal_id=proposal.id, proposed_format=proposal.format,
-                                 score=proposal.score, reasons=proposal.reasons)
+    match = match_service.create(
+        db,
+        actor=actor,
+        referral=referral,
+        volunteer_id=proposal.volunteer_id,
+        override_reason=None,
+        proposal_id=proposal.id,
+        proposed_format=proposal.format,
+        score=proposal.score,
+        reasons=proposal.reasons,
+    )
     proposal_lifecycle.decide(db, proposal, ProposalStatus.accepted, actor=actor, at=clock.now())
     return match
 
@@ -128,8 +169,14 @@ def reject_proposal(db: Session, *, actor: Principal, proposal_id: str, reason: 
         raise NotFound("No proposal with this id.")
     now = clock.now()
     proposal_lifecycle.decide(db, proposal, ProposalStatus.rejected, actor=actor, at=now, reason=reason)
-    match_repository.exclude_pair(db, referral_id=proposal.referral_id, volunteer_id=proposal.volunteer_id,
-                                  cause="rejected", pair_id=new_id(), at=now)
+    match_repository.exclude_pair(
+        db,
+        referral_id=proposal.referral_id,
+        volunteer_id=proposal.volunteer_id,
+        cause="rejected",
+        pair_id=new_id(),
+        at=now,
+    )
     referral = match_repository.lock_referral(db, proposal.referral_id)
     if referral is not None and referral.status == ReferralStatus.proposed:
         referral_lifecycle.move(db, referral, ReferralStatus.waiting, action="returned", actor=actor)
@@ -144,16 +191,34 @@ def get(db: Session, *, run_id: str) -> MatchRunOut:
 
 
 def proposal_out(proposal: Proposal) -> ProposalOut:
-    return ProposalOut(id=proposal.id, run_id=proposal.run_id, referral_id=proposal.referral_id,
-                       volunteer_id=proposal.volunteer_id, score=proposal.score, fit=proposal.fit,
-                       format=proposal.format, reasons=[Reason(**r) for r in proposal.reasons], status=proposal.status)
+    return ProposalOut(
+        id=proposal.id,
+        run_id=proposal.run_id,
+        referral_id=proposal.referral_id,
+        volunteer_id=proposal.volunteer_id,
+        score=proposal.score,
+        fit=proposal.fit,
+        format=proposal.format,
+        reasons=[Reason(**r) for r in proposal.reasons],
+        status=proposal.status,
+    )
 
 
 def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
-    stats = MatchRunStats(referrals=match_run.referrals, volunteers=match_run.volunteers,
-                          candidate_pairs=match_run.candidate_pairs, matched=match_run.matched,
-                          total_score=match_run.total_score, optimal=match_run.optimal,
-                          candidate_seconds=match_run.candidate_seconds, solve_seconds=match_run.solve_seconds)
-    return MatchRunOut(id=match_run.id, created_at=match_run.created_at,
-                       proposals=[proposal_out(p) for p in proposal_repository.of_run(db, match_run.id)],
-                       unmatched=[UnmatchedOut(**u) for u in match_run.unmatched], stats=stats)
+    stats = MatchRunStats(
+        referrals=match_run.referrals,
+        volunteers=match_run.volunteers,
+        candidate_pairs=match_run.candidate_pairs,
+        matched=match_run.matched,
+        total_score=match_run.total_score,
+        optimal=match_run.optimal,
+        candidate_seconds=match_run.candidate_seconds,
+        solve_seconds=match_run.solve_seconds,
+    )
+    return MatchRunOut(
+        id=match_run.id,
+        created_at=match_run.created_at,
+        proposals=[proposal_out(p) for p in proposal_repository.of_run(db, match_run.id)],
+        unmatched=[UnmatchedOut(**u) for u in match_run.unmatched],
+        stats=stats,
+    )

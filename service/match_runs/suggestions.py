@@ -16,9 +16,20 @@ from service.programme import service as programme_service
 def best(db: Session, *, referral: Referral, k: int) -> list[SuggestionOut]:
     settings = programme_service.current(db)
     volunteers = volunteer_profiles(db, repository.active_volunteers(db), settings=settings)
-    found = suggest(match_inputs.referral_profile(referral, today=clock.today(settings.time_zone)),
-                    tuple(volunteers), match_inputs.weights(settings),
-                    match_repository.excluded_pairs(db, [referral.id]), k=k)
-    return [SuggestionOut(volunteer_id=p.volunteer_id, score=p.score, fit=p.fit, format=p.format,
-                          reasons=[Reason(**reason_json(r)) for r in p.reasons])
-            for p in found]
+    found = suggest(
+        match_inputs.referral_profile(referral, today=clock.today(settings.time_zone)),
+        tuple(volunteers),
+        match_inputs.weights(settings),
+        match_repository.excluded_pairs(db, [referral.id]),
+        k=k,
+    )
+    return [
+        SuggestionOut(
+            volunteer_id=p.volunteer_id,
+            score=p.score,
+            fit=p.fit,
+            format=p.format,
+            reasons=[Reason(**reason_json(r)) for r in p.reasons],
+        )
+        for p in found
+    ]

@@ -46,12 +46,23 @@ def create_match(match_in: MatchIn, db: SessionDep, caller: Coordinator, respons
 
 
 @router.get("", response_model=Page[MatchOut])
-def list_matches(db: SessionDep, _caller: Coordinator, status: MatchStatus | None = None,
-                 volunteer_id: Annotated[str | None, Query(max_length=36)] = None,
-                 referral_id: Annotated[str | None, Query(max_length=36)] = None, limit: LimitParam = 50,
-                 cursor: CursorParam = None) -> Page[MatchOut]:
-    rows, next_cursor = match_service.page(db, volunteer_id=volunteer_id, referral_id=referral_id,
-                                           status=status.value if status else None, limit=limit, cursor=cursor)
+def list_matches(
+    db: SessionDep,
+    _caller: Coordinator,
+    status: MatchStatus | None = None,
+    volunteer_id: Annotated[str | None, Query(max_length=36)] = None,
+    referral_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[MatchOut]:
+    rows, next_cursor = match_service.page(
+        db,
+        volunteer_id=volunteer_id,
+        referral_id=referral_id,
+        status=status.value if status else None,
+        limit=limit,
+        cursor=cursor,
+    )
     return Page[MatchOut](items=[match_service.to_out(m) for m in rows], next_cursor=next_cursor)
 
 
@@ -92,13 +103,17 @@ def extend_match(caller: Coordinator, match: VisibleMatch, body: ExtensionIn, db
 def end_match(caller: Coordinator, match: VisibleMatch, body: EndIn, db: SessionDep) -> MatchOut:
     """End early, easily and without blame: future sessions are cancelled and she rests before a new match."""
     vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.end_reasons, body.reason)])
-    ended = match_service.end(db, actor=caller, match=match, reason=body.reason,
-                              initiated_by=body.initiated_by.value, rematch=body.rematch)
+    ended = match_service.end(
+        db, actor=caller, match=match, reason=body.reason, initiated_by=body.initiated_by.value, rematch=body.rematch
+    )
     return match_service.to_out(ended)
 
 
-@router.post("/{match_id}/cover", response_model=Page[SessionOut],
-             responses={409: {"description": "No session of this match needs cover, or her return cannot be planned"}})
+@router.post(
+    "/{match_id}/cover",
+    response_model=Page[SessionOut],
+    responses={409: {"description": "No session of this match needs cover, or her return cannot be planned"}},
+)
 def resolve_cover(caller: Coordinator, match: VisibleMatch, body: CoverIn, db: SessionDep) -> Page[SessionOut]:
     """Sessions her leave left without a time (`needs_cover`): `wait_for_return` plans them after her leave and
     moves the ending; `rematch` ends the match kindly and the parent waits again ahead of newer referrals."""
@@ -110,8 +125,9 @@ def resolve_cover(caller: Coordinator, match: VisibleMatch, body: CoverIn, db: S
 def record_attendance(caller: MatchParty, visible: VisibleSession, body: AttendanceIn, db: SessionDep) -> SessionOut:
     """Attended or missed. The first attended session starts the match; the closing session completes it."""
     row, match = visible
-    return sessions.to_out(sessions.record_attendance(db, actor=caller, row=row, match=match,
-                                                      attended=body.status == Attendance.attended))
+    return sessions.to_out(
+        sessions.record_attendance(db, actor=caller, row=row, match=match, attended=body.status == Attendance.attended)
+    )
 
 
 @sessions_router.post("/{session_id}/cancel", response_model=Page[SessionOut])
@@ -124,10 +140,10 @@ def cancel_session(caller: MatchParty, visible: VisibleSession, body: CancelIn, 
 
 
 @sessions_router.post("/{session_id}/reschedule", response_model=SessionOut)
-def reschedule_session(caller: MatchParty, visible: VisibleSession, body: RescheduleIn,
-                       db: SessionDep) -> SessionOut:
+def reschedule_session(caller: MatchParty, visible: VisibleSession, body: RescheduleIn, db: SessionDep) -> SessionOut:
     """Move to the next feasible slot (not before `not_before`, on `preferred_day` where possible)."""
     row, match = visible
     day = day_index(body.preferred_day.value) if body.preferred_day else None
-    return sessions.to_out(sessions.reschedule(db, actor=caller, row=row, match=match,
-                                               not_before=body.not_before, preferred_day=day))
+    return sessions.to_out(
+        sessions.reschedule(db, actor=caller, row=row, match=match, not_before=body.not_before, preferred_day=day)
+    )

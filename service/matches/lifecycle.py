@@ -44,11 +44,21 @@ LIVE: frozenset[SS] = frozenset({SS.planned, SS.attended, SS.missed, SS.needs_co
 UPCOMING: frozenset[SS] = frozenset({SS.planned, SS.needs_cover})
 
 
-def move(db: Session, match: Match, target: M, *, action: str, actor: Principal | None,
-         audit_action: str | None = None, reason: str | None = None, events: tuple[Event, ...] = ()) -> None:
+def move(
+    db: Session,
+    match: Match,
+    target: M,
+    *,
+    action: str,
+    actor: Principal | None,
+    audit_action: str | None = None,
+    reason: str | None = None,
+    events: tuple[Event, ...] = (),
+) -> None:
     """Move the match to `target`, or 409 naming the state it is in."""
-    transition(db, MATCH, match, target, action=action, actor=actor, audit_action=audit_action, reason=reason,
-               events=events)
+    transition(
+        db, MATCH, match, target, action=action, actor=actor, audit_action=audit_action, reason=reason, events=events
+    )
 
 
 def ensure(match: Match, allowed: frozenset[M], *, action: str) -> None:
@@ -57,9 +67,18 @@ def ensure(match: Match, allowed: frozenset[M], *, action: str) -> None:
         raise TransitionNotAllowed("match", match.status, action)
 
 
-def move_session(db: Session, row: SupportSession, target: SS, *, action: str, actor: Principal | None,
-                 audit_action: str | None = None, reason: str | None = None,
-                 events: tuple[Event, ...] = ()) -> None:
+def move_session(
+    db: Session,
+    row: SupportSession,
+    target: SS,
+    *,
+    action: str,
+    actor: Principal | None,
+    audit_action: str | None = None,
+    reason: str | None = None,
+    events: tuple[Event, ...] = (),
+) -> None:
     """Move one session to `target`, or 409 naming the state it is in."""
-    transition(db, SESSION, row, target, action=action, actor=actor, audit_action=audit_action, reason=reason,
-               events=events)
+    transition(
+        db, SESSION, row, target, action=action, actor=actor, audit_action=audit_action, reason=reason, events=events
+    )

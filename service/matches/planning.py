@@ -11,20 +11,38 @@ from service.models import Match, SupportSession, Volunteer
 from service.profiles import planning as plan_inputs
 
 
-def diary(db: Session, volunteer: Volunteer, *, except_session_ids: frozenset[str] = frozenset(),
-          except_match_id: str | None = None) -> plan_model.VolunteerCalendar:
+def diary(
+    db: Session,
+    volunteer: Volunteer,
+    *,
+    except_session_ids: frozenset[str] = frozenset(),
+    except_match_id: str | None = None,
+) -> plan_model.VolunteerCalendar:
     """Her leave, weekly limit and every upcoming planned session (with where it happens)."""
-    upcoming = repository.upcoming_planned(db, volunteer.id, now=clock.now(), except_session_ids=except_session_ids,
-                                           except_match_id=except_match_id)
+    upcoming = repository.upcoming_planned(
+        db, volunteer.id, now=clock.now(), except_session_ids=except_session_ids, except_match_id=except_match_id
+    )
     return plan_inputs.diary(volunteer, upcoming)
 
 
 def store(db: Session, match: Match, planned: tuple[plan_model.PlannedSession, ...]) -> list[SupportSession]:
     """New planned rows for this match's part of a plan (a new session starts in the lifecycle's first state)."""
     now = clock.now()
-    rows = [SupportSession(id=new_id(), match_id=match.id, volunteer_id=match.volunteer_id, number=p.number,
-                           kind=p.kind, starts_at=p.starts_at, ends_at=p.ends_at, format=p.format,
-                           status=SessionStatus.planned.value, updated_at=now)
-            for p in planned if p.match_id == match.id]
+    rows = [
+        SupportSession(
+            id=new_id(),
+            match_id=match.id,
+            volunteer_id=match.volunteer_id,
+            number=p.number,
+            kind=p.kind,
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+            format=p.format,
+            status=SessionStatus.planned.value,
+            updated_at=now,
+        )
+        for p in planned
+        if p.match_id == match.id
+    ]
     repository.add_all(db, rows)
     return rows

@@ -26,8 +26,18 @@ def raise_session_reminders(db: Session) -> int:
     for session_id, match_id, starts_at in repository.reminders_due(db, now=now, until=now + lead):
         if not repository.claim_reminder(db, session_id, now=now):
             continue
-        emit(db, (event("session.reminder", record_type="match", record_id=match_id, session_id=session_id,
-                        starts_at=starts_at),))
+        emit(
+            db,
+            (
+                event(
+                    "session.reminder",
+                    record_type="match",
+                    record_id=match_id,
+                    session_id=session_id,
+                    starts_at=starts_at,
+                ),
+            ),
+        )
         raised += 1
     return raised
 
@@ -45,8 +55,7 @@ def raise_ending_soon(db: Session) -> int:
         before[row.match_id].append(row)
     raised = 0
     for ending in endings:
-        previous_end = max((s.ends_at for s in before[ending.match_id] if s.starts_at < ending.starts_at),
-                           default=None)
+        previous_end = max((s.ends_at for s in before[ending.match_id] if s.starts_at < ending.starts_at), default=None)
         due_at = ending.starts_at - lead if previous_end is None else min(previous_end, ending.starts_at - lead)
         if now >= due_at:
             raised += announce_ending_soon(db, match_id=ending.match_id, ending=ending, now=now)
@@ -57,6 +66,16 @@ def announce_ending_soon(db: Session, *, match_id: str, ending: SupportSession, 
     """Raise `match.ending_soon` unless it was already raised for this ending; 1 if raised now, else 0."""
     if not repository.claim_ending_soon(db, match_id, now=now):
         return 0
-    emit(db, (event("match.ending_soon", record_type="match", record_id=match_id, session_id=ending.id,
-                    ending_conversation_at=ending.starts_at),))
+    emit(
+        db,
+        (
+            event(
+                "match.ending_soon",
+                record_type="match",
+                record_id=match_id,
+                session_id=ending.id,
+                ending_conversation_at=ending.starts_at,
+            ),
+        ),
+    )
     return 1

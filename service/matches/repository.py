@@ -54,10 +54,12 @@ def open_matches(db: Session, *, referral_id: str | None = None, volunteer_id: s
     return list(db.exec(query.order_by(Match.id)))
 
 
-def exclude_pair(db: Session, *, referral_id: str, volunteer_id: str, cause: str, pair_id: str,
-                 at: datetime) -> None:
-    exists = db.exec(select(ExcludedPair.id).where(ExcludedPair.referral_id == referral_id,
-                                                   ExcludedPair.volunteer_id == volunteer_id)).first()
+def exclude_pair(db: Session, *, referral_id: str, volunteer_id: str, cause: str, pair_id: str, at: datetime) -> None:
+    exists = db.exec(
+        select(ExcludedPair.id).where(
+            ExcludedPair.referral_id == referral_id, ExcludedPair.volunteer_id == volunteer_id
+        )
+    ).first()
     if exists is None:
         db.add(ExcludedPair(id=pair_id, referral_id=referral_id, volunteer_id=volunteer_id, cause=cause, at=at))
 
@@ -66,7 +68,8 @@ def excluded_pairs(db: Session, referral_ids: list[str]) -> frozenset[tuple[str,
     if not referral_ids:
         return frozenset()
     query = select(ExcludedPair.referral_id, ExcludedPair.volunteer_id).where(
-        col(ExcludedPair.referral_id).in_(referral_ids))
+        col(ExcludedPair.referral_id).in_(referral_ids)
+    )
     return frozenset((r, v) for r, v in db.exec(query))
 
 
@@ -74,8 +77,15 @@ def get(db: Session, match_id: str) -> Match | None:
     return db.get(Match, match_id)
 
 
-def page(db: Session, *, volunteer_id: str | None, referral_id: str | None, status: str | None,
-         after_id: str | None, limit: int) -> list[Match]:
+def page(
+    db: Session,
+    *,
+    volunteer_id: str | None,
+    referral_id: str | None,
+    status: str | None,
+    after_id: str | None,
+    limit: int,
+) -> list[Match]:
     query = select(Match)
     if volunteer_id is not None:
         query = query.where(Match.volunteer_id == volunteer_id)
@@ -93,45 +103,75 @@ def current_parents(db: Session, volunteer_ids: list[str]) -> dict[str, int]:
     counts = dict.fromkeys(volunteer_ids, 0)
     if not volunteer_ids:
         return counts
-    query = (select(Match.volunteer_id, func.count()).where(col(Match.volunteer_id).in_(volunteer_ids),
-             col(Match.status).in_(_HOLDING)).group_by(Match.volunteer_id))
+    query = (
+        select(Match.volunteer_id, func.count())
+        .where(col(Match.volunteer_id).in_(volunteer_ids), col(Match.status).in_(_HOLDING))
+        .group_by(Match.volunteer_id)
+    )
     for volunteer_id, count in db.exec(query):
         counts[volunteer_id] = count
     return counts
 
 
-def busy_slots(db: Session, volunteer_ids: list[str], *, zone: ZoneInfo,
-               now: datetime) -> dict[str, tuple[tuple[int, int, int], ...]]:
+def busy_slots(
+    db: Session, volunteer_ids: list[str], *, zone: ZoneInfo, now: datetime
+) -> dict[str, tuple[tuple[int, int, int], ...]]:
     """The local weekly slot (day, start, end minute) of each of her upcoming sessions of open matches."""
     if not volunteer_ids:
         return {}
-    query = (select(SupportSession.volunteer_id, SupportSession.starts_at, SupportSession.ends_at)
-             .join(Match, col(Match.id) == SupportSession.match_id)
-             .where(col(SupportSession.volunteer_id).in_(volunteer_ids), SupportSession.status == SessionStatus.planned,
-                    col(SupportSession.starts_at) >= now, col(Match.status).in_(_HOLDING)))
+    query = (
+        select(SupportSession.volunteer_id, SupportSession.starts_at, SupportSession.ends_at)
+        .join(Match, col(Match.id) == SupportSession.match_id)
+        .where(
+            col(SupportSession.volunteer_id).in_(volunteer_ids),
+            SupportSession.status == SessionStatus.planned,
+            col(SupportSession.starts_at) >= now,
+            col(Match.status).in_(_HOLDING),
+        )
+    )
     found: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
     for volunteer_id, starts_at, ends_at in db.exec(query):
         found[volunteer_id].add(slot_of(starts_at, ends_at, zone))
     return {vid: tuple(sorted(slots)) for vid, slots in found.items()}
 
 
-def upcoming_planned(db: Session, volunteer_id: str, *, now: datetime, except_session_ids: frozenset[str] = frozenset(),
-                     except_match_id: str | None = None) -> list[tuple[SupportSession, float | None, float | None]]:
+def upcoming_planned(
+    db: Session,
+    volunteer_id: str,
+    *,
+    now: datetime,
+    except_session_ids: frozenset[str] = frozenset(),
+    except_match_id: str | None = None,
+) -> list[tuple[SupportSession, float | None, float | None]]:
     """Her upcoming planned sessions, each with where it happens (the parent's place), for her diary."""
-    query = (select(SupportSession, Referral.lat, Referral.lon)
-             .join(Match, col(Match.id) == SupportSession.match_id)
-             .join(Referral, col(Referral.id) == Match.referral_id)
-             .where(SupportSession.volunteer_id == volunteer_id, SupportSession.status == SessionStatus.planned,
-                    col(SupportSession.starts_at) >= now))
-    return [(s, lat, lon) for s, lat, lon in db.exec(query)
-            if s.id not in except_session_ids and s.match_id != except_match_id]
+    query = (
+        select(SupportSession, Referral.lat, Referral.lon)
+        .join(Match, col(Match.id) == SupportSession.match_id)
+        .join(Referral, col(Referral.id) == Match.referral_id)
+        .where(
+            SupportSession.volunteer_id == volunteer_id,
+            SupportSession.status == SessionStatus.planned,
+            col(SupportSession.starts_at) >= now,
+        )
+    )
+    return [
+        (s, lat, lon)
+        for s, lat, lon in db.exec(query)
+        if s.id not in except_session_ids and s.match_id != except_match_id
+    ]
 
 
 def planned_from(db: Session, volunteer_id: str, *, now: datetime) -> list[SupportSession]:
     """Her planned sessions from now on, of every match."""
-    return list(db.exec(select(SupportSession).where(SupportSession.volunteer_id == volunteer_id,
-                                                     SupportSession.status == SessionStatus.planned,
-                                                     col(SupportSession.starts_at) >= now)))
+    return list(
+        db.exec(
+            select(SupportSession).where(
+                SupportSession.volunteer_id == volunteer_id,
+                SupportSession.status == SessionStatus.planned,
+                col(SupportSession.starts_at) >= now,
+            )
+        )
+    )
 
 
 def live_sessions(db: Session, match_id: str) -> list[SupportSession]:
@@ -150,41 +190,65 @@ def get_session(db: Session, session_id: str) -> SupportSession | None:
 
 def reminders_due(db: Session, *, now: datetime, until: datetime) -> list[tuple[str, str, datetime]]:
     """(session id, match id, start) of planned sessions starting in (now, until] not yet reminded."""
-    return list(db.exec(select(SupportSession.id, SupportSession.match_id, SupportSession.starts_at)
-                        .where(SupportSession.status == SessionStatus.planned,
-                               col(SupportSession.reminded_at).is_(None), col(SupportSession.starts_at) > now,
-                               col(SupportSession.starts_at) <= until)
-                        .order_by(col(SupportSession.starts_at))).all())
+    return list(
+        db.exec(
+            select(SupportSession.id, SupportSession.match_id, SupportSession.starts_at)
+            .where(
+                SupportSession.status == SessionStatus.planned,
+                col(SupportSession.reminded_at).is_(None),
+                col(SupportSession.starts_at) > now,
+                col(SupportSession.starts_at) <= until,
+            )
+            .order_by(col(SupportSession.starts_at))
+        ).all()
+    )
 
 
 def claim_reminder(db: Session, session_id: str, *, now: datetime) -> bool:
     """Mark the reminder sent unless another worker did first: the conditional UPDATE is the "once"."""
-    claimed = db.execute(update(SupportSession)
-                         .where(col(SupportSession.id) == session_id, col(SupportSession.reminded_at).is_(None))
-                         .values(reminded_at=now))
+    claimed = db.execute(
+        update(SupportSession)
+        .where(col(SupportSession.id) == session_id, col(SupportSession.reminded_at).is_(None))
+        .values(reminded_at=now)
+    )
     return bool(claimed.rowcount == 1)
 
 
 def endings_not_announced(db: Session, *, now: datetime) -> list[SupportSession]:
     """Upcoming planned ending conversations of running matches whose ending is not yet announced."""
-    return list(db.exec(select(SupportSession)
-                        .join(Match, col(Match.id) == SupportSession.match_id)
-                        .where(col(Match.status).in_([s.value for s in RUNNING]), col(Match.ending_soon_at).is_(None),
-                               SupportSession.kind == "ending_conversation",
-                               SupportSession.status == SessionStatus.planned, col(SupportSession.starts_at) > now)))
+    return list(
+        db.exec(
+            select(SupportSession)
+            .join(Match, col(Match.id) == SupportSession.match_id)
+            .where(
+                col(Match.status).in_([s.value for s in RUNNING]),
+                col(Match.ending_soon_at).is_(None),
+                SupportSession.kind == "ending_conversation",
+                SupportSession.status == SessionStatus.planned,
+                col(SupportSession.starts_at) > now,
+            )
+        )
+    )
 
 
 def live_sessions_of(db: Session, match_ids: list[str]) -> list[SupportSession]:
-    return list(db.exec(select(SupportSession).where(col(SupportSession.match_id).in_(match_ids),
-                                                     col(SupportSession.status).in_(_LIVE))))
+    return list(
+        db.exec(
+            select(SupportSession).where(
+                col(SupportSession.match_id).in_(match_ids), col(SupportSession.status).in_(_LIVE)
+            )
+        )
+    )
 
 
 def claim_ending_soon(db: Session, match_id: str, *, now: datetime) -> bool:
     """Mark the match's ending announced unless it already was: the conditional UPDATE is the "once"."""
-    claimed = db.execute(update(Match)
-                         .where(col(Match.id) == match_id, col(Match.ending_soon_at).is_(None))
-                         .values(ending_soon_at=now)
-                         .execution_options(synchronize_session=False))
+    claimed = db.execute(
+        update(Match)
+        .where(col(Match.id) == match_id, col(Match.ending_soon_at).is_(None))
+        .values(ending_soon_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return bool(claimed.rowcount == 1)
 
 

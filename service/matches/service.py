@@ -31,13 +31,30 @@ from service.proposals import lifecycle as proposal_lifecycle
 from service.referrals import lifecycle as referral_lifecycle
 
 # Rules a coordinator may override with an audited reason; readiness and capacity protect people and never yield.
-OVERRIDABLE = frozenset({"no_shared_language", "no_reachable_shared_format", "volunteer_gender",
-                         "essential_attribute_missing", "no_common_free_hour", "rejected_or_declined_before"})
+OVERRIDABLE = frozenset(
+    {
+        "no_shared_language",
+        "no_reachable_shared_format",
+        "volunteer_gender",
+        "essential_attribute_missing",
+        "no_common_free_hour",
+        "rejected_or_declined_before",
+    }
+)
 
 
-def create(db: Session, *, actor: Principal, referral: Referral, volunteer_id: str, override_reason: str | None,
-           proposal_id: str | None = None, proposed_format: str | None = None, score: int | None = None,
-           reasons: list[dict[str, object]] | None = None) -> Match:
+def create(
+    db: Session,
+    *,
+    actor: Principal,
+    referral: Referral,
+    volunteer_id: str,
+    override_reason: str | None,
+    proposal_id: str | None = None,
+    proposed_format: str | None = None,
+    score: int | None = None,
+    reasons: list[dict[str, object]] | None = None,
+) -> Match:
     """A pending match (the volunteer is asked next), with the parent's row locked by the caller and the
     volunteer's locked here, so two makes can never over-fill her nor match one parent twice."""
     referral_lifecycle.ensure_matchable(referral.status)
@@ -49,27 +66,55 @@ def create(db: Session, *, actor: Principal, referral: Referral, volunteer_id: s
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     v_profile = match_inputs.volunteer_profiles(
-        [volunteer], load=repository.current_parents(db, [volunteer.id]),
+        [volunteer],
+        load=repository.current_parents(db, [volunteer.id]),
         busy=repository.busy_slots(db, [volunteer.id], zone=ZoneInfo(settings.time_zone), now=clock.now()),
-        settings=settings, today=today)[0]
+        settings=settings,
+        today=today,
+    )[0]
     r_profile = match_inputs.referral_profile(referral, today=today)
     excluded = repository.excluded_pairs(db, [referral.id])
-    broken = constraints.broken(r_profile, v_profile, session_minutes=settings.session_minutes,
-                                excluded_pairs=excluded)
+    broken = constraints.broken(r_profile, v_profile, session_minutes=settings.session_minutes, excluded_pairs=excluded)
     hard = [rule for rule in broken if rule not in OVERRIDABLE or override_reason is None]
     if hard:
         raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
-    formats = constraints.feasible_formats(r_profile, v_profile) or tuple(
-        f for f in r_profile.formats if f in v_profile.formats) or r_profile.formats
+    formats = (
+        constraints.feasible_formats(r_profile, v_profile)
+        or tuple(f for f in r_profile.formats if f in v_profile.formats)
+        or r_profile.formats
+    )
     now = clock.now()
-    match = Match(id=new_id(), referral_id=referral.id, volunteer_id=volunteer.id, proposal_id=proposal_id,
-                  status=MatchStatus.pending.value, format=proposed_format or formats[0], score=score,
-                  reasons=reasons, override_reason=override_reason, planned_sessions=settings.planned_sessions,
-                  created_at=now, updated_at=now)
+    match = Match(
+        id=new_id(),
+        referral_id=referral.id,
+        volunteer_id=volunteer.id,
+        proposal_id=proposal_id,
+        status=MatchStatus.pending.value,
+        format=proposed_format or formats[0],
+        score=score,
+        reasons=reasons,
+        override_reason=override_reason,
+        planned_sessions=settings.planned_sessions,
+        created_at=now,
+        updated_at=now,
+    )
     _check_plannable(db, match, referral, volunteer, settings)
-    begin(db, lifecycle.MATCH, match, actor=actor, reason=f"override: {','.join(broken)}" if broken else None,
-          events=(event("match.proposed", record_type="match", record_id=match.id, referral_id=referral.id,
-                        volunteer_id=volunteer.id),))
+    begin(
+        db,
+        lifecycle.MATCH,
+        match,
+        actor=actor,
+        reason=f"override: {','.join(broken)}" if broken else None,
+        events=(
+            event(
+                "match.proposed",
+                record_type="match",
+                record_id=match.id,
+                referral_id=referral.id,
+                volunteer_id=volunteer.id,
+            ),
+        ),
+    )
     referral_lifecycle.move(db, referral, ReferralStatus.matched, action="matched", actor=actor)
     return match
 
@@ -90,58 +135,115 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
     now = clock.now()
     # Her other matches still waiting for her yes are planned in the same model, so this plan leaves them room.
     this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
-    result = plan_solver.plan([this, *_waiting_beside(db, volunteer, programme, now=now, but=match.id)],
-                              {volunteer.id: planning.diary(db, volunteer)}, plan_inputs.settings_for(programme),
-                              now=now)
+    result = plan_solver.plan(
+        [this, *_waiting_beside(db, volunteer, programme, now=now, but=match.id)],
+        {volunteer.id: planning.diary(db, volunteer)},
+        plan_inputs.settings_for(programme),
+        now=now,
+    )
     missing = next((u for u in result.unplanned if u.match_id == match.id), None)
     if missing is not None:
-        raise Conflict(f"No session plan is possible: {missing.reason}.",
-                       extra={"state": match.status, "reason": missing.reason, "code": missing.code})
+        raise Conflict(
+            f"No session plan is possible: {missing.reason}.",
+            extra={"state": match.status, "reason": missing.reason, "code": missing.code},
+        )
     rows = planning.store(db, match, result.sessions)
     match.confirmed_at = now
-    lifecycle.move(db, match, MatchStatus.scheduled, action="accepted", actor=actor, audit_action="match.confirmed",
-                   events=(event("match.confirmed", record_type="match", record_id=match.id,
-                                 first_session_at=rows[0].starts_at, last_session_at=rows[-1].starts_at),
-                           *_scheduled(match, rows)))
+    lifecycle.move(
+        db,
+        match,
+        MatchStatus.scheduled,
+        action="accepted",
+        actor=actor,
+        audit_action="match.confirmed",
+        events=(
+            event(
+                "match.confirmed",
+                record_type="match",
+                record_id=match.id,
+                first_session_at=rows[0].starts_at,
+                last_session_at=rows[-1].starts_at,
+            ),
+            *_scheduled(match, rows),
+        ),
+    )
     return rows
 
 
-def _waiting_beside(db: Session, volunteer: Volunteer, programme: ProgrammeSettings, *, now: datetime,
-                    but: str) -> list[plan_model.MatchToPlan]:
+def _waiting_beside(
+    db: Session, volunteer: Volunteer, programme: ProgrammeSettings, *, now: datetime, but: str
+) -> list[plan_model.MatchToPlan]:
     """Her other matches made but not yet accepted, as plans: they keep a place in her week."""
-    return [plan_inputs.to_plan(other, repository.referral_of(db, other), volunteer, programme,
-                                sessions=other.planned_sessions, earliest=now)
-            for other in repository.open_matches(db, volunteer_id=volunteer.id)
-            if other.status == MatchStatus.pending and other.id != but]
+    return [
+        plan_inputs.to_plan(
+            other,
+            repository.referral_of(db, other),
+            volunteer,
+            programme,
+            sessions=other.planned_sessions,
+            earliest=now,
+        )
+        for other in repository.open_matches(db, volunteer_id=volunteer.id)
+        if other.status == MatchStatus.pending and other.id != but
+    ]
 
 
-def _check_plannable(db: Session, match: Match, referral: Referral, volunteer: Volunteer,
-                     programme: ProgrammeSettings) -> None:
+def _check_plannable(
+    db: Session, match: Match, referral: Referral, volunteer: Volunteer, programme: ProgrammeSettings
+) -> None:
     """Refuse, before the volunteer is asked, a match whose sessions could never be planned beside her fixed
     sessions and her other matches waiting for her yes: the matcher's common hour and the planner agree."""
     now = clock.now()
     this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
-    found = plan_solver.plannable(this, planning.diary(db, volunteer), plan_inputs.settings_for(programme), now=now,
-                                  alongside=_waiting_beside(db, volunteer, programme, now=now, but=match.id))
+    found = plan_solver.plannable(
+        this,
+        planning.diary(db, volunteer),
+        plan_inputs.settings_for(programme),
+        now=now,
+        alongside=_waiting_beside(db, volunteer, programme, now=now, but=match.id),
+    )
     if not found.plannable:
-        raise Conflict(f"Her sessions could not be planned: {found.reason}.",
-                       extra={"state": referral.status, "reason": found.reason, "code": found.code})
+        raise Conflict(
+            f"Her sessions could not be planned: {found.reason}.",
+            extra={"state": referral.status, "reason": found.reason, "code": found.code},
+        )
 
 
 def _scheduled(match: Match, rows: list[SupportSession]) -> tuple[Event, ...]:
-    return tuple(event("session.scheduled", record_type="match", record_id=match.id, session_id=row.id,
-                       number=row.number, kind=row.kind, starts_at=row.starts_at) for row in rows)
+    return tuple(
+        event(
+            "session.scheduled",
+            record_type="match",
+            record_id=match.id,
+            session_id=row.id,
+            number=row.number,
+            kind=row.kind,
+            starts_at=row.starts_at,
+        )
+        for row in rows
+    )
 
 
 def decline(db: Session, *, actor: Principal, match: Match) -> Match:
     """She says no, without a reason owed: the parent waits again and the pair is never proposed again."""
-    lifecycle.move(db, match, MatchStatus.declined, action="declined", actor=actor,
-                   events=(event("match.declined", record_type="match", record_id=match.id,
-                                 referral_id=match.referral_id),))
+    lifecycle.move(
+        db,
+        match,
+        MatchStatus.declined,
+        action="declined",
+        actor=actor,
+        events=(event("match.declined", record_type="match", record_id=match.id, referral_id=match.referral_id),),
+    )
     referral = repository.referral_of(db, match)
     referral_lifecycle.move(db, referral, ReferralStatus.waiting, action="returned", actor=actor)
-    repository.exclude_pair(db, referral_id=match.referral_id, volunteer_id=match.volunteer_id, cause="declined",
-                            pair_id=new_id(), at=clock.now())
+    repository.exclude_pair(
+        db,
+        referral_id=match.referral_id,
+        volunteer_id=match.volunteer_id,
+        cause="declined",
+        pair_id=new_id(),
+        at=clock.now(),
+    )
     return match
 
 
@@ -156,20 +258,31 @@ def extend(db: Session, *, actor: Principal, match: Match, sessions: int) -> lis
     """Both people agreed (checked by the caller): more sessions follow on and the ending markers move."""
     programme = programme_service.current(db)
     if match.extension_sessions + sessions > programme.max_extension_sessions:
-        raise Conflict(f"The programme allows at most {programme.max_extension_sessions} extension sessions; "
-                       f"this match has {match.extension_sessions}.", extra={"state": match.status})
+        raise Conflict(
+            f"The programme allows at most {programme.max_extension_sessions} extension sessions; "
+            f"this match has {match.extension_sessions}.",
+            extra={"state": match.status},
+        )
     lifecycle.ensure(match, RUNNING, action="extended")
     rows = _append(db, match, sessions)
     match.extension_sessions += sessions
     match.ending_soon_at = None  # the ending moved: its new ending conversation is announced afresh
     if match.status == MatchStatus.ending:
-        lifecycle.move(db, match, MatchStatus.active, action="extended", actor=actor, audit_action="match.extended",
-                       reason=str(sessions))
+        lifecycle.move(
+            db,
+            match,
+            MatchStatus.active,
+            action="extended",
+            actor=actor,
+            audit_action="match.extended",
+            reason=str(sessions),
+        )
     else:
         match.version += 1
         db.add(match)
-        audit.record(db, actor=actor, action="match.extended", record_type="match", record_id=match.id,
-                     reason=str(sessions))
+        audit.record(
+            db, actor=actor, action="match.extended", record_type="match", record_id=match.id, reason=str(sessions)
+        )
     return rows
 
 
@@ -185,13 +298,17 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     now = clock.now()
     base = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=count, earliest=now)
     last = max([s.starts_at for s in live] + [now])
-    result = plan_changes.extend_after(base, planning.diary(db, volunteer, except_match_id=match.id),
-                           plan_inputs.settings_for(programme), after=last,
-                           already=max([s.number for s in repository.all_sessions(db, match.id)] + [0]),
-                           extra=count, now=now)
+    result = plan_changes.extend_after(
+        base,
+        planning.diary(db, volunteer, except_match_id=match.id),
+        plan_inputs.settings_for(programme),
+        after=last,
+        already=max([s.number for s in repository.all_sessions(db, match.id)] + [0]),
+        extra=count,
+        now=now,
+    )
     if result.unplanned:
-        raise Conflict(f"More sessions cannot be planned: {result.unplanned[0].reason}.",
-                       extra={"state": match.status})
+        raise Conflict(f"More sessions cannot be planned: {result.unplanned[0].reason}.", extra={"state": match.status})
     rows = planning.store(db, match, result.sessions)
     db.flush()
     kinds.remark(live + rows, programme.ending_conversation_offset)
@@ -201,8 +318,17 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     return rows
 
 
-def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_by: str, rematch: bool,
-        completed: bool = False, referral_withdrawn: bool = False) -> Match:
+def end(
+    db: Session,
+    *,
+    actor: Principal,
+    match: Match,
+    reason: str,
+    initiated_by: str,
+    rematch: bool,
+    completed: bool = False,
+    referral_withdrawn: bool = False,
+) -> Match:
     """End now: future sessions are cancelled, no blame is recorded, she rests before a new match, and with
     `rematch` the parent waits again ahead of newer referrals. With `referral_withdrawn` a referral whose
     support never started is withdrawn rather than ended (her erasure)."""
@@ -213,16 +339,45 @@ def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_b
     for row in repository.live_sessions(db, match.id):
         if row.status in lifecycle.UPCOMING and row.starts_at > now:
             row.cancelled_by = initiated_by
-            lifecycle.move_session(db, row, SessionStatus.cancelled, action="cancelled", actor=actor,
-                                   reason=f"{initiated_by}:match_ended",
-                                   events=(event("session.cancelled", record_type="match", record_id=match.id,
-                                                 session_id=row.id, starts_at=row.starts_at),))
+            lifecycle.move_session(
+                db,
+                row,
+                SessionStatus.cancelled,
+                action="cancelled",
+                actor=actor,
+                reason=f"{initiated_by}:match_ended",
+                events=(
+                    event(
+                        "session.cancelled",
+                        record_type="match",
+                        record_id=match.id,
+                        session_id=row.id,
+                        starts_at=row.starts_at,
+                    ),
+                ),
+            )
     match.outcome = "completed" if completed else "ended_early"
     match.end_reason, match.ended_initiated_by = reason, initiated_by
     match.ended_at, match.ended_on = now, today
-    lifecycle.move(db, match, MatchStatus.ended, action="ended", actor=actor, reason=f"{match.outcome}:{reason}",
-                   events=(event("match.ended", record_type="match", record_id=match.id, outcome=match.outcome,
-                                 reason=reason, initiated_by=initiated_by, rematch=rematch),))
+    lifecycle.move(
+        db,
+        match,
+        MatchStatus.ended,
+        action="ended",
+        actor=actor,
+        reason=f"{match.outcome}:{reason}",
+        events=(
+            event(
+                "match.ended",
+                record_type="match",
+                record_id=match.id,
+                outcome=match.outcome,
+                reason=reason,
+                initiated_by=initiated_by,
+                rematch=rematch,
+            ),
+        ),
+    )
     referral, volunteer = _people(db, match)
     rest_until = today + timedelta(days=programme.rest_days)
     volunteer.resting_until = max(volunteer.resting_until or rest_until, rest_until)
@@ -237,8 +392,9 @@ def end(db: Session, *, actor: Principal, match: Match, reason: str, initiated_b
 
 
 def check_agreement(parent_agrees: bool, volunteer_agrees: bool) -> None:
-    missing = [name for name, ok in (("parent_agrees", parent_agrees), ("volunteer_agrees", volunteer_agrees))
-               if not ok]
+    missing = [
+        name for name, ok in (("parent_agrees", parent_agrees), ("volunteer_agrees", volunteer_agrees)) if not ok
+    ]
     if missing:
         raise invalid(["body", missing[0]], "an extension needs both people's agreement")
 
@@ -251,10 +407,18 @@ def visible(db: Session, *, caller: Principal, match_id: str) -> Match:
     return match
 
 
-def page(db: Session, *, volunteer_id: str | None, referral_id: str | None, status: str | None, limit: int,
-         cursor: str | None) -> tuple[list[Match], str | None]:
-    rows = repository.page(db, volunteer_id=volunteer_id, referral_id=referral_id, status=status,
-                           after_id=decode(cursor), limit=limit)
+def page(
+    db: Session,
+    *,
+    volunteer_id: str | None,
+    referral_id: str | None,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Match], str | None]:
+    rows = repository.page(
+        db, volunteer_id=volunteer_id, referral_id=referral_id, status=status, after_id=decode(cursor), limit=limit
+    )
     return rows[:limit], next_cursor([m.id for m in rows], limit)
 
 
@@ -266,9 +430,12 @@ def volunteer_view(match: Match, referral: Referral) -> MyMatchOut:
     """What the volunteer may know of a match: the parent's first name, phone and meeting place, the format
     and the status; never the reasons (they name lived experience), the referral or a coordinator's notes."""
     place = referral.postcode if match.format in ("home_visit", "in_person") else None
-    return MyMatchOut(id=match.id, status=match.status, format=match.format,
-                      parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone,
-                                             meeting_place=place))
+    return MyMatchOut(
+        id=match.id,
+        status=match.status,
+        format=match.format,
+        parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone, meeting_place=place),
+    )
 
 
 def view_for(db: Session, caller: Principal, match: Match) -> MatchOut | MyMatchOut:
@@ -280,12 +447,23 @@ def view_for(db: Session, caller: Principal, match: Match) -> MatchOut | MyMatch
 
 def to_out(match: Match) -> MatchOut:
     return MatchOut(
-        id=match.id, referral_id=match.referral_id, volunteer_id=match.volunteer_id, proposal_id=match.proposal_id,
-        status=match.status, format=match.format, score=match.score,
-        reasons=[Reason(**r) for r in (match.reasons or [])], override_reason=match.override_reason,
-        planned_sessions=match.planned_sessions, extension_sessions=match.extension_sessions, outcome=match.outcome,
-        end_reason=match.end_reason, ended_initiated_by=match.ended_initiated_by,
-        unplanned_reason=match.unplanned_reason, created_at=match.created_at, confirmed_at=match.confirmed_at,
+        id=match.id,
+        referral_id=match.referral_id,
+        volunteer_id=match.volunteer_id,
+        proposal_id=match.proposal_id,
+        status=match.status,
+        format=match.format,
+        score=match.score,
+        reasons=[Reason(**r) for r in (match.reasons or [])],
+        override_reason=match.override_reason,
+        planned_sessions=match.planned_sessions,
+        extension_sessions=match.extension_sessions,
+        outcome=match.outcome,
+        end_reason=match.end_reason,
+        ended_initiated_by=match.ended_initiated_by,
+        unplanned_reason=match.unplanned_reason,
+        created_at=match.created_at,
+        confirmed_at=match.confirmed_at,
         ended_on=match.ended_on,
     )
 
@@ -297,5 +475,6 @@ def create_own(db: Session, *, actor: Principal, match_in: MatchIn) -> Match:
         raise invalid(["body", "referral_id"], "no referral with this id")
     if referral.status == ReferralStatus.proposed:
         proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
-    return create(db, actor=actor, referral=referral, volunteer_id=match_in.volunteer_id,
-                  override_reason=match_in.override_reason)
+    return create(
+        db, actor=actor, referral=referral, volunteer_id=match_in.volunteer_id, override_reason=match_in.override_reason
+    )

@@ -33,8 +33,9 @@ def visible(db: Session, *, caller: Principal, session_id: str) -> tuple[Support
     return row, match
 
 
-def record_attendance(db: Session, *, actor: Principal, row: SupportSession, match: Match,
-                      attended: bool) -> SupportSession:
+def record_attendance(
+    db: Session, *, actor: Principal, row: SupportSession, match: Match, attended: bool
+) -> SupportSession:
     lifecycle.SESSION.check(row.status, SessionStatus.attended, action="marked")
     if row.starts_at > clock.now():
         raise Conflict("The session has not started yet.", extra={"state": row.status})
@@ -45,8 +46,18 @@ def record_attendance(db: Session, *, actor: Principal, row: SupportSession, mat
     if attended:
         _move_on(db, actor=actor, row=row, match=match)
     elif _two_missed_in_a_row(live, row):
-        emit(db, (event("match.attendance_alert", record_type="match", record_id=match.id,
-                        reason="two_missed_in_a_row", session_id=row.id),))
+        emit(
+            db,
+            (
+                event(
+                    "match.attendance_alert",
+                    record_type="match",
+                    record_id=match.id,
+                    reason="two_missed_in_a_row",
+                    session_id=row.id,
+                ),
+            ),
+        )
     _ending_soon(db, match, live, row)
     return row
 
@@ -54,13 +65,15 @@ def record_attendance(db: Session, *, actor: Principal, row: SupportSession, mat
 def _move_on(db: Session, *, actor: Principal, row: SupportSession, match: Match) -> None:
     if match.status == MatchStatus.scheduled:
         lifecycle.move(db, match, MatchStatus.active, action="started", actor=actor)
-        referral_lifecycle.move(db, repository.referral_of(db, match), ReferralStatus.active, action="started",
-                                actor=actor)
+        referral_lifecycle.move(
+            db, repository.referral_of(db, match), ReferralStatus.active, action="started", actor=actor
+        )
     if row.kind == SessionKind.ending_conversation and match.status == MatchStatus.active:
         lifecycle.move(db, match, MatchStatus.ending, action="moved to ending", actor=actor)
     if row.kind == SessionKind.closing:
-        match_service.end(db, actor=actor, match=match, reason="completed", initiated_by="coordinator",
-                          rematch=False, completed=True)
+        match_service.end(
+            db, actor=actor, match=match, reason="completed", initiated_by="coordinator", rematch=False, completed=True
+        )
 
 
 def _two_missed_in_a_row(live: list[SupportSession], row: SupportSession) -> bool:
@@ -76,16 +89,26 @@ def _ending_soon(db: Session, match: Match, live: list[SupportSession], row: Sup
         reminders.announce_ending_soon(db, match_id=match.id, ending=upcoming[0], now=clock.now())
 
 
-def cancel(db: Session, *, actor: Principal, row: SupportSession, match: Match,
-           cancel_in: CancelIn) -> list[SupportSession]:
+def cancel(
+    db: Session, *, actor: Principal, row: SupportSession, match: Match, cancel_in: CancelIn
+) -> list[SupportSession]:
     """Cancel without penalty; by default a replacement is added at the end so she loses no support."""
     by = _cancelled_by(actor, cancel_in)
     lifecycle.SESSION.check(row.status, SessionStatus.cancelled, action="cancelled")
     row.cancelled_by, row.cancel_reason = by.value, cancel_in.reason
-    lifecycle.move_session(db, row, SessionStatus.cancelled, action="cancelled", actor=actor,
-                           reason=f"{by.value}:{cancel_in.reason}",
-                           events=(event("session.cancelled", record_type="match", record_id=match.id,
-                                         session_id=row.id, starts_at=row.starts_at),))
+    lifecycle.move_session(
+        db,
+        row,
+        SessionStatus.cancelled,
+        action="cancelled",
+        actor=actor,
+        reason=f"{by.value}:{cancel_in.reason}",
+        events=(
+            event(
+                "session.cancelled", record_type="match", record_id=match.id, session_id=row.id, starts_at=row.starts_at
+            ),
+        ),
+    )
     added = [row]
     if cancel_in.replace:
         added += match_service.extend_for_replacement(db, match=match)
@@ -109,8 +132,15 @@ def _cancelled_by(actor: Principal, cancel_in: CancelIn) -> CancelledBy:
     return cancel_in.by or CancelledBy.volunteer
 
 
-def reschedule(db: Session, *, actor: Principal, row: SupportSession, match: Match,
-               not_before: datetime | None, preferred_day: int | None) -> SupportSession:
+def reschedule(
+    db: Session,
+    *,
+    actor: Principal,
+    row: SupportSession,
+    match: Match,
+    not_before: datetime | None,
+    preferred_day: int | None,
+) -> SupportSession:
     # Her row locked first, then this session re-read: concurrent moves of her sessions queue here, so each
     # finds a slot in the diary the one before it left, and never the same hour.
     volunteer = repository.lock_volunteer(db, match.volunteer_id)
@@ -127,8 +157,16 @@ def reschedule(db: Session, *, actor: Principal, row: SupportSession, match: Mat
     zone = ZoneInfo(settings.time_zone)
     taken = frozenset(plan_calendar.monday_of(s.starts_at.astimezone(zone).date()) for s in live if s.id != row.id)
     one = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=1, earliest=now)
-    found = plan_changes.next_slot(one, diary, settings, not_before=not_before or now, now=now,
-                                   preferred_day=preferred_day, match_weeks_taken=taken, avoid=row.starts_at)
+    found = plan_changes.next_slot(
+        one,
+        diary,
+        settings,
+        not_before=not_before or now,
+        now=now,
+        preferred_day=preferred_day,
+        match_weeks_taken=taken,
+        avoid=row.starts_at,
+    )
     if isinstance(found, str):
         raise Conflict(f"No slot found: {found}.", extra={"state": row.status})
     row.starts_at, row.ends_at = found
@@ -136,11 +174,25 @@ def reschedule(db: Session, *, actor: Principal, row: SupportSession, match: Mat
     db.add(row)
     kinds.remark(live, programme.ending_conversation_offset)
     audit.record(db, actor=actor, action="session.rescheduled", record_type="session", record_id=row.id)
-    emit(db, (event("session.changed", record_type="match", record_id=match.id, session_id=row.id,
-                    starts_at=row.starts_at),))
+    emit(
+        db,
+        (
+            event(
+                "session.changed", record_type="match", record_id=match.id, session_id=row.id, starts_at=row.starts_at
+            ),
+        ),
+    )
     return row
 
 
 def to_out(row: SupportSession) -> SessionOut:
-    return SessionOut(id=row.id, match_id=row.match_id, number=row.number, kind=row.kind, starts_at=row.starts_at,
-                      ends_at=row.ends_at, format=row.format, status=row.status)
+    return SessionOut(
+        id=row.id,
+        match_id=row.match_id,
+        number=row.number,
+        kind=row.kind,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        format=row.format,
+        status=row.status,
+    )

@@ -9,8 +9,11 @@ from icalendar import Calendar, Event, Timezone
 from api_schemas.sessions import SessionStatus
 from service.models import SupportSession
 
-KIND_LABEL = {"regular": "Peer support session", "ending_conversation": "Peer support: ending conversation",
-              "closing": "Peer support: closing session"}
+KIND_LABEL = {
+    "regular": "Peer support session",
+    "ending_conversation": "Peer support: ending conversation",
+    "closing": "Peer support: closing session",
+}
 FORMAT_LABEL = {"home_visit": "home visit", "telephone": "telephone", "in_person": "in person", "video": "video"}
 
 

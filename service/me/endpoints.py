@@ -24,14 +24,15 @@ def get_me(db: SessionDep, me: VolunteerSelf, response: Response) -> VolunteerOu
     return volunteer_service.to_out(db, [volunteer])[0]
 
 
-@router.patch("", response_model=VolunteerOut,
-              responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_me(patch: MePatch, db: SessionDep, me: VolunteerSelf, response: Response,
-             if_match: IfMatch = None) -> VolunteerOut:
+@router.patch(
+    "", response_model=VolunteerOut, responses={412: {"description": "If-Match does not match the current ETag"}}
+)
+def patch_me(
+    patch: MePatch, db: SessionDep, me: VolunteerSelf, response: Response, if_match: IfMatch = None
+) -> VolunteerOut:
     """Change her own availability, leave, email or phone."""
     volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
-    volunteer = volunteer_service.update(db=db, caller=me, volunteer=volunteer, patch=patch,
-                                         if_match=if_match)
+    volunteer = volunteer_service.update(db=db, caller=me, volunteer=volunteer, patch=patch, if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]
 
@@ -60,8 +61,11 @@ def rotate_calendar(request: Request, db: SessionDep, me: VolunteerSelf) -> Cale
 calendar_router = APIRouter(tags=["me"])
 
 
-@calendar_router.get("/v1/calendar/{token}.ics", response_class=Response,
-                     responses={200: {"content": {"text/calendar": {}}}, 404: {"description": "Unknown or rotated"}})
+@calendar_router.get(
+    "/v1/calendar/{token}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, 404: {"description": "Unknown or rotated"}},
+)
 def calendar_feed(token: Annotated[str, Path(max_length=100)], db: SessionDep) -> Response:
     """The feed itself: the token in the URL is the credential (calendar apps cannot send headers)."""
     return Response(me_service.calendar_feed(db=db, token=token), media_type="text/calendar")

@@ -24,8 +24,10 @@ def my_sessions(db: Session, volunteer_id: str) -> list[SupportSession]:
 
 
 def my_matches(db: Session, volunteer_id: str) -> list[MyMatchOut]:
-    return [match_service.volunteer_view(match, referral)
-            for match, referral in repository.open_matches_with_parent(db, volunteer_id)]
+    return [
+        match_service.volunteer_view(match, referral)
+        for match, referral in repository.open_matches_with_parent(db, volunteer_id)
+    ]
 
 
 def _token_hash(token: str) -> str:

@@ -12,7 +12,21 @@ from service.models.referral import Referral
 from service.models.volunteer import Volunteer
 
 __all__ = [
-    "ApiKey", "AuditEvent", "Delivery", "ExcludedPair", "IdempotencyRecord", "Match", "MatchRun", "Measure",
-    "OutboxEvent", "Programme", "Proposal", "Referral", "RiskReview", "SupportSession", "VocabularyCode", "Volunteer",
+    "ApiKey",
+    "AuditEvent",
+    "Delivery",
+    "ExcludedPair",
+    "IdempotencyRecord",
+    "Match",
+    "MatchRun",
+    "Measure",
+    "OutboxEvent",
+    "Programme",
+    "Proposal",
+    "Referral",
+    "RiskReview",
+    "SupportSession",
+    "VocabularyCode",
+    "Volunteer",
     "Webhook",
 ]

@@ -16,34 +16,58 @@ def weights(settings: ProgrammeSettings) -> Weights:
 
 def referral_profile(referral: Referral, *, today: date) -> ReferralProfile:
     return ReferralProfile(
-        id=referral.id, languages=tuple(referral.languages), formats=tuple(referral.formats), lat=referral.lat,
-        lon=referral.lon, availability=weekly(referral.availability, WeeklyWindow),
-        background=frozenset(referral.background), experiences=frozenset(referral.experiences),
+        id=referral.id,
+        languages=tuple(referral.languages),
+        formats=tuple(referral.formats),
+        lat=referral.lat,
+        lon=referral.lon,
+        availability=weekly(referral.availability, WeeklyWindow),
+        background=frozenset(referral.background),
+        experiences=frozenset(referral.experiences),
         interests=frozenset(referral.interests),
         volunteer_gender=None if referral.volunteer_gender == "any" else referral.volunteer_gender,
-        must_match=frozenset(referral.must_match), waiting_days=max(0, (today - referral.received_at.date()).days),
+        must_match=frozenset(referral.must_match),
+        waiting_days=max(0, (today - referral.received_at.date()).days),
         priority=referral.priority,
     )
 
 
-def volunteer_profiles(volunteers: list[Volunteer], *, load: dict[str, int],
-                       busy: dict[str, tuple[tuple[int, int, int], ...]], settings: ProgrammeSettings,
-                       today: date) -> list[VolunteerProfile]:
+def volunteer_profiles(
+    volunteers: list[Volunteer],
+    *,
+    load: dict[str, int],
+    busy: dict[str, tuple[tuple[int, int, int], ...]],
+    settings: ProgrammeSettings,
+    today: date,
+) -> list[VolunteerProfile]:
     """Profiles with readiness (apart from being full, which free capacity expresses) and what is left of her
     week: each open match uses one place and one weekly session, and its weekly slot (`busy`) is taken."""
     out = []
     for v in volunteers:
         reasons = readiness.not_ready_reasons(
-            v, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=0)
+            v, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=0
+        )
         current = load.get(v.id, 0)
-        out.append(VolunteerProfile(
-            id=v.id, languages=tuple(v.languages), formats=tuple(v.formats), lat=v.lat, lon=v.lon,
-            max_travel_km=v.max_travel_km, availability=weekly(v.availability, WeeklyWindow),
-            busy=tuple(WeeklyWindow(*slot) for slot in busy.get(v.id, ())),
-            gender=None if v.gender == "not_said" else v.gender, background=frozenset(v.background),
-            experiences=frozenset(v.experiences), interests=frozenset(v.interests),
-            specialisms=frozenset(v.specialisms), ready=not reasons, free_places=v.max_parents - current,
-            free_weekly_sessions=v.max_sessions_per_week - current, current_parents=current,
-            max_parents=v.max_parents,
-        ))
+        out.append(
+            VolunteerProfile(
+                id=v.id,
+                languages=tuple(v.languages),
+                formats=tuple(v.formats),
+                lat=v.lat,
+                lon=v.lon,
+                max_travel_km=v.max_travel_km,
+                availability=weekly(v.availability, WeeklyWindow),
+                busy=tuple(WeeklyWindow(*slot) for slot in busy.get(v.id, ())),
+                gender=None if v.gender == "not_said" else v.gender,
+                background=frozenset(v.background),
+                experiences=frozenset(v.experiences),
+                interests=frozenset(v.interests),
+                specialisms=frozenset(v.specialisms),
+                ready=not reasons,
+                free_places=v.max_parents - current,
+                free_weekly_sessions=v.max_sessions_per_week - current,
+                current_parents=current,
+                max_parents=v.max_parents,
+            )
+        )
     return out

@@ -11,23 +11,38 @@ SUBDIVISIONS = {"scotland": "SCT", "england": "ENG", "wales": "WLS", "northern_i
 
 
 def settings_for(programme: ProgrammeSettings) -> plan_model.Settings:
-    return plan_model.Settings(time_zone=programme.time_zone,
-                               holiday_subdiv=SUBDIVISIONS[programme.bank_holiday_region.value],
-                               session_minutes=programme.session_minutes,
-                               ending_conversation_offset=programme.ending_conversation_offset,
-                               time_limit_s=2.0)  # inside a request: a small model, the best plan found by then
+    return plan_model.Settings(
+        time_zone=programme.time_zone,
+        holiday_subdiv=SUBDIVISIONS[programme.bank_holiday_region.value],
+        session_minutes=programme.session_minutes,
+        ending_conversation_offset=programme.ending_conversation_offset,
+        time_limit_s=2.0,
+    )  # inside a request: a small model, the best plan found by then
 
 
-def to_plan(match: Match, referral: Referral, volunteer: Volunteer, programme: ProgrammeSettings, *, sessions: int,
-            earliest: datetime) -> plan_model.MatchToPlan:
+def to_plan(
+    match: Match,
+    referral: Referral,
+    volunteer: Volunteer,
+    programme: ProgrammeSettings,
+    *,
+    sessions: int,
+    earliest: datetime,
+) -> plan_model.MatchToPlan:
     """A home visit happens at her home; a venue meeting is placed near her for travel purposes. Sessions pause
     around an expected birth when the programme says so."""
     return plan_model.MatchToPlan(
-        match_id=match.id, volunteer_id=volunteer.id,
+        match_id=match.id,
+        volunteer_id=volunteer.id,
         parent_availability=weekly(referral.availability, plan_model.WeeklyWindow),
-        volunteer_availability=weekly(volunteer.availability, plan_model.WeeklyWindow), format=match.format,
-        lat=referral.lat, lon=referral.lon, sessions=sessions, earliest_start=earliest,
-        pauses=birth_pause(referral, programme))
+        volunteer_availability=weekly(volunteer.availability, plan_model.WeeklyWindow),
+        format=match.format,
+        lat=referral.lat,
+        lon=referral.lon,
+        sessions=sessions,
+        earliest_start=earliest,
+        pauses=birth_pause(referral, programme),
+    )
 
 
 def birth_pause(referral: Referral, programme: ProgrammeSettings) -> tuple[plan_model.DateRange, ...]:
@@ -36,15 +51,19 @@ def birth_pause(referral: Referral, programme: ProgrammeSettings) -> tuple[plan_
     before, after = programme.birth_pause_weeks_before, programme.birth_pause_weeks_after
     if referral.due_date is None or referral.baby_birth_date is not None or before + after == 0:
         return ()
-    return (plan_model.DateRange(referral.due_date - timedelta(weeks=before),
-                                 referral.due_date + timedelta(weeks=after)),)
+    return (
+        plan_model.DateRange(referral.due_date - timedelta(weeks=before), referral.due_date + timedelta(weeks=after)),
+    )
 
 
-def diary(volunteer: Volunteer,
-          upcoming: list[tuple[SupportSession, float | None, float | None]]) -> plan_model.VolunteerCalendar:
+def diary(
+    volunteer: Volunteer, upcoming: list[tuple[SupportSession, float | None, float | None]]
+) -> plan_model.VolunteerCalendar:
     """Her leave, weekly limit and the upcoming planned sessions given (each with where it happens)."""
     existing = tuple(plan_model.BusyInterval(s.starts_at, s.ends_at, s.format, lat, lon) for s, lat, lon in upcoming)
-    leave = tuple(plan_model.DateRange(date.fromisoformat(r["start"]), date.fromisoformat(r["end"]))
-                  for r in volunteer.leave)
-    return plan_model.VolunteerCalendar(volunteer.id, leave=leave, existing=existing,
-                                        max_sessions_per_week=volunteer.max_sessions_per_week)
+    leave = tuple(
+        plan_model.DateRange(date.fromisoformat(r["start"]), date.fromisoformat(r["end"])) for r in volunteer.leave
+    )
+    return plan_model.VolunteerCalendar(
+        volunteer.id, leave=leave, existing=existing, max_sessions_per_week=volunteer.max_sessions_per_week
+    )

@@ -21,8 +21,9 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 PROPOSAL = Lifecycle("proposal", S, TRANSITIONS, version=None)
 
 
-def decide(db: Session, proposal: Proposal, target: S, *, actor: Principal, at: datetime,
-           reason: str | None = None) -> None:
+def decide(
+    db: Session, proposal: Proposal, target: S, *, actor: Principal, at: datetime, reason: str | None = None
+) -> None:
     """A coordinator accepts or rejects it (409 unless it is open)."""
     transition(db, PROPOSAL, proposal, target, action=target.value, actor=actor, reason=reason)
     proposal.decided_at = at

@@ -16,8 +16,9 @@ def of_run(db: Session, run_id: str) -> list[Proposal]:
 
 
 def open_of_volunteer(db: Session, volunteer_id: str) -> list[Proposal]:
-    return list(db.exec(select(Proposal).where(Proposal.volunteer_id == volunteer_id,
-                                               Proposal.status == ProposalStatus.open)))
+    return list(
+        db.exec(select(Proposal).where(Proposal.volunteer_id == volunteer_id, Proposal.status == ProposalStatus.open))
+    )
 
 
 def open_referral_ids(db: Session) -> list[str]:

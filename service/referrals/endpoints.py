@@ -41,17 +41,27 @@ def load_referral(referral_id: str, db: SessionDep, caller: ReferralWriter) -> R
 VisibleReferral = Annotated[Referral, Depends(load_referral)]
 
 
-@router.post("", status_code=201, response_model=ReferralView,
-             responses={409: {"description": "Duplicate external_id, or the same key still in flight"}})
-def create_referral(referral_in: ReferralIn, db: SessionDep, caller: ReferralWriter,
-                    idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ReferralView,
+    responses={409: {"description": "Duplicate external_id, or the same key still in flight"}},
+)
+def create_referral(
+    referral_in: ReferralIn, db: SessionDep, caller: ReferralWriter, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     """Receive a referral. Integrators must send an Idempotency-Key; a retry replays the first response."""
     if caller.role is Role.integrator and idempotency_key is None:
         raise invalid(["header", "Idempotency-Key"], "is required for integrators")
     claim = None
     if idempotency_key is not None:
-        claim = idempotency.claim(db, caller=caller, route="POST /v1/referrals", key=idempotency_key,
-                                  request_hash=idempotency.body_hash(referral_in))
+        claim = idempotency.claim(
+            db,
+            caller=caller,
+            route="POST /v1/referrals",
+            key=idempotency_key,
+            request_hash=idempotency.body_hash(referral_in),
+        )
         if isinstance(claim, idempotency.Replay):
             headers = {"Location": claim.location} if claim.location else {}
             return JSONResponse(claim.body, status_code=claim.status, headers=headers)
@@ -66,13 +76,19 @@ def create_referral(referral_in: ReferralIn, db: SessionDep, caller: ReferralWri
 
 
 @router.get("", response_model=Page[ReferralView])
-def list_referrals(db: SessionDep, caller: ReferralWriter, status: ReferralStatus | None = None,
-                   area: Annotated[str | None, Query(max_length=10)] = None,
-                   external_id: Annotated[str | None, Query(max_length=100)] = None, limit: LimitParam = 50,
-                   cursor: CursorParam = None) -> Page[ReferralView]:
+def list_referrals(
+    db: SessionDep,
+    caller: ReferralWriter,
+    status: ReferralStatus | None = None,
+    area: Annotated[str | None, Query(max_length=10)] = None,
+    external_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[ReferralView]:
     """Referrals the caller may see (integrators: their own), oldest first, filtered by field."""
-    rows, next_cursor = referral_service.page(db=db, caller=caller, status=status, area=area,
-                                              external_id=external_id, limit=limit, cursor=cursor)
+    rows, next_cursor = referral_service.page(
+        db=db, caller=caller, status=status, area=area, external_id=external_id, limit=limit, cursor=cursor
+    )
     return Page[ReferralView](items=[referral_service.view(caller, r) for r in rows], next_cursor=next_cursor)
 
 
@@ -82,20 +98,29 @@ def get_referral(caller: ReferralWriter, referral: VisibleReferral, response: Re
     return referral_service.view(caller, referral)
 
 
-@router.patch("/{referral_id}", response_model=ReferralView,
-              responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_referral(caller: ReferralWriter, referral: VisibleReferral, patch: ReferralPatch, db: SessionDep,
-                   response: Response, if_match: IfMatch = None) -> ReferralView:
+@router.patch(
+    "/{referral_id}",
+    response_model=ReferralView,
+    responses={412: {"description": "If-Match does not match the current ETag"}},
+)
+def patch_referral(
+    caller: ReferralWriter,
+    referral: VisibleReferral,
+    patch: ReferralPatch,
+    db: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReferralView:
     """Change some fields; send If-Match with the ETag you read to avoid overwriting someone else's edit."""
-    referral = referral_service.update(db=db, caller=caller, referral=referral, patch=patch,
-                                       if_match=if_match)
+    referral = referral_service.update(db=db, caller=caller, referral=referral, patch=patch, if_match=if_match)
     set_etag(response, referral.version)
     return referral_service.view(caller, referral)
 
 
 @router.post("/{referral_id}/withdraw", response_model=ReferralView)
-def withdraw_referral(caller: ReferralWriter, referral: VisibleReferral, body: WithdrawIn, db: SessionDep,
-                      response: Response) -> ReferralView:
+def withdraw_referral(
+    caller: ReferralWriter, referral: VisibleReferral, body: WithdrawIn, db: SessionDep, response: Response
+) -> ReferralView:
     """The parent no longer wants support, or the referrer withdraws her; no blame is recorded."""
     referral = referral_service.withdraw(db=db, caller=caller, referral=referral, reason=body.reason)
     set_etag(response, referral.version)
@@ -116,8 +141,9 @@ def list_measures(_caller: Coordinator, referral: VisibleReferral, db: SessionDe
 
 
 @measures_router.post("/risk-review", status_code=201, response_model=RiskReviewOut)
-def record_risk_review(caller: Coordinator, referral: VisibleReferral, review_in: RiskReviewIn,
-                       db: SessionDep) -> RiskReviewOut:
+def record_risk_review(
+    caller: Coordinator, referral: VisibleReferral, review_in: RiskReviewIn, db: SessionDep
+) -> RiskReviewOut:
     """A coordinator's review after a safety alert: `cleared` returns her to waiting, `refer_clinical` declines
     peer support for now (she is referred to clinical care)."""
     return measure_service.review(db=db, actor=caller, referral=referral, review_in=review_in)

@@ -26,11 +26,29 @@ EDITABLE: frozenset[S] = frozenset({S.waiting, S.proposed, S.matched, S.active, 
 MATCHABLE: frozenset[S] = frozenset({S.waiting, S.proposed})
 
 
-def move(db: Session, referral: Referral, target: S, *, action: str, actor: Principal | None,
-         audit_action: str | None = None, reason: str | None = None, events: tuple[Event, ...] = ()) -> None:
+def move(
+    db: Session,
+    referral: Referral,
+    target: S,
+    *,
+    action: str,
+    actor: Principal | None,
+    audit_action: str | None = None,
+    reason: str | None = None,
+    events: tuple[Event, ...] = (),
+) -> None:
     """Move her referral to `target`, or 409 naming the state it is in."""
-    transition(db, REFERRAL, referral, target, action=action, actor=actor, audit_action=audit_action,
-               reason=reason, events=events)
+    transition(
+        db,
+        REFERRAL,
+        referral,
+        target,
+        action=action,
+        actor=actor,
+        audit_action=audit_action,
+        reason=reason,
+        events=events,
+    )
 
 
 def ensure_editable(current: str) -> None:
@@ -46,8 +64,11 @@ def ensure_matchable(current: str) -> None:
 def return_proposed_to_waiting(db: Session, referral_ids: list[str]) -> None:
     """Referrals whose proposals expired wait again (one statement for a whole run's worth)."""
     if referral_ids:
-        db.exec(update(Referral).where(col(Referral.id).in_(referral_ids), col(Referral.status) == S.proposed)
-                .values(status=S.waiting.value))
+        db.exec(
+            update(Referral)
+            .where(col(Referral.id).in_(referral_ids), col(Referral.status) == S.proposed)
+            .values(status=S.waiting.value)
+        )
 
 
 def mark_proposed(db: Session, referrals: list[Referral]) -> None:

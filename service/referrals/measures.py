@@ -18,15 +18,30 @@ SELF_HARM_ITEM = 9  # EPDS item 10, "The thought of harming myself has occurred 
 
 def record(*, db: Session, actor: Principal, referral: Referral, epds: EpdsIn) -> Measure:
     if referral.erased_at is not None:
-        raise Conflict("This referral's personal data was erased; nothing more is recorded about her.",
-                       extra={"state": "erased"})
-    measure = Measure(id=new_id(), referral_id=referral.id, instrument=epds.instrument, answers=list(epds.answers),
-                      total=sum(epds.answers), self_harm_item=epds.answers[SELF_HARM_ITEM],
-                      timepoint=epds.timepoint.value, completed_on=epds.completed_on, recorded_at=clock.now(),
-                      recorded_by_key_id=actor.key_id)
+        raise Conflict(
+            "This referral's personal data was erased; nothing more is recorded about her.", extra={"state": "erased"}
+        )
+    measure = Measure(
+        id=new_id(),
+        referral_id=referral.id,
+        instrument=epds.instrument,
+        answers=list(epds.answers),
+        total=sum(epds.answers),
+        self_harm_item=epds.answers[SELF_HARM_ITEM],
+        timepoint=epds.timepoint.value,
+        completed_on=epds.completed_on,
+        recorded_at=clock.now(),
+        recorded_by_key_id=actor.key_id,
+    )
     db.add(measure)
-    audit.record(db, actor=actor, action="measure.recorded", record_type="referral", record_id=referral.id,
-                 reason=f"{measure.instrument}:{measure.timepoint}")
+    audit.record(
+        db,
+        actor=actor,
+        action="measure.recorded",
+        record_type="referral",
+        record_id=referral.id,
+        reason=f"{measure.instrument}:{measure.timepoint}",
+    )
     if measure.self_harm_item > 0:
         _escalate(db, actor=actor, referral=referral, measure=measure)
     return measure
@@ -35,14 +50,33 @@ def record(*, db: Session, actor: Principal, referral: Referral, epds: EpdsIn) -
 def _escalate(db: Session, *, actor: Principal, referral: Referral, measure: Measure) -> None:
     """Out of matching until a coordinator reviews the risk; a running match goes on, the clinician is alerted."""
     referral.risk_review_pending = True
-    events = (event("referral.escalated", record_type="referral", record_id=referral.id,
-                    status=ReferralStatus.escalated if referral.status in lifecycle.MATCHABLE else referral.status),
-              event("safety.alert", record_type="referral", record_id=referral.id, measure_id=measure.id,
-                    reason="epds_item_10_positive", completed_on=measure.completed_on))
+    events = (
+        event(
+            "referral.escalated",
+            record_type="referral",
+            record_id=referral.id,
+            status=ReferralStatus.escalated if referral.status in lifecycle.MATCHABLE else referral.status,
+        ),
+        event(
+            "safety.alert",
+            record_type="referral",
+            record_id=referral.id,
+            measure_id=measure.id,
+            reason="epds_item_10_positive",
+            completed_on=measure.completed_on,
+        ),
+    )
     if referral.status in lifecycle.MATCHABLE:
         proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
-        lifecycle.move(db, referral, ReferralStatus.escalated, action="escalated", actor=actor,
-                       audit_action="referral.escalated", events=events)
+        lifecycle.move(
+            db,
+            referral,
+            ReferralStatus.escalated,
+            action="escalated",
+            actor=actor,
+            audit_action="referral.escalated",
+            events=events,
+        )
         return
     # Already matched: she stays with her volunteer, and only the review flag and the alerts change.
     referral.version += 1
@@ -56,22 +90,42 @@ def review(*, db: Session, actor: Principal, referral: Referral, review_in: Risk
     if not referral.risk_review_pending:
         raise Conflict("No risk review is pending for this referral.", extra={"state": referral.status})
     now = clock.now()
-    row = RiskReview(id=new_id(), referral_id=referral.id, outcome=review_in.outcome.value, note=review_in.note,
-                     reviewed_at=now, reviewer_key_id=actor.key_id)
+    row = RiskReview(
+        id=new_id(),
+        referral_id=referral.id,
+        outcome=review_in.outcome.value,
+        note=review_in.note,
+        reviewed_at=now,
+        reviewer_key_id=actor.key_id,
+    )
     db.add(row)
     referral.risk_review_pending = False
     if referral.status == ReferralStatus.escalated:
         target = ReferralStatus.waiting if review_in.outcome is RiskOutcome.cleared else ReferralStatus.declined
-        lifecycle.move(db, referral, target, action="reviewed", actor=actor,
-                       audit_action="referral.risk_reviewed", reason=review_in.outcome.value)
+        lifecycle.move(
+            db,
+            referral,
+            target,
+            action="reviewed",
+            actor=actor,
+            audit_action="referral.risk_reviewed",
+            reason=review_in.outcome.value,
+        )
     else:
         referral.version += 1
         referral.updated_at = now
         db.add(referral)
-        audit.record(db, actor=actor, action="referral.risk_reviewed", record_type="referral",
-                     record_id=referral.id, reason=review_in.outcome.value)
-    return RiskReviewOut(id=row.id, referral_id=referral.id, outcome=review_in.outcome, reviewed_at=now,
-                         referral_status=referral.status)
+        audit.record(
+            db,
+            actor=actor,
+            action="referral.risk_reviewed",
+            record_type="referral",
+            record_id=referral.id,
+            reason=review_in.outcome.value,
+        )
+    return RiskReviewOut(
+        id=row.id, referral_id=referral.id, outcome=review_in.outcome, reviewed_at=now, referral_status=referral.status
+    )
 
 
 def listing(*, db: Session, referral: Referral, threshold: int) -> list[MeasureOut]:
@@ -79,7 +133,14 @@ def listing(*, db: Session, referral: Referral, threshold: int) -> list[MeasureO
 
 
 def to_out(measure: Measure, *, threshold: int) -> MeasureOut:
-    return MeasureOut(id=measure.id, referral_id=measure.referral_id, instrument=measure.instrument,
-                      total=measure.total, timepoint=Timepoint(measure.timepoint), completed_on=measure.completed_on,
-                      self_harm_item_positive=measure.self_harm_item > 0,
-                      at_or_above_threshold=measure.total >= threshold, recorded_at=measure.recorded_at)
+    return MeasureOut(
+        id=measure.id,
+        referral_id=measure.referral_id,
+        instrument=measure.instrument,
+        total=measure.total,
+        timepoint=Timepoint(measure.timepoint),
+        completed_on=measure.completed_on,
+        self_harm_item_positive=measure.self_harm_item > 0,
+        at_or_above_threshold=measure.total >= threshold,
+        recorded_at=measure.recorded_at,
+    )

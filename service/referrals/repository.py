@@ -16,8 +16,16 @@ def by_external_id(db: Session, source: str, external_id: str) -> Referral | Non
     return db.exec(query).first()
 
 
-def page(db: Session, *, source: str | None, status: str | None, area: str | None,
-         external_id: str | None, after_id: str | None, limit: int) -> list[Referral]:
+def page(
+    db: Session,
+    *,
+    source: str | None,
+    status: str | None,
+    area: str | None,
+    external_id: str | None,
+    after_id: str | None,
+    limit: int,
+) -> list[Referral]:
     query = select(Referral)
     if source is not None:
         query = query.where(Referral.source == source)
@@ -36,8 +44,9 @@ def page(db: Session, *, source: str | None, status: str | None, area: str | Non
 _table = Referral.__table__  # type: ignore[attr-defined]
 _INSERT = insert(_table)
 _COLUMNS = frozenset(column.key for column in _table.columns)
-_DEFAULTS = {name: field.default for name, field in Referral.model_fields.items()
-             if name in _COLUMNS and not field.is_required()}
+_DEFAULTS = {
+    name: field.default for name, field in Referral.model_fields.items() if name in _COLUMNS and not field.is_required()
+}
 _new_instance = Referral.__mapper__.class_manager.new_instance  # type: ignore[attr-defined]
 
 

@@ -20,8 +20,10 @@ def check_perinatal_window(*, due_date: date | None, baby_birth_date: date | Non
         if baby_birth_date > today:
             raise invalid([*loc, "baby_birth_date"], "is in the future; give due_date for a pregnancy")
         if (today - baby_birth_date).days >= POSTNATAL_DAYS:
-            raise invalid([*loc, "baby_birth_date"],
-                          "the baby is two or older: outside the perinatal window this service supports")
+            raise invalid(
+                [*loc, "baby_birth_date"],
+                "the baby is two or older: outside the perinatal window this service supports",
+            )
         return
     if due_date is None:
         return
@@ -31,13 +33,21 @@ def check_perinatal_window(*, due_date: date | None, baby_birth_date: date | Non
         raise invalid([*loc, "due_date"], "was two or more years ago: outside the perinatal window")
 
 
-def check_codes(db: Session, *, background: list[str] | None, experiences: list[str] | None,
-                interests: list[str] | None, must_match: list[str] | None) -> None:
-    items = vocabulary_service.coded_fields({
-        "background": (VocabularyKind.background, background),
-        "experiences": (VocabularyKind.experiences, experiences),
-        "interests": (VocabularyKind.interests, interests),
-    })
+def check_codes(
+    db: Session,
+    *,
+    background: list[str] | None,
+    experiences: list[str] | None,
+    interests: list[str] | None,
+    must_match: list[str] | None,
+) -> None:
+    items = vocabulary_service.coded_fields(
+        {
+            "background": (VocabularyKind.background, background),
+            "experiences": (VocabularyKind.experiences, experiences),
+            "interests": (VocabularyKind.interests, interests),
+        }
+    )
     kinds = {"background": VocabularyKind.background, "experience": VocabularyKind.experiences}
     for index, item in enumerate(must_match or []):
         prefix, _, code = item.partition(":")

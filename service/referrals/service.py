@@ -30,27 +30,51 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
     if caller.role is Role.integrator and referral_in.external_id is None:
         raise invalid(["body", "external_id"], "is required for integrators")
     parent = referral_in.parent
-    rules.check_perinatal_window(due_date=parent.due_date, baby_birth_date=parent.baby_birth_date,
-                                 today=clock.today())
+    rules.check_perinatal_window(due_date=parent.due_date, baby_birth_date=parent.baby_birth_date, today=clock.today())
     rules.check_must_match(referral_in.must_match, referral_in.volunteer_gender)
-    rules.check_codes(db, background=referral_in.background, experiences=referral_in.experiences,
-                      interests=referral_in.interests, must_match=referral_in.must_match)
+    rules.check_codes(
+        db,
+        background=referral_in.background,
+        experiences=referral_in.experiences,
+        interests=referral_in.interests,
+        must_match=referral_in.must_match,
+    )
     tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
     place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
     source = caller.referral_source
     now = clock.now()
     values = dict(
-        id=new_id(), source=source, external_id=referral_in.external_id, created_by_key_id=caller.key_id,
-        status=ReferralStatus.waiting.value, referrer_organisation=referral_in.referrer.organisation,
-        referrer_role=referral_in.referrer.role.value, parent_name=parent.name, parent_role=parent.role.value,
-        phone=parent.phone, email=parent.email, postcode=place.postcode, lat=place.lat, lon=place.lon,
-        location_precision=place.precision, area=place.area, due_date=parent.due_date,
-        baby_birth_date=parent.baby_birth_date, languages=tags, formats=[f.value for f in referral_in.formats],
+        id=new_id(),
+        source=source,
+        external_id=referral_in.external_id,
+        created_by_key_id=caller.key_id,
+        status=ReferralStatus.waiting.value,
+        referrer_organisation=referral_in.referrer.organisation,
+        referrer_role=referral_in.referrer.role.value,
+        parent_name=parent.name,
+        parent_role=parent.role.value,
+        phone=parent.phone,
+        email=parent.email,
+        postcode=place.postcode,
+        lat=place.lat,
+        lon=place.lon,
+        location_precision=place.precision,
+        area=place.area,
+        due_date=parent.due_date,
+        baby_birth_date=parent.baby_birth_date,
+        languages=tags,
+        formats=[f.value for f in referral_in.formats],
         availability=[w.model_dump(mode="json") for w in referral_in.availability],
-        background=referral_in.background, experiences=referral_in.experiences, interests=referral_in.interests,
-        volunteer_gender=referral_in.volunteer_gender.value, must_match=referral_in.must_match,
-        consent_share=referral_in.consent.share_with_volunteer, consent_contact=referral_in.consent.contact,
-        consent_given_on=referral_in.consent.given_on, received_at=now, updated_at=now,
+        background=referral_in.background,
+        experiences=referral_in.experiences,
+        interests=referral_in.interests,
+        volunteer_gender=referral_in.volunteer_gender.value,
+        must_match=referral_in.must_match,
+        consent_share=referral_in.consent.share_with_volunteer,
+        consent_contact=referral_in.consent.contact,
+        consent_given_on=referral_in.consent.given_on,
+        received_at=now,
+        updated_at=now,
     )
     try:  # the unique index on (source, external_id) finds a duplicate, without a query or savepoint first
         referral = repository.insert_new(db, values)
@@ -59,8 +83,14 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         _refuse_duplicate(db, source, referral_in.external_id)
         raise
     audit.record(db, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
-    outbox.emit(db, "referral.received", record_type="referral", record_id=referral.id,
-                source=referral.source, received_at=referral.received_at)
+    outbox.emit(
+        db,
+        "referral.received",
+        record_type="referral",
+        record_id=referral.id,
+        source=referral.source,
+        received_at=referral.received_at,
+    )
     if referral_in.epds is not None:
         measures.record(db=db, actor=caller, referral=referral, epds=referral_in.epds)
     return referral
@@ -71,8 +101,10 @@ def _refuse_duplicate(db: Session, source: str, external_id: str | None) -> None
         return
     existing = repository.by_external_id(db, source, external_id)
     if existing is not None:
-        raise Conflict(f"A referral with external_id '{external_id}' already exists: {existing.id}.",
-                       extra={"existing_id": existing.id})
+        raise Conflict(
+            f"A referral with external_id '{external_id}' already exists: {existing.id}.",
+            extra={"existing_id": existing.id},
+        )
 
 
 def visible(*, db: Session, caller: Principal, referral_id: str) -> Referral:
@@ -89,16 +121,32 @@ def _may_see(caller: Principal, referral: Referral) -> bool:
     return caller.role is Role.integrator and referral.source == caller.referral_source
 
 
-def page(*, db: Session, caller: Principal, status: ReferralStatus | None, area: str | None,
-         external_id: str | None, limit: int, cursor: str | None) -> tuple[list[Referral], str | None]:
+def page(
+    *,
+    db: Session,
+    caller: Principal,
+    status: ReferralStatus | None,
+    area: str | None,
+    external_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Referral], str | None]:
     source = caller.referral_source if caller.role is Role.integrator else None
-    rows = repository.page(db, source=source, status=status.value if status else None, area=area,
-                           external_id=external_id, after_id=decode(cursor), limit=limit)
+    rows = repository.page(
+        db,
+        source=source,
+        status=status.value if status else None,
+        area=area,
+        external_id=external_id,
+        after_id=decode(cursor),
+        limit=limit,
+    )
     return rows[:limit], next_cursor([r.id for r in rows], limit)
 
 
-def update(*, db: Session, caller: Principal, referral: Referral, patch: ReferralPatch,
-           if_match: str | None) -> Referral:
+def update(
+    *, db: Session, caller: Principal, referral: Referral, patch: ReferralPatch, if_match: str | None
+) -> Referral:
     check_if_match(if_match, referral.version)
     lifecycle.ensure_editable(referral.status)
     fields = patch.model_fields_set
@@ -110,8 +158,13 @@ def update(*, db: Session, caller: Principal, referral: Referral, patch: Referra
         if not patch.availability:
             raise invalid(["body", "availability"], "at least one window is needed")
         referral.availability = [w.model_dump(mode="json") for w in patch.availability]
-    rules.check_codes(db, background=patch.background, experiences=patch.experiences,
-                      interests=patch.interests, must_match=patch.must_match)
+    rules.check_codes(
+        db,
+        background=patch.background,
+        experiences=patch.experiences,
+        interests=patch.interests,
+        must_match=patch.must_match,
+    )
     for name in ("background", "experiences", "interests", "must_match"):
         if getattr(patch, name) is not None:
             setattr(referral, name, getattr(patch, name))
@@ -128,8 +181,14 @@ def update(*, db: Session, caller: Principal, referral: Referral, patch: Referra
     referral.version += 1
     referral.updated_at = clock.now()
     db.add(referral)
-    audit.record(db, actor=caller, action="referral.updated", record_type="referral", record_id=referral.id,
-                 reason=",".join(sorted(fields)))
+    audit.record(
+        db,
+        actor=caller,
+        action="referral.updated",
+        record_type="referral",
+        record_id=referral.id,
+        reason=",".join(sorted(fields)),
+    )
     return referral
 
 
@@ -163,31 +222,59 @@ def withdraw(*, db: Session, caller: Principal, referral: Referral, reason: str)
 
 
 def to_out(referral: Referral) -> ReferralOut:
-    location = None if referral.postcode or referral.lat is None or referral.lon is None else Location(
-        lat=referral.lat, lon=referral.lon)
+    location = (
+        None
+        if referral.postcode or referral.lat is None or referral.lon is None
+        else Location(lat=referral.lat, lon=referral.lon)
+    )
     return ReferralOut(
-        id=referral.id, source=referral.source, external_id=referral.external_id,
+        id=referral.id,
+        source=referral.source,
+        external_id=referral.external_id,
         status=ReferralStatus(referral.status),
         referrer=Referrer(organisation=referral.referrer_organisation or "(erased)", role=referral.referrer_role),
-        parent=ParentOut(name=referral.parent_name, role=referral.parent_role, phone=referral.phone,
-                         email=referral.email, postcode=referral.postcode, location=location,
-                         due_date=referral.due_date, baby_birth_date=referral.baby_birth_date),
-        area=referral.area, languages=referral.languages, formats=referral.formats,
+        parent=ParentOut(
+            name=referral.parent_name,
+            role=referral.parent_role,
+            phone=referral.phone,
+            email=referral.email,
+            postcode=referral.postcode,
+            location=location,
+            due_date=referral.due_date,
+            baby_birth_date=referral.baby_birth_date,
+        ),
+        area=referral.area,
+        languages=referral.languages,
+        formats=referral.formats,
         availability=[AvailabilityWindow.model_validate(w) for w in referral.availability],
-        background=referral.background, experiences=referral.experiences, interests=referral.interests,
-        volunteer_gender=referral.volunteer_gender, must_match=referral.must_match,
-        consent=Consent(share_with_volunteer=referral.consent_share, contact=referral.consent_contact,
-                        given_on=referral.consent_given_on),
-        priority=referral.priority, risk_review_pending=referral.risk_review_pending,
+        background=referral.background,
+        experiences=referral.experiences,
+        interests=referral.interests,
+        volunteer_gender=referral.volunteer_gender,
+        must_match=referral.must_match,
+        consent=Consent(
+            share_with_volunteer=referral.consent_share,
+            contact=referral.consent_contact,
+            given_on=referral.consent_given_on,
+        ),
+        priority=referral.priority,
+        risk_review_pending=referral.risk_review_pending,
         withdrawn_reason=referral.withdrawn_reason,
-        received_at=referral.received_at, updated_at=referral.updated_at, erased_at=referral.erased_at,
+        received_at=referral.received_at,
+        updated_at=referral.updated_at,
+        erased_at=referral.erased_at,
     )
 
 
 def to_status_out(referral: Referral) -> ReferralStatusOut:
-    return ReferralStatusOut(id=referral.id, external_id=referral.external_id,
-                             status=ReferralStatus(referral.status), received_at=referral.received_at,
-                             updated_at=referral.updated_at, erased_at=referral.erased_at)
+    return ReferralStatusOut(
+        id=referral.id,
+        external_id=referral.external_id,
+        status=ReferralStatus(referral.status),
+        received_at=referral.received_at,
+        updated_at=referral.updated_at,
+        erased_at=referral.erased_at,
+    )
 
 
 def view(caller: Principal, referral: Referral) -> ReferralOut | ReferralStatusOut:

@@ -27,6 +27,11 @@ def outcomes(report: OutcomesReport) -> str:
         for cell in getattr(report.breakdowns, breakdown):
             writer.writerow([breakdown, cell.group, *(_field(getattr(cell, name)) for name in FIGURES)])
     for unmatched in report.unmatched_by_reason:
-        writer.writerow(["unmatched_reason", unmatched.reason.value,
-                         *(_field(unmatched.referrals) if name == "unmatched" else "" for name in FIGURES)])
+        writer.writerow(
+            [
+                "unmatched_reason",
+                unmatched.reason.value,
+                *(_field(unmatched.referrals) if name == "unmatched" else "" for name in FIGURES),
+            ]
+        )
     return out.getvalue()

@@ -9,11 +9,17 @@ from service.reports import service as report_service
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-FromParam = Annotated[ReportDay | None, Query(alias="from", description="First local day (YYYY-MM-DD) whose "
-                                                                        "referrals are counted; open if absent")]
+FromParam = Annotated[
+    ReportDay | None,
+    Query(alias="from", description="First local day (YYYY-MM-DD) whose referrals are counted; open if absent"),
+]
 ToParam = Annotated[ReportDay | None, Query(description="Last local day (YYYY-MM-DD), included; open if absent")]
-CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                      "description": "The report; as one CSV table when the request accepts text/csv"}}
+CSV_RESPONSE = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "The report; as one CSV table when the request accepts text/csv",
+    }
+}
 
 
 def wants_csv(accept: str | None) -> bool:
@@ -31,8 +37,14 @@ def wants_csv(accept: str | None) -> bool:
 
 
 @router.get("/outcomes", response_model=OutcomesReport, responses=CSV_RESPONSE)
-def outcomes_report(db: SessionDep, _caller: Coordinator, request: Request, response: Response,
-                    from_: FromParam = None, to: ToParam = None) -> OutcomesReport | Response:
+def outcomes_report(
+    db: SessionDep,
+    _caller: Coordinator,
+    request: Request,
+    response: Response,
+    from_: FromParam = None,
+    to: ToParam = None,
+) -> OutcomesReport | Response:
     """What happened to the referrals received in the period: take-up, drop-out, waiting times, EPDS change,
     by format, language, referrer role and area, and why the still unmatched are so. Counts of 1 to 4 people
     are "<5" and the figures derived from them null (small-number suppression). JSON, or CSV with
@@ -40,8 +52,11 @@ def outcomes_report(db: SessionDep, _caller: Coordinator, request: Request, resp
     report = report_service.outcomes(db=db, first_day=from_, last_day=to)
     if wants_csv(request.headers.get("accept")):
         name = f"outcomes_{from_ or 'start'}_{to or 'now'}.csv"
-        return Response(csv_export.outcomes(report), media_type="text/csv; charset=utf-8",
-                        headers={"Vary": "Accept", "Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            csv_export.outcomes(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Vary": "Accept", "Content-Disposition": f'attachment; filename="{name}"'},
+        )
     response.headers["Vary"] = "Accept"
     return report
 

@@ -25,51 +25,68 @@ def _received_between(query: Any, start: datetime | None, end: datetime | None) 
 
 
 def referrals_received(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
-    query = select(Referral.id, Referral.status, Referral.languages, Referral.formats, Referral.referrer_role,
-                   Referral.area, Referral.received_at)
+    query = select(
+        Referral.id,
+        Referral.status,
+        Referral.languages,
+        Referral.formats,
+        Referral.referrer_role,
+        Referral.area,
+        Referral.received_at,
+    )
     return list(db.exec(_received_between(query, start, end).order_by(Referral.id)))
 
 
 def confirmed_matches(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
     """Matches a volunteer accepted, for the period's referrals: a pending or declined offer is not a match."""
-    query = (select(Match.id, Match.referral_id, Match.confirmed_at, Match.outcome)
-             .join(Referral, col(Referral.id) == Match.referral_id)
-             .where(col(Match.confirmed_at).is_not(None)))
+    query = (
+        select(Match.id, Match.referral_id, Match.confirmed_at, Match.outcome)
+        .join(Referral, col(Referral.id) == Match.referral_id)
+        .where(col(Match.confirmed_at).is_not(None))
+    )
     return list(db.exec(_received_between(query, start, end)))
 
 
 def attended_sessions(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
     """Per match of the period's referrals: attended sessions and when the first of them began."""
-    query = (select(SupportSession.match_id, func.count(), func.min(SupportSession.starts_at))
-             .join(Match, col(Match.id) == SupportSession.match_id)
-             .join(Referral, col(Referral.id) == Match.referral_id)
-             .where(SupportSession.status == SessionStatus.attended)
-             .group_by(SupportSession.match_id))
+    query = (
+        select(SupportSession.match_id, func.count(), func.min(SupportSession.starts_at))
+        .join(Match, col(Match.id) == SupportSession.match_id)
+        .join(Referral, col(Referral.id) == Match.referral_id)
+        .where(SupportSession.status == SessionStatus.attended)
+        .group_by(SupportSession.match_id)
+    )
     return list(db.exec(_received_between(query, start, end)))
 
 
 def epds_measures(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
-    query = (select(Measure.referral_id, Measure.timepoint, Measure.total, Measure.completed_on,
-                    Measure.recorded_at)
-             .join(Referral, col(Referral.id) == Measure.referral_id)
-             .where(Measure.instrument == "EPDS", col(Measure.timepoint).in_(("baseline", "end"))))
+    query = (
+        select(Measure.referral_id, Measure.timepoint, Measure.total, Measure.completed_on, Measure.recorded_at)
+        .join(Referral, col(Referral.id) == Measure.referral_id)
+        .where(Measure.instrument == "EPDS", col(Measure.timepoint).in_(("baseline", "end")))
+    )
     return list(db.exec(_received_between(query, start, end)))
 
 
 def match_runs_since(db: Session, since: datetime) -> list[Row[Any]]:
     """Runs that can have considered a referral received at `since` or later, oldest first."""
-    query = (select(MatchRun.created_at, MatchRun.unmatched).where(col(MatchRun.created_at) >= since)
-             .order_by(col(MatchRun.created_at), col(MatchRun.id)))
+    query = (
+        select(MatchRun.created_at, MatchRun.unmatched)
+        .where(col(MatchRun.created_at) >= since)
+        .order_by(col(MatchRun.created_at), col(MatchRun.id))
+    )
     return list(db.exec(query))
 
 
 def last_proposed_at(db: Session, start: datetime | None, end: datetime | None) -> dict[str, datetime]:
     """For each waiting referral of the period: when the latest run that proposed her ran."""
-    query = (select(Proposal.referral_id, func.max(MatchRun.created_at))
-             .join(MatchRun, col(MatchRun.id) == Proposal.run_id)
-             .join(Referral, col(Referral.id) == Proposal.referral_id)
-             .where(Referral.status == ReferralStatus.waiting)
-             .group_by(Proposal.referral_id))
+    query = (
+        select(Proposal.referral_id, func.max(MatchRun.created_at))
+        .join(MatchRun, col(MatchRun.id) == Proposal.run_id)
+        .join(Referral, col(Referral.id) == Proposal.referral_id)
+        .where(Referral.status == ReferralStatus.waiting)
+        .group_by(Proposal.referral_id)
+    )
     return {referral_id: at for referral_id, at in db.exec(_received_between(query, start, end))}
 
 

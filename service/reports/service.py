@@ -74,14 +74,21 @@ def outcomes(*, db: Session, first_day: date | None, last_day: date | None) -> O
     end = None if last_day is None else _local_midnight(last_day + timedelta(days=1), zone)
     people = _people(db, start, end, zone)
     threshold = settings.epds_threshold
-    breakdowns = {name: [OutcomeGroup(group=group, **_outcome_figures(members, threshold))
-                         for group, members in _grouped(people, lambda p, n=name: [p.groups[n]])]
-                  for name in OUTCOME_BREAKDOWNS}
+    breakdowns = {
+        name: [
+            OutcomeGroup(group=group, **_outcome_figures(members, threshold))
+            for group, members in _grouped(people, lambda p, n=name: [p.groups[n]])
+        ]
+        for name in OUTCOME_BREAKDOWNS
+    }
     return OutcomesReport(
         period=ReportPeriod(from_day=first_day, to_day=last_day, time_zone=settings.time_zone),
-        generated_at=clock.now(), epds_threshold=threshold,
+        generated_at=clock.now(),
+        epds_threshold=threshold,
         total=OutcomeFigures(**_outcome_figures(people, threshold)),
-        breakdowns=OutcomeBreakdowns(**breakdowns), unmatched_by_reason=_unmatched_counts(people))
+        breakdowns=OutcomeBreakdowns(**breakdowns),
+        unmatched_by_reason=_unmatched_counts(people),
+    )
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -93,8 +100,9 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
     matches_of: dict[str, list[Any]] = defaultdict(list)
     for match in repository.confirmed_matches(db, start, end):
         matches_of[match.referral_id].append(match)
-    attended = {match_id: (count, first_at) for match_id, count, first_at
-                in repository.attended_sessions(db, start, end)}
+    attended = {
+        match_id: (count, first_at) for match_id, count, first_at in repository.attended_sessions(db, start, end)
+    }
     baseline, end_total = _epds_totals(repository.epds_measures(db, start, end))
     reasons = _unmatched_reasons(db, referrals, start, end)
 
@@ -105,16 +113,26 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
     for referral in referrals:
         matches = matches_of[referral.id]
         started = sorted(((attended[m.id][1], m.outcome) for m in matches if m.id in attended), key=lambda s: s[0])
-        people.append(Person(
-            groups={"format": _first(referral.formats), "language": _first(referral.languages),
-                    "referrer_role": referral.referrer_role, "area": referral.area or UNKNOWN},
-            days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches)) if matches
-            else None,
-            days_to_first_session=local_days(referral.received_at, started[0][0]) if started else None,
-            ended_early=bool(started) and started[-1][1] == "ended_early",
-            matches=len(matches), sessions_held=sum(attended[m.id][0] for m in matches if m.id in attended),
-            epds_baseline=baseline.get(referral.id), epds_end=end_total.get(referral.id),
-            unmatched_reason=reasons.get(referral.id)))
+        people.append(
+            Person(
+                groups={
+                    "format": _first(referral.formats),
+                    "language": _first(referral.languages),
+                    "referrer_role": referral.referrer_role,
+                    "area": referral.area or UNKNOWN,
+                },
+                days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches))
+                if matches
+                else None,
+                days_to_first_session=local_days(referral.received_at, started[0][0]) if started else None,
+                ended_early=bool(started) and started[-1][1] == "ended_early",
+                matches=len(matches),
+                sessions_held=sum(attended[m.id][0] for m in matches if m.id in attended),
+                epds_baseline=baseline.get(referral.id),
+                epds_end=end_total.get(referral.id),
+                unmatched_reason=reasons.get(referral.id),
+            )
+        )
     return people
 
 
@@ -134,12 +152,14 @@ def _epds_totals(measures: Iterable[Any]) -> tuple[dict[str, int], dict[str, int
     return baseline, end
 
 
-def _unmatched_reasons(db: Session, referrals: list[Any], start: datetime | None,
-                       end: datetime | None) -> dict[str, UnmatchedReason]:
+def _unmatched_reasons(
+    db: Session, referrals: list[Any], start: datetime | None, end: datetime | None
+) -> dict[str, UnmatchedReason]:
     """Why each still-unmatched referral is so. A waiting one takes the reason of the last match run that left
     her out, unless a later (or the same) run proposed her, or no run has considered her."""
-    reasons = {r.id: UnmatchedReason.proposal_awaiting_decision for r in referrals
-               if r.status == ReferralStatus.proposed}
+    reasons = {
+        r.id: UnmatchedReason.proposal_awaiting_decision for r in referrals if r.status == ReferralStatus.proposed
+    }
     reasons |= {r.id: UnmatchedReason.risk_review_pending for r in referrals if r.status == ReferralStatus.escalated}
     waiting = {r.id: r.received_at for r in referrals if r.status == ReferralStatus.waiting}
     if not waiting:
@@ -153,8 +173,7 @@ def _unmatched_reasons(db: Session, referrals: list[Any], start: datetime | None
     for referral_id in waiting:
         found = left_out.get(referral_id)
         later_proposal = found is not None and referral_id in proposed_at and proposed_at[referral_id] >= found[0]
-        reasons[referral_id] = (UnmatchedReason.awaiting_a_match_run if found is None or later_proposal
-                                else found[1])
+        reasons[referral_id] = UnmatchedReason.awaiting_a_match_run if found is None or later_proposal else found[1]
     return reasons
 
 
@@ -212,8 +231,11 @@ def _outcome_figures(people: list[Person], threshold: int) -> dict[str, Any]:
 def _unmatched_counts(people: list[Person]) -> list[UnmatchedCount]:
     """In the order the reasons are declared, so the order says nothing about suppressed sizes."""
     counts = Counter(p.unmatched_reason for p in people if p.unmatched_reason is not None)
-    return [UnmatchedCount(reason=reason, referrals=SUPPRESSED if is_small(counts[reason]) else counts[reason])
-            for reason in UnmatchedReason if counts[reason]]
+    return [
+        UnmatchedCount(reason=reason, referrals=SUPPRESSED if is_small(counts[reason]) else counts[reason])
+        for reason in UnmatchedReason
+        if counts[reason]
+    ]
 
 
 @dataclass(frozen=True)
@@ -241,33 +263,51 @@ def capacity(*, db: Session) -> CapacityReport:
     volunteers = repository.active_volunteers(db)
     load = match_repository.current_parents(db, [v.id for v in volunteers])
     supply = [
-        Supply(languages=tuple(v.languages), formats=tuple(v.formats), area=v.area or UNKNOWN,
-               free_places=max(0, min(v.max_parents, v.max_sessions_per_week) - load[v.id]))
+        Supply(
+            languages=tuple(v.languages),
+            formats=tuple(v.formats),
+            area=v.area or UNKNOWN,
+            free_places=max(0, min(v.max_parents, v.max_sessions_per_week) - load[v.id]),
+        )
         for v in volunteers
-        if not readiness.not_ready_reasons(v, today=today, supervision_interval_days=settings.supervision_interval_days,
-                                           current_parents=load[v.id])
+        if not readiness.not_ready_reasons(
+            v, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=load[v.id]
+        )
     ]
-    demand = [Demand(language=_first(languages), format=_first(formats), area=area or UNKNOWN)
-              for languages, formats, area in repository.waiting_referrals(db)]
+    demand = [
+        Demand(language=_first(languages), format=_first(formats), area=area or UNKNOWN)
+        for languages, formats, area in repository.waiting_referrals(db)
+    ]
     return CapacityReport(
-        as_of=today, total=_capacity_figures(supply, demand),
+        as_of=today,
+        total=_capacity_figures(supply, demand),
         breakdowns=CapacityBreakdowns(
             language=_capacity_groups(supply, demand, lambda s: s.languages, lambda d: d.language),
             format=_capacity_groups(supply, demand, lambda s: s.formats, lambda d: d.format),
-            area=_capacity_groups(supply, demand, lambda s: (s.area,), lambda d: d.area)))
+            area=_capacity_groups(supply, demand, lambda s: (s.area,), lambda d: d.area),
+        ),
+    )
 
 
-def _capacity_groups(supply: list[Supply], demand: list[Demand], supply_keys: Callable[[Supply], Iterable[str]],
-                     demand_key: Callable[[Demand], str]) -> list[CapacityGroup]:
+def _capacity_groups(
+    supply: list[Supply],
+    demand: list[Demand],
+    supply_keys: Callable[[Supply], Iterable[str]],
+    demand_key: Callable[[Demand], str],
+) -> list[CapacityGroup]:
     ready = dict(_grouped(supply, supply_keys))
     waiting = dict(_grouped(demand, lambda d: [demand_key(d)]))
-    return [CapacityGroup(group=group, **_capacity_figures(ready.get(group, []), waiting.get(group, [])).model_dump())
-            for group in sorted(ready.keys() | waiting.keys())]
+    return [
+        CapacityGroup(group=group, **_capacity_figures(ready.get(group, []), waiting.get(group, [])).model_dump())
+        for group in sorted(ready.keys() | waiting.keys())
+    ]
 
 
 def _capacity_figures(supply: list[Supply], demand: list[Demand]) -> CapacityFigures:
     """Volunteers and parents are different people, so each count is suppressed on its own."""
     ready, waiting = Cell(len(supply)), Cell(len(demand))
-    return CapacityFigures(ready_volunteers=ready.count(len(supply)),
-                           free_places=None if is_small(len(supply)) else sum(s.free_places for s in supply),
-                           waiting_referrals=waiting.count(len(demand)))
+    return CapacityFigures(
+        ready_volunteers=ready.count(len(supply)),
+        free_places=None if is_small(len(supply)) else sum(s.free_places for s in supply),
+        waiting_referrals=waiting.count(len(demand)),
+    )

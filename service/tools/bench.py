@@ -29,8 +29,7 @@ from service.tools import demo
 
 def main(referrals: int = 2000, volunteers: int = 1000) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir), database_url="", log_level="WARNING",
-                            run_worker_in_app=False)
+        settings = Settings(data_dir=Path(data_dir), database_url="", log_level="WARNING", run_worker_in_app=False)
         engine = make_engine(settings)
         migrate.upgrade(engine)
         started = time.perf_counter()
@@ -38,8 +37,10 @@ def main(referrals: int = 2000, volunteers: int = 1000) -> None:
             demo.fill(db, referrals=referrals, volunteers=volunteers, seed=11)
             _key, secret = auth.create_key(db, name="bench", role=auth.Role.coordinator)
             db.commit()
-        print(f"demo data: {referrals} referrals x {volunteers} volunteers on SQLite "
-              f"({time.perf_counter() - started:.1f} s to load)")
+        print(
+            f"demo data: {referrals} referrals x {volunteers} volunteers on SQLite "
+            f"({time.perf_counter() - started:.1f} s to load)"
+        )
         engine_seconds = _engine_alone(engine)
         with TestClient(create_app(settings, engine)) as client:
             started = time.perf_counter()
@@ -48,9 +49,11 @@ def main(referrals: int = 2000, volunteers: int = 1000) -> None:
         if answer.status_code != 201:
             sys.exit(f"match run failed: {answer.status_code} {answer.text[:300]}")
         stats = answer.json()["stats"]
-        print(f"| path | matched | candidate pairs | seconds |\n| --- | ---: | ---: | ---: |\n"
-              f"| engine alone | {stats['matched']} | {stats['candidate_pairs']} | {engine_seconds:.2f} |\n"
-              f"| POST /v1/match-runs | {stats['matched']} | {stats['candidate_pairs']} | {api_seconds:.2f} |")
+        print(
+            f"| path | matched | candidate pairs | seconds |\n| --- | ---: | ---: | ---: |\n"
+            f"| engine alone | {stats['matched']} | {stats['candidate_pairs']} | {engine_seconds:.2f} |\n"
+            f"| POST /v1/match-runs | {stats['matched']} | {stats['candidate_pairs']} | {api_seconds:.2f} |"
+        )
         print(f"API/engine time for a {referrals}x{volunteers} match run: {api_seconds / engine_seconds:.2f}")
         engine.dispose()
 
@@ -62,9 +65,12 @@ def _engine_alone(engine: Engine) -> float:
         today = clock.today(programme.time_zone)
         referrals = repository.waiting_referrals(db, None)
         volunteers = volunteer_profiles(db, repository.active_volunteers(db), settings=programme)
-        problem = MatchProblem(referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
-                               volunteers=tuple(volunteers), weights=match_inputs.weights(programme),
-                               excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]))
+        problem = MatchProblem(
+            referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
+            volunteers=tuple(volunteers),
+            weights=match_inputs.weights(programme),
+            excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
+        )
         started = time.perf_counter()
         solver.solve(problem)
         return time.perf_counter() - started

@@ -19,32 +19,154 @@ from service.volunteers import service as volunteer_service
 
 # (postcode district, weight): cities weigh most; islands and the rural north are there on purpose.
 DISTRICTS = [
-    ("EH6", 6), ("EH11", 5), ("EH16", 4), ("EH54", 3), ("G31", 6), ("G42", 5), ("G20", 4), ("G51", 4),
-    ("PA1", 3), ("ML1", 3), ("KA1", 3), ("AB24", 4), ("AB10", 3), ("DD4", 3), ("DD1", 2), ("FK8", 2),
-    ("KY1", 2), ("PH1", 2), ("IV2", 2), ("IV30", 1), ("DG1", 1), ("TD1", 1), ("PA34", 1), ("PH33", 1),
-    ("IV51", 1), ("HS1", 1), ("KW15", 1), ("ZE1", 1), ("KW1", 1),
+    ("EH6", 6),
+    ("EH11", 5),
+    ("EH16", 4),
+    ("EH54", 3),
+    ("G31", 6),
+    ("G42", 5),
+    ("G20", 4),
+    ("G51", 4),
+    ("PA1", 3),
+    ("ML1", 3),
+    ("KA1", 3),
+    ("AB24", 4),
+    ("AB10", 3),
+    ("DD4", 3),
+    ("DD1", 2),
+    ("FK8", 2),
+    ("KY1", 2),
+    ("PH1", 2),
+    ("IV2", 2),
+    ("IV30", 1),
+    ("DG1", 1),
+    ("TD1", 1),
+    ("PA34", 1),
+    ("PH33", 1),
+    ("IV51", 1),
+    ("HS1", 1),
+    ("KW15", 1),
+    ("ZE1", 1),
+    ("KW1", 1),
 ]
 ISLAND_OR_RURAL = {"PA34", "PH33", "IV51", "HS1", "KW15", "ZE1", "KW1", "IV30", "DG1", "TD1"}
-LANGUAGES = [("en", 70), ("pl", 7), ("ur", 4), ("ar", 5), ("pa", 2), ("zh-Hant", 2), ("ro", 3), ("so", 2),
-             ("gd", 2), ("fa", 1), ("ti", 1), ("uk", 1)]
-FIRST = ["Aisha", "Amy", "Chloe", "Emma", "Fatima", "Grace", "Hannah", "Iona", "Isla", "Jade", "Katie", "Lauren",
-         "Leah", "Maria", "Megan", "Morag", "Nadia", "Natalia", "Olivia", "Rachel", "Rosie", "Sana", "Sarah",
-         "Shona", "Sophie", "Zainab", "Agnieszka", "Mei", "Amal", "Catriona", "Joanna", "Ioana", "Hodan"]
+LANGUAGES = [
+    ("en", 70),
+    ("pl", 7),
+    ("ur", 4),
+    ("ar", 5),
+    ("pa", 2),
+    ("zh-Hant", 2),
+    ("ro", 3),
+    ("so", 2),
+    ("gd", 2),
+    ("fa", 1),
+    ("ti", 1),
+    ("uk", 1),
+]
+FIRST = [
+    "Aisha",
+    "Amy",
+    "Chloe",
+    "Emma",
+    "Fatima",
+    "Grace",
+    "Hannah",
+    "Iona",
+    "Isla",
+    "Jade",
+    "Katie",
+    "Lauren",
+    "Leah",
+    "Maria",
+    "Megan",
+    "Morag",
+    "Nadia",
+    "Natalia",
+    "Olivia",
+    "Rachel",
+    "Rosie",
+    "Sana",
+    "Sarah",
+    "Shona",
+    "Sophie",
+    "Zainab",
+    "Agnieszka",
+    "Mei",
+    "Amal",
+    "Catriona",
+    "Joanna",
+    "Ioana",
+    "Hodan",
+]
 FATHERS = ["Adam", "Callum", "Daniel", "Euan", "Imran", "Jamie", "Kamil", "Ross", "Tomasz", "Yusuf"]
-SURNAMES = ["Anderson", "Campbell", "Clark", "Ali", "Khan", "Kowalska", "MacDonald", "MacLeod", "Morrison",
-            "Nowak", "Patel", "Reid", "Robertson", "Scott", "Smith", "Stewart", "Thomson", "Wilson", "Young",
-            "Mohamed", "Popescu", "Chen", "Hussain", "Fraser"]
-EXPERIENCES = ["postnatal_depression", "antenatal_anxiety", "postnatal_anxiety", "birth_trauma", "perinatal_ocd",
-               "isolation", "bonding_difficulties", "antenatal_depression"]
-BACKGROUND = ["single_parent", "first_time_parent", "low_income", "refugee_or_asylum", "neonatal_unit",
-              "baby_loss", "young_parent", "ethnic_minority", "muslim", "disability"]
-INTERESTS = ["walking", "crafts", "cooking", "reading", "music", "outdoors", "faith", "gardening", "art",
-             "baby_groups"]
-SPECIALISMS = ["refugee_support", "baby_loss", "neonatal", "fathers", "young_parents", "rural_islands",
-               "domestic_abuse", "interpreting"]
-REFERRERS = [("health_visitor", "NHS Lothian Health Visiting", 5), ("midwife", "NHS Greater Glasgow Maternity", 3),
-             ("gp", "Riverside Medical Practice", 2), ("perinatal_team", "Perinatal Mental Health Team", 2),
-             ("self", "Self-referral", 2), ("other", "Third-sector family support", 1)]
+SURNAMES = [
+    "Anderson",
+    "Campbell",
+    "Clark",
+    "Ali",
+    "Khan",
+    "Kowalska",
+    "MacDonald",
+    "MacLeod",
+    "Morrison",
+    "Nowak",
+    "Patel",
+    "Reid",
+    "Robertson",
+    "Scott",
+    "Smith",
+    "Stewart",
+    "Thomson",
+    "Wilson",
+    "Young",
+    "Mohamed",
+    "Popescu",
+    "Chen",
+    "Hussain",
+    "Fraser",
+]
+EXPERIENCES = [
+    "postnatal_depression",
+    "antenatal_anxiety",
+    "postnatal_anxiety",
+    "birth_trauma",
+    "perinatal_ocd",
+    "isolation",
+    "bonding_difficulties",
+    "antenatal_depression",
+]
+BACKGROUND = [
+    "single_parent",
+    "first_time_parent",
+    "low_income",
+    "refugee_or_asylum",
+    "neonatal_unit",
+    "baby_loss",
+    "young_parent",
+    "ethnic_minority",
+    "muslim",
+    "disability",
+]
+INTERESTS = ["walking", "crafts", "cooking", "reading", "music", "outdoors", "faith", "gardening", "art", "baby_groups"]
+SPECIALISMS = [
+    "refugee_support",
+    "baby_loss",
+    "neonatal",
+    "fathers",
+    "young_parents",
+    "rural_islands",
+    "domestic_abuse",
+    "interpreting",
+]
+REFERRERS = [
+    ("health_visitor", "NHS Lothian Health Visiting", 5),
+    ("midwife", "NHS Greater Glasgow Maternity", 3),
+    ("gp", "Riverside Medical Practice", 2),
+    ("perinatal_team", "Perinatal Mental Health Team", 2),
+    ("self", "Self-referral", 2),
+    ("other", "Third-sector family support", 1),
+]
 SLOTS = [("09:30", "12:00"), ("10:00", "12:30"), ("13:00", "15:30"), ("13:30", "16:00"), ("18:30", "20:30")]
 
 
@@ -99,12 +221,21 @@ def _referral(rng: random.Random, places: list[tuple[str, str]], index: int) -> 
     referrer_role, organisation, _ = rng.choices(REFERRERS, weights=[w for *_, w in REFERRERS])[0]
     background = rng.sample(BACKGROUND, k=rng.randint(0, 2)) + (["rural"] if district in ISLAND_OR_RURAL else [])
     return ReferralIn(
-        external_id=f"DEMO-{index:05d}", referrer=Referrer(organisation=organisation, role=referrer_role),
-        parent=Parent(name=name, role=role, phone=f"07700 9{rng.randint(0, 99999):05d}", postcode=postcode,
-                      due_date=today + timedelta(days=rng.randint(20, 200)) if pregnant else None,
-                      baby_birth_date=None if pregnant else today - timedelta(days=rng.randint(14, 600))),
-        languages=_languages(rng, district), formats=formats, availability=_availability(rng),
-        background=background, experiences=rng.sample(EXPERIENCES, k=rng.randint(1, 2)),
+        external_id=f"DEMO-{index:05d}",
+        referrer=Referrer(organisation=organisation, role=referrer_role),
+        parent=Parent(
+            name=name,
+            role=role,
+            phone=f"07700 9{rng.randint(0, 99999):05d}",
+            postcode=postcode,
+            due_date=today + timedelta(days=rng.randint(20, 200)) if pregnant else None,
+            baby_birth_date=None if pregnant else today - timedelta(days=rng.randint(14, 600)),
+        ),
+        languages=_languages(rng, district),
+        formats=formats,
+        availability=_availability(rng),
+        background=background,
+        experiences=rng.sample(EXPERIENCES, k=rng.randint(1, 2)),
         interests=rng.sample(INTERESTS, k=rng.randint(0, 3)),
         volunteer_gender="male" if role == "father" and rng.random() < 0.5 else "any",
         consent=Consent(share_with_volunteer=True, contact=True, given_on=today - timedelta(days=rng.randint(0, 30))),
@@ -120,17 +251,25 @@ def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) ->
     expired = rng.random() < 0.05
     return VolunteerIn(
         name=f"{rng.choice(FATHERS if male else FIRST)} {rng.choice(SURNAMES)}",
-        email=f"volunteer{index}@example.org", phone=f"07700 8{rng.randint(0, 99999):05d}",
-        gender="male" if male else "female", languages=_languages(rng, district),
-        formats=rng.sample(["home_visit", "telephone", "in_person"], k=rng.randint(1, 3)), postcode=postcode,
+        email=f"volunteer{index}@example.org",
+        phone=f"07700 8{rng.randint(0, 99999):05d}",
+        gender="male" if male else "female",
+        languages=_languages(rng, district),
+        formats=rng.sample(["home_visit", "telephone", "in_person"], k=rng.randint(1, 3)),
+        postcode=postcode,
         max_travel_km=float(rng.choice([5, 10, 15, 25, 40] if district in ISLAND_OR_RURAL else [3, 5, 8, 10, 15])),
-        availability=_availability(rng), background=rng.sample(BACKGROUND, k=rng.randint(0, 3)),
-        experiences=rng.sample(EXPERIENCES, k=rng.randint(1, 3)), interests=rng.sample(INTERESTS, k=rng.randint(1, 3)),
+        availability=_availability(rng),
+        background=rng.sample(BACKGROUND, k=rng.randint(0, 3)),
+        experiences=rng.sample(EXPERIENCES, k=rng.randint(1, 3)),
+        interests=rng.sample(INTERESTS, k=rng.randint(1, 3)),
         specialisms=rng.sample(SPECIALISMS, k=rng.randint(0, 2)),
         capacity=Capacity(max_parents=rng.choice([1, 1, 2, 2, 3]), max_sessions_per_week=rng.choice([1, 2, 3])),
         training_completed_on=trained,
-        check=BackgroundCheck(scheme="PVG", checked_on=checked,
-                              expires_on=today - timedelta(days=3) if expired else checked + timedelta(days=1825)),
+        check=BackgroundCheck(
+            scheme="PVG",
+            checked_on=checked,
+            expires_on=today - timedelta(days=3) if expired else checked + timedelta(days=1825),
+        ),
         last_supervision_on=today - timedelta(days=rng.randint(0, 70)),
     )
 
@@ -144,19 +283,22 @@ def first_run(db: Session) -> MatchRunOut:
 def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> str:
     """The run's best proposals and their reasons as a plain terminal table (area and language, never names)."""
     best = sorted(match_run.proposals, key=lambda p: (-p.score, p.referral_id))[:limit]
-    referrals = {r.id: r for r in db.exec(select(Referral).where(
-        col(Referral.id).in_([p.referral_id for p in best])))}
-    lines = [f"first match run: {match_run.stats.matched} of {match_run.stats.referrals} referrals proposed a "
-             f"volunteer ({match_run.stats.candidate_pairs} candidate pairs, optimal: {match_run.stats.optimal})",
-             f"{'referral':<10} {'area':<5} {'lang':<8} {'format':<11} {'volunteer':<10} {'fit':>3}  reasons"]
+    referrals = {r.id: r for r in db.exec(select(Referral).where(col(Referral.id).in_([p.referral_id for p in best])))}
+    lines = [
+        f"first match run: {match_run.stats.matched} of {match_run.stats.referrals} referrals proposed a "
+        f"volunteer ({match_run.stats.candidate_pairs} candidate pairs, optimal: {match_run.stats.optimal})",
+        f"{'referral':<10} {'area':<5} {'lang':<8} {'format':<11} {'volunteer':<10} {'fit':>3}  reasons",
+    ]
     for proposal in best:
         referral = referrals.get(proposal.referral_id)
         area = referral.area if referral and referral.area else "?"
         language = referral.languages[0] if referral and referral.languages else "?"
         top = sorted(proposal.reasons, key=lambda r: -r.points)[:3]
         reasons = "; ".join(f"{r.detail} (+{r.points})" for r in top)
-        lines.append(f"{proposal.referral_id[-8:]:<10} {area:<5} {language:<8} {proposal.format:<11} "
-                     f"{proposal.volunteer_id[-8:]:<10} {proposal.fit:>3}  {reasons}")
+        lines.append(
+            f"{proposal.referral_id[-8:]:<10} {area:<5} {language:<8} {proposal.format:<11} "
+            f"{proposal.volunteer_id[-8:]:<10} {proposal.fit:>3}  {reasons}"
+        )
     for unmatched in match_run.unmatched[:5]:
         lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")
     return "\n".join(lines)

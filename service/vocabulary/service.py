@@ -25,8 +25,14 @@ def add(*, db: Session, actor: Principal, kind: VocabularyKind, entry: Vocabular
         raise Conflict(f"The code '{entry.code}' already exists in {kind.value}.")
     added = repository.add(db, kind.value, entry.code, entry.label)
     db.flush()
-    audit.record(db, actor=actor, action="vocabulary.added", record_type="vocabulary",
-                 record_id=str(added.id), reason=f"{kind.value}:{entry.code}")
+    audit.record(
+        db,
+        actor=actor,
+        action="vocabulary.added",
+        record_type="vocabulary",
+        record_id=str(added.id),
+        reason=f"{kind.value}:{entry.code}",
+    )
     return entry
 
 
@@ -39,8 +45,11 @@ def check_codes(db: Session, items: Iterable[tuple[Sequence[str | int], Vocabula
     unseen = {code for _loc, kind, code in items if (kind.value, code) not in known}
     if unseen:
         known.update(repository.known_among(db, unseen))
-    errors = [(loc, f"unknown {kind.value} code '{code}' (see GET /v1/vocabulary)")
-              for loc, kind, code in items if (kind.value, code) not in known]
+    errors = [
+        (loc, f"unknown {kind.value} code '{code}' (see GET /v1/vocabulary)")
+        for loc, kind, code in items
+        if (kind.value, code) not in known
+    ]
     if errors:
         raise InvalidInput(errors)
 
@@ -62,8 +71,12 @@ def forget_known_codes(engine: Engine) -> None:
     _KNOWN.pop(engine, None)
 
 
-def coded_fields(fields: dict[str, tuple[VocabularyKind, list[str] | None]],
-                 ) -> list[tuple[Sequence[str | int], VocabularyKind, str]]:
+def coded_fields(
+    fields: dict[str, tuple[VocabularyKind, list[str] | None]],
+) -> list[tuple[Sequence[str | int], VocabularyKind, str]]:
     """The (location, kind, code) of every code in the given body fields, for check_codes."""
-    return [(["body", field, index], kind, code)
-            for field, (kind, codes) in fields.items() for index, code in enumerate(codes or [])]
+    return [
+        (["body", field, index], kind, code)
+        for field, (kind, codes) in fields.items()
+        for index, code in enumerate(codes or [])
+    ]

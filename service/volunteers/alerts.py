@@ -17,17 +17,23 @@ def raise_not_ready_alerts(db: Session) -> int:
     today = clock.today(settings.time_zone)
     raised = 0
     for volunteer in repository.active(db):
-        reasons = readiness.not_ready_reasons(volunteer, today=today,
-                                              supervision_interval_days=settings.supervision_interval_days,
-                                              current_parents=0)
+        reasons = readiness.not_ready_reasons(
+            volunteer, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=0
+        )
         lapsed = sorted({r.code for r in reasons} & ALERTED_REASONS)
         already = set(volunteer.alerted_not_ready or [])
         for code in lapsed:
             if code in already:
                 continue
             outbox.emit(db, "volunteer.not_ready", record_type="volunteer", record_id=volunteer.id, reason=code)
-            audit.record(db, actor=None, action="volunteer.not_ready_alert", record_type="volunteer",
-                         record_id=volunteer.id, reason=code)
+            audit.record(
+                db,
+                actor=None,
+                action="volunteer.not_ready_alert",
+                record_type="volunteer",
+                record_id=volunteer.id,
+                reason=code,
+            )
             raised += 1
         if set(lapsed) != already:
             volunteer.alerted_not_ready = lapsed

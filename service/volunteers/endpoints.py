@@ -14,8 +14,9 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 
 @router.post("", status_code=201, response_model=VolunteerOut)
-def create_volunteer(volunteer_in: VolunteerIn, db: SessionDep, caller: Coordinator,
-                     response: Response) -> VolunteerOut:
+def create_volunteer(
+    volunteer_in: VolunteerIn, db: SessionDep, caller: Coordinator, response: Response
+) -> VolunteerOut:
     volunteer = volunteer_service.create(db=db, caller=caller, volunteer_in=volunteer_in)
     response.headers["Location"] = f"/v1/volunteers/{volunteer.id}"
     set_etag(response, volunteer.version)
@@ -23,11 +24,15 @@ def create_volunteer(volunteer_in: VolunteerIn, db: SessionDep, caller: Coordina
 
 
 @router.get("", response_model=Page[VolunteerOut])
-def list_volunteers(db: SessionDep, _caller: Coordinator, status: VolunteerStatus | None = None,
-                    area: Annotated[str | None, Query(max_length=10)] = None, limit: LimitParam = 50,
-                    cursor: CursorParam = None) -> Page[VolunteerOut]:
-    rows, next_cursor = volunteer_service.page(db=db, status=status, area=area, limit=limit,
-                                               cursor=cursor)
+def list_volunteers(
+    db: SessionDep,
+    _caller: Coordinator,
+    status: VolunteerStatus | None = None,
+    area: Annotated[str | None, Query(max_length=10)] = None,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[VolunteerOut]:
+    rows, next_cursor = volunteer_service.page(db=db, status=status, area=area, limit=limit, cursor=cursor)
     return Page[VolunteerOut](items=volunteer_service.to_out(db, rows), next_cursor=next_cursor)
 
 
@@ -38,12 +43,20 @@ def get_volunteer(volunteer_id: str, db: SessionDep, _caller: Coordinator, respo
     return volunteer_service.to_out(db, [volunteer])[0]
 
 
-@router.patch("/{volunteer_id}", response_model=VolunteerOut,
-              responses={412: {"description": "If-Match does not match the current ETag"}})
-def patch_volunteer(volunteer_id: str, patch: VolunteerPatch, db: SessionDep, caller: Coordinator,
-                    response: Response, if_match: IfMatch = None) -> VolunteerOut:
+@router.patch(
+    "/{volunteer_id}",
+    response_model=VolunteerOut,
+    responses={412: {"description": "If-Match does not match the current ETag"}},
+)
+def patch_volunteer(
+    volunteer_id: str,
+    patch: VolunteerPatch,
+    db: SessionDep,
+    caller: Coordinator,
+    response: Response,
+    if_match: IfMatch = None,
+) -> VolunteerOut:
     volunteer = volunteer_service.visible(db=db, volunteer_id=volunteer_id)
-    volunteer = volunteer_service.update(db=db, caller=caller, volunteer=volunteer, patch=patch,
-                                         if_match=if_match)
+    volunteer = volunteer_service.update(db=db, caller=caller, volunteer=volunteer, patch=patch, if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]

@@ -8,8 +8,7 @@ def get(db: Session, volunteer_id: str) -> Volunteer | None:
     return db.get(Volunteer, volunteer_id)
 
 
-def page(db: Session, *, status: str | None, area: str | None, after_id: str | None,
-         limit: int) -> list[Volunteer]:
+def page(db: Session, *, status: str | None, area: str | None, after_id: str | None, limit: int) -> list[Volunteer]:
     query = select(Volunteer)
     if status is not None:
         query = query.where(Volunteer.status == status)

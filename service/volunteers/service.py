@@ -29,13 +29,18 @@ from service.programme import service as programme_service
 from service.vocabulary import service as vocabulary_service
 from service.volunteers import lifecycle, repository
 
-_CODED = {"background": VocabularyKind.background, "experiences": VocabularyKind.experiences,
-          "interests": VocabularyKind.interests, "specialisms": VocabularyKind.specialisms}
+_CODED = {
+    "background": VocabularyKind.background,
+    "experiences": VocabularyKind.experiences,
+    "interests": VocabularyKind.interests,
+    "specialisms": VocabularyKind.specialisms,
+}
 
 
 def _check_codes(db: Session, body: VolunteerIn | VolunteerPatch) -> None:
-    vocabulary_service.check_codes(db, vocabulary_service.coded_fields(
-        {field: (kind, getattr(body, field)) for field, kind in _CODED.items()}))
+    vocabulary_service.check_codes(
+        db, vocabulary_service.coded_fields({field: (kind, getattr(body, field)) for field, kind in _CODED.items()})
+    )
 
 
 def create(*, db: Session, caller: Principal, volunteer_in: VolunteerIn) -> Volunteer:
@@ -43,9 +48,20 @@ def create(*, db: Session, caller: Principal, volunteer_in: VolunteerIn) -> Volu
     tags = languages.normalise(volunteer_in.languages, loc=["body", "languages"])
     place = places.resolve(volunteer_in.postcode, volunteer_in.location, loc=["body"])
     now = clock.now()
-    volunteer = Volunteer(id=new_id(), created_at=now, updated_at=now, status=volunteer_in.status.value,
-                          languages=tags, formats=[], availability=[], leave=[], background=[], experiences=[],
-                          interests=[], specialisms=[])
+    volunteer = Volunteer(
+        id=new_id(),
+        created_at=now,
+        updated_at=now,
+        status=volunteer_in.status.value,
+        languages=tags,
+        formats=[],
+        availability=[],
+        leave=[],
+        background=[],
+        experiences=[],
+        interests=[],
+        specialisms=[],
+    )
     _apply(volunteer, volunteer_in.model_dump(), set(VolunteerIn.model_fields))
     _set_place(volunteer, place)
     repository.add(db, volunteer)
@@ -92,18 +108,20 @@ def visible(*, db: Session, volunteer_id: str) -> Volunteer:
     return volunteer
 
 
-def page(*, db: Session, status: VolunteerStatus | None, area: str | None, limit: int,
-         cursor: str | None) -> tuple[list[Volunteer], str | None]:
-    rows = repository.page(db, status=status.value if status else None, area=area, after_id=decode(cursor),
-                           limit=limit)
+def page(
+    *, db: Session, status: VolunteerStatus | None, area: str | None, limit: int, cursor: str | None
+) -> tuple[list[Volunteer], str | None]:
+    rows = repository.page(db, status=status.value if status else None, area=area, after_id=decode(cursor), limit=limit)
     return rows[:limit], next_cursor([v.id for v in rows], limit)
 
 
-def update(*, db: Session, caller: Principal, volunteer: Volunteer, patch: VolunteerPatch | MePatch,
-           if_match: str | None) -> Volunteer:
+def update(
+    *, db: Session, caller: Principal, volunteer: Volunteer, patch: VolunteerPatch | MePatch, if_match: str | None
+) -> Volunteer:
     if volunteer.erased_at is not None:
-        raise Conflict("This volunteer's personal data was erased; her record cannot be edited.",
-                       extra={"state": "erased"})
+        raise Conflict(
+            "This volunteer's personal data was erased; her record cannot be edited.", extra={"state": "erased"}
+        )
     check_if_match(if_match, volunteer.version)
     fields = set(patch.model_fields_set)
     if isinstance(patch, VolunteerPatch):
@@ -121,8 +139,14 @@ def update(*, db: Session, caller: Principal, volunteer: Volunteer, patch: Volun
     volunteer.version += 1
     volunteer.updated_at = clock.now()
     db.add(volunteer)
-    audit.record(db, actor=caller, action="volunteer.updated", record_type="volunteer",
-                 record_id=volunteer.id, reason=",".join(sorted(fields)))
+    audit.record(
+        db,
+        actor=caller,
+        action="volunteer.updated",
+        record_type="volunteer",
+        record_id=volunteer.id,
+        reason=",".join(sorted(fields)),
+    )
     if "leave" in fields:
         db.flush()
         leave.replan_for_leave(db, actor=caller, volunteer=volunteer)
@@ -133,28 +157,53 @@ def to_out(db: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     load = match_repository.current_parents(db, [v.id for v in volunteers])
-    return [_out(v, today=today, interval=settings.supervision_interval_days, current=load[v.id])
-            for v in volunteers]
+    return [_out(v, today=today, interval=settings.supervision_interval_days, current=load[v.id]) for v in volunteers]
 
 
 def _out(volunteer: Volunteer, *, today: Any, interval: int, current: int) -> VolunteerOut:
-    reasons = readiness.not_ready_reasons(volunteer, today=today, supervision_interval_days=interval,
-                                          current_parents=current)
-    check = None if volunteer.check_scheme is None or volunteer.check_checked_on is None else BackgroundCheck(
-        scheme=volunteer.check_scheme, checked_on=volunteer.check_checked_on, expires_on=volunteer.check_expires_on)
-    location = None if volunteer.postcode or volunteer.lat is None or volunteer.lon is None else Location(
-        lat=volunteer.lat, lon=volunteer.lon)
+    reasons = readiness.not_ready_reasons(
+        volunteer, today=today, supervision_interval_days=interval, current_parents=current
+    )
+    check = (
+        None
+        if volunteer.check_scheme is None or volunteer.check_checked_on is None
+        else BackgroundCheck(
+            scheme=volunteer.check_scheme, checked_on=volunteer.check_checked_on, expires_on=volunteer.check_expires_on
+        )
+    )
+    location = (
+        None
+        if volunteer.postcode or volunteer.lat is None or volunteer.lon is None
+        else Location(lat=volunteer.lat, lon=volunteer.lon)
+    )
     return VolunteerOut(
-        id=volunteer.id, name=volunteer.name, email=volunteer.email, phone=volunteer.phone,
-        gender=volunteer.gender, languages=volunteer.languages, formats=volunteer.formats,
-        postcode=volunteer.postcode, location=location, area=volunteer.area, max_travel_km=volunteer.max_travel_km,
+        id=volunteer.id,
+        name=volunteer.name,
+        email=volunteer.email,
+        phone=volunteer.phone,
+        gender=volunteer.gender,
+        languages=volunteer.languages,
+        formats=volunteer.formats,
+        postcode=volunteer.postcode,
+        location=location,
+        area=volunteer.area,
+        max_travel_km=volunteer.max_travel_km,
         availability=[AvailabilityWindow.model_validate(w) for w in volunteer.availability],
-        leave=[DateRange.model_validate(d) for d in volunteer.leave], background=volunteer.background,
-        experiences=volunteer.experiences, interests=volunteer.interests, specialisms=volunteer.specialisms,
+        leave=[DateRange.model_validate(d) for d in volunteer.leave],
+        background=volunteer.background,
+        experiences=volunteer.experiences,
+        interests=volunteer.interests,
+        specialisms=volunteer.specialisms,
         capacity=Capacity(max_parents=volunteer.max_parents, max_sessions_per_week=volunteer.max_sessions_per_week),
-        training_completed_on=volunteer.training_completed_on, check=check,
-        last_supervision_on=volunteer.last_supervision_on, status=volunteer.status,
-        resting_until=volunteer.resting_until, current_parents=current, ready=not reasons,
-        not_ready_reasons=reasons, created_at=volunteer.created_at, updated_at=volunteer.updated_at,
+        training_completed_on=volunteer.training_completed_on,
+        check=check,
+        last_supervision_on=volunteer.last_supervision_on,
+        status=volunteer.status,
+        resting_until=volunteer.resting_until,
+        current_parents=current,
+        ready=not reasons,
+        not_ready_reasons=reasons,
+        created_at=volunteer.created_at,
+        updated_at=volunteer.updated_at,
         erased_at=volunteer.erased_at,
     )

@@ -84,14 +84,21 @@ class Coordinator(FastHttpUser):
 
     @task(10)
     def waiting(self) -> None:
-        self.client.get("/v1/referrals?status=waiting&limit=50", headers=self.headers,
-                        name="GET /v1/referrals?status=waiting")
+        self.client.get(
+            "/v1/referrals?status=waiting&limit=50", headers=self.headers, name="GET /v1/referrals?status=waiting"
+        )
 
     @task(1)
     def match_run(self) -> None:
-        referral_ids = [r["id"] for r in self.client.get("/v1/referrals?status=waiting&limit=20",
-                                                          headers=self.headers, name="GET /v1/referrals?status=waiting"
-                                                          ).json().get("items", [])]
+        referral_ids = [
+            r["id"]
+            for r in self.client.get(
+                "/v1/referrals?status=waiting&limit=20", headers=self.headers, name="GET /v1/referrals?status=waiting"
+            )
+            .json()
+            .get("items", [])
+        ]
         if referral_ids:
-            self.client.post("/v1/match-runs", json={"referral_ids": referral_ids}, headers=self.headers,
-                             name="POST /v1/match-runs")
+            self.client.post(
+                "/v1/match-runs", json={"referral_ids": referral_ids}, headers=self.headers, name="POST /v1/match-runs"
+            )

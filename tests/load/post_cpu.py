@@ -33,13 +33,28 @@ from tests.load.run import free_port, prepare
 
 def post_request(secret: str, n: int) -> tuple[dict[str, Any], bytes]:
     body = json.dumps({**referral(n), "external_id": f"cpu-{uuid.uuid4().hex[:20]}"}).encode()
-    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {secret}".encode()),
-               (b"idempotency-key", uuid.uuid4().hex.encode()), (b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/v1/referrals", "raw_path": b"/v1/referrals", "query_string": b"",
-             "root_path": "", "headers": headers, "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
-             "state": {}}
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"authorization", f"Bearer {secret}".encode()),
+        (b"idempotency-key", uuid.uuid4().hex.encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/referrals",
+        "raw_path": b"/v1/referrals",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
     return scope, body
 
 
@@ -92,8 +107,7 @@ def run_inline() -> None:
 def http_post(port: int, secret: str, n: int) -> None:
     scope, body = post_request(secret, n)
     head = b"".join(k + b": " + v + b"\r\n" for k, v in scope["headers"] if k != b"host")
-    request = (b"POST /v1/referrals HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + head + b"\r\n"
-               + body)
+    request = b"POST /v1/referrals HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + head + b"\r\n" + body
     with socket.create_connection(("127.0.0.1", port)) as connection:
         connection.sendall(request)
         answer = b""
@@ -106,8 +120,22 @@ def http_post(port: int, secret: str, n: int) -> None:
 def through_uvicorn(secret: str, count: int, rounds: int, uvicorn_args: list[str]) -> None:
     """Server and PostgreSQL CPU per post, as the load scenario sends them (a new connection each)."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--no-access-log", "--log-level", "warning", *uvicorn_args])
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            *uvicorn_args,
+        ]
+    )
     try:
         for _ in range(100):
             try:
@@ -123,8 +151,10 @@ def through_uvicorn(secret: str, count: int, rounds: int, uvicorn_args: list[str
                 http_post(port, secret, n)
             server_cpu, pg_cpu = cpu.tree_seconds(server.pid) - server_cpu, cpu.postgres_seconds() - pg_cpu
             wall = time.perf_counter() - wall
-            print(f"uvicorn, {count} posts: {server_cpu / count * 1000:.2f} ms server CPU, "
-                  f"{pg_cpu / count * 1000:.2f} ms PostgreSQL CPU, {wall / count * 1000:.2f} ms wall per post")
+            print(
+                f"uvicorn, {count} posts: {server_cpu / count * 1000:.2f} ms server CPU, "
+                f"{pg_cpu / count * 1000:.2f} ms PostgreSQL CPU, {wall / count * 1000:.2f} ms wall per post"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -136,8 +166,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--at-once", type=int, default=1, help="clients posting at the same time (app alone)")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--uvicorn", nargs="*", metavar="ARG",
-                        help="also through uvicorn, with these extra arguments (none: as the load scenario)")
+    parser.add_argument(
+        "--uvicorn",
+        nargs="*",
+        metavar="ARG",
+        help="also through uvicorn, with these extra arguments (none: as the load scenario)",
+    )
     args = parser.parse_args()
     settings = Settings()
     keys = prepare(settings, integrators=1, volunteers_with_schedules=0)
@@ -157,8 +191,10 @@ async def main() -> None:
         return
     for _ in range(args.rounds):
         cpu, wall = await post_many(app, secret, args.posts, args.at_once)
-        print(f"app alone, {args.posts} posts, {args.at_once} at once: {cpu / args.posts * 1000:.2f} ms CPU, "
-              f"{wall / args.posts * 1000:.2f} ms wall per post")
+        print(
+            f"app alone, {args.posts} posts, {args.at_once} at once: {cpu / args.posts * 1000:.2f} ms CPU, "
+            f"{wall / args.posts * 1000:.2f} ms wall per post"
+        )
     if args.uvicorn is not None:
         through_uvicorn(secret, args.posts, args.rounds, args.uvicorn)
 

@@ -56,10 +56,14 @@ def prepare(settings: Settings, *, integrators: int, volunteers_with_schedules: 
             volunteer_ids.append(proposal.volunteer_id)
         keys = {
             "coordinator": auth.create_key(session, name="load coordinator", role=Role.coordinator)[1],
-            "integrators": [auth.create_key(session, name=f"load integrator {i}", role=Role.integrator,
-                                            source=f"load-{i}")[1] for i in range(integrators)],
-            "volunteers": [auth.create_key(session, name="load volunteer", role=Role.volunteer, volunteer_id=vid)[1]
-                           for vid in volunteer_ids],
+            "integrators": [
+                auth.create_key(session, name=f"load integrator {i}", role=Role.integrator, source=f"load-{i}")[1]
+                for i in range(integrators)
+            ],
+            "volunteers": [
+                auth.create_key(session, name="load volunteer", role=Role.volunteer, volunteer_id=vid)[1]
+                for vid in volunteer_ids
+            ],
         }
         session.commit()
     engine.dispose()
@@ -79,11 +83,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured load first")
     parser.add_argument("--post-rate", type=float, default=320, help="referral posts a second offered in all")
-    parser.add_argument("--neighbour", type=float, metavar="SHARE",
-                        help="also keep this share of a core busy in another process, as other programs on the "
-                             "machine would, to see how much room the service has (tests/load/neighbour.py)")
-    parser.add_argument("--trace", type=Path, metavar="DIR",
-                        help="record what each worker did and when each request ran (tests/load/trace.py)")
+    parser.add_argument(
+        "--neighbour",
+        type=float,
+        metavar="SHARE",
+        help="also keep this share of a core busy in another process, as other programs on the "
+        "machine would, to see how much room the service has (tests/load/neighbour.py)",
+    )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        metavar="DIR",
+        help="record what each worker did and when each request ran (tests/load/trace.py)",
+    )
     args = parser.parse_args()
     settings = Settings()
     keys = prepare(settings, integrators=5, volunteers_with_schedules=20)
@@ -93,9 +105,24 @@ def main() -> None:
         args.trace.mkdir(parents=True, exist_ok=True)
         env["PEER_MATCH_LOAD_TRACE"] = str(args.trace.resolve())
     target = "tests.load.traced_app:app" if args.trace else "service.main:app"
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(args.workers), "--no-access-log",
-                               "--log-level", "warning"], env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     neighbour = None
     if args.neighbour:
         neighbour = subprocess.Popen([sys.executable, "-m", "tests.load.neighbour", str(args.neighbour)])
@@ -110,8 +137,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as out:
             key_file = Path(out) / "keys.json"
             key_file.write_text(json.dumps(keys))
-            locust_env = {**env, "PEER_MATCH_LOAD_KEYS": str(key_file),
-                          "PEER_MATCH_LOAD_POST_RATE": str(args.post_rate)}
+            locust_env = {
+                **env,
+                "PEER_MATCH_LOAD_KEYS": str(key_file),
+                "PEER_MATCH_LOAD_POST_RATE": str(args.post_rate),
+            }
             locust_env.pop("PEER_MATCH_LOAD_TRACE", None)  # the client records the measured run only
             # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
             # been up for a minute has them; the figures come from the second run.
@@ -121,11 +151,33 @@ def main() -> None:
                 if args.trace and csv_prefix.endswith("load"):
                     locust_env["PEER_MATCH_LOAD_TRACE"] = env["PEER_MATCH_LOAD_TRACE"]
                     threading.Thread(target=trace.record_machine, args=(args.trace, stop_recording)).start()
-                subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
-                                "-u", str(args.users), "-r", str(args.users), "-t", f"{seconds}s",
-                                "--host", f"http://127.0.0.1:{port}", "--csv", csv_prefix, "--only-summary",
-                                "--loglevel", "WARNING"],
-                               env=locust_env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "locust",
+                        "-f",
+                        str(HERE / "locustfile.py"),
+                        "--headless",
+                        "-u",
+                        str(args.users),
+                        "-r",
+                        str(args.users),
+                        "-t",
+                        f"{seconds}s",
+                        "--host",
+                        f"http://127.0.0.1:{port}",
+                        "--csv",
+                        csv_prefix,
+                        "--only-summary",
+                        "--loglevel",
+                        "WARNING",
+                    ],
+                    env=locust_env,
+                    check=False,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 used = CpuUse.now(server.pid, neighbour) - before
                 stop_recording.set()
             report(Path(f"{out}/load_stats.csv"), args, used)
@@ -151,11 +203,15 @@ class CpuUse:
 
     @classmethod
     def now(cls, server_pid: int, neighbour: subprocess.Popen[bytes] | None = None) -> "CpuUse":
-        return cls(cpu.tree_seconds(server_pid), cpu.postgres_seconds(),
-                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-                   + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
-                   cpu.process_seconds(neighbour.pid) if neighbour else 0.0,
-                   cpu.machine_busy_seconds()[0], time.monotonic())
+        return cls(
+            cpu.tree_seconds(server_pid),
+            cpu.postgres_seconds(),
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
+            cpu.process_seconds(neighbour.pid) if neighbour else 0.0,
+            cpu.machine_busy_seconds()[0],
+            time.monotonic(),
+        )
 
     def __sub__(self, other: "CpuUse") -> "CpuUse":
         return CpuUse(*(a - b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -163,19 +219,25 @@ class CpuUse:
 
 def report(stats_file: Path, args: argparse.Namespace, used: CpuUse) -> None:
     rows = list(csv.DictReader(stats_file.open()))
-    print(f"{args.users} users offering {args.post_rate:.0f} referral posts/s, {args.seconds} s, "
-          f"uvicorn with {args.workers} workers on "
-          f"{'SQLite' if Settings().is_sqlite else 'PostgreSQL'}, locust on the same 2-core machine")
+    print(
+        f"{args.users} users offering {args.post_rate:.0f} referral posts/s, {args.seconds} s, "
+        f"uvicorn with {args.workers} workers on "
+        f"{'SQLite' if Settings().is_sqlite else 'PostgreSQL'}, locust on the same 2-core machine"
+    )
     print("| route | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
-              f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |")
+        print(
+            f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} |"
+        )
     requests = sum(int(row["Request Count"]) for row in rows if row["Name"] != "Aggregated")
-    print(f"CPU, in cores busy on average: server {used.server / used.wall:.2f}, PostgreSQL "
-          f"{used.postgres / used.wall:.2f}, locust {used.load_generator / used.wall:.2f}, the whole machine "
-          f"{used.machine / used.wall:.2f} of {os.cpu_count()}; server CPU per request "
-          f"{used.server / max(1, requests) * 1000:.2f} ms")
+    print(
+        f"CPU, in cores busy on average: server {used.server / used.wall:.2f}, PostgreSQL "
+        f"{used.postgres / used.wall:.2f}, locust {used.load_generator / used.wall:.2f}, the whole machine "
+        f"{used.machine / used.wall:.2f} of {os.cpu_count()}; server CPU per request "
+        f"{used.server / max(1, requests) * 1000:.2f} ms"
+    )
     if args.neighbour:
         print(f"the neighbour (--neighbour {args.neighbour}): {used.neighbour / used.wall:.2f} cores")
     others = (used.machine - used.server - used.postgres - used.load_generator - used.neighbour) / used.wall

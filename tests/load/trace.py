@@ -51,8 +51,9 @@ class Recorder:
 
     def write(self) -> None:
         path = Path(TRACE_DIR) / f"worker-{os.getpid()}.json"
-        path.write_text(json.dumps({"requests": self.requests, "gc": self.gc, "loop_late": self.loop_late,
-                                    "worker": self.worker}))
+        path.write_text(
+            json.dumps({"requests": self.requests, "gc": self.gc, "loop_late": self.loop_late, "worker": self.worker})
+        )
 
 
 def _timed(recorder: Recorder, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,6 +63,7 @@ def _timed(recorder: Recorder, name: str, func: Callable[..., Any]) -> Callable[
             return func(*args, **kwargs)
         finally:
             recorder.worker.append((started, time.time(), name))
+
     return timed
 
 
@@ -106,8 +108,16 @@ def record_machine(directory: Path, stop: threading.Event, interval_s: float = 0
     before, then = cpu.seconds_by_process(), time.time()
     while not stop.wait(interval_s):
         now, used = cpu.seconds_by_process(), time.time()
-        samples.append((then, {name: round((s - before.get(name, 0.0)) / (used - then), 2)
-                               for name, s in now.items() if s > before.get(name, 0.0)}))
+        samples.append(
+            (
+                then,
+                {
+                    name: round((s - before.get(name, 0.0)) / (used - then), 2)
+                    for name, s in now.items()
+                    if s > before.get(name, 0.0)
+                },
+            )
+        )
         before, then = now, used
     (directory / "machine.json").write_text(json.dumps(samples))
 
@@ -150,38 +160,54 @@ def analyse(directory: Path, slow_ms: float) -> None:
     for s in client:
         counts[int((s[0] - begin) * 100)] += 1
     in_crowd = sum(c for c in counts if c >= 10) / len(client)
-    print(f"requests sent per 10 ms: mean {len(client) / len(counts):.1f}, max {max(counts)}; "
-          f"{in_crowd:.0%} of them sent in a 10 ms with 10 or more")
+    print(
+        f"requests sent per 10 ms: mean {len(client) / len(counts):.1f}, max {max(counts)}; "
+        f"{in_crowd:.0%} of them sent in a 10 ms with 10 or more"
+    )
     for name, trace in workers.items():
         within = {k: [tuple(s) for s in v if begin <= s[0] <= end] for k, v in trace.items()}
         requests = within["requests"]
         slow = [s for s in requests if (s[1] - s[0]) * 1000 > slow_ms]
         runs = [s for s in requests if s[2] == "POST /v1/match-runs"]
-        print(f"\n{name}: {len(requests)} requests, {len(slow)} slow in the service "
-              f"({len(slow) / max(1, len(requests)):.1%})")
+        print(
+            f"\n{name}: {len(requests)} requests, {len(slow)} slow in the service "
+            f"({len(slow) / max(1, len(requests)):.1%})"
+        )
         for kind in ("gc", "worker"):
             by_what: dict[str, list[float]] = defaultdict(list)
             for s in within[kind]:
                 by_what[s[2]].append((s[1] - s[0]) * 1000)
             for what, ms in sorted(by_what.items()):
                 ms.sort()
-                print(f"  {kind} {what}: {len(ms)}, total {sum(ms):.0f} ms, max {ms[-1]:.1f} ms, "
-                      f"p99 {ms[int(len(ms) * 0.99)]:.1f} ms")
+                print(
+                    f"  {kind} {what}: {len(ms)}, total {sum(ms):.0f} ms, max {ms[-1]:.1f} ms, "
+                    f"p99 {ms[int(len(ms) * 0.99)]:.1f} ms"
+                )
         late = within["loop_late"]
-        print(f"  loop late over 10 ms: {len(late)} times, {sum(s[1] - s[0] for s in late) * 1000:.0f} ms in all, "
-              f"max {max(((s[1] - s[0]) * 1000 for s in late), default=0):.0f} ms")
+        print(
+            f"  loop late over 10 ms: {len(late)} times, {sum(s[1] - s[0] for s in late) * 1000:.0f} ms in all, "
+            f"max {max(((s[1] - s[0]) * 1000 for s in late), default=0):.0f} ms"
+        )
         print(f"  match runs: {[round((s[1] - s[0]) * 1000) for s in runs]} ms")
-        suspects = {"match run": runs, "gc gen2": [g for g in within["gc"] if g[2] == "gen2"],
-                    "jobs": [w for w in within["worker"] if w[2] == "jobs"], "loop late": late}
+        suspects = {
+            "match run": runs,
+            "gc gen2": [g for g in within["gc"] if g[2] == "gen2"],
+            "jobs": [w for w in within["worker"] if w[2] == "jobs"],
+            "loop late": late,
+        }
         others = [s for s in requests if s not in runs]
         for label, spans in suspects.items():
             during = [s for s in others if _overlaps(s, spans)]
             if during:
-                print(f"  {len(during)} requests during {label}, ms at p50/p95/p99/p99.9: "
-                      f"{_percentiles([s[1] - s[0] for s in during])}")
+                print(
+                    f"  {len(during)} requests during {label}, ms at p50/p95/p99/p99.9: "
+                    f"{_percentiles([s[1] - s[0] for s in during])}"
+                )
         apart = [s for s in others if not any(_overlaps(s, spans) for spans in suspects.values())]
-        print(f"  {len(apart)} requests during none of these: {_percentiles([s[1] - s[0] for s in apart])}; "
-              f"{sum(1 for s in slow if s in apart)} of the {len(slow)} slow")
+        print(
+            f"  {len(apart)} requests during none of these: {_percentiles([s[1] - s[0] for s in apart])}; "
+            f"{sum(1 for s in slow if s in apart)} of the {len(slow)} slow"
+        )
 
 
 def others_when_slow(directory: Path, slow_ms: float) -> None:
@@ -191,8 +217,14 @@ def others_when_slow(directory: Path, slow_ms: float) -> None:
     if not machine_file.exists():
         return
     ours = {f"python:{p.stem.split('-')[1]}" for p in directory.glob("*-*.json")} | {"postgres", "machine"}
-    slow_seconds = sorted({int(s[0]) for p in directory.glob("worker-*.json")
-                           for s in json.loads(p.read_text())["requests"] if (s[1] - s[0]) * 1000 > slow_ms})
+    slow_seconds = sorted(
+        {
+            int(s[0])
+            for p in directory.glob("worker-*.json")
+            for s in json.loads(p.read_text())["requests"]
+            if (s[1] - s[0]) * 1000 > slow_ms
+        }
+    )
     by_second: dict[int, list[dict[str, float]]] = defaultdict(list)
     for when, cores in json.loads(machine_file.read_text()):
         by_second[int(when)].append(cores)
@@ -203,8 +235,10 @@ def others_when_slow(directory: Path, slow_ms: float) -> None:
             continue
         mean = {k: sum(c.get(k, 0.0) for c in samples) / len(samples) for c in samples for k in c}
         others = {k: v for k, v in mean.items() if k not in ours and v > 0.1 and not k.startswith("kworker")}
-        print(f"  {time.strftime('%H:%M:%S', time.localtime(second))}: machine {mean.get('machine', 0):.2f}"
-              + "".join(f", {k} {v:.2f}" for k, v in sorted(others.items(), key=lambda kv: -kv[1])))
+        print(
+            f"  {time.strftime('%H:%M:%S', time.localtime(second))}: machine {mean.get('machine', 0):.2f}"
+            + "".join(f", {k} {v:.2f}" for k, v in sorted(others.items(), key=lambda kv: -kv[1]))
+        )
 
 
 def main() -> None:

@@ -5,9 +5,7 @@ from matching.model import MatchProblem, ReferralProfile, VolunteerProfile, Week
 from tests.matching.builders import ABERDEEN, referral, volunteer
 
 
-def _is_candidate(
-    r: ReferralProfile, v: VolunteerProfile, excluded: frozenset[tuple[str, str]] = frozenset()
-) -> bool:
+def _is_candidate(r: ReferralProfile, v: VolunteerProfile, excluded: frozenset[tuple[str, str]] = frozenset()) -> bool:
     graph = candidates.build(MatchProblem((r,), (v,), excluded_pairs=excluded))
     scalar = constraints.is_candidate(r, v, session_minutes=60, excluded_pairs=excluded)
     assert scalar == (graph.size == 1), "the scalar rules and the vectorised graph disagree"

@@ -117,9 +117,9 @@ def test_no_proposal_breaks_a_rule_or_overfills_a_volunteer(problem: MatchProble
     load = Counter(p.volunteer_id for p in assignment.proposals)
     assert all(load[vid] <= volunteers[vid].slots for vid in load)
     assert len({p.referral_id for p in assignment.proposals}) == len(assignment.proposals)
-    assert {u.referral_id for u in assignment.unmatched} | {
-        p.referral_id for p in assignment.proposals
-    } == set(referrals)
+    assert {u.referral_id for u in assignment.unmatched} | {p.referral_id for p in assignment.proposals} == set(
+        referrals
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -150,9 +150,7 @@ def test_the_same_input_gives_the_same_output() -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(problems(), st.randoms(use_true_random=False))
-def test_the_same_people_in_another_order_get_the_same_proposals(
-    problem: MatchProblem, rng: random.Random
-) -> None:
+def test_the_same_people_in_another_order_get_the_same_proposals(problem: MatchProblem, rng: random.Random) -> None:
     shuffled = MatchProblem(
         tuple(rng.sample(problem.referrals, len(problem.referrals))),
         tuple(rng.sample(problem.volunteers, len(problem.volunteers))),

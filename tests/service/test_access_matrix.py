@@ -119,26 +119,45 @@ def world(client: TestClient, make_key: KeyMaker) -> Iterator[World]:
         coordinator = make_key("coordinator")
         integrator = make_key("integrator", source="nhs-lothian")
         vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
-        rid = client.post("/v1/referrals", json=referral_body(1),
-                          headers={**integrator, "Idempotency-Key": "matrix-1"}).json()["id"]
+        rid = client.post(
+            "/v1/referrals", json=referral_body(1), headers={**integrator, "Idempotency-Key": "matrix-1"}
+        ).json()["id"]
         run = client.post("/v1/match-runs", json={"referral_ids": [rid]}, headers=coordinator).json()
-        spare_vid = client.post("/v1/volunteers", json=volunteer_body(name="Spare Volunteer"),
-                                headers=coordinator).json()["id"]
+        spare_vid = client.post(
+            "/v1/volunteers", json=volunteer_body(name="Spare Volunteer"), headers=coordinator
+        ).json()["id"]
         spare_rid = client.post("/v1/referrals", json=referral_body(2), headers=coordinator).json()["id"]
         proposal_id = run["proposals"][0]["id"]
         match_id = client.post(f"/v1/proposals/{proposal_id}/accept", headers=coordinator).json()["id"]
         volunteer = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=volunteer).status_code == 200
         session_id = client.get(f"/v1/matches/{match_id}/sessions", headers=volunteer).json()["items"][0]["id"]
-        webhook = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"],
-                                                    "secret": "s" * 32}, headers=make_key("admin"))
+        webhook = client.post(
+            "/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["*"], "secret": "s" * 32},
+            headers=make_key("admin"),
+        )
         assert webhook.status_code == 201, webhook.text
-        keys = {NONE: {}, ADMIN: make_key("admin"), COORDINATOR: coordinator, INTEGRATOR: integrator,
-                VOLUNTEER: volunteer}
-        ids = {"referral_id": rid, "volunteer_id": vid, "run_id": run["id"], "proposal_id": proposal_id,
-               "match_id": match_id, "session_id": session_id, "webhook_id": webhook.json()["id"],
-               "kind": "interests", "token": secrets.token_urlsafe(16),
-               "spare_referral_id": spare_rid, "spare_volunteer_id": spare_vid}
+        keys = {
+            NONE: {},
+            ADMIN: make_key("admin"),
+            COORDINATOR: coordinator,
+            INTEGRATOR: integrator,
+            VOLUNTEER: volunteer,
+        }
+        ids = {
+            "referral_id": rid,
+            "volunteer_id": vid,
+            "run_id": run["id"],
+            "proposal_id": proposal_id,
+            "match_id": match_id,
+            "session_id": session_id,
+            "webhook_id": webhook.json()["id"],
+            "kind": "interests",
+            "token": secrets.token_urlsafe(16),
+            "spare_referral_id": spare_rid,
+            "spare_volunteer_id": spare_vid,
+        }
         yield World(keys=keys, ids=ids)
 
 
@@ -184,8 +203,7 @@ def _two_integrators(client: TestClient, make_key: KeyMaker) -> tuple[str, dict[
     return created.json()["id"], highland
 
 
-def test_another_integrators_referral_is_404_for_every_referral_route(client: TestClient,
-                                                                      make_key: KeyMaker) -> None:
+def test_another_integrators_referral_is_404_for_every_referral_route(client: TestClient, make_key: KeyMaker) -> None:
     rid, other = _two_integrators(client, make_key)
     _not_found(client.get(f"/v1/referrals/{rid}", headers=other))
     _not_found(client.patch(f"/v1/referrals/{rid}", json={"interests": []}, headers=other))
@@ -196,8 +214,9 @@ def test_another_integrators_referral_is_404_for_every_referral_route(client: Te
     assert listed["items"] == []
 
 
-def test_measures_of_a_referral_are_refused_to_integrators_whoever_owns_it(client: TestClient,
-                                                                          make_key: KeyMaker) -> None:
+def test_measures_of_a_referral_are_refused_to_integrators_whoever_owns_it(
+    client: TestClient, make_key: KeyMaker
+) -> None:
     # Measures are for coordinators: an integrator sends EPDS only inside a referral. The refusal is the same
     # 403 for its own referral, another's and none, so it reveals nothing.
     rid, other = _two_integrators(client, make_key)
@@ -213,8 +232,10 @@ def test_measures_of_a_referral_are_refused_to_integrators_whoever_owns_it(clien
 def _matched_twice(client: TestClient, make_key: KeyMaker) -> tuple[str, str, dict[str, str], dict[str, str]]:
     """Two volunteers, each with her own scheduled match; returns the first's match and session and both keys."""
     coordinator = make_key("coordinator")
-    vids = [client.post("/v1/volunteers", json=volunteer_body(name=name), headers=coordinator).json()["id"]
-            for name in ("Joanna Kowalska", "Ewa Nowicka")]
+    vids = [
+        client.post("/v1/volunteers", json=volunteer_body(name=name), headers=coordinator).json()["id"]
+        for name in ("Joanna Kowalska", "Ewa Nowicka")
+    ]
     first = make_key("volunteer", volunteer_id=vids[0])
     second = make_key("volunteer", volunteer_id=vids[1])
     rid = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
@@ -226,8 +247,9 @@ def _matched_twice(client: TestClient, make_key: KeyMaker) -> tuple[str, str, di
     return match_id, session_id, first, second
 
 
-def test_another_volunteers_match_is_404_for_every_match_route_she_may_use(client: TestClient,
-                                                                           make_key: KeyMaker) -> None:
+def test_another_volunteers_match_is_404_for_every_match_route_she_may_use(
+    client: TestClient, make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _session_id, _first, second = _matched_twice(client, make_key)
         _not_found(client.get(f"/v1/matches/{match_id}/sessions", headers=second))
@@ -239,19 +261,26 @@ def test_another_volunteers_match_is_404_for_every_match_route_she_may_use(clien
 def test_another_volunteers_session_is_404_for_every_session_route(client: TestClient, make_key: KeyMaker) -> None:
     with time_machine.travel(START, tick=False):
         _match_id, session_id, _first, second = _matched_twice(client, make_key)
-        _not_found(client.post(f"/v1/sessions/{session_id}/attendance", json={"status": "attended"},
-                               headers=second))
-        _not_found(client.post(f"/v1/sessions/{session_id}/cancel",
-                               json={"by": "volunteer", "reason": "volunteer_unwell"}, headers=second))
+        _not_found(client.post(f"/v1/sessions/{session_id}/attendance", json={"status": "attended"}, headers=second))
+        _not_found(
+            client.post(
+                f"/v1/sessions/{session_id}/cancel",
+                json={"by": "volunteer", "reason": "volunteer_unwell"},
+                headers=second,
+            )
+        )
         _not_found(client.post(f"/v1/sessions/{session_id}/reschedule", json={}, headers=second))
         assert client.get("/v1/me/sessions", headers=second).json()["items"] == []
 
 
-def test_a_volunteer_reads_only_her_own_record_and_others_are_refused_alike(client: TestClient,
-                                                                            make_key: KeyMaker) -> None:
+def test_a_volunteer_reads_only_her_own_record_and_others_are_refused_alike(
+    client: TestClient, make_key: KeyMaker
+) -> None:
     coordinator = make_key("coordinator")
-    vids = [client.post("/v1/volunteers", json=volunteer_body(name=name), headers=coordinator).json()["id"]
-            for name in ("Joanna Kowalska", "Ewa Nowicka")]
+    vids = [
+        client.post("/v1/volunteers", json=volunteer_body(name=name), headers=coordinator).json()["id"]
+        for name in ("Joanna Kowalska", "Ewa Nowicka")
+    ]
     me = make_key("volunteer", volunteer_id=vids[0])
     assert client.get("/v1/me", headers=me).json()["id"] == vids[0]
     refusals = [client.get(f"/v1/volunteers/{vid}", headers=me) for vid in (vids[1], vids[0], "nobody")]
@@ -264,8 +293,9 @@ def test_a_match_run_is_for_coordinators_and_an_unknown_one_is_404(client: TestC
     run_id = client.post("/v1/match-runs", headers=coordinator).json()["id"]
     _not_found(client.get(f"/v1/match-runs/{secrets.token_hex(8)}", headers=coordinator))
     for role in ("integrator", "volunteer"):
-        headers = make_key(role, source="nhs" if role == "integrator" else None,
-                           volunteer_id="v" if role == "volunteer" else None)
+        headers = make_key(
+            role, source="nhs" if role == "integrator" else None, volunteer_id="v" if role == "volunteer" else None
+        )
         real, unknown = (client.get(f"/v1/match-runs/{rid}", headers=headers) for rid in (run_id, "nothing"))
         assert real.status_code == unknown.status_code == 403 and real.json() == unknown.json()
 

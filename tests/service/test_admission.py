@@ -48,8 +48,9 @@ def test_the_platform_probes_do_not_wait_behind_work() -> None:
     admit = AdmitAtMost(app, limit=1)  # type: ignore[arg-type]
 
     async def probe_while_busy() -> None:
-        work = asyncio.gather(*(admit({"type": "http", "path": "/v1/referrals", "n": n}, _nothing, _ignore)
-                                for n in range(3)))
+        work = asyncio.gather(
+            *(admit({"type": "http", "path": "/v1/referrals", "n": n}, _nothing, _ignore) for n in range(3))
+        )
         await asyncio.sleep(0)
         await admit({"type": "http", "path": "/healthz", "n": 99}, _nothing, _ignore)
         await work
@@ -62,9 +63,11 @@ def test_the_platform_probes_do_not_wait_behind_work() -> None:
 def test_each_event_loop_has_its_own_queue() -> None:
     app = _SlowApp()
     admit = AdmitAtMost(app, limit=2)  # type: ignore[arg-type]
+
     async def burst() -> None:
-        await asyncio.wait_for(asyncio.gather(
-            *(admit({"type": "http", "n": n}, _nothing, _ignore) for n in range(5))), timeout=5)
+        await asyncio.wait_for(
+            asyncio.gather(*(admit({"type": "http", "n": n}, _nothing, _ignore) for n in range(5))), timeout=5
+        )
 
     for _ in range(2):  # a semaphore bound to the first, finished loop would fail on the second
         asyncio.run(burst())

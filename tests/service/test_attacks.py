@@ -18,14 +18,30 @@ HEALTH_WORDS = ("depression", "anxiety", "trauma", "lived experience", "Nowak", 
 
 # Every field a volunteer's key may read, in any body of any route she may call: her own record, her sessions,
 # the minimum about the parent, pages. Anything else (reasons, referral ids, scores, notes) is a leak.
-VOLUNTEER_VIEW = frozenset({
-    "items", "next_cursor", "id", "status", "format", "parent", "first_name", "phone", "meeting_place", "match_id",
-    "number", "kind", "starts_at", "ends_at", "url",
-})
+VOLUNTEER_VIEW = frozenset(
+    {
+        "items",
+        "next_cursor",
+        "id",
+        "status",
+        "format",
+        "parent",
+        "first_name",
+        "phone",
+        "meeting_place",
+        "match_id",
+        "number",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "url",
+    }
+)
 
 
-def _scheduled(client: TestClient, coordinator: dict[str, str], make_key: KeyMaker,
-               *, accept: bool = True) -> tuple[str, str, dict[str, str]]:
+def _scheduled(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker, *, accept: bool = True
+) -> tuple[str, str, dict[str, str]]:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     rid = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()["id"]
     proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
@@ -44,8 +60,9 @@ def _keys(value: Any) -> set[str]:
     return set()
 
 
-def test_a_volunteer_accepting_or_declining_reads_only_her_view(client: TestClient, coordinator: dict[str, str],
-                                                                make_key: KeyMaker) -> None:
+def test_a_volunteer_accepting_or_declining_reads_only_her_view(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _rid, me = _scheduled(client, coordinator, make_key, accept=False)
         accepted = client.post(f"/v1/matches/{match_id}/accept", headers=me)
@@ -59,9 +76,9 @@ def test_a_volunteer_accepting_or_declining_reads_only_her_view(client: TestClie
         assert full["reasons"] and full["referral_id"]
 
 
-def test_a_volunteer_who_declines_learns_nothing_of_the_parent_s_health(client: TestClient,
-                                                                        coordinator: dict[str, str],
-                                                                        make_key: KeyMaker) -> None:
+def test_a_volunteer_who_declines_learns_nothing_of_the_parent_s_health(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _rid, me = _scheduled(client, coordinator, make_key, accept=False)
         declined = client.post(f"/v1/matches/{match_id}/decline", headers=me)
@@ -70,15 +87,17 @@ def test_a_volunteer_who_declines_learns_nothing_of_the_parent_s_health(client: 
         assert not any(word in declined.text for word in HEALTH_WORDS)
 
 
-def test_every_route_a_volunteer_may_call_answers_only_fields_of_her_view(app: FastAPI, client: TestClient,
-                                                                         coordinator: dict[str, str],
-                                                                         make_key: KeyMaker) -> None:
+def test_every_route_a_volunteer_may_call_answers_only_fields_of_her_view(
+    app: FastAPI, client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _rid, me = _scheduled(client, coordinator, make_key)
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"]
         calls = [
-            ("GET", "/v1/me/sessions", None), ("GET", "/v1/me/matches", None),
-            ("GET", f"/v1/matches/{match_id}/sessions", None), ("POST", "/v1/me/calendar", None),
+            ("GET", "/v1/me/sessions", None),
+            ("GET", "/v1/me/matches", None),
+            ("GET", f"/v1/matches/{match_id}/sessions", None),
+            ("POST", "/v1/me/calendar", None),
             ("POST", f"/v1/sessions/{sessions[1]['id']}/reschedule", {}),
             ("POST", f"/v1/sessions/{sessions[2]['id']}/cancel", {"reason": "volunteer_unwell"}),
         ]
@@ -94,8 +113,9 @@ def test_every_route_a_volunteer_may_call_answers_only_fields_of_her_view(app: F
 
 @pytest.mark.parametrize("path", ["/v1/referrals", "/v1/volunteers", "/v1/matches"])
 @pytest.mark.parametrize("raw", [b"\x00" * 36, b"x" * 36, b"01234567-89ab-cdef-0123-456789abcdeg"])
-def test_a_crafted_cursor_is_422_naming_the_cursor(client: TestClient, coordinator: dict[str, str], path: str,
-                                                   raw: bytes) -> None:
+def test_a_crafted_cursor_is_422_naming_the_cursor(
+    client: TestClient, coordinator: dict[str, str], path: str, raw: bytes
+) -> None:
     cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     answer = client.get(path, params={"cursor": cursor}, headers=coordinator)
     assert answer.status_code == 422, answer.text
@@ -115,37 +135,51 @@ def test_a_cursor_the_service_returned_still_pages(client: TestClient, coordinat
 def test_an_epds_item_is_a_json_integer_only(client: TestClient, coordinator: dict[str, str], loose: Any) -> None:
     rid = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()["id"]
     answers: list[Any] = [0] * 9 + [loose]
-    answer = client.post(f"/v1/referrals/{rid}/measures", headers=coordinator,
-                         json={"answers": answers, "completed_on": date.today().isoformat()})
+    answer = client.post(
+        f"/v1/referrals/{rid}/measures",
+        headers=coordinator,
+        json={"answers": answers, "completed_on": date.today().isoformat()},
+    )
     assert answer.status_code == 422
     assert ["body", "answers", 9] in [e["loc"] for e in answer.json()["errors"]]
     assert client.get(f"/v1/referrals/{rid}", headers=coordinator).json()["status"] == "waiting"
-    in_referral = client.post("/v1/referrals", headers=coordinator, json=referral_body(
-        2, epds={"answers": answers, "completed_on": date.today().isoformat()}))
+    in_referral = client.post(
+        "/v1/referrals",
+        headers=coordinator,
+        json=referral_body(2, epds={"answers": answers, "completed_on": date.today().isoformat()}),
+    )
     assert in_referral.status_code == 422
     assert ["body", "epds", "answers", 9] in [e["loc"] for e in in_referral.json()["errors"]]
 
 
 def test_a_volunteer_cannot_record_a_coordinator_s_cancellation_nor_drop_the_replacement(
-        client: TestClient, coordinator: dict[str, str], make_key: KeyMaker) -> None:
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _rid, me = _scheduled(client, coordinator, make_key)
         first = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"][0]
-        refused = client.post(f"/v1/sessions/{first['id']}/cancel", headers=me,
-                              json={"by": "coordinator", "reason": "other", "replace": False})
+        refused = client.post(
+            f"/v1/sessions/{first['id']}/cancel",
+            headers=me,
+            json={"by": "coordinator", "reason": "other", "replace": False},
+        )
         assert refused.status_code == 422
         assert {("body", "by"), ("body", "replace")} <= {tuple(e["loc"]) for e in refused.json()["errors"]}
         mine = client.post(f"/v1/sessions/{first['id']}/cancel", headers=me, json={"reason": "volunteer_unwell"})
         assert mine.status_code == 200 and len(mine.json()["items"]) == 2  # the cancelled one and its replacement
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         assert len(sessions) == 9
-        coordinators = client.post(f"/v1/sessions/{sessions[1]['id']}/cancel", headers=coordinator,
-                                   json={"by": "parent", "reason": "baby_unwell", "replace": False})
+        coordinators = client.post(
+            f"/v1/sessions/{sessions[1]['id']}/cancel",
+            headers=coordinator,
+            json={"by": "parent", "reason": "baby_unwell", "replace": False},
+        )
         assert coordinators.status_code == 200 and len(coordinators.json()["items"]) == 1
 
 
-def test_erasing_a_parent_whose_match_is_scheduled_withdraws_her(client: TestClient, coordinator: dict[str, str],
-                                                                 admin: dict[str, str], make_key: KeyMaker) -> None:
+def test_erasing_a_parent_whose_match_is_scheduled_withdraws_her(
+    client: TestClient, coordinator: dict[str, str], admin: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, rid, _me = _scheduled(client, coordinator, make_key)
         assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 204
@@ -155,8 +189,9 @@ def test_erasing_a_parent_whose_match_is_scheduled_withdraws_her(client: TestCli
         assert match["status"] == "ended" and match["outcome"] == "ended_early"
 
 
-def test_personal_data_is_never_cached_and_nothing_is_sniffed(client: TestClient, coordinator: dict[str, str],
-                                                              make_key: KeyMaker) -> None:
+def test_personal_data_is_never_cached_and_nothing_is_sniffed(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     rid = client.post("/v1/referrals", json=referral_body(9), headers=coordinator).json()["id"]
     read = client.get(f"/v1/referrals/{rid}", headers=coordinator)
     assert read.headers["cache-control"] == "no-store" and read.headers["x-content-type-options"] == "nosniff"
@@ -184,12 +219,23 @@ def test_metrics_can_be_kept_behind_a_token(app: FastAPI, client: TestClient) ->
         settings.metrics_token = ""
 
 
-@pytest.mark.parametrize("url", ["http://2130706433/x", "http://127.1/x", "http://0x7f000001/x", "http://0177.0.0.1/x",
-                                 "http://LOCALHOST./x", "http://a.localhost/x", "http://[::ffff:127.0.0.1]/x",
-                                 "http://10.1/x", "http://0/x"])
-def test_loopback_and_private_addresses_in_any_spelling_are_refused_at_creation(client: TestClient,
-                                                                                admin: dict[str, str],
-                                                                                app: FastAPI, url: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/x",
+        "http://127.1/x",
+        "http://0x7f000001/x",
+        "http://0177.0.0.1/x",
+        "http://LOCALHOST./x",
+        "http://a.localhost/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://10.1/x",
+        "http://0/x",
+    ],
+)
+def test_loopback_and_private_addresses_in_any_spelling_are_refused_at_creation(
+    client: TestClient, admin: dict[str, str], app: FastAPI, url: str
+) -> None:
     settings = app.state.settings
     allowed, settings.allow_private_webhooks = settings.allow_private_webhooks, False
     try:
@@ -207,7 +253,9 @@ def test_a_delivery_connects_to_the_address_it_checked_with_the_host_header(monk
     monkeypatch.setattr(urls.socket, "getaddrinfo", lambda *_a, **_k: next(answers))
     address = urls.resolve_checked("https://hooks.example.org:8443/in", allow_private=False)
     # The name now resolves to loopback (rebinding): the pinned URL still goes to the address that was checked.
-    assert urls.pinned("https://hooks.example.org:8443/in", address) == ("https://93.184.215.14:8443/in",
-                                                                         "hooks.example.org:8443")
+    assert urls.pinned("https://hooks.example.org:8443/in", address) == (
+        "https://93.184.215.14:8443/in",
+        "hooks.example.org:8443",
+    )
     with pytest.raises(urls.UnsafeUrl):
         urls.resolve_checked("https://hooks.example.org/in", allow_private=False)

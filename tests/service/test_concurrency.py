@@ -59,8 +59,9 @@ def all_at_once(base_url: str, calls: list[Call]) -> list[httpx.Response]:
         return list(pool.map(run, calls))
 
 
-def _post(path: str, headers: dict[str, str], body: dict[str, Any] | None = None, *,
-          extra: dict[str, str] | None = None) -> Call:
+def _post(
+    path: str, headers: dict[str, str], body: dict[str, Any] | None = None, *, extra: dict[str, str] | None = None
+) -> Call:
     return lambda client: client.post(path, json=body, headers={**headers, **(extra or {})})
 
 
@@ -72,10 +73,12 @@ def _conflicts_are_problems(responses: list[httpx.Response]) -> None:
 
 
 def test_twenty_simultaneous_accepts_for_her_one_free_place_make_exactly_one_match(
-        live_url: str, coordinator: dict[str, str], engine: Engine) -> None:
+    live_url: str, coordinator: dict[str, str], engine: Engine
+) -> None:
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
-        vid = client.post("/v1/volunteers", json=volunteer_body(
-            capacity={"max_parents": 10, "max_sessions_per_week": 20})).json()["id"]
+        vid = client.post(
+            "/v1/volunteers", json=volunteer_body(capacity={"max_parents": 10, "max_sessions_per_week": 20})
+        ).json()["id"]
         for n in range(10):
             assert client.post("/v1/referrals", json=referral_body(n)).status_code == 201
         run = client.post("/v1/match-runs").json()
@@ -93,9 +96,13 @@ def test_twenty_simultaneous_accepts_for_her_one_free_place_make_exactly_one_mat
     assert codes == [201] + [409] * 19, codes
     _conflicts_are_problems(responses)
     with engine.connect() as connection:
-        open_matches = connection.execute(text(
-            "SELECT count(*) FROM match WHERE volunteer_id = :v AND status IN ('pending','scheduled','active','ending')"
-        ), {"v": vid}).scalar()
+        open_matches = connection.execute(
+            text(
+                "SELECT count(*) FROM match WHERE volunteer_id = :v "
+                "AND status IN ('pending','scheduled','active','ending')"
+            ),
+            {"v": vid},
+        ).scalar()
         matched = connection.execute(text("SELECT count(*) FROM referral WHERE status = 'matched'")).scalar()
         accepted = connection.execute(text("SELECT count(*) FROM proposal WHERE status = 'accepted'")).scalar()
     assert open_matches == 1 and matched == 1 and accepted in (0, 1)
@@ -106,15 +113,22 @@ def _overlapping(sessions: list[tuple[datetime, datetime]]) -> list[tuple[dateti
     return [b for a, b in pairwise(ordered) if b[0] < a[1]]
 
 
-def test_simultaneous_reschedules_never_double_book_her(live_url: str, coordinator: dict[str, str],
-                                                        engine: Engine) -> None:
+def test_simultaneous_reschedules_never_double_book_her(
+    live_url: str, coordinator: dict[str, str], engine: Engine
+) -> None:
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
         # Two windows, so each match has a weekly hour of its own whatever the planner picks for the first
         # (in one 150-minute window, a first plan at 10:45 leaves no room for the second).
-        vid = client.post("/v1/volunteers", json=volunteer_body(
-            capacity={"max_parents": 2, "max_sessions_per_week": 2},
-            availability=[{"day": "tue", "start": "09:30", "end": "13:00"},
-                          {"day": "thu", "start": "13:00", "end": "15:00"}])).json()["id"]
+        vid = client.post(
+            "/v1/volunteers",
+            json=volunteer_body(
+                capacity={"max_parents": 2, "max_sessions_per_week": 2},
+                availability=[
+                    {"day": "tue", "start": "09:30", "end": "13:00"},
+                    {"day": "thu", "start": "13:00", "end": "15:00"},
+                ],
+            ),
+        ).json()["id"]
         for n in range(2):
             client.post("/v1/referrals", json=referral_body(n))
         proposals = client.post("/v1/match-runs").json()["proposals"]
@@ -130,15 +144,18 @@ def test_simultaneous_reschedules_never_double_book_her(live_url: str, coordinat
     after = max(s["starts_at"] for m in matches for s in sessions[m])
     not_before = (datetime.fromisoformat(after) + timedelta(days=1)).isoformat()
     moving = [s["id"] for m in matches for s in sessions[m][:2]]
-    responses = all_at_once(live_url, [_post(f"/v1/sessions/{sid}/reschedule", coordinator,
-                                             {"not_before": not_before}) for sid in moving])
+    responses = all_at_once(
+        live_url, [_post(f"/v1/sessions/{sid}/reschedule", coordinator, {"not_before": not_before}) for sid in moving]
+    )
 
     assert {r.status_code for r in responses} <= {200, 409}, [r.text for r in responses]
     assert any(r.status_code == 200 for r in responses)
     _conflicts_are_problems(responses)
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT match_id, starts_at, ends_at FROM session "
-                                       "WHERE volunteer_id = :v AND status = 'planned'"), {"v": vid}).all()
+        rows = connection.execute(
+            text("SELECT match_id, starts_at, ends_at FROM session WHERE volunteer_id = :v AND status = 'planned'"),
+            {"v": vid},
+        ).all()
     planned = [(_aware(start), _aware(end)) for _match, start, end in rows]
     assert len(planned) == 16
     assert _overlapping(planned) == []
@@ -155,12 +172,11 @@ def _aware(value: datetime | str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def test_one_idempotency_key_sent_ten_times_at_once_makes_one_referral(live_url: str,
-                                                                       coordinator: dict[str, str],
-                                                                       engine: Engine) -> None:
+def test_one_idempotency_key_sent_ten_times_at_once_makes_one_referral(
+    live_url: str, coordinator: dict[str, str], engine: Engine
+) -> None:
     body = referral_body(7)
-    calls = [_post("/v1/referrals", coordinator, body, extra={"Idempotency-Key": "retry-storm-1"})
-             for _ in range(10)]
+    calls = [_post("/v1/referrals", coordinator, body, extra={"Idempotency-Key": "retry-storm-1"}) for _ in range(10)]
     responses = all_at_once(live_url, calls)
 
     assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
@@ -176,8 +192,9 @@ def test_one_idempotency_key_sent_ten_times_at_once_makes_one_referral(live_url:
         assert connection.execute(text("SELECT count(*) FROM idempotency_record")).scalar() == 1
 
 
-def test_simultaneous_accepts_of_one_match_plan_her_sessions_once(live_url: str, coordinator: dict[str, str],
-                                                                   engine: Engine) -> None:
+def test_simultaneous_accepts_of_one_match_plan_her_sessions_once(
+    live_url: str, coordinator: dict[str, str], engine: Engine
+) -> None:
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
         client.post("/v1/volunteers", json=volunteer_body())
         client.post("/v1/referrals", json=referral_body(1))
@@ -195,14 +212,17 @@ def test_simultaneous_accepts_of_one_match_plan_her_sessions_once(live_url: str,
 
 
 def test_simultaneous_matches_of_one_referral_with_different_volunteers_make_one(
-        live_url: str, coordinator: dict[str, str], engine: Engine) -> None:
+    live_url: str, coordinator: dict[str, str], engine: Engine
+) -> None:
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
-        volunteers = [client.post("/v1/volunteers", json=volunteer_body(name=f"Volunteer {n}")).json()["id"]
-                      for n in range(8)]
+        volunteers = [
+            client.post("/v1/volunteers", json=volunteer_body(name=f"Volunteer {n}")).json()["id"] for n in range(8)
+        ]
         rid = client.post("/v1/referrals", json=referral_body(1)).json()["id"]
 
-    responses = all_at_once(live_url, [_post("/v1/matches", coordinator, {"referral_id": rid, "volunteer_id": vid})
-                                       for vid in volunteers])
+    responses = all_at_once(
+        live_url, [_post("/v1/matches", coordinator, {"referral_id": rid, "volunteer_id": vid}) for vid in volunteers]
+    )
 
     assert sorted(r.status_code for r in responses) == [201] + [409] * 7, [r.text for r in responses]
     _conflicts_are_problems(responses)
@@ -210,8 +230,7 @@ def test_simultaneous_matches_of_one_referral_with_different_volunteers_make_one
         assert connection.execute(text("SELECT count(*) FROM match WHERE referral_id = :r"), {"r": rid}).scalar() == 1
 
 
-def test_five_match_runs_at_once_never_over_propose(live_url: str, coordinator: dict[str, str],
-                                                    engine: Engine) -> None:
+def test_five_match_runs_at_once_never_over_propose(live_url: str, coordinator: dict[str, str], engine: Engine) -> None:
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=120) as client:
         for n in range(6):
             client.post("/v1/volunteers", json=volunteer_body(name=f"Volunteer {n}"))
@@ -222,13 +241,18 @@ def test_five_match_runs_at_once_never_over_propose(live_url: str, coordinator: 
 
     assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]
     with engine.connect() as connection:
-        twice = connection.execute(text(
-            "SELECT count(*) FROM (SELECT referral_id FROM proposal WHERE status = 'open' GROUP BY referral_id "
-            "HAVING count(*) > 1) AS doubled")).scalar()
-        over = connection.execute(text(
-            "SELECT count(*) FROM (SELECT p.volunteer_id FROM proposal p JOIN volunteer v ON v.id = p.volunteer_id "
-            "WHERE p.status = 'open' GROUP BY p.volunteer_id, v.max_parents HAVING count(*) > v.max_parents) AS o"
-        )).scalar()
+        twice = connection.execute(
+            text(
+                "SELECT count(*) FROM (SELECT referral_id FROM proposal WHERE status = 'open' GROUP BY referral_id "
+                "HAVING count(*) > 1) AS doubled"
+            )
+        ).scalar()
+        over = connection.execute(
+            text(
+                "SELECT count(*) FROM (SELECT p.volunteer_id FROM proposal p JOIN volunteer v ON v.id = p.volunteer_id "
+                "WHERE p.status = 'open' GROUP BY p.volunteer_id, v.max_parents HAVING count(*) > v.max_parents) AS o"
+            )
+        ).scalar()
         open_count = connection.execute(text("SELECT count(*) FROM proposal WHERE status = 'open'")).scalar()
         proposed = connection.execute(text("SELECT count(*) FROM referral WHERE status = 'proposed'")).scalar()
     assert twice == 0 and over == 0

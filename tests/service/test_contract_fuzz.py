@@ -43,10 +43,15 @@ SCHEMA_INVALID_MAY_BE = ["400", "401", "403", "404", "405", "406", "409", "413",
 @pytest.fixture
 def api_schema(app: FastAPI, auth_headers: dict[str, str]) -> schemathesis.BaseSchema:
     token = auth_headers["Authorization"].removeprefix("Bearer ")
-    config = SchemathesisConfig.from_dict({
-        "auth": {"openapi": {"HTTPBearer": {"bearer": token}}},
-        "checks": {"positive_data_acceptance": {"expected-statuses": SCHEMA_VALID_MAY_BE},
-                   "negative_data_rejection": {"expected-statuses": SCHEMA_INVALID_MAY_BE}}})
+    config = SchemathesisConfig.from_dict(
+        {
+            "auth": {"openapi": {"HTTPBearer": {"bearer": token}}},
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": SCHEMA_VALID_MAY_BE},
+                "negative_data_rejection": {"expected-statuses": SCHEMA_INVALID_MAY_BE},
+            },
+        }
+    )
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
 
@@ -65,17 +70,19 @@ def test_every_operation_passes_every_check(case: schemathesis.Case) -> None:
 # the same for volunteers) instead of guessing ids. Only the declared links: schemathesis would otherwise infer
 # hundreds of transitions from ids in bodies, more than a test in the normal suite can walk. Creating bodies
 # are fuzzed by the test above; here they come from the factories, so the walk gets past the first step.
-ONLY_DECLARED_LINKS = {"generation": {"mode": "positive"},
-                       "phases": {"stateful": {"inference": {"algorithms": []}}}}
+ONLY_DECLARED_LINKS = {"generation": {"mode": "positive"}, "phases": {"stateful": {"inference": {"algorithms": []}}}}
 FACTORIES: dict[str, Callable[[int], dict[str, Any]]] = {
-    "POST /v1/referrals": referral_body, "POST /v1/volunteers": lambda _n: volunteer_body()}
+    "POST /v1/referrals": referral_body,
+    "POST /v1/volunteers": lambda _n: volunteer_body(),
+}
 
 
 @pytest.fixture
 def linked_workflow(app: FastAPI, auth_headers: dict[str, str]) -> type[APIStateMachine]:
     config = SchemathesisConfig.from_dict(ONLY_DECLARED_LINKS)
     linked = schemathesis.openapi.from_asgi("/openapi.json", app, config=config).include(
-        path_regex=r"^/v1/(referrals|volunteers)(/\{[a-z_]+\}(/withdraw)?)?$")
+        path_regex=r"^/v1/(referrals|volunteers)(/\{[a-z_]+\}(/withdraw)?)?$"
+    )
     made = itertools.count(1)
 
     class Workflow(linked.as_state_machine()):  # type: ignore[misc]
@@ -87,15 +94,35 @@ def linked_workflow(app: FastAPI, auth_headers: dict[str, str]) -> type[APIState
                 headers.pop("Idempotency-Key", None)  # a generated key seen before would replay or be 422
             case.headers = headers
 
-        def validate_response(self, response: Response, case: schemathesis.Case,
-                              additional_checks: list[CheckFunction] | None = None, **kwargs: Any) -> None:
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance,
-                                                     content_type_conformance, status_code_conformance])
+        def validate_response(
+            self,
+            response: Response,
+            case: schemathesis.Case,
+            additional_checks: list[CheckFunction] | None = None,
+            **kwargs: Any,
+        ) -> None:
+            case.validate_response(
+                response,
+                checks=[
+                    not_a_server_error,
+                    response_schema_conformance,
+                    content_type_conformance,
+                    status_code_conformance,
+                ],
+            )
 
     return Workflow
 
 
 def test_following_the_links_from_a_new_record_never_gives_a_server_error(
-        linked_workflow: type[APIStateMachine]) -> None:
-    linked_workflow.run(settings=settings(max_examples=20, stateful_step_count=6, deadline=None,
-                                          phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    linked_workflow: type[APIStateMachine],
+) -> None:
+    linked_workflow.run(
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=6,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -19,10 +19,17 @@ PROBLEM = "application/problem+json"
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before the volunteer's window
 TODAY = START.date().isoformat()
 
-PARENT = {"name": "Agnieszka Nowak", "phone": "07700 900123", "email": "aga.nowak@example.org",
-          "postcode": "EH6 6QQ"}
-HER_TRACES = ["Agnieszka", "Nowak", "900123", "aga.nowak", "EH6 6QQ", "EH66QQ", "REF-0001",
-              "NHS Lothian Health Visiting"]
+PARENT = {"name": "Agnieszka Nowak", "phone": "07700 900123", "email": "aga.nowak@example.org", "postcode": "EH6 6QQ"}
+HER_TRACES = [
+    "Agnieszka",
+    "Nowak",
+    "900123",
+    "aga.nowak",
+    "EH6 6QQ",
+    "EH66QQ",
+    "REF-0001",
+    "NHS Lothian Health Visiting",
+]
 VOLUNTEER_TRACES = ["Joanna", "Kowalska", "joanna@example.org", "900456", "EH7 5QY", "EH75QY"]
 
 
@@ -36,8 +43,7 @@ def traces_in_database(connection: Connection, needles: list[str]) -> list[str]:
                 if value is None or isinstance(value, int | float):
                     continue
                 as_text = value if isinstance(value, str) else json.dumps(value, default=str)
-                found += [f"{table}.{column}: {needle}" for needle in needles
-                          if needle.lower() in as_text.lower()]
+                found += [f"{table}.{column}: {needle}" for needle in needles if needle.lower() in as_text.lower()]
     return found
 
 
@@ -57,13 +63,19 @@ def _outcomes(client: TestClient, coordinator: dict[str, str]) -> dict[str, Any]
 def _received_and_matched(report: dict[str, Any]) -> dict[str, Any]:
     by_area = {g["group"]: g["received"] for g in report["breakdowns"]["area"]}
     by_language = {g["group"]: g["received"] for g in report["breakdowns"]["language"]}
-    return {"received": report["total"]["received"], "matched": report["total"]["matched"],
-            "started": report["total"]["started"], "by_area": by_area, "by_language": by_language}
+    return {
+        "received": report["total"]["received"],
+        "matched": report["total"]["matched"],
+        "started": report["total"]["started"],
+        "by_area": by_area,
+        "by_language": by_language,
+    }
 
 
 def _audit_actions(connection: Connection, record_id: str) -> list[str]:
-    rows = connection.execute(text("SELECT action FROM audit_event WHERE record_id = :id ORDER BY at, id"),
-                              {"id": record_id})
+    rows = connection.execute(
+        text("SELECT action FROM audit_event WHERE record_id = :id ORDER BY at, id"), {"id": record_id}
+    )
     return [row[0] for row in rows]
 
 
@@ -72,29 +84,40 @@ def _feed(client: TestClient, me: dict[str, str]) -> str:
     return str(url).removeprefix("http://127.0.0.1:8000")
 
 
-def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: TestClient, admin: dict[str, str],
-                                                                       coordinator: dict[str, str],
-                                                                       make_key: KeyMaker, db: Connection) -> None:
+def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], make_key: KeyMaker, db: Connection
+) -> None:
     with time_machine.travel(START, tick=False) as traveller:
-        client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"], "secret": "s" * 32},
-                    headers=admin)
+        client.post(
+            "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"], "secret": "s" * 32}, headers=admin
+        )
         vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
         for n in range(2, 7):  # others referred in the same period, so the counts are not suppressed as "<5"
-            client.post("/v1/referrals", headers=coordinator, json=referral_body(
-                n, parent={"name": f"Parent {n}", "phone": "07700 900999", "postcode": "EH7 5QY"},
-                referrer={"organisation": "GP practice", "role": "gp"}))
+            client.post(
+                "/v1/referrals",
+                headers=coordinator,
+                json=referral_body(
+                    n,
+                    parent={"name": f"Parent {n}", "phone": "07700 900999", "postcode": "EH7 5QY"},
+                    referrer={"organisation": "GP practice", "role": "gp"},
+                ),
+            )
         body = referral_body(1, parent=PARENT, epds={"answers": [1] * 10, "completed_on": TODAY})
         headers = {**coordinator, "Idempotency-Key": "erase-1"}
         created = client.post("/v1/referrals", json=body, headers=headers)
         assert created.status_code == 201, created.text
         rid = created.json()["id"]
         assert created.json()["status"] == "escalated"
-        reviewed = client.post(f"/v1/referrals/{rid}/risk-review", headers=coordinator, json={
-            "outcome": "cleared", "note": "Spoke with Agnieszka Nowak at EH6 6QQ; safe, GP aware"})
+        reviewed = client.post(
+            f"/v1/referrals/{rid}/risk-review",
+            headers=coordinator,
+            json={"outcome": "cleared", "note": "Spoke with Agnieszka Nowak at EH6 6QQ; safe, GP aware"},
+        )
         assert reviewed.status_code == 201, reviewed.text
         proposal = client.post("/v1/match-runs", json={"referral_ids": [rid]}, headers=coordinator).json()
-        match_id = client.post(f"/v1/proposals/{proposal['proposals'][0]['id']}/accept",
-                               headers=coordinator).json()["id"]
+        match_id = client.post(f"/v1/proposals/{proposal['proposals'][0]['id']}/accept", headers=coordinator).json()[
+            "id"
+        ]
         me = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
         first = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"][0]
@@ -117,17 +140,25 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: T
 
         referral = client.get(f"/v1/referrals/{rid}", headers=coordinator).json()
         assert referral["erased_at"] is not None and referral["status"] == "ended"
-        assert referral["parent"] == {"name": None, "role": "mother", "phone": None, "email": None,
-                                      "postcode": None, "location": None, "due_date": None,
-                                      "baby_birth_date": None}
+        assert referral["parent"] == {
+            "name": None,
+            "role": "mother",
+            "phone": None,
+            "email": None,
+            "postcode": None,
+            "location": None,
+            "due_date": None,
+            "baby_birth_date": None,
+        }
         assert referral["area"] == "EH6" and referral["languages"] == ["pl", "en"]
         assert referral["availability"] == referral["experiences"] == referral["background"] == []
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         assert [s["status"] for s in sessions] == ["attended"] + ["cancelled"] * 7
         match = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()
         assert match["status"] == "ended" and match["outcome"] == "ended_early"
-        assert [m["total"] for m in client.get(f"/v1/referrals/{rid}/measures",
-                                               headers=coordinator).json()["items"]] == [10]
+        assert [
+            m["total"] for m in client.get(f"/v1/referrals/{rid}/measures", headers=coordinator).json()["items"]
+        ] == [10]
         replay = client.post("/v1/referrals", json=body, headers=headers)
         assert replay.status_code == 201 and replay.json()["parent"]["name"] is None
 
@@ -140,22 +171,28 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(client: T
 
 
 def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys_stop(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], make_key: KeyMaker,
-        db: Connection) -> None:
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], make_key: KeyMaker, db: Connection
+) -> None:
     with time_machine.travel(START, tick=False):
         vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
         rid = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
         other_rid = client.post("/v1/referrals", json=referral_body(2), headers=coordinator).json()["id"]
-        own = client.post("/v1/matches", headers=coordinator, json={
-            "referral_id": rid, "volunteer_id": vid, "override_reason": "Joanna Kowalska lives on her street"})
+        own = client.post(
+            "/v1/matches",
+            headers=coordinator,
+            json={"referral_id": rid, "volunteer_id": vid, "override_reason": "Joanna Kowalska lives on her street"},
+        )
         assert own.status_code == 201, own.text
         match_id = own.json()["id"]
         me = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
         run = client.post("/v1/match-runs", json={"referral_ids": [other_rid]}, headers=coordinator).json()
         assert [p["volunteer_id"] for p in run["proposals"]] == [vid]
-        client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(
-            name="Ewa Nowicka", email="ewa@example.org", phone="07700 900777", postcode="EH1 1YZ"))
+        client.post(
+            "/v1/volunteers",
+            headers=coordinator,
+            json=volunteer_body(name="Ewa Nowicka", email="ewa@example.org", phone="07700 900777", postcode="EH1 1YZ"),
+        )
         feed = _feed(client, me)
         assert traces_in_database(db, VOLUNTEER_TRACES)
         counts = _received_and_matched(_outcomes(client, coordinator))
@@ -179,8 +216,9 @@ def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys
         referral = client.get(f"/v1/referrals/{rid}", headers=coordinator).json()
         assert referral["status"] == "waiting" and referral["priority"] is True
         assert client.get(f"/v1/referrals/{other_rid}", headers=coordinator).json()["status"] == "waiting"
-        assert client.get(f"/v1/match-runs/{run['id']}", headers=coordinator).json()["proposals"][0]["status"] == \
-            "expired"
+        assert (
+            client.get(f"/v1/match-runs/{run['id']}", headers=coordinator).json()["proposals"][0]["status"] == "expired"
+        )
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         assert {s["status"] for s in sessions} == {"cancelled"}
 
@@ -191,11 +229,13 @@ def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys
 
 
 def test_erasing_a_referral_whose_match_awaits_the_volunteer_calls_it_off_and_frees_her_place(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str]) -> None:
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str]
+) -> None:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     rid = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
-    match_id = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid},
-                           headers=coordinator).json()["id"]
+    match_id = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator).json()[
+        "id"
+    ]
     assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["current_parents"] == 1
 
     assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 204
@@ -207,7 +247,8 @@ def test_erasing_a_referral_whose_match_awaits_the_volunteer_calls_it_off_and_fr
 
 
 def test_a_waiting_referral_is_withdrawn_and_integrators_see_that_she_was_erased(
-        client: TestClient, admin: dict[str, str], make_key: KeyMaker) -> None:
+    client: TestClient, admin: dict[str, str], make_key: KeyMaker
+) -> None:
     integrator = {**make_key("integrator", source="nhs-lothian"), "Idempotency-Key": "w-1"}
     rid = client.post("/v1/referrals", json=referral_body(1), headers=integrator).json()["id"]
 
@@ -219,15 +260,19 @@ def test_a_waiting_referral_is_withdrawn_and_integrators_see_that_she_was_erased
 
 
 def test_erasing_a_referral_with_a_pending_risk_review_is_409_until_it_is_recorded(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str]) -> None:
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str]
+) -> None:
     body = referral_body(1, epds={"answers": [0] * 9 + [2], "completed_on": TODAY})
     with time_machine.travel(START, tick=False):
         rid = client.post("/v1/referrals", json=body, headers=coordinator).json()["id"]
         refused = client.delete(f"/v1/referrals/{rid}", headers=admin)
         assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
         assert "risk review" in refused.json()["detail"]
-        client.post(f"/v1/referrals/{rid}/risk-review", json={"outcome": "refer_clinical", "note": "GP informed"},
-                    headers=coordinator)
+        client.post(
+            f"/v1/referrals/{rid}/risk-review",
+            json={"outcome": "refer_clinical", "note": "GP informed"},
+            headers=coordinator,
+        )
         assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 204
         assert client.get(f"/v1/referrals/{rid}", headers=coordinator).json()["status"] == "declined"
 

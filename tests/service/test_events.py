@@ -32,8 +32,14 @@ class Receiver:
                     self.send_response(503)
                     self.end_headers()
                     return
-                receiver.received.append({"raw": raw, "signature": self.headers["X-Peer-Match-Signature"],
-                                          "event_id": self.headers["X-Peer-Match-Event-Id"], "body": json.loads(raw)})
+                receiver.received.append(
+                    {
+                        "raw": raw,
+                        "signature": self.headers["X-Peer-Match-Signature"],
+                        "event_id": self.headers["X-Peer-Match-Event-Id"],
+                        "body": json.loads(raw),
+                    }
+                )
                 self.send_response(204)
                 self.end_headers()
 
@@ -59,9 +65,9 @@ def _subscribe(client: TestClient, admin: dict[str, str], url: str, events: list
     return str(response.json()["id"])
 
 
-def test_every_event_arrives_once_signed_and_in_order(client: TestClient, admin: dict[str, str],
-                                                      coordinator: dict[str, str], db: Connection,
-                                                      receiver: Receiver) -> None:
+def test_every_event_arrives_once_signed_and_in_order(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, receiver: Receiver
+) -> None:
     _subscribe(client, admin, receiver.url, ["referral.received"])
     ids = [client.post("/v1/referrals", json=referral_body(n), headers=coordinator).json()["id"] for n in range(3)]
     worker = DeliveryWorker(db, allow_private=True)
@@ -75,9 +81,9 @@ def test_every_event_arrives_once_signed_and_in_order(client: TestClient, admin:
         assert "Nowak" not in delivery["raw"].decode() and "EH6" not in delivery["raw"].decode()
 
 
-def test_a_failed_delivery_is_retried_later_and_the_log_shows_attempts(client: TestClient, admin: dict[str, str],
-                                                                        coordinator: dict[str, str], db: Connection,
-                                                                        receiver: Receiver) -> None:
+def test_a_failed_delivery_is_retried_later_and_the_log_shows_attempts(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, receiver: Receiver
+) -> None:
     import time_machine
 
     webhook_id = _subscribe(client, admin, receiver.url, ["*"])
@@ -104,8 +110,8 @@ class _KilledAfterSending(httpx.Client):
 
 
 def test_a_worker_stopped_mid_delivery_loses_nothing_and_repeats_the_same_event_id(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection,
-        receiver: Receiver) -> None:
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, receiver: Receiver
+) -> None:
     _subscribe(client, admin, receiver.url, ["referral.received"])
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     with pytest.raises(SystemExit):
@@ -116,8 +122,8 @@ def test_a_worker_stopped_mid_delivery_loses_nothing_and_repeats_the_same_event_
 
 
 def test_events_raised_while_no_webhook_is_live_wait_for_none_and_a_new_webhook_gets_the_next_ones(
-        client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection,
-        receiver: Receiver) -> None:
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, receiver: Receiver
+) -> None:
     client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
     deleted = _subscribe(client, admin, receiver.url, ["referral.received"])
     assert client.delete(f"/v1/webhooks/{deleted}", headers=admin).status_code == 204
@@ -129,8 +135,9 @@ def test_events_raised_while_no_webhook_is_live_wait_for_none_and_a_new_webhook_
     assert db.execute(text("SELECT count(*) FROM outbox_event")).scalar() == 3  # all three recorded
 
 
-def test_a_deleted_webhook_gets_nothing_more(client: TestClient, admin: dict[str, str],
-                                             coordinator: dict[str, str], db: Connection, receiver: Receiver) -> None:
+def test_a_deleted_webhook_gets_nothing_more(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, receiver: Receiver
+) -> None:
     webhook_id = _subscribe(client, admin, receiver.url, ["referral.received"])
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     assert client.delete(f"/v1/webhooks/{webhook_id}", headers=admin).status_code == 204
@@ -142,8 +149,13 @@ def test_a_deleted_webhook_gets_nothing_more(client: TestClient, admin: dict[str
 def test_webhook_urls_to_private_addresses_are_refused_unless_allowed() -> None:
     from service.events import urls
 
-    for url in ("http://127.0.0.1/x", "http://localhost/x", "http://10.1.2.3/x", "http://[::1]/x",
-                "http://169.254.169.254/latest"):
+    for url in (
+        "http://127.0.0.1/x",
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest",
+    ):
         with pytest.raises(urls.UnsafeUrl):
             urls.check(url, require_https=False, allow_private=False)
     with pytest.raises(urls.UnsafeUrl):

@@ -41,20 +41,21 @@ def _run_state(engine: Engine) -> dict[str, Any]:
     with engine.connect() as connection:
         return {
             "runs": connection.execute(text("SELECT count(*) FROM match_run")).scalar(),
-            "proposals": dict(connection.execute(text(
-                "SELECT status, count(*) FROM proposal GROUP BY status")).all()),
-            "referrals": dict(connection.execute(text(
-                "SELECT status, count(*) FROM referral GROUP BY status")).all()),
+            "proposals": dict(connection.execute(text("SELECT status, count(*) FROM proposal GROUP BY status")).all()),
+            "referrals": dict(connection.execute(text("SELECT status, count(*) FROM referral GROUP BY status")).all()),
             "matches": connection.execute(text("SELECT count(*) FROM match")).scalar(),
-            "audit": connection.execute(text(
-                "SELECT count(*) FROM audit_event WHERE action = 'match_run.created'")).scalar(),
+            "audit": connection.execute(
+                text("SELECT count(*) FROM audit_event WHERE action = 'match_run.created'")
+            ).scalar(),
         }
 
 
 # --- a match run is one transaction ---------------------------------------------------------------------------
 
+
 def test_a_match_run_that_fails_after_writing_its_proposals_leaves_no_trace(
-        client: TestClient, coordinator: dict[str, str], engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, coordinator: dict[str, str], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     for n in range(3):
         client.post("/v1/referrals", json=referral_body(n), headers=coordinator)
@@ -74,8 +75,9 @@ def test_a_match_run_that_fails_after_writing_its_proposals_leaves_no_trace(
     assert _run_state(engine) == before  # earlier proposals not expired, no new run, no referral moved
 
 
-def test_a_match_run_whose_solver_fails_changes_nothing(client: TestClient, coordinator: dict[str, str],
-                                                        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_match_run_whose_solver_fails_changes_nothing(
+    client: TestClient, coordinator: dict[str, str], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
     client.post("/v1/match-runs", headers=coordinator)
@@ -116,16 +118,22 @@ class ServerProcess:
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(64)
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.env = {**os.environ, "PEER_MATCH_DATABASE_URL": database_url, "PEER_MATCH_ENVIRONMENT": "test",
-                    "PEER_MATCH_RUN_WORKER_IN_APP": "false", "PEER_MATCH_LOG_LEVEL": "WARNING",
-                    "PEER_MATCH_DATA_DIR": str(workdir)}
+        self.env = {
+            **os.environ,
+            "PEER_MATCH_DATABASE_URL": database_url,
+            "PEER_MATCH_ENVIRONMENT": "test",
+            "PEER_MATCH_RUN_WORKER_IN_APP": "false",
+            "PEER_MATCH_LOG_LEVEL": "WARNING",
+            "PEER_MATCH_DATA_DIR": str(workdir),
+        }
         self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, **env: str) -> None:
         fd = self.listener.fileno()
-        self.process = subprocess.Popen([sys.executable, "-c", PAUSED_SERVER, str(fd)], pass_fds=[fd],
-                                        env={**self.env, **env}, cwd=self.workdir)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", PAUSED_SERVER, str(fd)], pass_fds=[fd], env={**self.env, **env}, cwd=self.workdir
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "the server exited"
@@ -153,8 +161,9 @@ def server_process(settings: Settings, tmp_path: Path) -> Iterator[ServerProcess
     server.close()
 
 
-def test_a_server_killed_mid_run_leaves_no_half_written_run(server_process: ServerProcess, engine: Engine,
-                                                            coordinator: dict[str, str], tmp_path: Path) -> None:
+def test_a_server_killed_mid_run_leaves_no_half_written_run(
+    server_process: ServerProcess, engine: Engine, coordinator: dict[str, str], tmp_path: Path
+) -> None:
     with Session(engine) as session:
         demo.fill(session, referrals=240, volunteers=120, seed=3)
         session.commit()
@@ -169,8 +178,14 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(server_process: Serv
             time.sleep(0.05)
         assert marker.exists(), "the run never reached its last write"
         if engine.dialect.name == "postgresql":
-            assert _count(engine, "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-                                  "AND backend_xid IS NOT NULL") == 1  # its writes are there, uncommitted
+            assert (
+                _count(
+                    engine,
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                    "AND backend_xid IS NOT NULL",
+                )
+                == 1
+            )  # its writes are there, uncommitted
         server_process.kill()  # kill -9 between the last write and the commit
 
     assert _run_state(engine) == before
@@ -184,6 +199,7 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(server_process: Serv
 
 
 # --- the database goes away, and comes back ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def outage(engine: Engine) -> Iterator[Any]:
@@ -217,7 +233,8 @@ def _is_unavailable(response: httpx.Response) -> None:
 
 
 def test_while_the_database_is_away_every_route_is_a_clean_503_and_it_recovers_without_restart(
-        client: TestClient, coordinator: dict[str, str], outage: Any) -> None:
+    client: TestClient, coordinator: dict[str, str], outage: Any
+) -> None:
     rid = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
     outage.down()
     ready = client.get("/readyz")
@@ -235,7 +252,8 @@ def test_while_the_database_is_away_every_route_is_a_clean_503_and_it_recovers_w
 
 
 def test_a_connection_lost_in_the_middle_of_a_request_is_a_503_and_the_next_request_works(
-        client: TestClient, coordinator: dict[str, str], engine: Engine) -> None:
+    client: TestClient, coordinator: dict[str, str], engine: Engine
+) -> None:
     dbapi_error = engine.dialect.loaded_dbapi.OperationalError
     lost = {"once": True}
 
@@ -263,13 +281,20 @@ def _terminate_backends(engine: Engine) -> int:
     """End every other connection to this database from the server side, as a restart or failover would, and
     wait (up to 5 s each) until they are gone."""
     with create_engine(engine.url, poolclass=NullPool).connect() as admin:
-        return int(admin.execute(text(
-            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar() or 0)
+        return int(
+            admin.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+            or 0
+        )
 
 
 def test_after_postgresql_drops_every_connection_the_next_requests_work(
-        postgres_only: None, client: TestClient, coordinator: dict[str, str], engine: Engine) -> None:
+    postgres_only: None, client: TestClient, coordinator: dict[str, str], engine: Engine
+) -> None:
     for n in range(3):
         assert client.post("/v1/referrals", json=referral_body(n), headers=coordinator).status_code == 201
     assert _terminate_backends(engine) >= 1  # the pooled connections the app was using
@@ -279,7 +304,8 @@ def test_after_postgresql_drops_every_connection_the_next_requests_work(
 
 
 def test_a_postgresql_backend_killed_mid_request_is_a_503_and_the_next_request_works(
-        postgres_only: None, client: TestClient, coordinator: dict[str, str], engine: Engine) -> None:
+    postgres_only: None, client: TestClient, coordinator: dict[str, str], engine: Engine
+) -> None:
     killer = {"armed": True}
 
     def kill_own_backend(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -306,7 +332,8 @@ def _backend_pid(engine: Engine) -> int:
 
 
 def test_a_pooled_connection_is_kept_while_alive_and_replaced_once_the_server_closed_it(
-        postgres_only: None, engine: Engine) -> None:
+    postgres_only: None, engine: Engine
+) -> None:
     first = _backend_pid(engine)
     assert _backend_pid(engine) == first  # a live connection is not thrown away at checkout
     assert _terminate_backends(engine) >= 1

@@ -5,12 +5,14 @@ from tests.factories import referral_body, volunteer_body
 
 
 def _waiting(client: TestClient, headers: dict[str, str], n: int, **overrides: object) -> list[str]:
-    return [client.post("/v1/referrals", json=referral_body(i, **overrides), headers=headers).json()["id"]
-            for i in range(n)]
+    return [
+        client.post("/v1/referrals", json=referral_body(i, **overrides), headers=headers).json()["id"] for i in range(n)
+    ]
 
 
-def test_a_match_run_proposes_with_reasons_and_explains_the_unmatched(client: TestClient,
-                                                                      coordinator: dict[str, str]) -> None:
+def test_a_match_run_proposes_with_reasons_and_explains_the_unmatched(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     volunteer = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()
     first, second = _waiting(client, coordinator, 2)
     arabic = client.post("/v1/referrals", json=referral_body(9, languages=["ar"]), headers=coordinator).json()["id"]
@@ -29,10 +31,14 @@ def test_a_match_run_proposes_with_reasons_and_explains_the_unmatched(client: Te
     assert client.get(f"/v1/match-runs/{body['id']}", headers=coordinator).json() == body
 
 
-def test_accepting_a_proposal_makes_a_pending_match_that_holds_her_place(client: TestClient,
-                                                                         coordinator: dict[str, str]) -> None:
-    client.post("/v1/volunteers", json=volunteer_body(capacity={"max_parents": 1, "max_sessions_per_week": 1}),
-                headers=coordinator)
+def test_accepting_a_proposal_makes_a_pending_match_that_holds_her_place(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    client.post(
+        "/v1/volunteers",
+        json=volunteer_body(capacity={"max_parents": 1, "max_sessions_per_week": 1}),
+        headers=coordinator,
+    )
     referral_id = _waiting(client, coordinator, 1)[0]
     proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
     accepted = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
@@ -48,15 +54,20 @@ def test_accepting_a_proposal_makes_a_pending_match_that_holds_her_place(client:
     assert volunteer["current_parents"] == 1 and "full" in [r["code"] for r in volunteer["not_ready_reasons"]]
 
 
-def test_accepting_a_proposal_for_a_volunteer_filled_meanwhile_is_409(client: TestClient,
-                                                                      coordinator: dict[str, str]) -> None:
-    client.post("/v1/volunteers", json=volunteer_body(capacity={"max_parents": 1, "max_sessions_per_week": 1}),
-                headers=coordinator)
+def test_accepting_a_proposal_for_a_volunteer_filled_meanwhile_is_409(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    client.post(
+        "/v1/volunteers",
+        json=volunteer_body(capacity={"max_parents": 1, "max_sessions_per_week": 1}),
+        headers=coordinator,
+    )
     first, second = _waiting(client, coordinator, 2)
     proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
     other = second if proposal["referral_id"] == first else first
-    own = client.post("/v1/matches", json={"referral_id": other, "volunteer_id": proposal["volunteer_id"]},
-                      headers=coordinator)
+    own = client.post(
+        "/v1/matches", json={"referral_id": other, "volunteer_id": proposal["volunteer_id"]}, headers=coordinator
+    )
     assert own.status_code == 201
     late = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
     assert late.status_code == 409 and "no_free_capacity" in late.json()["broken"]
@@ -68,8 +79,9 @@ def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator
     proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
     bad = client.post(f"/v1/proposals/{proposal['id']}/reject", json={"reason": "vibes"}, headers=coordinator)
     assert bad.status_code == 422
-    rejected = client.post(f"/v1/proposals/{proposal['id']}/reject", json={"reason": "known_to_each_other"},
-                           headers=coordinator)
+    rejected = client.post(
+        f"/v1/proposals/{proposal['id']}/reject", json={"reason": "known_to_each_other"}, headers=coordinator
+    )
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert client.get(f"/v1/referrals/{referral_id}", headers=coordinator).json()["status"] == "waiting"
     again = client.post("/v1/match-runs", headers=coordinator).json()
@@ -87,28 +99,34 @@ def test_a_new_run_expires_open_proposals_and_solves_again(client: TestClient, c
     assert earlier["proposals"][0]["status"] == "expired"
 
 
-def test_an_escalated_referral_is_left_out_of_a_match_run_until_cleared(client: TestClient,
-                                                                        coordinator: dict[str, str]) -> None:
+def test_an_escalated_referral_is_left_out_of_a_match_run_until_cleared(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     epds = {"instrument": "EPDS", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 1, 2], "completed_on": "2026-11-20"}
     rid = client.post("/v1/referrals", json=referral_body(epds=epds), headers=coordinator).json()["id"]
     assert client.post("/v1/match-runs", headers=coordinator).json()["stats"]["referrals"] == 0
-    client.post(f"/v1/referrals/{rid}/risk-review", json={"outcome": "cleared", "note": "GP aware; plan in place"},
-                headers=coordinator)
+    client.post(
+        f"/v1/referrals/{rid}/risk-review",
+        json={"outcome": "cleared", "note": "GP aware; plan in place"},
+        headers=coordinator,
+    )
     run = client.post("/v1/match-runs", headers=coordinator).json()
     assert [p["referral_id"] for p in run["proposals"]] == [rid]
 
 
-def test_a_coordinators_own_match_that_breaks_a_rule_needs_an_audited_reason(client: TestClient,
-                                                                           coordinator: dict[str, str],
-                                                                           db: Connection) -> None:
+def test_a_coordinators_own_match_that_breaks_a_rule_needs_an_audited_reason(
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     vid = client.post("/v1/volunteers", json=volunteer_body(languages=["en"]), headers=coordinator).json()["id"]
     rid = client.post("/v1/referrals", json=referral_body(languages=["pl"]), headers=coordinator).json()["id"]
     refused = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator)
     assert refused.status_code == 409 and refused.json()["broken"] == ["no_shared_language"]
-    made = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid,
-                                            "override_reason": "Interpreter arranged for the sessions"},
-                       headers=coordinator)
+    made = client.post(
+        "/v1/matches",
+        json={"referral_id": rid, "volunteer_id": vid, "override_reason": "Interpreter arranged for the sessions"},
+        headers=coordinator,
+    )
     assert made.status_code == 201 and made.json()["override_reason"]
     reason = db.execute(text("SELECT reason FROM audit_event WHERE action='match.created'")).scalar()
     assert reason == "override: no_shared_language"

@@ -30,16 +30,17 @@ def _live(client: TestClient, match_id: str, headers: dict[str, str]) -> list[di
     return sorted((s for s in sessions if s["status"] != "cancelled"), key=lambda s: str(s["starts_at"]))
 
 
-def test_after_four_weeks_of_leave_the_sessions_are_numbered_in_date_order(client: TestClient,
-                                                                            coordinator: dict[str, str],
-                                                                            make_key: KeyMaker) -> None:
+def test_after_four_weeks_of_leave_the_sessions_are_numbered_in_date_order(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, me = _scheduled(client, coordinator, make_key)
         before = _live(client, match_id, me)
         third = date.fromisoformat(str(before[2]["starts_at"])[:10])
         sixth = date.fromisoformat(str(before[5]["starts_at"])[:10])
-        patched = client.patch("/v1/me", json={"leave": [{"start": third.isoformat(), "end": sixth.isoformat()}]},
-                               headers=me)
+        patched = client.patch(
+            "/v1/me", json={"leave": [{"start": third.isoformat(), "end": sixth.isoformat()}]}, headers=me
+        )
         assert patched.status_code == 200, patched.text
         after = _live(client, match_id, me)
         assert len(after) == len(before)
@@ -52,26 +53,27 @@ def test_after_four_weeks_of_leave_the_sessions_are_numbered_in_date_order(clien
 
 def _events(db: Connection, event_type: str) -> list[dict[str, object]]:
     with Session(db) as reader:
-        return [{"record_id": e.record_id, **e.payload}
-                for e in reader.exec(select(OutboxEvent).where(OutboxEvent.type == event_type))]
+        return [
+            {"record_id": e.record_id, **e.payload}
+            for e in reader.exec(select(OutboxEvent).where(OutboxEvent.type == event_type))
+        ]
 
 
-def _five_months_of_leave(client: TestClient, coordinator: dict[str, str],
-                          make_key: KeyMaker) -> tuple[str, dict[str, str], date, date]:
+def _five_months_of_leave(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> tuple[str, dict[str, str], date, date]:
     match_id, me = _scheduled(client, coordinator, make_key)
     before = _live(client, match_id, me)
     start = date.fromisoformat(str(before[2]["starts_at"])[:10])
     end = date(start.year, start.month + 5, 28)
-    answer = client.patch("/v1/me", json={"leave": [{"start": start.isoformat(), "end": end.isoformat()}]},
-                          headers=me)
+    answer = client.patch("/v1/me", json={"leave": [{"start": start.isoformat(), "end": end.isoformat()}]}, headers=me)
     assert answer.status_code == 200, answer.text
     return match_id, me, start, end
 
 
-def test_leave_that_cannot_be_planned_around_leaves_nothing_planned_inside_it(client: TestClient,
-                                                                              coordinator: dict[str, str],
-                                                                              db: Connection,
-                                                                              make_key: KeyMaker) -> None:
+def test_leave_that_cannot_be_planned_around_leaves_nothing_planned_inside_it(
+    client: TestClient, coordinator: dict[str, str], db: Connection, make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _me, start, end = _five_months_of_leave(client, coordinator, make_key)
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
@@ -85,8 +87,9 @@ def test_leave_that_cannot_be_planned_around_leaves_nothing_planned_inside_it(cl
         assert all(s["status"] != "planned" for s in inside)
 
 
-def test_waiting_for_her_return_plans_the_sessions_after_her_leave(client: TestClient, coordinator: dict[str, str],
-                                                                   make_key: KeyMaker) -> None:
+def test_waiting_for_her_return_plans_the_sessions_after_her_leave(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, me, _start, end = _five_months_of_leave(client, coordinator, make_key)
         moved = client.post(f"/v1/matches/{match_id}/cover", json={"choice": "wait_for_return"}, headers=coordinator)
@@ -99,8 +102,9 @@ def test_waiting_for_her_return_plans_the_sessions_after_her_leave(client: TestC
         assert again.status_code == 409
 
 
-def test_a_rematch_ends_the_match_kindly_and_the_parent_waits_first(client: TestClient, coordinator: dict[str, str],
-                                                                    make_key: KeyMaker) -> None:
+def test_a_rematch_ends_the_match_kindly_and_the_parent_waits_first(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, _me, _start, _end = _five_months_of_leave(client, coordinator, make_key)
         answer = client.post(f"/v1/matches/{match_id}/cover", json={"choice": "rematch"}, headers=coordinator)
@@ -114,11 +118,15 @@ def test_a_rematch_ends_the_match_kindly_and_the_parent_waits_first(client: Test
 
 
 def test_a_match_whose_sessions_could_never_be_planned_is_refused_before_the_volunteer_is_asked(
-        client: TestClient, coordinator: dict[str, str]) -> None:
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     with time_machine.travel(START, tick=False):
         one_hour = [{"day": "tue", "start": "10:00", "end": "11:00"}]
-        client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(
-            availability=one_hour, capacity={"max_parents": 2, "max_sessions_per_week": 2}))
+        client.post(
+            "/v1/volunteers",
+            headers=coordinator,
+            json=volunteer_body(availability=one_hour, capacity={"max_parents": 2, "max_sessions_per_week": 2}),
+        )
         for n in (1, 2):
             assert client.post("/v1/referrals", json=referral_body(n), headers=coordinator).status_code == 201
         run = client.post("/v1/match-runs", headers=coordinator).json()
@@ -132,8 +140,9 @@ def test_a_match_whose_sessions_could_never_be_planned_is_refused_before_the_vol
         assert len(client.get("/v1/matches", headers=coordinator).json()["items"]) == 1
 
 
-def test_the_first_two_sessions_are_at_least_five_days_apart(client: TestClient, coordinator: dict[str, str],
-                                                             make_key: KeyMaker) -> None:
+def test_the_first_two_sessions_are_at_least_five_days_apart(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     thursday = datetime(2027, 1, 7, 8, 0, tzinfo=UTC)
     windows = [{"day": "fri", "start": "10:00", "end": "12:00"}, {"day": "tue", "start": "10:00", "end": "12:00"}]
     with time_machine.travel(thursday, tick=False):
@@ -148,8 +157,9 @@ def test_the_first_two_sessions_are_at_least_five_days_apart(client: TestClient,
         assert min(gaps) >= 5, gaps
 
 
-def test_a_birth_pause_keeps_sessions_away_from_the_due_date(client: TestClient, coordinator: dict[str, str],
-                                                             admin: dict[str, str], make_key: KeyMaker) -> None:
+def test_a_birth_pause_keeps_sessions_away_from_the_due_date(
+    client: TestClient, coordinator: dict[str, str], admin: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         settings = client.get("/v1/programme", headers=admin).json()
         settings.update(birth_pause_weeks_before=1, birth_pause_weeks_after=4)

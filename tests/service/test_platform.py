@@ -43,14 +43,16 @@ def test_framework_errors_are_problem_details(client: TestClient, coordinator: d
     assert wrong_method.status_code == 405 and wrong_method.headers["content-type"] == PROBLEM
     # FastAPI makes one route per method; the Allow header must still name them all.
     assert client.put("/v1/referrals/any-id", headers=coordinator).headers["allow"] == "DELETE, GET, PATCH"
-    not_json = client.post("/v1/referrals", content=b"{not json", headers={**coordinator,
-                                                                          "Content-Type": "application/json"})
+    not_json = client.post(
+        "/v1/referrals", content=b"{not json", headers={**coordinator, "Content-Type": "application/json"}
+    )
     assert not_json.status_code == 422 and not_json.headers["content-type"] == PROBLEM
 
 
 def test_a_body_over_the_limit_is_413(client: TestClient, coordinator: dict[str, str]) -> None:
-    response = client.post("/v1/referrals", content=b"x" * 2_000_000,
-                           headers={**coordinator, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/referrals", content=b"x" * 2_000_000, headers={**coordinator, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
 
@@ -76,13 +78,15 @@ def test_the_migrations_build_exactly_the_tables_the_models_declare(engine: Engi
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
 
 
-def test_the_vocabulary_has_the_uk_starter_set_and_admins_add_codes(client: TestClient, admin: dict[str, str],
-                                                                     coordinator: dict[str, str]) -> None:
+def test_the_vocabulary_has_the_uk_starter_set_and_admins_add_codes(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str]
+) -> None:
     vocabulary = client.get("/v1/vocabulary", headers=coordinator).json()
     experiences = {e["code"] for e in vocabulary["experiences"]}
     assert {"postnatal_depression", "antenatal_anxiety", "birth_trauma"} <= experiences
     assert {"refugee_or_asylum", "single_parent", "rural", "baby_loss", "neonatal_unit"} <= {
-        e["code"] for e in vocabulary["background"]}
+        e["code"] for e in vocabulary["background"]
+    }
     entry = {"code": "traveller_community", "label": "Gypsy/Traveller community"}
     assert client.post("/v1/vocabulary/background", json=entry, headers=coordinator).status_code == 403
     assert client.post("/v1/vocabulary/background", json=entry, headers=admin).status_code == 201
@@ -91,8 +95,9 @@ def test_the_vocabulary_has_the_uk_starter_set_and_admins_add_codes(client: Test
     assert "traveller_community" in codes
 
 
-def test_programme_settings_have_the_documented_defaults_and_validate(client: TestClient,
-                                                                      admin: dict[str, str]) -> None:
+def test_programme_settings_have_the_documented_defaults_and_validate(
+    client: TestClient, admin: dict[str, str]
+) -> None:
     settings = client.get("/v1/programme", headers=admin).json()
     assert settings["planned_sessions"] == 8 and settings["bank_holiday_region"] == "scotland"
     assert settings["ending_conversation_offset"] == 2 and settings["rest_days"] == 14
@@ -101,11 +106,16 @@ def test_programme_settings_have_the_documented_defaults_and_validate(client: Te
     assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "time_zone"]
 
 
-def test_a_string_or_true_false_where_the_schema_says_number_or_boolean_is_422(client: TestClient,
-                                                                             admin: dict[str, str]) -> None:
+def test_a_string_or_true_false_where_the_schema_says_number_or_boolean_is_422(
+    client: TestClient, admin: dict[str, str]
+) -> None:
     settings = client.get("/v1/programme", headers=admin).json()
-    for field, value in (("planned_sessions", "8"), ("planned_sessions", True), ("volunteer_must_accept", 0),
-                         ("volunteer_must_accept", "yes")):
+    for field, value in (
+        ("planned_sessions", "8"),
+        ("planned_sessions", True),
+        ("volunteer_must_accept", 0),
+        ("volunteer_must_accept", "yes"),
+    ):
         bad = client.put("/v1/programme", json={**settings, field: value}, headers=admin)
         assert bad.status_code == 422, (field, value)
         assert bad.json()["errors"][0]["loc"] == ["body", field]

@@ -29,8 +29,9 @@ def limited(settings: Settings, engine: Engine, app: FastAPI, db: Connection) ->
     return TestClient(limited_app, raise_server_exceptions=False)
 
 
-def test_a_key_over_its_limit_is_429_with_retry_after_and_problem_details(limited: TestClient,
-                                                                          make_key: KeyMaker) -> None:
+def test_a_key_over_its_limit_is_429_with_retry_after_and_problem_details(
+    limited: TestClient, make_key: KeyMaker
+) -> None:
     busy = make_key("coordinator")
     with time_machine.travel(NOW, tick=False):
         assert [limited.get("/v1/vocabulary", headers=busy).status_code for _ in range(LIMIT)] == [200] * LIMIT

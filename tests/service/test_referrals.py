@@ -25,8 +25,9 @@ def test_a_valid_referral_is_201_with_location_and_is_listed(client: TestClient,
     assert listed["next_cursor"] is None
 
 
-def test_the_same_idempotency_key_and_body_replays_the_same_referral(client: TestClient,
-                                                                       coordinator: dict[str, str]) -> None:
+def test_the_same_idempotency_key_and_body_replays_the_same_referral(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     headers = {**coordinator, "Idempotency-Key": "abc-1"}
     first = client.post("/v1/referrals", json=referral_body(), headers=headers)
     again = client.post("/v1/referrals", json=referral_body(), headers=headers)
@@ -36,8 +37,7 @@ def test_the_same_idempotency_key_and_body_replays_the_same_referral(client: Tes
     assert len(client.get("/v1/referrals", headers=coordinator).json()["items"]) == 1
 
 
-def test_keys_are_kept_a_week_then_forgotten(client: TestClient, coordinator: dict[str, str],
-                                             db: Connection) -> None:
+def test_keys_are_kept_a_week_then_forgotten(client: TestClient, coordinator: dict[str, str], db: Connection) -> None:
     start = datetime.now(UTC)
     old, recent = {**coordinator, "Idempotency-Key": "old"}, {**coordinator, "Idempotency-Key": "recent"}
     body_1, body_2 = referral_body(1), referral_body(2)  # the same bodies on every day
@@ -73,8 +73,9 @@ def test_an_unknown_field_is_422_naming_the_field(client: TestClient, coordinato
     assert {"loc": ["body", "nickname"], "msg": "unknown field"} in problem["errors"]
 
 
-def test_a_duplicate_external_id_is_409_naming_the_existing_referral(client: TestClient,
-                                                                       coordinator: dict[str, str]) -> None:
+def test_a_duplicate_external_id_is_409_naming_the_existing_referral(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     first = client.post("/v1/referrals", json=referral_body(7), headers=coordinator).json()
     response = client.post("/v1/referrals", json=referral_body(7), headers=coordinator)
     assert response.status_code == 409
@@ -94,8 +95,9 @@ def test_an_integrator_must_send_an_idempotency_key(client: TestClient, make_key
     assert response.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
 
 
-def test_an_integrator_sees_only_its_own_referrals_and_only_their_status(client: TestClient,
-                                                                          make_key: KeyMaker) -> None:
+def test_an_integrator_sees_only_its_own_referrals_and_only_their_status(
+    client: TestClient, make_key: KeyMaker
+) -> None:
     lothian = {**make_key("integrator", source="nhs-lothian"), "Idempotency-Key": "a"}
     highland = {**make_key("integrator", source="nhs-highland"), "Idempotency-Key": "b"}
     mine = client.post("/v1/referrals", json=referral_body(1), headers=lothian).json()
@@ -154,13 +156,13 @@ def test_an_unknown_vocabulary_code_is_422(client: TestClient, coordinator: dict
 
 
 def test_a_code_added_elsewhere_is_accepted_at_once_and_one_of_another_kind_is_still_refused(
-        client: TestClient, coordinator: dict[str, str], db: Connection) -> None:
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     assert client.post("/v1/referrals", json=referral_body(), headers=coordinator).status_code == 201  # codes read
     body = referral_body(2, interests=["crochet"])
     assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 422
     with db.begin_nested():  # outside the app's sessions, as another worker process would add it
-        db.execute(text("INSERT INTO vocabulary_code (kind, code, label) VALUES ('interests', 'crochet', "
-                        "'Crochet')"))
+        db.execute(text("INSERT INTO vocabulary_code (kind, code, label) VALUES ('interests', 'crochet', 'Crochet')"))
     assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 201
     wrong_kind = client.post("/v1/referrals", json=referral_body(3, experiences=["crochet"]), headers=coordinator)
     assert wrong_kind.status_code == 422
@@ -185,8 +187,9 @@ def test_a_malformed_postcode_is_422(client: TestClient, coordinator: dict[str, 
     assert response.json()["errors"][0]["loc"][:3] == ["body", "parent", "postcode"]
 
 
-def test_availability_must_be_on_quarter_hours_and_start_before_end(client: TestClient,
-                                                                     coordinator: dict[str, str]) -> None:
+def test_availability_must_be_on_quarter_hours_and_start_before_end(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     odd = referral_body(availability=[{"day": "mon", "start": "10:10", "end": "11:00"}])
     backwards = referral_body(availability=[{"day": "mon", "start": "12:00", "end": "11:00"}])
     assert client.post("/v1/referrals", json=odd, headers=coordinator).status_code == 422
@@ -195,8 +198,9 @@ def test_availability_must_be_on_quarter_hours_and_start_before_end(client: Test
     assert response.json()["errors"][0]["loc"][:3] == ["body", "availability", 0]
 
 
-def test_patch_with_a_stale_etag_is_412_and_with_the_current_one_succeeds(client: TestClient,
-                                                                          coordinator: dict[str, str]) -> None:
+def test_patch_with_a_stale_etag_is_412_and_with_the_current_one_succeeds(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     created = client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     etag = created.headers["etag"]
     url = f"/v1/referrals/{created.json()['id']}"
@@ -214,8 +218,9 @@ def test_patching_the_postcode_moves_her_area(client: TestClient, coordinator: d
     assert moved["parent"]["postcode"] == "ZE1 0AA" and moved["area"] == "ZE1"
 
 
-def test_a_withdrawn_referral_cannot_be_withdrawn_or_edited_again(client: TestClient,
-                                                                  coordinator: dict[str, str]) -> None:
+def test_a_withdrawn_referral_cannot_be_withdrawn_or_edited_again(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     url = f"/v1/referrals/{client.post('/v1/referrals', json=referral_body(), headers=coordinator).json()['id']}"
     withdrawn = client.post(f"{url}/withdraw", json={"reason": "moved away"}, headers=coordinator)
     assert withdrawn.json()["status"] == "withdrawn"
@@ -242,8 +247,9 @@ def test_a_forged_cursor_is_422(client: TestClient, coordinator: dict[str, str])
     assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
 
 
-def test_every_change_is_audited_without_personal_data(client: TestClient, coordinator: dict[str, str],
-                                                       db: Connection) -> None:
+def test_every_change_is_audited_without_personal_data(
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     from sqlalchemy import text
 
     created = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()

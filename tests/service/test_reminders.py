@@ -25,8 +25,9 @@ def _worker_round(connection: Connection) -> None:
 
 
 def _reminded(connection: Connection, event_type: str = "session.reminder") -> list[str]:
-    rows = connection.execute(text("SELECT payload FROM outbox_event WHERE type=:t ORDER BY occurred_at, id"),
-                              {"t": event_type}).scalars()
+    rows = connection.execute(
+        text("SELECT payload FROM outbox_event WHERE type=:t ORDER BY occurred_at, id"), {"t": event_type}
+    ).scalars()
     return [(row if isinstance(row, dict) else json.loads(row))["session_id"] for row in rows]
 
 
@@ -43,8 +44,9 @@ def _at(session: dict[str, str], key: str = "starts_at") -> datetime:
     return datetime.fromisoformat(session[key])
 
 
-def test_each_session_is_reminded_once_the_lead_time_before_it(client: TestClient, coordinator: dict[str, str],
-                                                               db: Connection) -> None:
+def test_each_session_is_reminded_once_the_lead_time_before_it(
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         _match_id, sessions = _planned_match(client, coordinator)
         _worker_round(db)
@@ -64,9 +66,9 @@ def test_each_session_is_reminded_once_the_lead_time_before_it(client: TestClien
         assert _reminded(db) == [s["id"] for s in sessions[:3]] + [sessions[6]["id"]]
 
 
-def test_a_re_plan_moves_a_pending_reminder_and_never_repeats_a_sent_one(client: TestClient,
-                                                                          coordinator: dict[str, str],
-                                                                          db: Connection) -> None:
+def test_a_re_plan_moves_a_pending_reminder_and_never_repeats_a_sent_one(
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         _match_id, sessions = _planned_match(client, coordinator)
         first, second = sessions[0], sessions[1]
@@ -75,9 +77,11 @@ def test_a_re_plan_moves_a_pending_reminder_and_never_repeats_a_sent_one(client:
         assert _reminded(db) == [first["id"]]
         moved_first = client.post(f"/v1/sessions/{first['id']}/reschedule", json={}, headers=coordinator)
         assert moved_first.status_code == 200, moved_first.text
-        moved_second = client.post(f"/v1/sessions/{second['id']}/reschedule",
-                                   json={"not_before": (_at(second) + timedelta(days=1)).isoformat()},
-                                   headers=coordinator)
+        moved_second = client.post(
+            f"/v1/sessions/{second['id']}/reschedule",
+            json={"not_before": (_at(second) + timedelta(days=1)).isoformat()},
+            headers=coordinator,
+        )
         assert moved_second.status_code == 200, moved_second.text
         new_second = _at(moved_second.json())
         assert new_second > _at(second)
@@ -91,9 +95,9 @@ def test_a_re_plan_moves_a_pending_reminder_and_never_repeats_a_sent_one(client:
         assert _reminded(db) == [first["id"], second["id"]]
 
 
-def test_the_ending_is_announced_once_when_the_ending_conversation_is_next(client: TestClient,
-                                                                           coordinator: dict[str, str],
-                                                                           db: Connection) -> None:
+def test_the_ending_is_announced_once_when_the_ending_conversation_is_next(
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         match_id, sessions = _planned_match(client, coordinator)
         ending = next(s for s in sessions if s["kind"] == "ending_conversation")
@@ -106,9 +110,11 @@ def test_the_ending_is_announced_once_when_the_ending_conversation_is_next(clien
         client.post(f"/v1/sessions/{before['id']}/attendance", json={"status": "attended"}, headers=coordinator)
         _worker_round(db)
         assert _reminded(db, "match.ending_soon") == [ending["id"]]
-        extended = client.post(f"/v1/matches/{match_id}/extensions",
-                               json={"sessions": 2, "parent_agrees": True, "volunteer_agrees": True},
-                               headers=coordinator)
+        extended = client.post(
+            f"/v1/matches/{match_id}/extensions",
+            json={"sessions": 2, "parent_agrees": True, "volunteer_agrees": True},
+            headers=coordinator,
+        )
         assert extended.status_code == 201, extended.text
         live = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         new_ending = next(s for s in live if s["kind"] == "ending_conversation")

@@ -35,8 +35,12 @@ def epds_answers(total: int, *, self_harm: int = 0) -> list[int]:
 
 
 def epds(total: int, on: date, timepoint: str = "baseline", *, self_harm: int = 0) -> dict[str, Any]:
-    return {"instrument": "EPDS", "answers": epds_answers(total, self_harm=self_harm),
-            "completed_on": on.isoformat(), "timepoint": timepoint}
+    return {
+        "instrument": "EPDS",
+        "answers": epds_answers(total, self_harm=self_harm),
+        "completed_on": on.isoformat(),
+        "timepoint": timepoint,
+    }
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,16 @@ RUN_AT = datetime(2027, 2, 20, 10, 0, tzinfo=UTC)
 
 
 def _post_referral(client: TestClient, headers: dict[str, str], parent: Parent) -> str:
-    place: dict[str, Any] = ({"postcode": parent.area} if parent.area else
-                             {"postcode": None, "location": {"lat": 55.95, "lon": -3.19}})
-    body = referral_body(parent.n, referrer={"organisation": "NHS Lothian", "role": parent.role},
-                         parent=place, languages=[parent.language], formats=[parent.format])
+    place: dict[str, Any] = (
+        {"postcode": parent.area} if parent.area else {"postcode": None, "location": {"lat": 55.95, "lon": -3.19}}
+    )
+    body = referral_body(
+        parent.n,
+        referrer={"organisation": "NHS Lothian", "role": parent.role},
+        parent=place,
+        languages=[parent.language],
+        formats=[parent.format],
+    )
     if parent.baseline is not None:
         body["epds"] = epds(parent.baseline, parent.received_at.date(), self_harm=parent.self_harm)
     with time_machine.travel(parent.received_at, tick=False):
@@ -114,7 +124,7 @@ def _seed_matches(connection: Connection, volunteer_id: str, ids: dict[int, str]
             referral = session.get(Referral, ids[parent.n])
             assert referral is not None
             confirmed = parent.received_at + timedelta(days=parent.match_after)
-            status = ("ended" if parent.outcome else "active" if parent.attended else "scheduled")
+            status = "ended" if parent.outcome else "active" if parent.attended else "scheduled"
             match = _match(ids[parent.n], volunteer_id, confirmed, status=status, outcome=parent.outcome)
             session.add(match)
             session.flush()
@@ -130,22 +140,56 @@ def _seed_matches(connection: Connection, volunteer_id: str, ids: dict[int, str]
             referral.status = {"ended": "ended", "active": "active", "scheduled": "matched"}[status]
             session.add(referral)
         # Parent 10 had an earlier offer that the volunteer declined: created, never confirmed, not a match.
-        session.add(_match(ids[10], volunteer_id, None, status="declined", outcome=None,
-                           created_at=PARENTS[9].received_at + timedelta(days=3)))
+        session.add(
+            _match(
+                ids[10],
+                volunteer_id,
+                None,
+                status="declined",
+                outcome=None,
+                created_at=PARENTS[9].received_at + timedelta(days=3),
+            )
+        )
         session.commit()
 
 
-def _match(referral_id: str, volunteer_id: str, confirmed: datetime | None, *, status: str, outcome: str | None,
-           created_at: datetime | None = None) -> Match:
+def _match(
+    referral_id: str,
+    volunteer_id: str,
+    confirmed: datetime | None,
+    *,
+    status: str,
+    outcome: str | None,
+    created_at: datetime | None = None,
+) -> Match:
     created = created_at or (confirmed - timedelta(hours=2) if confirmed else datetime(2027, 1, 1, tzinfo=UTC))
-    return Match(id=new_id(), referral_id=referral_id, volunteer_id=volunteer_id, status=status, format="home_visit",
-                 planned_sessions=8, outcome=outcome, created_at=created, confirmed_at=confirmed, updated_at=created)
+    return Match(
+        id=new_id(),
+        referral_id=referral_id,
+        volunteer_id=volunteer_id,
+        status=status,
+        format="home_visit",
+        planned_sessions=8,
+        outcome=outcome,
+        created_at=created,
+        confirmed_at=confirmed,
+        updated_at=created,
+    )
 
 
 def _session(match: Match, volunteer_id: str, number: int, starts_at: datetime, status: str) -> SupportSession:
-    return SupportSession(id=new_id(), match_id=match.id, volunteer_id=volunteer_id, number=number, kind="regular",
-                          starts_at=starts_at, ends_at=starts_at + timedelta(hours=1), format=match.format,
-                          status=status, updated_at=starts_at)
+    return SupportSession(
+        id=new_id(),
+        match_id=match.id,
+        volunteer_id=volunteer_id,
+        number=number,
+        kind="regular",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        format=match.format,
+        status=status,
+        updated_at=starts_at,
+    )
 
 
 @pytest.fixture
@@ -158,14 +202,17 @@ def programme(client: TestClient, coordinator: dict[str, str], db: Connection) -
     # Just outside the period: 23:30 on 31 December and 00:10 on 1 February, London time (GMT).
     for n, at in ((90, datetime(2026, 12, 31, 23, 30, tzinfo=UTC)), (91, datetime(2027, 2, 1, 0, 10, tzinfo=UTC))):
         with time_machine.travel(at, tick=False):
-            assert client.post("/v1/referrals", json=referral_body(n, languages=["pl"]),
-                               headers=coordinator).status_code == 201
+            assert (
+                client.post("/v1/referrals", json=referral_body(n, languages=["pl"]), headers=coordinator).status_code
+                == 201
+            )
     _seed_matches(db, former, ids)
     for parent in PARENTS:
         if parent.end is not None:
             on = parent.received_at.date() + timedelta(days=70)
-            recorded = client.post(f"/v1/referrals/{ids[parent.n]}/measures", json=epds(parent.end, on, "end"),
-                                   headers=coordinator)
+            recorded = client.post(
+                f"/v1/referrals/{ids[parent.n]}/measures", json=epds(parent.end, on, "end"), headers=coordinator
+            )
             assert recorded.status_code == 201, recorded.text
     # Ignored: a later second baseline (her first counts) and a measure at another timepoint.
     client.post(f"/v1/referrals/{ids[3]}/measures", json=epds(5, date(2027, 1, 20)), headers=coordinator)
@@ -181,11 +228,27 @@ def programme(client: TestClient, coordinator: dict[str, str], db: Connection) -
 
 def suppressed_cell() -> dict[str, Any]:
     """A cell of 1 to 4 people: every count "<5", every derived figure null."""
-    return {"received": S, "matched": S, "started": S, "take_up": None, "ended_early": S, "drop_out": None,
-            "days_to_match_median": None, "days_to_match_p90": None, "days_to_first_session_median": None,
-            "days_to_first_session_p90": None, "matches": S, "sessions_per_match": None, "epds_baselines": S,
-            "epds_flagged": S, "epds_pairs": S, "epds_mean_change": None, "epds_improved": S,
-            "epds_share_improved": None, "unmatched": S}
+    return {
+        "received": S,
+        "matched": S,
+        "started": S,
+        "take_up": None,
+        "ended_early": S,
+        "drop_out": None,
+        "days_to_match_median": None,
+        "days_to_match_p90": None,
+        "days_to_first_session_median": None,
+        "days_to_first_session_p90": None,
+        "matches": S,
+        "sessions_per_match": None,
+        "epds_baselines": S,
+        "epds_flagged": S,
+        "epds_pairs": S,
+        "epds_mean_change": None,
+        "epds_improved": S,
+        "epds_share_improved": None,
+        "unmatched": S,
+    }
 
 
 # Every figure below is worked out by hand from PARENTS (P1..P20). Days to match: P1 5, P2 10, P3 3, P4 7,
@@ -214,87 +277,154 @@ TOTAL = {
     "unmatched": 8,  # P13 P14 P16..P20 waiting, P15 escalated
 }
 HOME_VISITS = {  # P1..P10
-    "received": 10, "matched": 10, "started": 9,  # P10 has not met yet
+    "received": 10,
+    "matched": 10,
+    "started": 9,  # P10 has not met yet
     "take_up": 0.9,  # 9 / 10
-    "ended_early": S, "drop_out": None,  # P2, P4, P6, P9: 4 people, so hidden, and the rate with it
+    "ended_early": S,
+    "drop_out": None,  # P2, P4, P6, P9: 4 people, so hidden, and the rate with it
     "days_to_match_median": 6,  # sorted 2,3,4,5,6,7,9,10,14,21; n=10: ceil(5.0)=5th -> 6
     "days_to_match_p90": 14,  # ceil(9.0)=9th -> 14
     "days_to_first_session_median": 13,  # sorted 9,10,11,12,13,14,17,21,28; n=9: ceil(4.5)=5th -> 13
     "days_to_first_session_p90": 28,  # ceil(8.1)=9th -> 28
-    "matches": 10, "sessions_per_match": 4.4,  # (8+3+8+2+8+1+8+4+2+0) = 44 / 10
-    "epds_baselines": 10, "epds_flagged": 6,  # P1, P2, P3, P5, P8, P9
+    "matches": 10,
+    "sessions_per_match": 4.4,  # (8+3+8+2+8+1+8+4+2+0) = 44 / 10
+    "epds_baselines": 10,
+    "epds_flagged": 6,  # P1, P2, P3, P5, P8, P9
     "epds_pairs": 5,  # P1, P3, P5, P7, P9
     "epds_mean_change": -4.2,  # (-6 -6 -8 +1 -2) = -21 / 5
-    "epds_improved": S, "epds_share_improved": None,  # 4 improved: hidden
+    "epds_improved": S,
+    "epds_share_improved": None,  # 4 improved: hidden
     "unmatched": 0,
 }
 TELEPHONE = {  # P11, P12, P16..P20: 7 people, but most of what happened to them concerns 1 to 4
-    "received": 7, "matched": S, "started": S, "take_up": None, "ended_early": S, "drop_out": None,
-    "days_to_match_median": None, "days_to_match_p90": None, "days_to_first_session_median": None,
-    "days_to_first_session_p90": None, "matches": S, "sessions_per_match": None,
+    "received": 7,
+    "matched": S,
+    "started": S,
+    "take_up": None,
+    "ended_early": S,
+    "drop_out": None,
+    "days_to_match_median": None,
+    "days_to_match_p90": None,
+    "days_to_first_session_median": None,
+    "days_to_first_session_p90": None,
+    "matches": S,
+    "sessions_per_match": None,
     "epds_baselines": S,  # P11, P12, P17, P18
-    "epds_flagged": S, "epds_pairs": S, "epds_mean_change": None, "epds_improved": S, "epds_share_improved": None,
+    "epds_flagged": S,
+    "epds_pairs": S,
+    "epds_mean_change": None,
+    "epds_improved": S,
+    "epds_share_improved": None,
     "unmatched": 5,  # P16..P20
 }
 POLISH = {  # P1..P5, P9, P10, P16
-    "received": 8, "matched": 7, "started": 6, "take_up": 0.75,  # 6 / 8
-    "ended_early": S, "drop_out": None,  # P2, P4, P9
+    "received": 8,
+    "matched": 7,
+    "started": 6,
+    "take_up": 0.75,  # 6 / 8
+    "ended_early": S,
+    "drop_out": None,  # P2, P4, P9
     "days_to_match_median": 7,  # sorted 3,4,5,7,9,10,14; n=7: ceil(3.5)=4th -> 7
     "days_to_match_p90": 14,  # ceil(6.3)=7th -> 14
     "days_to_first_session_median": 12,  # sorted 10,11,12,14,17,21; n=6: ceil(3.0)=3rd -> 12
     "days_to_first_session_p90": 21,  # ceil(5.4)=6th -> 21
-    "matches": 7, "sessions_per_match": 4.43,  # (8+3+8+2+8+2+0) = 31 / 7 = 4.428...
-    "epds_baselines": 7, "epds_flagged": 5,  # P1, P2, P3, P5, P9
-    "epds_pairs": S, "epds_mean_change": None, "epds_improved": S, "epds_share_improved": None,  # 4 pairs
+    "matches": 7,
+    "sessions_per_match": 4.43,  # (8+3+8+2+8+2+0) = 31 / 7 = 4.428...
+    "epds_baselines": 7,
+    "epds_flagged": 5,  # P1, P2, P3, P5, P9
+    "epds_pairs": S,
+    "epds_mean_change": None,
+    "epds_improved": S,
+    "epds_share_improved": None,  # 4 pairs
     "unmatched": S,  # P16
 }
 ENGLISH = {  # P6, P7, P8, P11, P12, P13
-    "received": 6, "matched": 5, "started": 5, "take_up": 0.833,  # 5 / 6
-    "ended_early": S, "drop_out": None,  # P6, P12
+    "received": 6,
+    "matched": 5,
+    "started": 5,
+    "take_up": 0.833,  # 5 / 6
+    "ended_early": S,
+    "drop_out": None,  # P6, P12
     "days_to_match_median": 6,  # sorted 1,2,6,8,21; n=5: ceil(2.5)=3rd -> 6
     "days_to_match_p90": 21,  # ceil(4.5)=5th -> 21
     "days_to_first_session_median": 13,  # sorted 8,9,13,15,28 -> 3rd
     "days_to_first_session_p90": 28,  # 5th
-    "matches": 5, "sessions_per_match": 4.4,  # (1+8+4+8+1) = 22 / 5
-    "epds_baselines": 6, "epds_flagged": S,  # P8, P11, P13
-    "epds_pairs": S, "epds_mean_change": None, "epds_improved": S, "epds_share_improved": None,  # P7, P11
+    "matches": 5,
+    "sessions_per_match": 4.4,  # (1+8+4+8+1) = 22 / 5
+    "epds_baselines": 6,
+    "epds_flagged": S,  # P8, P11, P13
+    "epds_pairs": S,
+    "epds_mean_change": None,
+    "epds_improved": S,
+    "epds_share_improved": None,  # P7, P11
     "unmatched": S,  # P13
 }
 HEALTH_VISITORS = {  # P1, P2, P3, P4, P8, P9, P11, P13, P16
-    "received": 9, "matched": 7, "started": 7, "take_up": 0.778,  # 7 / 9 = 0.7777...
-    "ended_early": S, "drop_out": None,  # P2, P4, P9
+    "received": 9,
+    "matched": 7,
+    "started": 7,
+    "take_up": 0.778,  # 7 / 9 = 0.7777...
+    "ended_early": S,
+    "drop_out": None,  # P2, P4, P9
     "days_to_match_median": 5,  # P1 5, P2 10, P3 3, P4 7, P8 6, P9 4, P11 1: sorted 1,3,4,5,6,7,10 -> 4th
     "days_to_match_p90": 10,  # ceil(6.3)=7th
     "days_to_first_session_median": 12,  # 12,17,10,14,13,11,8: sorted 8,10,11,12,13,14,17 -> 4th
     "days_to_first_session_p90": 17,  # 7th
-    "matches": 7, "sessions_per_match": 5.0,  # (8+3+8+2+4+2+8) = 35 / 7
+    "matches": 7,
+    "sessions_per_match": 5.0,  # (8+3+8+2+4+2+8) = 35 / 7
     "epds_baselines": 8,  # all but P16
     "epds_flagged": 7,  # P1 15, P2 18, P3 14, P8 16, P9 13, P11 17, P13 13 (P4 has 12)
-    "epds_pairs": S, "epds_mean_change": None, "epds_improved": S, "epds_share_improved": None,  # P1 P3 P9 P11
+    "epds_pairs": S,
+    "epds_mean_change": None,
+    "epds_improved": S,
+    "epds_share_improved": None,  # P1 P3 P9 P11
     "unmatched": S,  # P13, P16
 }
 MIDWIVES = {  # P5, P6, P7, P12, P15: five people, four matched
-    "received": 5, "matched": S, "started": S, "take_up": None, "ended_early": S, "drop_out": None,
-    "days_to_match_median": None, "days_to_match_p90": None, "days_to_first_session_median": None,
-    "days_to_first_session_p90": None, "matches": S, "sessions_per_match": None,
-    "epds_baselines": 5, "epds_flagged": S,  # P5 20, P15 14
-    "epds_pairs": S, "epds_mean_change": None, "epds_improved": S, "epds_share_improved": None,
+    "received": 5,
+    "matched": S,
+    "started": S,
+    "take_up": None,
+    "ended_early": S,
+    "drop_out": None,
+    "days_to_match_median": None,
+    "days_to_match_p90": None,
+    "days_to_first_session_median": None,
+    "days_to_first_session_p90": None,
+    "matches": S,
+    "sessions_per_match": None,
+    "epds_baselines": 5,
+    "epds_flagged": S,  # P5 20, P15 14
+    "epds_pairs": S,
+    "epds_mean_change": None,
+    "epds_improved": S,
+    "epds_share_improved": None,
     "unmatched": S,  # P15
 }
 LEITH_AREA = {  # EH6: P1..P5, P9, P10, P16, P19, P20
-    **POLISH, "received": 10, "take_up": 0.6,  # 6 / 10; otherwise the same people as POLISH, plus P19, P20
+    **POLISH,
+    "received": 10,
+    "take_up": 0.6,  # 6 / 10; otherwise the same people as POLISH, plus P19, P20
     "unmatched": S,  # P16, P19, P20
 }
 CALTON_AREA = {  # EH7: P6, P7, P8, P11, P12, P13, P17, P18
-    **ENGLISH, "received": 8, "take_up": 0.625,  # 5 / 8
-    "epds_baselines": 8, "epds_flagged": S,  # P8, P11, P13, P17
+    **ENGLISH,
+    "received": 8,
+    "take_up": 0.625,  # 5 / 8
+    "epds_baselines": 8,
+    "epds_flagged": S,  # P8, P11, P13, P17
     "unmatched": S,  # P13, P17, P18
 }
 BREAKDOWNS = {
     "format": {"home_visit": HOME_VISITS, "in_person": suppressed_cell(), "telephone": TELEPHONE},
     "language": {"ar": suppressed_cell(), "en": ENGLISH, "pl": POLISH, "ur": suppressed_cell()},
-    "referrer_role": {"gp": suppressed_cell(), "health_visitor": HEALTH_VISITORS, "midwife": MIDWIVES,
-                      "self": suppressed_cell()},
+    "referrer_role": {
+        "gp": suppressed_cell(),
+        "health_visitor": HEALTH_VISITORS,
+        "midwife": MIDWIVES,
+        "self": suppressed_cell(),
+    },
     "area": {"EH6": LEITH_AREA, "EH7": CALTON_AREA, "unknown": suppressed_cell()},
 }
 UNMATCHED_BY_REASON = {
@@ -305,8 +435,9 @@ UNMATCHED_BY_REASON = {
 }
 
 
-def test_the_outcomes_report_gives_the_hand_worked_figures(client: TestClient, coordinator: dict[str, str],
-                                                           programme: dict[int, str]) -> None:
+def test_the_outcomes_report_gives_the_hand_worked_figures(
+    client: TestClient, coordinator: dict[str, str], programme: dict[int, str]
+) -> None:
     response = client.get(JANUARY, headers=coordinator)
     assert response.status_code == 200, response.text
     report = response.json()
@@ -318,8 +449,9 @@ def test_the_outcomes_report_gives_the_hand_worked_figures(client: TestClient, c
     assert [(u["reason"], u["referrals"]) for u in report["unmatched_by_reason"]] == list(UNMATCHED_BY_REASON.items())
 
 
-def test_the_outcomes_report_as_csv_gives_the_same_figures(client: TestClient, coordinator: dict[str, str],
-                                                          programme: dict[int, str]) -> None:
+def test_the_outcomes_report_as_csv_gives_the_same_figures(
+    client: TestClient, coordinator: dict[str, str], programme: dict[int, str]
+) -> None:
     response = client.get(JANUARY, headers={**coordinator, "Accept": "text/csv"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
@@ -341,9 +473,9 @@ def test_the_outcomes_report_as_csv_gives_the_same_figures(client: TestClient, c
     assert response.text.splitlines()[0].startswith("breakdown,group,received,matched,started,take_up,")
 
 
-def test_a_breakdown_cell_of_one_to_four_people_shows_less_than_five(client: TestClient,
-                                                                     coordinator: dict[str, str],
-                                                                     programme: dict[int, str]) -> None:
+def test_a_breakdown_cell_of_one_to_four_people_shows_less_than_five(
+    client: TestClient, coordinator: dict[str, str], programme: dict[int, str]
+) -> None:
     report = client.get(JANUARY, headers=coordinator).json()
     arabic = next(c for c in report["breakdowns"]["language"] if c["group"] == "ar")  # P14, P15
     assert arabic["received"] == "<5" and arabic["unmatched"] == "<5"
@@ -356,8 +488,9 @@ def test_a_breakdown_cell_of_one_to_four_people_shows_less_than_five(client: Tes
     assert all(u["referrals"] == "<5" for u in one_day["unmatched_by_reason"])
 
 
-def test_without_dates_every_referral_is_counted(client: TestClient, coordinator: dict[str, str],
-                                                 programme: dict[int, str]) -> None:
+def test_without_dates_every_referral_is_counted(
+    client: TestClient, coordinator: dict[str, str], programme: dict[int, str]
+) -> None:
     report = client.get("/v1/reports/outcomes", headers=coordinator).json()
     assert report["period"] == {"from": None, "to": None, "time_zone": "Europe/London"}
     assert report["total"]["received"] == 22  # PARENTS and the two just outside January
@@ -370,8 +503,12 @@ def test_an_api_made_match_counts_as_matched_and_started(client: TestClient, coo
     weekdays = [{"day": day, "start": "09:00", "end": "17:00"} for day in ("mon", "tue", "wed", "thu", "fri")]
     start = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # a Monday
     with time_machine.travel(start, tick=False) as traveller:
-        body = volunteer_body(languages=["en"], formats=["telephone"], availability=weekdays,
-                              capacity={"max_parents": 5, "max_sessions_per_week": 5})
+        body = volunteer_body(
+            languages=["en"],
+            formats=["telephone"],
+            availability=weekdays,
+            capacity={"max_parents": 5, "max_sessions_per_week": 5},
+        )
         client.post("/v1/volunteers", json=body, headers=coordinator)
         for n in range(5):
             body = referral_body(n, languages=["en"], formats=["telephone"], availability=weekdays)
@@ -383,42 +520,65 @@ def test_an_api_made_match_counts_as_matched_and_started(client: TestClient, coo
         for proposal in proposals:
             match = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()
             assert client.post(f"/v1/matches/{match['id']}/accept", headers=coordinator).status_code == 200
-            first_sessions.append(client.get(f"/v1/matches/{match['id']}/sessions",
-                                             headers=coordinator).json()["items"][0])
+            first_sessions.append(
+                client.get(f"/v1/matches/{match['id']}/sessions", headers=coordinator).json()["items"][0]
+            )
         traveller.move_to(max(datetime.fromisoformat(s["ends_at"]) for s in first_sessions))
         for planned in first_sessions:
-            attended = client.post(f"/v1/sessions/{planned['id']}/attendance", json={"status": "attended"},
-                                   headers=coordinator)
+            attended = client.post(
+                f"/v1/sessions/{planned['id']}/attendance", json={"status": "attended"}, headers=coordinator
+            )
             assert attended.status_code == 200, attended.text
         total = client.get("/v1/reports/outcomes?from=2027-03-01&to=2027-03-01", headers=coordinator).json()["total"]
     # Received Monday 1 March, confirmed Wednesday 3 March: 2 days for all five.
     assert total["received"] == 5 and total["matched"] == 5 and total["started"] == 5 and total["take_up"] == 1.0
     assert total["days_to_match_median"] == 2 and total["days_to_match_p90"] == 2
     assert total["sessions_per_match"] == 1.0 and total["ended_early"] == 0 and total["drop_out"] == 0.0
-    first_days = sorted((datetime.fromisoformat(s["starts_at"]).date() - date(2027, 3, 1)).days
-                        for s in first_sessions)
+    first_days = sorted((datetime.fromisoformat(s["starts_at"]).date() - date(2027, 3, 1)).days for s in first_sessions)
     assert total["days_to_first_session_median"] == first_days[2]  # nearest rank: ceil(2.5) = 3rd of 5
     assert total["days_to_first_session_p90"] == first_days[4]
 
 
 def test_the_capacity_report_counts_ready_volunteers_free_places_and_waiting_referrals(
-        client: TestClient, coordinator: dict[str, str]) -> None:
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     with time_machine.travel(datetime(2027, 3, 1, 9, 0, tzinfo=UTC), tick=False):
+
         def volunteer(**overrides: Any) -> str:
             response = client.post("/v1/volunteers", json=volunteer_body(**overrides), headers=coordinator)
             assert response.status_code == 201, response.text
             return str(response.json()["id"])
 
-        v1 = volunteer(languages=["en", "pl"], formats=["home_visit", "telephone"], postcode=CALTON,
-                       capacity={"max_parents": 2, "max_sessions_per_week": 2})
-        volunteer(languages=["en", "pl"], formats=["home_visit", "telephone"], postcode=CALTON,
-                  capacity={"max_parents": 3, "max_sessions_per_week": 1})
-        volunteer(languages=["en"], formats=["telephone"], postcode=LEITH,
-                  capacity={"max_parents": 1, "max_sessions_per_week": 1})
-        volunteer(languages=["en"], formats=["telephone"], postcode=LEITH,
-                  capacity={"max_parents": 2, "max_sessions_per_week": 2})
-        volunteer(languages=["en", "pl"], formats=["home_visit", "telephone"], postcode=LEITH,
-                  capacity={"max_parents": 1, "max_sessions_per_week": 1})
+        v1 = volunteer(
+            languages=["en", "pl"],
+            formats=["home_visit", "telephone"],
+            postcode=CALTON,
+            capacity={"max_parents": 2, "max_sessions_per_week": 2},
+        )
+        volunteer(
+            languages=["en", "pl"],
+            formats=["home_visit", "telephone"],
+            postcode=CALTON,
+            capacity={"max_parents": 3, "max_sessions_per_week": 1},
+        )
+        volunteer(
+            languages=["en"],
+            formats=["telephone"],
+            postcode=LEITH,
+            capacity={"max_parents": 1, "max_sessions_per_week": 1},
+        )
+        volunteer(
+            languages=["en"],
+            formats=["telephone"],
+            postcode=LEITH,
+            capacity={"max_parents": 2, "max_sessions_per_week": 2},
+        )
+        volunteer(
+            languages=["en", "pl"],
+            formats=["home_visit", "telephone"],
+            postcode=LEITH,
+            capacity={"max_parents": 1, "max_sessions_per_week": 1},
+        )
         volunteer(languages=["en"], formats=["telephone"], postcode=CALTON, status="paused")
         volunteer(languages=["pl"], formats=["home_visit"], postcode=LEITH, training_completed_on=None)
         matched = client.post("/v1/referrals", json=referral_body(100), headers=coordinator).json()["id"]
@@ -426,10 +586,14 @@ def test_the_capacity_report_counts_ready_volunteers_free_places_and_waiting_ref
         assert made.status_code == 201, made.text
         for n in range(5):
             client.post("/v1/referrals", json=referral_body(n, parent={"postcode": LEITH}), headers=coordinator)
-        client.post("/v1/referrals", json=referral_body(
-            9, languages=["ar"], formats=["telephone"], parent={"postcode": CALTON}), headers=coordinator)
-        client.post("/v1/referrals", json=referral_body(10, epds=epds(14, date(2027, 3, 1), self_harm=1)),
-                    headers=coordinator)  # escalated, so not waiting
+        client.post(
+            "/v1/referrals",
+            json=referral_body(9, languages=["ar"], formats=["telephone"], parent={"postcode": CALTON}),
+            headers=coordinator,
+        )
+        client.post(
+            "/v1/referrals", json=referral_body(10, epds=epds(14, date(2027, 3, 1), self_harm=1)), headers=coordinator
+        )  # escalated, so not waiting
         report = client.get("/v1/reports/capacity", headers=coordinator)
     assert report.status_code == 200, report.text
     body = report.json()
@@ -456,10 +620,12 @@ def test_the_capacity_report_counts_ready_volunteers_free_places_and_waiting_ref
 
 @pytest.mark.parametrize("path", ["/v1/reports/outcomes", "/v1/reports/capacity"])
 @pytest.mark.parametrize("role", ["integrator", "volunteer"])
-def test_integrators_and_volunteers_may_not_read_reports(client: TestClient, make_key: KeyMaker, path: str,
-                                                         role: str) -> None:
-    headers = make_key(role, source="nhs" if role == "integrator" else None,
-                       volunteer_id="v-1" if role == "volunteer" else None)
+def test_integrators_and_volunteers_may_not_read_reports(
+    client: TestClient, make_key: KeyMaker, path: str, role: str
+) -> None:
+    headers = make_key(
+        role, source="nhs" if role == "integrator" else None, volunteer_id="v-1" if role == "volunteer" else None
+    )
     response = client.get(path, headers=headers)
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
@@ -470,15 +636,19 @@ def test_admins_may_read_reports(client: TestClient, admin: dict[str, str]) -> N
     assert client.get("/v1/reports/capacity", headers=admin).status_code == 200
 
 
-@pytest.mark.parametrize(("query", "loc"), [
-    ("from=2027-13-01", ["query", "from"]),
-    ("from=1800000000", ["query", "from"]),  # a Unix time is not a date
-    ("to=01/02/2027", ["query", "to"]),
-    ("from=1999-12-31", ["query", "from"]),
-    ("from=2027-02-01&to=2027-01-31", ["query", "to"]),
-])
-def test_a_bad_date_is_422_problem_details(client: TestClient, coordinator: dict[str, str], query: str,
-                                           loc: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("query", "loc"),
+    [
+        ("from=2027-13-01", ["query", "from"]),
+        ("from=1800000000", ["query", "from"]),  # a Unix time is not a date
+        ("to=01/02/2027", ["query", "to"]),
+        ("from=1999-12-31", ["query", "from"]),
+        ("from=2027-02-01&to=2027-01-31", ["query", "to"]),
+    ],
+)
+def test_a_bad_date_is_422_problem_details(
+    client: TestClient, coordinator: dict[str, str], query: str, loc: list[str]
+) -> None:
     response = client.get(f"/v1/reports/outcomes?{query}", headers=coordinator)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -501,10 +671,13 @@ def test_every_cause_the_engine_gives_is_a_reason_a_report_counts() -> None:
         assert run_reason(entry) is UnmatchedReason(code)
 
 
-@pytest.mark.parametrize("entry", [
-    {"referral_id": "r", "reasons": ["0 available volunteers speak Arabic"]},  # stored before causes existed
-    {"referral_id": "r", "reasons": [], "causes": [{"code": "something_new", "params": {}}]},
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"referral_id": "r", "reasons": ["0 available volunteers speak Arabic"]},  # stored before causes existed
+        {"referral_id": "r", "reasons": [], "causes": [{"code": "something_new", "params": {}}]},
+    ],
+)
 def test_a_run_without_a_known_cause_code_counts_as_another_reason(entry: dict[str, object]) -> None:
     assert run_reason(entry) is UnmatchedReason.other_run_reason
 

@@ -22,24 +22,29 @@ def _scheduled(client: TestClient, coordinator: dict[str, str], make_key: KeyMak
     return match_id, me
 
 
-def test_she_sees_her_sessions_and_only_the_minimum_about_the_parent(client: TestClient,
-                                                                     coordinator: dict[str, str],
-                                                                     make_key: KeyMaker) -> None:
+def test_she_sees_her_sessions_and_only_the_minimum_about_the_parent(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, me = _scheduled(client, coordinator, make_key)
         sessions = client.get("/v1/me/sessions", headers=me).json()["items"]
         assert len(sessions) == 8 and {s["match_id"] for s in sessions} == {match_id}
         matches = client.get("/v1/me/matches", headers=me).json()["items"]
-        assert matches == [{"id": match_id, "status": "scheduled", "format": "home_visit",
-                            "parent": {"first_name": "Agnieszka", "phone": "07700 900123",
-                                       "meeting_place": "EH6 6QQ"}}]
+        assert matches == [
+            {
+                "id": match_id,
+                "status": "scheduled",
+                "format": "home_visit",
+                "parent": {"first_name": "Agnieszka", "phone": "07700 900123", "meeting_place": "EH6 6QQ"},
+            }
+        ]
         other = make_key("volunteer", volunteer_id="nobody")
         assert client.get("/v1/me/sessions", headers=other).json()["items"] == []
 
 
-def test_the_calendar_feed_parses_back_round_trips_a_cancellation_and_rotates(client: TestClient,
-                                                                              coordinator: dict[str, str],
-                                                                              make_key: KeyMaker) -> None:
+def test_the_calendar_feed_parses_back_round_trips_a_cancellation_and_rotates(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, me = _scheduled(client, coordinator, make_key)
         url = client.post("/v1/me/calendar", headers=me).json()["url"]
@@ -52,8 +57,9 @@ def test_the_calendar_feed_parses_back_round_trips_a_cancellation_and_rotates(cl
         assert len(events) == 8 and all(str(e["STATUS"]) == "CONFIRMED" for e in events)
         assert Calendar.from_ical(feed.content).walk("VTIMEZONE")[0]["TZID"] == "Europe/London"
         first = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"][0]
-        client.post(f"/v1/sessions/{first['id']}/cancel", json={"by": "volunteer", "reason": "volunteer_unwell"},
-                    headers=me)
+        client.post(
+            f"/v1/sessions/{first['id']}/cancel", json={"by": "volunteer", "reason": "volunteer_unwell"}, headers=me
+        )
         again = {str(e["UID"]): e for e in Calendar.from_ical(client.get(path).content).walk("VEVENT")}
         cancelled = again[f"{first['id']}@peer-match"]
         assert str(cancelled["STATUS"]) == "CANCELLED" and int(cancelled["SEQUENCE"]) == 1
@@ -63,8 +69,9 @@ def test_the_calendar_feed_parses_back_round_trips_a_cancellation_and_rotates(cl
         assert client.get(new_url.removeprefix("http://127.0.0.1:8000")).status_code == 200
 
 
-def test_leave_she_adds_moves_the_sessions_it_covers(client: TestClient, coordinator: dict[str, str],
-                                                     make_key: KeyMaker) -> None:
+def test_leave_she_adds_moves_the_sessions_it_covers(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     with time_machine.travel(START, tick=False):
         match_id, me = _scheduled(client, coordinator, make_key)
         before = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"]

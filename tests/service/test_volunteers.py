@@ -19,8 +19,9 @@ def test_a_trained_checked_supervised_volunteer_is_ready(client: TestClient, coo
     assert body["area"] == "EH7" and body["capacity"] == {"max_parents": 2, "max_sessions_per_week": 2}
 
 
-def test_a_volunteer_whose_pvg_check_expired_is_not_ready_with_that_reason(client: TestClient,
-                                                                          coordinator: dict[str, str]) -> None:
+def test_a_volunteer_whose_pvg_check_expired_is_not_ready_with_that_reason(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
     expired = (date.today() - timedelta(days=1)).isoformat()
     body = volunteer_body(check={"scheme": "PVG", "checked_on": "2020-01-01", "expires_on": expired})
     out = client.post("/v1/volunteers", json=body, headers=coordinator).json()
@@ -31,17 +32,21 @@ def test_a_volunteer_whose_pvg_check_expired_is_not_ready_with_that_reason(clien
 
 def test_every_reason_a_volunteer_is_not_ready_is_listed(client: TestClient, coordinator: dict[str, str]) -> None:
     today = date.today()
-    body = volunteer_body(training_completed_on=None, check=None, status="paused",
-                          last_supervision_on=(today - timedelta(days=57)).isoformat(),
-                          leave=[{"start": (today - timedelta(days=1)).isoformat(),
-                                  "end": (today + timedelta(days=6)).isoformat()}])
+    body = volunteer_body(
+        training_completed_on=None,
+        check=None,
+        status="paused",
+        last_supervision_on=(today - timedelta(days=57)).isoformat(),
+        leave=[{"start": (today - timedelta(days=1)).isoformat(), "end": (today + timedelta(days=6)).isoformat()}],
+    )
     out = client.post("/v1/volunteers", json=body, headers=coordinator).json()
     assert _reasons(out) == ["paused", "untrained", "check_missing", "supervision_overdue", "on_leave"]
     assert out["not_ready_reasons"][-1]["until"] == (today + timedelta(days=6)).isoformat()
 
 
-def test_supervision_interval_comes_from_the_programme(client: TestClient, coordinator: dict[str, str],
-                                                       admin: dict[str, str]) -> None:
+def test_supervision_interval_comes_from_the_programme(
+    client: TestClient, coordinator: dict[str, str], admin: dict[str, str]
+) -> None:
     body = volunteer_body(last_supervision_on=(date.today() - timedelta(days=40)).isoformat())
     vid = client.post("/v1/volunteers", json=body, headers=coordinator).json()["id"]
     assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["ready"] is True
@@ -60,8 +65,11 @@ def test_unknown_specialism_is_422(client: TestClient, coordinator: dict[str, st
 def test_a_coordinator_patches_a_volunteer_and_the_etag_moves(client: TestClient, coordinator: dict[str, str]) -> None:
     created = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     url = f"/v1/volunteers/{created.json()['id']}"
-    patched = client.patch(url, json={"status": "paused", "capacity": {"max_parents": 1, "max_sessions_per_week": 1}},
-                           headers={**coordinator, "If-Match": created.headers["etag"]})
+    patched = client.patch(
+        url,
+        json={"status": "paused", "capacity": {"max_parents": 1, "max_sessions_per_week": 1}},
+        headers={**coordinator, "If-Match": created.headers["etag"]},
+    )
     assert patched.status_code == 200
     assert patched.json()["status"] == "paused" and patched.json()["capacity"]["max_parents"] == 1
     assert _reasons(patched.json()) == ["paused"]
@@ -69,21 +77,23 @@ def test_a_coordinator_patches_a_volunteer_and_the_etag_moves(client: TestClient
     assert stale.status_code == 412
 
 
-def test_an_explicit_null_for_a_field_her_record_needs_is_422_not_a_500(client: TestClient,
-                                                                       coordinator: dict[str, str],
-                                                                       make_key: KeyMaker) -> None:
+def test_an_explicit_null_for_a_field_her_record_needs_is_422_not_a_500(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     # Found by the stateful contract test: PATCH {"formats": null} reached the row and failed on the way out.
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     for field in ("formats", "availability", "capacity", "status", "languages", "max_travel_km"):
         refused = client.patch(f"/v1/volunteers/{vid}", json={field: None}, headers=coordinator)
         assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", field], field
-    assert client.patch("/v1/me", json={"leave": None}, headers=make_key("volunteer", volunteer_id=vid)
-                        ).status_code == 422
+    assert (
+        client.patch("/v1/me", json={"leave": None}, headers=make_key("volunteer", volunteer_id=vid)).status_code == 422
+    )
     assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["formats"] == ["home_visit", "telephone"]
 
 
-def test_a_volunteer_reads_and_edits_her_own_record_only(client: TestClient, coordinator: dict[str, str],
-                                                        make_key: KeyMaker) -> None:
+def test_a_volunteer_reads_and_edits_her_own_record_only(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     other = client.post("/v1/volunteers", json=volunteer_body(name="Other Person"), headers=coordinator).json()["id"]
     me = make_key("volunteer", volunteer_id=vid)
@@ -106,7 +116,8 @@ def test_a_coordinator_cannot_use_me(client: TestClient, coordinator: dict[str, 
 
 
 def test_a_lapsed_check_alerts_the_coordinator_once_and_again_after_it_lapses_anew(
-        client: TestClient, coordinator: dict[str, str], db: Connection) -> None:
+    client: TestClient, coordinator: dict[str, str], db: Connection
+) -> None:
     from sqlalchemy import text
     from sqlmodel import Session
 
