@@ -3,12 +3,11 @@
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service.core import auth, migrate
 from service.core.config import get_settings
 from service.core.db import make_engine
-from service.models import ApiKey
 
 app = typer.Typer(help="peer-match: one-to-one perinatal peer support matching.", no_args_is_help=True)
 keys = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
@@ -65,7 +64,7 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     with Session(make_engine(get_settings())) as db:
-        for key in db.exec(select(ApiKey).order_by(ApiKey.created_at)):
+        for key in auth.all_keys(db):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
             bound = key.source or key.volunteer_id or ""
             typer.echo(f"{key.id}  {key.prefix}…  {key.role:<11} {state:<18} {bound}  {key.name}")

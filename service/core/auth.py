@@ -93,3 +93,8 @@ def revoke(db: Session, key_id: str) -> bool:
     key.revoked_at = clock.now()
     db.add(key)
     return True
+
+
+def all_keys(db: Session) -> list[ApiKey]:
+    """Every key, oldest first, for `peer-match keys list` (secrets are never stored, only their hashes)."""
+    return list(db.exec(select(ApiKey).order_by(ApiKey.created_at)))

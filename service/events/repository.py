@@ -51,3 +51,11 @@ def earlier_pending_exists(db: Session, delivery: Delivery) -> bool:
         Delivery.status == DeliveryStatus.pending,
     )
     return db.exec(earlier.limit(1)).first() is not None
+
+
+def get_webhook(db: Session, webhook_id: str) -> Webhook | None:
+    return db.get(Webhook, webhook_id)
+
+
+def get_event(db: Session, event_id: str) -> OutboxEvent | None:
+    return db.get(OutboxEvent, event_id)

@@ -36,7 +36,7 @@ def create(*, db: Session, actor: Principal, webhook_in: WebhookIn, settings: Se
 
 
 def live(*, db: Session, webhook_id: str) -> Webhook:
-    webhook = db.get(Webhook, webhook_id)
+    webhook = repository.get_webhook(db, webhook_id)
     if webhook is None or webhook.deleted_at is not None:
         raise NotFound("No webhook with this id.")
     return webhook

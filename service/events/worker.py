@@ -74,8 +74,8 @@ class DeliveryWorker:
             delivery = repository.claim_pending(db, delivery_id)
             if delivery is None or repository.earlier_pending_exists(db, delivery):
                 return 0
-            event = db.get(OutboxEvent, delivery.event_id)
-            webhook = db.get(Webhook, delivery.webhook_id)
+            event = repository.get_event(db, delivery.event_id)
+            webhook = repository.get_webhook(db, delivery.webhook_id)
             if event is None or webhook is None or webhook.deleted_at is not None:
                 delivery.last_error = "webhook deleted"
                 lifecycle.move(db, delivery, DeliveryStatus.dead)

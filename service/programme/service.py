@@ -6,15 +6,16 @@ from api_schemas.programme import ProgrammeSettings
 from service.core import audit
 from service.core.auth import Principal
 from service.models import Programme
+from service.programme import repository
 
 
 def current(db: Session) -> ProgrammeSettings:
-    row = db.get(Programme, 1)
+    row = repository.get(db)
     return ProgrammeSettings.model_validate(row.settings if row else {})
 
 
 def replace(*, db: Session, actor: Principal, settings: ProgrammeSettings) -> ProgrammeSettings:
-    row = db.get(Programme, 1) or Programme(id=1, settings={}, version=0)
+    row = repository.get(db) or Programme(id=repository.PROGRAMME_ID, settings={}, version=0)
     row.settings = settings.model_dump(mode="json")
     row.version += 1
     db.add(row)
