@@ -26,8 +26,8 @@ from service.core.auth import Principal
 from service.core.errors import Conflict, NotFound, invalid
 from service.core.ids import new_id
 from service.match_runs import repository
+from service.matches import creation as match_creation
 from service.matches import repository as match_repository
-from service.matches import service as match_service
 from service.models import Match, MatchRun, Proposal, Volunteer
 from service.profiles import matching as match_inputs
 from service.programme import service as programme_service
@@ -147,7 +147,7 @@ def accept_proposal(db: Session, *, actor: Principal, proposal_id: str) -> Match
     proposal_lifecycle.PROPOSAL.check(proposal.status, ProposalStatus.accepted, action="accepted")
     referral = match_repository.lock_referral(db, proposal.referral_id)
     assert referral is not None
-    match = match_service.create(
+    match = match_creation.create(
         db,
         actor=actor,
         referral=referral,

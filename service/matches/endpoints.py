@@ -11,7 +11,7 @@ from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, MyMatchOut,
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, MatchParty, SessionDep
 from service.core.pagination import CursorParam, LimitParam
-from service.matches import leave, repository, sessions
+from service.matches import creation, leave, repository, sessions
 from service.matches import service as match_service
 from service.models import Match, SupportSession
 from service.profiles.windows import day_index
@@ -40,7 +40,7 @@ VisibleSession = Annotated[tuple[SupportSession, Match], Depends(load_session)]
 def create_match(match_in: MatchIn, db: SessionDep, caller: Coordinator, response: Response) -> MatchOut:
     """A coordinator's own choice. A broken rule is 409 unless overridden with a reason (audited); readiness
     and capacity cannot be overridden."""
-    match = match_service.create_own(db, actor=caller, match_in=match_in)
+    match = creation.create_own(db, actor=caller, match_in=match_in)
     response.headers["Location"] = f"/v1/matches/{match.id}"
     return match_service.to_out(match)
 

@@ -1,7 +1,11 @@
 """The match's sessions to the scheduling engine and back: her diary from the rows, and rows from a plan."""
 
+from datetime import datetime
+
 from sqlmodel import Session
 
+from api_schemas.matching import MatchStatus
+from api_schemas.programme import ProgrammeSettings
 from api_schemas.sessions import SessionStatus
 from scheduling import model as plan_model
 from service.core import clock
@@ -46,3 +50,21 @@ def store(db: Session, match: Match, planned: tuple[plan_model.PlannedSession, .
     ]
     repository.add_all(db, rows)
     return rows
+
+
+def waiting_beside(
+    db: Session, volunteer: Volunteer, programme: ProgrammeSettings, *, now: datetime, but: str
+) -> list[plan_model.MatchToPlan]:
+    """Her other matches made but not yet accepted, as plans: they keep a place in her week."""
+    return [
+        plan_inputs.to_plan(
+            other,
+            repository.referral_of(db, other),
+            volunteer,
+            programme,
+            sessions=other.planned_sessions,
+            earliest=now,
+        )
+        for other in repository.open_matches(db, volunteer_id=volunteer.id)
+        if other.status == MatchStatus.pending and other.id != but
+    ]

@@ -1,122 +1,28 @@
-"""The life of a match once it is made: made (from a proposal or by hand) with every rule and her capacity
-checked again, accepted by the volunteer (sessions planned at once) or declined, extended when both people
-want it, ended easily and without blame. Reading matches within the caller's rights."""
+"""The life of a match once it is made (`creation.py`): accepted by the volunteer (sessions planned at once) or
+declined, extended when both people want it, ended easily and without blame. Reading matches within the
+caller's rights, and the volunteer's own view of one."""
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlmodel import Session
 
-from api_schemas.matching import MatchIn, MatchOut, MatchStatus, Reason
-from api_schemas.programme import ProgrammeSettings
+from api_schemas.matching import MatchOut, MatchStatus, Reason
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
-from matching import constraints
 from scheduling import changes as plan_changes
-from scheduling import model as plan_model
 from scheduling import solver as plan_solver
 from service.core import audit, clock
 from service.core.auth import Principal, Role
 from service.core.errors import Conflict, NotFound, invalid
 from service.core.ids import new_id
-from service.core.lifecycle import Event, begin, emit, event
+from service.core.lifecycle import Event, emit, event
 from service.core.pagination import decode, next_cursor
 from service.matches import kinds, lifecycle, planning, repository
 from service.matches.lifecycle import RUNNING
 from service.models import Match, Referral, SupportSession, Volunteer
-from service.profiles import matching as match_inputs
 from service.profiles import planning as plan_inputs
 from service.programme import service as programme_service
-from service.proposals import lifecycle as proposal_lifecycle
 from service.referrals import lifecycle as referral_lifecycle
-
-# Rules a coordinator may override with an audited reason; readiness and capacity protect people and never yield.
-OVERRIDABLE = frozenset(
-    {
-        "no_shared_language",
-        "no_reachable_shared_format",
-        "volunteer_gender",
-        "essential_attribute_missing",
-        "no_common_free_hour",
-        "rejected_or_declined_before",
-    }
-)
-
-
-def create(
-    db: Session,
-    *,
-    actor: Principal,
-    referral: Referral,
-    volunteer_id: str,
-    override_reason: str | None,
-    proposal_id: str | None = None,
-    proposed_format: str | None = None,
-    score: int | None = None,
-    reasons: list[dict[str, object]] | None = None,
-) -> Match:
-    """A pending match (the volunteer is asked next), with the parent's row locked by the caller and the
-    volunteer's locked here, so two makes can never over-fill her nor match one parent twice."""
-    referral_lifecycle.ensure_matchable(referral.status)
-    if repository.open_match_for(db, referral.id) is not None:
-        raise Conflict("This referral already has an open match.", extra={"state": referral.status})
-    volunteer = repository.lock_volunteer(db, volunteer_id)
-    if volunteer is None:
-        raise invalid(["body", "volunteer_id"], "no volunteer with this id")
-    settings = programme_service.current(db)
-    today = clock.today(settings.time_zone)
-    v_profile = match_inputs.volunteer_profiles(
-        [volunteer],
-        load=repository.current_parents(db, [volunteer.id]),
-        busy=repository.busy_slots(db, [volunteer.id], zone=ZoneInfo(settings.time_zone), now=clock.now()),
-        settings=settings,
-        today=today,
-    )[0]
-    r_profile = match_inputs.referral_profile(referral, today=today)
-    excluded = repository.excluded_pairs(db, [referral.id])
-    broken = constraints.broken(r_profile, v_profile, session_minutes=settings.session_minutes, excluded_pairs=excluded)
-    hard = [rule for rule in broken if rule not in OVERRIDABLE or override_reason is None]
-    if hard:
-        raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
-    formats = (
-        constraints.feasible_formats(r_profile, v_profile)
-        or tuple(f for f in r_profile.formats if f in v_profile.formats)
-        or r_profile.formats
-    )
-    now = clock.now()
-    match = Match(
-        id=new_id(),
-        referral_id=referral.id,
-        volunteer_id=volunteer.id,
-        proposal_id=proposal_id,
-        status=MatchStatus.pending.value,
-        format=proposed_format or formats[0],
-        score=score,
-        reasons=reasons,
-        override_reason=override_reason,
-        planned_sessions=settings.planned_sessions,
-        created_at=now,
-        updated_at=now,
-    )
-    _check_plannable(db, match, referral, volunteer, settings)
-    begin(
-        db,
-        lifecycle.MATCH,
-        match,
-        actor=actor,
-        reason=f"override: {','.join(broken)}" if broken else None,
-        events=(
-            event(
-                "match.proposed",
-                record_type="match",
-                record_id=match.id,
-                referral_id=referral.id,
-                volunteer_id=volunteer.id,
-            ),
-        ),
-    )
-    referral_lifecycle.move(db, referral, ReferralStatus.matched, action="matched", actor=actor)
-    return match
 
 
 def _people(db: Session, match: Match) -> tuple[Referral, Volunteer]:
@@ -136,7 +42,7 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
     # Her other matches still waiting for her yes are planned in the same model, so this plan leaves them room.
     this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
     result = plan_solver.plan(
-        [this, *_waiting_beside(db, volunteer, programme, now=now, but=match.id)],
+        [this, *planning.waiting_beside(db, volunteer, programme, now=now, but=match.id)],
         {volunteer.id: planning.diary(db, volunteer)},
         plan_inputs.settings_for(programme),
         now=now,
@@ -168,45 +74,6 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
         ),
     )
     return rows
-
-
-def _waiting_beside(
-    db: Session, volunteer: Volunteer, programme: ProgrammeSettings, *, now: datetime, but: str
-) -> list[plan_model.MatchToPlan]:
-    """Her other matches made but not yet accepted, as plans: they keep a place in her week."""
-    return [
-        plan_inputs.to_plan(
-            other,
-            repository.referral_of(db, other),
-            volunteer,
-            programme,
-            sessions=other.planned_sessions,
-            earliest=now,
-        )
-        for other in repository.open_matches(db, volunteer_id=volunteer.id)
-        if other.status == MatchStatus.pending and other.id != but
-    ]
-
-
-def _check_plannable(
-    db: Session, match: Match, referral: Referral, volunteer: Volunteer, programme: ProgrammeSettings
-) -> None:
-    """Refuse, before the volunteer is asked, a match whose sessions could never be planned beside her fixed
-    sessions and her other matches waiting for her yes: the matcher's common hour and the planner agree."""
-    now = clock.now()
-    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
-    found = plan_solver.plannable(
-        this,
-        planning.diary(db, volunteer),
-        plan_inputs.settings_for(programme),
-        now=now,
-        alongside=_waiting_beside(db, volunteer, programme, now=now, but=match.id),
-    )
-    if not found.plannable:
-        raise Conflict(
-            f"Her sessions could not be planned: {found.reason}.",
-            extra={"state": referral.status, "reason": found.reason, "code": found.code},
-        )
 
 
 def _scheduled(match: Match, rows: list[SupportSession]) -> tuple[Event, ...]:
@@ -465,16 +332,4 @@ def to_out(match: Match) -> MatchOut:
         created_at=match.created_at,
         confirmed_at=match.confirmed_at,
         ended_on=match.ended_on,
-    )
-
-
-def create_own(db: Session, *, actor: Principal, match_in: MatchIn) -> Match:
-    """A coordinator's own choice: any open proposal for her expires, then the match is made as any other."""
-    referral = repository.lock_referral(db, match_in.referral_id)
-    if referral is None:
-        raise invalid(["body", "referral_id"], "no referral with this id")
-    if referral.status == ReferralStatus.proposed:
-        proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
-    return create(
-        db, actor=actor, referral=referral, volunteer_id=match_in.volunteer_id, override_reason=match_in.override_reason
     )

@@ -1,0 +1,147 @@
+"""Making a match: from a proposal a coordinator accepts, or her own choice. Every rule and the volunteer's
+capacity are checked again at that moment, with the parent's and then the volunteer's row locked, so two makes can
+never over-fill her nor match one parent twice; and a match whose sessions could never be planned is refused
+before the volunteer is asked."""
+
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from api_schemas.matching import MatchIn, MatchStatus
+from api_schemas.programme import ProgrammeSettings
+from api_schemas.referrals import ReferralStatus
+from matching import constraints
+from scheduling import solver as plan_solver
+from service.core import clock
+from service.core.auth import Principal
+from service.core.errors import Conflict, invalid
+from service.core.ids import new_id
+from service.core.lifecycle import begin, event
+from service.matches import lifecycle, planning, repository
+from service.models import Match, Referral, Volunteer
+from service.profiles import matching as match_inputs
+from service.profiles import planning as plan_inputs
+from service.programme import service as programme_service
+from service.proposals import lifecycle as proposal_lifecycle
+from service.referrals import lifecycle as referral_lifecycle
+
+# Rules a coordinator may override with an audited reason; readiness and capacity protect people and never yield.
+OVERRIDABLE = frozenset(
+    {
+        "no_shared_language",
+        "no_reachable_shared_format",
+        "volunteer_gender",
+        "essential_attribute_missing",
+        "no_common_free_hour",
+        "rejected_or_declined_before",
+    }
+)
+
+
+def create(
+    db: Session,
+    *,
+    actor: Principal,
+    referral: Referral,
+    volunteer_id: str,
+    override_reason: str | None,
+    proposal_id: str | None = None,
+    proposed_format: str | None = None,
+    score: int | None = None,
+    reasons: list[dict[str, object]] | None = None,
+) -> Match:
+    """A pending match (the volunteer is asked next), with the parent's row locked by the caller and the
+    volunteer's locked here, so two makes can never over-fill her nor match one parent twice."""
+    referral_lifecycle.ensure_matchable(referral.status)
+    if repository.open_match_for(db, referral.id) is not None:
+        raise Conflict("This referral already has an open match.", extra={"state": referral.status})
+    volunteer = repository.lock_volunteer(db, volunteer_id)
+    if volunteer is None:
+        raise invalid(["body", "volunteer_id"], "no volunteer with this id")
+    settings = programme_service.current(db)
+    today = clock.today(settings.time_zone)
+    v_profile = match_inputs.volunteer_profiles(
+        [volunteer],
+        load=repository.current_parents(db, [volunteer.id]),
+        busy=repository.busy_slots(db, [volunteer.id], zone=ZoneInfo(settings.time_zone), now=clock.now()),
+        settings=settings,
+        today=today,
+    )[0]
+    r_profile = match_inputs.referral_profile(referral, today=today)
+    excluded = repository.excluded_pairs(db, [referral.id])
+    broken = constraints.broken(r_profile, v_profile, session_minutes=settings.session_minutes, excluded_pairs=excluded)
+    hard = [rule for rule in broken if rule not in OVERRIDABLE or override_reason is None]
+    if hard:
+        raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
+    formats = (
+        constraints.feasible_formats(r_profile, v_profile)
+        or tuple(f for f in r_profile.formats if f in v_profile.formats)
+        or r_profile.formats
+    )
+    now = clock.now()
+    match = Match(
+        id=new_id(),
+        referral_id=referral.id,
+        volunteer_id=volunteer.id,
+        proposal_id=proposal_id,
+        status=MatchStatus.pending.value,
+        format=proposed_format or formats[0],
+        score=score,
+        reasons=reasons,
+        override_reason=override_reason,
+        planned_sessions=settings.planned_sessions,
+        created_at=now,
+        updated_at=now,
+    )
+    _check_plannable(db, match, referral, volunteer, settings)
+    begin(
+        db,
+        lifecycle.MATCH,
+        match,
+        actor=actor,
+        reason=f"override: {','.join(broken)}" if broken else None,
+        events=(
+            event(
+                "match.proposed",
+                record_type="match",
+                record_id=match.id,
+                referral_id=referral.id,
+                volunteer_id=volunteer.id,
+            ),
+        ),
+    )
+    referral_lifecycle.move(db, referral, ReferralStatus.matched, action="matched", actor=actor)
+    return match
+
+
+def _check_plannable(
+    db: Session, match: Match, referral: Referral, volunteer: Volunteer, programme: ProgrammeSettings
+) -> None:
+    """Refuse, before the volunteer is asked, a match whose sessions could never be planned beside her fixed
+    sessions and her other matches waiting for her yes: the matcher's common hour and the planner agree."""
+    now = clock.now()
+    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
+    found = plan_solver.plannable(
+        this,
+        planning.diary(db, volunteer),
+        plan_inputs.settings_for(programme),
+        now=now,
+        alongside=planning.waiting_beside(db, volunteer, programme, now=now, but=match.id),
+    )
+    if not found.plannable:
+        raise Conflict(
+            f"Her sessions could not be planned: {found.reason}.",
+            extra={"state": referral.status, "reason": found.reason, "code": found.code},
+        )
+
+
+def create_own(db: Session, *, actor: Principal, match_in: MatchIn) -> Match:
+    """A coordinator's own choice: any open proposal for her expires, then the match is made as any other."""
+    referral = repository.lock_referral(db, match_in.referral_id)
+    if referral is None:
+        raise invalid(["body", "referral_id"], "no referral with this id")
+    if referral.status == ReferralStatus.proposed:
+        proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
+    return create(
+        db, actor=actor, referral=referral, volunteer_id=match_in.volunteer_id, override_reason=match_in.override_reason
+    )
