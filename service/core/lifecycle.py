@@ -40,6 +40,23 @@ class Lifecycle(Generic[S]):
             raise TransitionNotAllowed(self.record, current, action)
         return target
 
+    def move(
+        self,
+        db: Session,
+        row: Any,
+        target: S,
+        *,
+        action: str,
+        actor: Principal | None,
+        audit_action: str | None = None,
+        reason: str | None = None,
+        events: tuple["Event", ...] = (),
+    ) -> S:
+        """`transition()` for a row of this aggregate."""
+        return transition(
+            db, self, row, target, action=action, actor=actor, audit_action=audit_action, reason=reason, events=events
+        )
+
 
 @dataclass(frozen=True)
 class Event:

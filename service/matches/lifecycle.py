@@ -4,14 +4,11 @@ A match: pending (the volunteer is asked) → scheduled (she accepted; sessions 
 attended session) → ending (the ending conversation happened) → ended; or declined / cancelled before it
 starts. A session: planned → attended | missed | cancelled."""
 
-from sqlmodel import Session
-
 from api_schemas.matching import MatchStatus as M
 from api_schemas.sessions import SessionStatus as SS
-from service.core.auth import Principal
 from service.core.errors import TransitionNotAllowed
-from service.core.lifecycle import Event, Lifecycle, transition
-from service.models import Match, SupportSession
+from service.core.lifecycle import Lifecycle
+from service.models import Match
 
 MATCH_TRANSITIONS: dict[M, frozenset[M]] = {
     M.pending: frozenset({M.scheduled, M.declined, M.cancelled}),
@@ -23,6 +20,7 @@ MATCH_TRANSITIONS: dict[M, frozenset[M]] = {
     M.cancelled: frozenset(),
 }
 MATCH = Lifecycle("match", M, MATCH_TRANSITIONS)
+move = MATCH.move
 
 # A match holds one of the volunteer's places from the proposal's acceptance until it is over.
 HOLDS_CAPACITY: frozenset[M] = frozenset({M.pending, M.scheduled, M.active, M.ending})
@@ -38,47 +36,14 @@ SESSION_TRANSITIONS: dict[SS, frozenset[SS]] = {
 }
 # A session's version is its calendar SEQUENCE: a feed subscriber's calendar updates when it grows.
 SESSION = Lifecycle("session", SS, SESSION_TRANSITIONS, version="sequence")
+move_session = SESSION.move
 # Sessions that count in the plan: the ending markers and the numbering run over these.
 LIVE: frozenset[SS] = frozenset({SS.planned, SS.attended, SS.missed, SS.needs_cover})
 # Sessions still to happen: a match's ending cancels them.
 UPCOMING: frozenset[SS] = frozenset({SS.planned, SS.needs_cover})
 
 
-def move(
-    db: Session,
-    match: Match,
-    target: M,
-    *,
-    action: str,
-    actor: Principal | None,
-    audit_action: str | None = None,
-    reason: str | None = None,
-    events: tuple[Event, ...] = (),
-) -> None:
-    """Move the match to `target`, or 409 naming the state it is in."""
-    transition(
-        db, MATCH, match, target, action=action, actor=actor, audit_action=audit_action, reason=reason, events=events
-    )
-
-
 def ensure(match: Match, allowed: frozenset[M], *, action: str) -> None:
     """409 unless the match is in one of `allowed` (for an action that does not move its status)."""
     if M(match.status) not in allowed:
         raise TransitionNotAllowed("match", match.status, action)
-
-
-def move_session(
-    db: Session,
-    row: SupportSession,
-    target: SS,
-    *,
-    action: str,
-    actor: Principal | None,
-    audit_action: str | None = None,
-    reason: str | None = None,
-    events: tuple[Event, ...] = (),
-) -> None:
-    """Move one session to `target`, or 409 naming the state it is in."""
-    transition(
-        db, SESSION, row, target, action=action, actor=actor, audit_action=audit_action, reason=reason, events=events
-    )

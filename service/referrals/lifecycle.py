@@ -4,9 +4,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from api_schemas.referrals import ReferralStatus as S
-from service.core.auth import Principal
 from service.core.errors import TransitionNotAllowed
-from service.core.lifecycle import Event, Lifecycle, transition
+from service.core.lifecycle import Lifecycle
 from service.models import Referral
 
 TRANSITIONS: dict[S, frozenset[S]] = {
@@ -20,35 +19,11 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.declined: frozenset(),
 }
 REFERRAL = Lifecycle("referral", S, TRANSITIONS)
+move = REFERRAL.move
 
 EDITABLE: frozenset[S] = frozenset({S.waiting, S.proposed, S.matched, S.active, S.escalated})
 # Matching may pair her with a volunteer (a run, or a coordinator's own choice).
 MATCHABLE: frozenset[S] = frozenset({S.waiting, S.proposed})
-
-
-def move(
-    db: Session,
-    referral: Referral,
-    target: S,
-    *,
-    action: str,
-    actor: Principal | None,
-    audit_action: str | None = None,
-    reason: str | None = None,
-    events: tuple[Event, ...] = (),
-) -> None:
-    """Move her referral to `target`, or 409 naming the state it is in."""
-    transition(
-        db,
-        REFERRAL,
-        referral,
-        target,
-        action=action,
-        actor=actor,
-        audit_action=audit_action,
-        reason=reason,
-        events=events,
-    )
 
 
 def ensure_editable(current: str) -> None:

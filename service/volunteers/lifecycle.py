@@ -2,16 +2,9 @@
 as she likes), left. A coordinator may set any of them, so every move is allowed, but it is made here only,
 with its audit row; the record's version is bumped by the edit that carries the move."""
 
-from sqlmodel import Session
-
 from api_schemas.volunteers import VolunteerStatus as S
-from service.core.auth import Principal
-from service.core.lifecycle import Lifecycle, transition
-from service.models import Volunteer
+from service.core.lifecycle import Lifecycle
 
 TRANSITIONS: dict[S, frozenset[S]] = {state: frozenset(S) for state in S}
 VOLUNTEER = Lifecycle("volunteer", S, TRANSITIONS, version=None)
-
-
-def move(db: Session, volunteer: Volunteer, target: S, *, action: str, actor: Principal | None) -> None:
-    transition(db, VOLUNTEER, volunteer, target, action=action, actor=actor)
+move = VOLUNTEER.move
