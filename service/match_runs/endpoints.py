@@ -9,7 +9,7 @@ from service.core.deps import Coordinator, SessionDep
 from service.match_runs import service as run_service
 from service.match_runs import suggestions
 from service.matches import service as match_service
-from service.referrals import service as referral_service
+from service.referrals.endpoints import VisibleReferral
 from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(tags=["matching"])
@@ -49,8 +49,7 @@ def reject_proposal(proposal_id: str, body: RejectIn, db: SessionDep, caller: Co
 
 @router.get("/v1/referrals/{referral_id}/suggestions", response_model=Page[SuggestionOut])
 def suggest_volunteers(
-    referral_id: str, db: SessionDep, caller: Coordinator, k: Annotated[int, Query(ge=1, le=50)] = 5
+    _caller: Coordinator, referral: VisibleReferral, db: SessionDep, k: Annotated[int, Query(ge=1, le=50)] = 5
 ) -> Page[SuggestionOut]:
     """The best k volunteers for one referral, with scores and reasons, for matching by hand."""
-    referral = referral_service.visible(db=db, caller=caller, referral_id=referral_id)
     return Page[SuggestionOut](items=suggestions.best(db, referral=referral, k=k))

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from api_schemas.common import Page
 from api_schemas.sessions import CalendarFeedOut, MyMatchOut, SessionOut
@@ -11,15 +11,23 @@ from service.core.deps import SessionDep, VolunteerSelf
 from service.core.etags import set_etag
 from service.matches import sessions as session_service
 from service.me import service as me_service
+from service.models import Volunteer
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 
+def load_own_record(db: SessionDep, me: VolunteerSelf) -> Volunteer:
+    """The calling volunteer's own record (404 if her key names a volunteer who is not there)."""
+    return volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
+
+
+OwnRecord = Annotated[Volunteer, Depends(load_own_record)]
+
+
 @router.get("", response_model=VolunteerOut)
-def get_me(db: SessionDep, me: VolunteerSelf, response: Response) -> VolunteerOut:
-    volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
+def get_me(volunteer: OwnRecord, db: SessionDep, response: Response) -> VolunteerOut:
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]
 
@@ -28,10 +36,14 @@ def get_me(db: SessionDep, me: VolunteerSelf, response: Response) -> VolunteerOu
     "", response_model=VolunteerOut, responses={412: {"description": "If-Match does not match the current ETag"}}
 )
 def patch_me(
-    patch: MePatch, db: SessionDep, me: VolunteerSelf, response: Response, if_match: IfMatch = None
+    me: VolunteerSelf,
+    volunteer: OwnRecord,
+    patch: MePatch,
+    db: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> VolunteerOut:
     """Change her own availability, leave, email or phone."""
-    volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
     volunteer = volunteer_service.update(db=db, caller=me, volunteer=volunteer, patch=patch, if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]
@@ -51,9 +63,8 @@ def my_matches(db: SessionDep, me: VolunteerSelf) -> Page[MyMatchOut]:
 
 
 @router.post("/calendar", status_code=201, response_model=CalendarFeedOut)
-def rotate_calendar(request: Request, db: SessionDep, me: VolunteerSelf) -> CalendarFeedOut:
+def rotate_calendar(request: Request, me: VolunteerSelf, volunteer: OwnRecord, db: SessionDep) -> CalendarFeedOut:
     """A secret iCalendar feed URL of her sessions; posting again rotates it and kills the old one."""
-    volunteer = volunteer_service.visible(db=db, volunteer_id=me.volunteer_id or "")
     token = me_service.rotate_calendar(db=db, actor=me, volunteer=volunteer)
     return CalendarFeedOut(url=f"{request.app.state.settings.public_base_url}/v1/calendar/{token}.ics")
 

@@ -1,16 +1,25 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from api_schemas.common import Page
 from api_schemas.volunteers import VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
 from service.core.deps import Coordinator, SessionDep
 from service.core.etags import set_etag
 from service.core.pagination import CursorParam, LimitParam
+from service.models import Volunteer
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
+
+
+def load_volunteer(volunteer_id: str, db: SessionDep, _caller: Coordinator) -> Volunteer:
+    """The volunteer's record (staff only); 404 when there is none. Routes list their role guard first."""
+    return volunteer_service.visible(db=db, volunteer_id=volunteer_id)
+
+
+VisibleVolunteer = Annotated[Volunteer, Depends(load_volunteer)]
 
 
 @router.post("", status_code=201, response_model=VolunteerOut)
@@ -37,8 +46,9 @@ def list_volunteers(
 
 
 @router.get("/{volunteer_id}", response_model=VolunteerOut)
-def get_volunteer(volunteer_id: str, db: SessionDep, _caller: Coordinator, response: Response) -> VolunteerOut:
-    volunteer = volunteer_service.visible(db=db, volunteer_id=volunteer_id)
+def get_volunteer(
+    _caller: Coordinator, volunteer: VisibleVolunteer, db: SessionDep, response: Response
+) -> VolunteerOut:
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]
 
@@ -49,14 +59,13 @@ def get_volunteer(volunteer_id: str, db: SessionDep, _caller: Coordinator, respo
     responses={412: {"description": "If-Match does not match the current ETag"}},
 )
 def patch_volunteer(
-    volunteer_id: str,
+    caller: Coordinator,
+    volunteer: VisibleVolunteer,
     patch: VolunteerPatch,
     db: SessionDep,
-    caller: Coordinator,
     response: Response,
     if_match: IfMatch = None,
 ) -> VolunteerOut:
-    volunteer = volunteer_service.visible(db=db, volunteer_id=volunteer_id)
     volunteer = volunteer_service.update(db=db, caller=caller, volunteer=volunteer, patch=patch, if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]
