@@ -1,5 +1,6 @@
 """The `peer-match` command: serve, migrate, keys, demo."""
 
+import os
 from typing import Annotated
 
 import typer
@@ -8,6 +9,7 @@ from sqlmodel import Session
 from service.core import auth, migrate
 from service.core.config import get_settings
 from service.core.db import make_engine
+from service.volunteers import repository as volunteer_repository
 
 app = typer.Typer(help="peer-match: one-to-one perinatal peer support matching.", no_args_is_help=True)
 keys = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
@@ -32,6 +34,12 @@ def serve(
 
     settings = get_settings()
     migrate.upgrade(make_engine(settings))
+    # The app is imported afresh in each worker and reads its settings from the environment: the flags go there
+    # too, so the URLs it prints (docs, calendar feeds) carry the port it really listens on.
+    if host:
+        os.environ["PEER_MATCH_HOST"] = host
+    if port:
+        os.environ["PEER_MATCH_PORT"] = str(port)
     uvicorn.run(
         "service.main:app",
         host=host or settings.host,
@@ -52,6 +60,10 @@ def keys_create(
     """Create a key; the secret is printed once and stored only as a hash."""
     engine = make_engine(get_settings())
     with Session(engine) as db:
+        if volunteer_id is not None and volunteer_repository.get(db, volunteer_id) is None:
+            raise typer.BadParameter(
+                f"no volunteer with id {volunteer_id} (see GET /v1/volunteers)", param_hint="--volunteer-id"
+            )
         try:
             key, secret = auth.create_key(db, name=name, role=role, source=source, volunteer_id=volunteer_id)
         except ValueError as exc:

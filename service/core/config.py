@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_body_bytes: int = Field(1_048_576, ge=1024)
     log_level: str = "INFO"
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The address people's links use (docs, calendar feeds); by default the host and port it listens on.
+    public_base_url: str = ""
     run_worker_in_app: bool = True
     allow_private_webhooks: bool = False
     # Per API key and per worker process (the window is in memory); 0 turns the limit off.
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.database_url = f"sqlite:///{(self.data_dir / 'peer-match.sqlite3').resolve()}"
+        if not self.public_base_url:
+            shown = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_base_url = f"http://{shown}:{self.port}"
         if self.environment == "production" and self.public_base_url.startswith("http://"):
             raise ValueError("PEER_MATCH_PUBLIC_BASE_URL must be https in production")
         return self
