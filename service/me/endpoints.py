@@ -9,6 +9,7 @@ from api_schemas.sessions import CalendarFeedOut, MyMatchOut, SessionOut
 from api_schemas.volunteers import MePatch, VolunteerOut
 from service.core.deps import SessionDep, VolunteerSelf
 from service.core.etags import set_etag
+from service.core.pagination import CursorParam, LimitParam
 from service.matches import sessions as session_service
 from service.me import service as me_service
 from service.models import Volunteer
@@ -50,10 +51,12 @@ def patch_me(
 
 
 @router.get("/sessions", response_model=Page[SessionOut])
-def my_sessions(db: SessionDep, me: VolunteerSelf) -> Page[SessionOut]:
-    """Her upcoming sessions and those of the last 30 days."""
-    rows = me_service.my_sessions(db, me.volunteer_id or "")
-    return Page[SessionOut](items=[session_service.to_out(r) for r in rows])
+def my_sessions(
+    db: SessionDep, me: VolunteerSelf, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[SessionOut]:
+    """Her upcoming sessions and those of the last 30 days, in time order, a page at a time."""
+    rows, next_page = me_service.my_sessions(db, me.volunteer_id or "", limit=limit, cursor=cursor)
+    return Page[SessionOut](items=[session_service.to_out(r) for r in rows], next_cursor=next_page)
 
 
 @router.get("/matches", response_model=Page[MyMatchOut])

@@ -3,17 +3,29 @@ calendar feed's sessions."""
 
 from datetime import datetime
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
 from service.matches.lifecycle import HOLDS_CAPACITY
 from service.models import Match, Referral, SupportSession, Volunteer
 
 
-def sessions_since(db: Session, volunteer_id: str, since: datetime) -> list[SupportSession]:
+def sessions_since(
+    db: Session, volunteer_id: str, since: datetime, *, after_id: str | None = None, limit: int | None = None
+) -> list[SupportSession]:
+    """Her sessions from `since` in time order (ties by id); after the session `after_id`, at most `limit` + 1."""
     query = select(SupportSession).where(
         SupportSession.volunteer_id == volunteer_id, col(SupportSession.starts_at) >= since
     )
-    return sorted(db.exec(query), key=lambda s: s.starts_at)
+    if after_id is not None:
+        last = db.get(SupportSession, after_id)
+        if last is None or last.volunteer_id != volunteer_id:
+            return []
+        query = query.where(tuple_(col(SupportSession.starts_at), col(SupportSession.id)) > (last.starts_at, last.id))
+    query = query.order_by(col(SupportSession.starts_at), col(SupportSession.id))
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return list(db.exec(query))
 
 
 def open_matches_with_parent(db: Session, volunteer_id: str) -> list[tuple[Match, Referral]]:

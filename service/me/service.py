@@ -10,6 +10,7 @@ from api_schemas.sessions import MyMatchOut
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import NotFound
+from service.core.pagination import decode, next_cursor
 from service.matches import service as match_service
 from service.me import calendar as ics
 from service.me import repository
@@ -19,8 +20,14 @@ from service.programme import service as programme_service
 RECENT_DAYS = 30
 
 
-def my_sessions(db: Session, volunteer_id: str) -> list[SupportSession]:
-    return repository.sessions_since(db, volunteer_id, clock.now() - timedelta(days=RECENT_DAYS))
+def my_sessions(
+    db: Session, volunteer_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[SupportSession], str | None]:
+    """Her sessions of the last 30 days and to come, in time order, a page at a time."""
+    rows = repository.sessions_since(
+        db, volunteer_id, clock.now() - timedelta(days=RECENT_DAYS), after_id=decode(cursor), limit=limit
+    )
+    return rows[:limit], next_cursor([s.id for s in rows], limit)
 
 
 def my_matches(db: Session, volunteer_id: str) -> list[MyMatchOut]:

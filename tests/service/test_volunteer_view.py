@@ -83,3 +83,22 @@ def test_leave_she_adds_moves_the_sessions_it_covers(
         assert len([s for s in after if s["status"] == "planned"]) == 8
         unchanged = [s for s in after if s["starts_at"] in {b["starts_at"] for b in before}]
         assert len(unchanged) == 7
+
+
+def test_her_sessions_come_a_page_at_a_time_in_time_order(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    with time_machine.travel(START, tick=False):
+        _match_id, me = _scheduled(client, coordinator, make_key)
+        seen: list[dict[str, object]] = []
+        cursor = None
+        for _ in range(10):
+            params: dict[str, object] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+            page = client.get("/v1/me/sessions", params=params, headers=me).json()
+            assert len(page["items"]) <= 3
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == 8 and len({s["id"] for s in seen}) == 8
+        assert [s["starts_at"] for s in seen] == sorted(str(s["starts_at"]) for s in seen)
