@@ -57,7 +57,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute)
     install_handlers(app)
-    middleware.install(app, max_body_bytes=settings.max_body_bytes, max_requests_at_once=settings.requests_at_once)
+    middleware.install(
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        max_requests_at_once=settings.requests_at_once,
+        cors_origins=settings.cors_origins,
+    )
     for router in (
         ops_router,
         vocabulary_router,

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(1200, ge=0)
     # When set, GET /metrics needs `Authorization: Bearer <this>`: request counts by route are operational data.
     metrics_token: str = ""
+    # Browser front ends on other origins allowed to call the API (CORS), e.g. ["https://cases.example.org"];
+    # none by default. As an environment variable, a JSON list.
+    cors_origins: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

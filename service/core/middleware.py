@@ -4,10 +4,12 @@ import asyncio
 import time
 import uuid
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.logs import set_request_id
@@ -171,8 +173,20 @@ class AdmitAtMost:
             await self.app(scope, receive, send)
 
 
-def install(app: Any, *, max_body_bytes: int, max_requests_at_once: int) -> None:
+def install(app: Any, *, max_body_bytes: int, max_requests_at_once: int, cors_origins: Sequence[str] = ()) -> None:
     app.add_middleware(RejectNul)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(AdmitAtMost, limit=max_requests_at_once)
+    if cors_origins:
+        # A browser front end on another origin: its preflight is answered before anything else, and only the
+        # headers a client of this API sends and reads are allowed. Keys are bearer tokens, never cookies.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            allow_credentials=False,
+            max_age=600,
+        )
     app.add_middleware(RequestContext)

@@ -259,3 +259,26 @@ def test_a_delivery_connects_to_the_address_it_checked_with_the_host_header(monk
     )
     with pytest.raises(urls.UnsafeUrl):
         urls.resolve_checked("https://hooks.example.org/in", allow_private=False)
+
+
+def test_a_browser_front_end_on_a_configured_origin_passes_preflight_and_no_other_does(
+    settings: Any, engine: Any, client: TestClient
+) -> None:
+    from service.app import create_app
+
+    preflight = {
+        "Origin": "https://cases.example.org",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
+    }
+    assert client.options("/v1/referrals", headers=preflight).status_code == 405  # off by default, as before
+    with_cors = create_app(settings.model_copy(update={"cors_origins": ["https://cases.example.org"]}), engine)
+    with TestClient(with_cors) as browser:
+        allowed = browser.options("/v1/referrals", headers=preflight)
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://cases.example.org"
+        assert "idempotency-key" in allowed.headers["access-control-allow-headers"].lower()
+        other = browser.options("/v1/referrals", headers={**preflight, "Origin": "https://evil.example.net"})
+        assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+        read = browser.get("/healthz", headers={"Origin": "https://cases.example.org"})
+        assert read.headers["access-control-allow-origin"] == "https://cases.example.org"
