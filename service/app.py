@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
 from service.core import logs, middleware, openapi
@@ -52,7 +53,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             thread.join(timeout=15)
         engine.dispose()
 
-    app = FastAPI(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # The docs pages load Swagger UI and ReDoc from the service itself (fastapi-offline ships them), not from a
+    # CDN: a coordinator's machine or a hospital network without internet still gets working docs.
+    app = FastAPIOffline(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute)
