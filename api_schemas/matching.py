@@ -137,14 +137,18 @@ class ExtensionIn(ApiModel):
 
 class CoverChoice(StrEnum):
     wait_for_return = "wait_for_return"
+    cover = "cover"
     rematch = "rematch"
 
 
 class CoverIn(ApiModel):
     """What to do about the sessions that need cover: wait for the volunteer's return (they are planned after
-    her leave, the ending moves with them) or end the match kindly and find the parent a new volunteer."""
+    her leave, the ending moves with them), a short cover by another volunteer (`volunteer_id`, one of
+    `GET /v1/matches/{id}/cover-suggestions`; the match stays the first volunteer's), or end the match kindly and
+    find the parent a new volunteer."""
 
     choice: CoverChoice
+    volunteer_id: Annotated[str | None, Field(max_length=36)] = None
 
 
 class InitiatedBy(StrEnum):

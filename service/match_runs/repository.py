@@ -1,8 +1,7 @@
 from sqlmodel import Session, col, select, update
 
 from api_schemas.referrals import ReferralStatus
-from api_schemas.volunteers import VolunteerStatus
-from service.models import MatchRun, Programme, Referral, Volunteer
+from service.models import MatchRun, Programme, Referral
 
 
 def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
@@ -14,10 +13,6 @@ def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
 
 def referrals_by_id(db: Session, ids: list[str]) -> list[Referral]:
     return list(db.exec(select(Referral).where(col(Referral.id).in_(ids))))
-
-
-def active_volunteers(db: Session) -> list[Volunteer]:
-    return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active).order_by(Volunteer.id)))
 
 
 def get_run(db: Session, run_id: str) -> MatchRun | None:

@@ -20,7 +20,6 @@ from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
 from matching import solver
 from matching.model import MatchProblem, VolunteerProfile
-from matching.model import Reason as EngineReason
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict, NotFound, invalid
@@ -30,6 +29,7 @@ from service.matches import creation as match_creation
 from service.matches import repository as match_repository
 from service.models import Match, MatchRun, Proposal, Volunteer
 from service.profiles import matching as match_inputs
+from service.profiles.matching import reason_json
 from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
 from service.proposals import repository as proposal_repository
@@ -63,7 +63,7 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
         _refuse_unwaiting(db, run_in.referral_ids, {r.id for r in referrals})
     problem = MatchProblem(
         referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
-        volunteers=tuple(volunteer_profiles(db, repository.active_volunteers(db), settings=settings)),
+        volunteers=tuple(volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings)),
         weights=match_inputs.weights(settings),
         excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
     )
@@ -111,17 +111,6 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
     audit.record(db, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
     db.flush()
     return to_out(db, match_run)
-
-
-def reason_json(reason: EngineReason) -> dict[str, object]:
-    """A reason as stored with a proposal or a match, and as the wire `Reason` reads it back."""
-    return {
-        "criterion": reason.criterion,
-        "points": reason.points,
-        "detail": reason.detail,
-        "code": reason.code,
-        "params": dict(reason.params),
-    }
 
 
 def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:

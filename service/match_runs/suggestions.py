@@ -5,17 +5,17 @@ from sqlmodel import Session
 from api_schemas.matching import Reason, SuggestionOut
 from matching.suggest import suggest
 from service.core import clock
-from service.match_runs import repository
-from service.match_runs.service import reason_json, volunteer_profiles
+from service.match_runs.service import volunteer_profiles
 from service.matches import repository as match_repository
 from service.models import Referral
 from service.profiles import matching as match_inputs
+from service.profiles.matching import reason_json
 from service.programme import service as programme_service
 
 
 def best(db: Session, *, referral: Referral, k: int) -> list[SuggestionOut]:
     settings = programme_service.current(db)
-    volunteers = volunteer_profiles(db, repository.active_volunteers(db), settings=settings)
+    volunteers = volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings)
     found = suggest(
         match_inputs.referral_profile(referral, today=clock.today(settings.time_zone)),
         tuple(volunteers),

@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from api_schemas.common import Page
-from api_schemas.matching import CoverIn, EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus
+from api_schemas.matching import CoverIn, EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus, SuggestionOut
 from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, MatchParty, SessionDep
 from service.core.pagination import CursorParam, LimitParam
-from service.matches import creation, leave, repository, sessions
+from service.matches import cover, creation, repository, sessions
 from service.matches import service as match_service
 from service.models import Match, SupportSession
 from service.profiles.windows import day_index
@@ -117,8 +117,16 @@ def end_match(caller: Coordinator, match: VisibleMatch, body: EndIn, db: Session
 def resolve_cover(caller: Coordinator, match: VisibleMatch, body: CoverIn, db: SessionDep) -> Page[SessionOut]:
     """Sessions her leave left without a time (`needs_cover`): `wait_for_return` plans them after her leave and
     moves the ending; `rematch` ends the match kindly and the parent waits again ahead of newer referrals."""
-    rows = leave.resolve_cover(db, actor=caller, match=match, choice=body.choice)
+    rows = cover.resolve(db, actor=caller, match=match, cover_in=body)
     return Page[SessionOut](items=[sessions.to_out(s) for s in rows])
+
+
+@router.get("/{match_id}/cover-suggestions", response_model=Page[SuggestionOut])
+def cover_suggestions(
+    _caller: Coordinator, match: VisibleMatch, db: SessionDep, k: Annotated[int, Query(ge=1, le=50)] = 5
+) -> Page[SuggestionOut]:
+    """Who could cover the sessions that need it, best first, by the matcher's rules and scores."""
+    return Page[SuggestionOut](items=cover.suggestions(db, match=match, k=k))
 
 
 @sessions_router.post("/{session_id}/attendance", response_model=SessionOut)

@@ -1,8 +1,6 @@
 """New leave re-plans the sessions it covers; the rest of her plan stays as it is. A session that cannot be
 moved needs cover, and the coordinator chooses: wait for her return, or a new volunteer for the parent."""
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from sqlmodel import Session
 
 from api_schemas.matching import CoverChoice
@@ -11,11 +9,9 @@ from scheduling import changes as plan_changes
 from scheduling.model import PlannedSession, Unplanned
 from service.core import audit, clock
 from service.core.auth import Principal
-from service.core.errors import Conflict
 from service.core.lifecycle import emit, event
 from service.matches import kinds, lifecycle, planning, repository
-from service.matches import service as match_service
-from service.models import Match, SupportSession, Volunteer
+from service.models import SupportSession, Volunteer
 from service.profiles import planning as plan_inputs
 from service.programme import service as programme_service
 
@@ -98,68 +94,3 @@ def _mark_needs_cover(
             ),
         )
     return uncovered
-
-
-def resolve_cover(db: Session, *, actor: Principal, match: Match, choice: CoverChoice) -> list[SupportSession]:
-    """The coordinator's choice for a match whose sessions need cover: wait for the volunteer's return (the
-    sessions follow on after her leave and her other sessions, the ending moves with them), or end the match
-    kindly and let the parent wait again, ahead of newer referrals, for a new volunteer."""
-    waiting = [s for s in repository.live_sessions(db, match.id) if s.status == SessionStatus.needs_cover]
-    if not waiting:
-        raise Conflict("No session of this match needs cover.", extra={"state": match.status})
-    if choice is CoverChoice.rematch:
-        match_service.end(
-            db, actor=actor, match=match, reason="volunteer_unavailable", initiated_by="coordinator", rematch=True
-        )
-        return waiting
-    programme = programme_service.current(db)
-    referral, volunteer = repository.referral_of(db, match), repository.lock_volunteer(db, match.volunteer_id)
-    assert volunteer is not None
-    now = clock.now()
-    planned = [s for s in repository.live_sessions(db, match.id) if s.status == SessionStatus.planned]
-    result = plan_changes.extend_after(
-        plan_inputs.to_plan(match, referral, volunteer, programme, sessions=len(waiting), earliest=now),
-        planning.diary(db, volunteer, except_match_id=match.id),
-        plan_inputs.settings_for(programme),
-        after=max([s.starts_at for s in planned] + [now, _end_of_leave_over(volunteer, waiting)]),
-        already=max(s.number for s in repository.all_sessions(db, match.id)),
-        extra=len(waiting),
-        now=now,
-    )
-    if result.unplanned or len(result.sessions) < len(waiting):
-        reason = result.unplanned[0].reason if result.unplanned else "not enough free weeks"
-        raise Conflict(f"Her return cannot be planned yet: {reason}.", extra={"state": match.status})
-    for row, new in zip(sorted(waiting, key=lambda s: s.starts_at), result.sessions, strict=False):
-        row.starts_at, row.ends_at = new.starts_at, new.ends_at
-        lifecycle.move_session(
-            db,
-            row,
-            SessionStatus.planned,
-            action="planned after her return",
-            actor=actor,
-            events=(
-                event(
-                    "session.changed",
-                    record_type="match",
-                    record_id=match.id,
-                    session_id=row.id,
-                    starts_at=row.starts_at,
-                    cause="cover",
-                ),
-            ),
-        )
-    match.ending_soon_at = None  # the ending moved: announced afresh
-    kinds.remark(repository.live_sessions(db, match.id), programme.ending_conversation_offset)
-    return waiting
-
-
-def _end_of_leave_over(volunteer: Volunteer, rows: list[SupportSession]) -> datetime:
-    """The last moment of the leave that covers any of these sessions (UTC midnight after its last day): her
-    return, after which their new times are searched."""
-    ends = [
-        date.fromisoformat(r["end"])
-        for r in volunteer.leave
-        if any(date.fromisoformat(r["start"]) <= s.starts_at.date() <= date.fromisoformat(r["end"]) for s in rows)
-    ]
-    last = max(ends, default=min(s.starts_at for s in rows).date())
-    return datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC)

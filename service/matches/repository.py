@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from api_schemas.sessions import SessionStatus
+from api_schemas.volunteers import VolunteerStatus
 from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
 from service.models import ExcludedPair, Match, Referral, SupportSession, Volunteer
 from service.profiles.windows import slot_of
@@ -255,3 +256,8 @@ def claim_ending_soon(db: Session, match_id: str, *, now: datetime) -> bool:
 def add_all(db: Session, rows: list[SupportSession]) -> None:
     for row in rows:
         db.add(row)
+
+
+def active_volunteers(db: Session) -> list[Volunteer]:
+    """Every active volunteer, by id: who matching and cover consider (readiness is the profile's to say)."""
+    return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active).order_by(Volunteer.id)))

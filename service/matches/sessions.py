@@ -143,7 +143,7 @@ def reschedule(
 ) -> SupportSession:
     # Her row locked first, then this session re-read: concurrent moves of her sessions queue here, so each
     # finds a slot in the diary the one before it left, and never the same hour.
-    volunteer = repository.lock_volunteer(db, match.volunteer_id)
+    volunteer = repository.lock_volunteer(db, row.volunteer_id)  # the covering volunteer's, for a cover
     db.refresh(row, with_for_update=True)
     if row.status != SessionStatus.planned:
         raise TransitionNotAllowed("session", row.status, "rescheduled")

@@ -4,7 +4,7 @@ queries here: the callers' repositories read the rows, load and busy slots."""
 from datetime import date
 
 from api_schemas.programme import ProgrammeSettings
-from matching.model import ReferralProfile, VolunteerProfile, WeeklyWindow, Weights
+from matching.model import Reason, ReferralProfile, VolunteerProfile, WeeklyWindow, Weights
 from service.models import Referral, Volunteer
 from service.profiles import readiness
 from service.profiles.windows import weekly
@@ -71,3 +71,14 @@ def volunteer_profiles(
             )
         )
     return out
+
+
+def reason_json(reason: Reason) -> dict[str, object]:
+    """A reason as stored with a proposal or a match, and as the wire `Reason` reads it back."""
+    return {
+        "criterion": reason.criterion,
+        "points": reason.points,
+        "detail": reason.detail,
+        "code": reason.code,
+        "params": dict(reason.params),
+    }

@@ -64,7 +64,7 @@ def _engine_alone(engine: Engine) -> float:
         programme = programme_service.current(db)
         today = clock.today(programme.time_zone)
         referrals = repository.waiting_referrals(db, None)
-        volunteers = volunteer_profiles(db, repository.active_volunteers(db), settings=programme)
+        volunteers = volunteer_profiles(db, match_repository.active_volunteers(db), settings=programme)
         problem = MatchProblem(
             referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
             volunteers=tuple(volunteers),

@@ -82,6 +82,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/matches/{match_id}/sessions"): MATCH_PARTIES,
     ("POST", "/v1/matches/{match_id}/extensions"): STAFF,
     ("POST", "/v1/matches/{match_id}/cover"): STAFF,
+    ("GET", "/v1/matches/{match_id}/cover-suggestions"): STAFF,
     ("POST", "/v1/matches/{match_id}/end"): STAFF,
     ("POST", "/v1/sessions/{session_id}/attendance"): MATCH_PARTIES,
     ("POST", "/v1/sessions/{session_id}/cancel"): MATCH_PARTIES,

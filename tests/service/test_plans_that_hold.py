@@ -176,3 +176,38 @@ def test_a_birth_pause_keeps_sessions_away_from_the_due_date(
         assert len(days) == 8
         assert not [d for d in days if date(2027, 1, 26) <= d <= date(2027, 3, 2)], days
         assert any(d < date(2027, 1, 26) for d in days) and any(d > date(2027, 3, 2) for d in days)
+
+
+def test_another_volunteer_covers_while_she_is_away_by_the_matcher_s_rules(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    with time_machine.travel(START, tick=False):
+        match_id, _me, start, end = _five_months_of_leave(client, coordinator, make_key)
+        first = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()["volunteer_id"]
+        morag = client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(name="Morag Ross")).json()["id"]
+        french = client.post(
+            "/v1/volunteers", headers=coordinator, json=volunteer_body(name="Claire Martin", languages=["fr"])
+        ).json()["id"]
+        suggested = client.get(f"/v1/matches/{match_id}/cover-suggestions", headers=coordinator)
+        assert suggested.status_code == 200, suggested.text
+        ids = [s["volunteer_id"] for s in suggested.json()["items"]]
+        assert ids[0] == morag and first not in ids and french not in ids
+        assert suggested.json()["items"][0]["reasons"][0]["code"]
+        refused = client.post(
+            f"/v1/matches/{match_id}/cover", json={"choice": "cover", "volunteer_id": french}, headers=coordinator
+        )
+        assert refused.status_code == 409 and "no_shared_language" in refused.json()["broken"]
+        covered = client.post(
+            f"/v1/matches/{match_id}/cover", json={"choice": "cover", "volunteer_id": morag}, headers=coordinator
+        )
+        assert covered.status_code == 200, covered.text
+        items = covered.json()["items"]
+        assert items and {s["status"] for s in items} == {"planned"}
+        assert all(start.isoformat() <= str(s["starts_at"])[:10] <= end.isoformat() for s in items)
+        morag_key = make_key("volunteer", volunteer_id=morag)
+        hers = {s["id"] for s in client.get("/v1/me/sessions", params={"limit": 50}, headers=morag_key).json()["items"]}
+        assert {s["id"] for s in items} <= hers
+        after = _live(client, match_id, coordinator)
+        assert [s["number"] for s in after] == list(range(1, 9)) and {s["status"] for s in after} == {"planned"}
+        match = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()
+        assert match["volunteer_id"] == first and match["status"] == "scheduled"
