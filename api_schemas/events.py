@@ -21,6 +21,7 @@ class EventType(StrEnum):
     session_cancelled = "session.cancelled"
     session_reminder = "session.reminder"
     session_needs_cover = "session.needs_cover"
+    match_birth_pause = "match.birth_pause"  # sessions pause around the birth: offer a telephone check-in
     match_ending_soon = "match.ending_soon"
     match_ended = "match.ended"
     match_attendance_alert = "match.attendance_alert"

@@ -31,6 +31,31 @@ from service.programme import service as programme_service
 NOT_FOR_COVER = frozenset({"no_free_capacity"})
 
 
+def mark_needing_cover(db: Session, *, actor: Principal | None, rows: list[SupportSession], cause: str) -> None:
+    """Sessions that cannot go ahead where they are never stay planned: each needs cover, and the coordinator is
+    told at once (`session.needs_cover`, with the choices of `POST /v1/matches/{id}/cover`)."""
+    for row in rows:
+        lifecycle.move_session(
+            db,
+            row,
+            SessionStatus.needs_cover,
+            action="marked as needing cover",
+            actor=actor,
+            reason=cause,
+            events=(
+                event(
+                    "session.needs_cover",
+                    record_type="match",
+                    record_id=row.match_id,
+                    session_id=row.id,
+                    starts_at=row.starts_at,
+                    cause=cause,
+                    choices=[c.value for c in CoverChoice],
+                ),
+            ),
+        )
+
+
 def needing_cover(db: Session, match: Match) -> list[SupportSession]:
     waiting = [s for s in repository.live_sessions(db, match.id) if s.status == SessionStatus.needs_cover]
     if not waiting:

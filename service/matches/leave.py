@@ -3,20 +3,18 @@ moved needs cover, and the coordinator chooses: wait for her return, or a new vo
 
 from sqlmodel import Session
 
-from api_schemas.matching import CoverChoice
-from api_schemas.sessions import SessionStatus
 from scheduling import changes as plan_changes
-from scheduling.model import PlannedSession, Unplanned
+from scheduling.model import PlannedSession
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.lifecycle import emit, event
-from service.matches import kinds, lifecycle, planning, repository
-from service.models import SupportSession, Volunteer
+from service.matches import cover, kinds, planning, repository
+from service.models import Volunteer
 from service.profiles import planning as plan_inputs
 from service.programme import service as programme_service
 
 
-def replan_for_leave(db: Session, *, actor: Principal, volunteer: Volunteer) -> list[str]:
+def replan_for_leave(db: Session, *, actor: Principal | None, volunteer: Volunteer) -> list[str]:
     """Move her upcoming sessions off her leave; the reasons for any that could not be moved."""
     programme = programme_service.current(db)
     now = clock.now()
@@ -51,7 +49,9 @@ def replan_for_leave(db: Session, *, actor: Principal, volunteer: Volunteer) -> 
                     ),
                 ),
             )
-    uncovered = _mark_needs_cover(db, actor=actor, rows=rows, missing=missing)
+    by_key = {(row.match_id, row.number): row for row in rows}
+    uncovered = [by_key[(u.match_id, u.number)] for u in missing if (u.match_id, u.number) in by_key]
+    cover.mark_needing_cover(db, actor=actor, rows=uncovered, cause="leave")
     for match_id in {key[0] for key in moved} | {row.match_id for row in uncovered}:
         kinds.remark(repository.live_sessions(db, match_id), programme.ending_conversation_offset)
     if moved:
@@ -64,33 +64,3 @@ def replan_for_leave(db: Session, *, actor: Principal, volunteer: Volunteer) -> 
             reason=str(len(moved)),
         )
     return [u.reason for u in missing]
-
-
-def _mark_needs_cover(
-    db: Session, *, actor: Principal, rows: list[SupportSession], missing: list[Unplanned]
-) -> list[SupportSession]:
-    """Sessions that could not be moved off her leave never stay planned inside it: each needs cover, and the
-    coordinator is told at once with the choices (`POST /v1/matches/{id}/cover`)."""
-    by_key = {(row.match_id, row.number): row for row in rows}
-    uncovered = [by_key[(u.match_id, u.number)] for u in missing if (u.match_id, u.number) in by_key]
-    for row in uncovered:
-        lifecycle.move_session(
-            db,
-            row,
-            SessionStatus.needs_cover,
-            action="marked as needing cover",
-            actor=actor,
-            reason="volunteer_leave",
-            events=(
-                event(
-                    "session.needs_cover",
-                    record_type="match",
-                    record_id=row.match_id,
-                    session_id=row.id,
-                    starts_at=row.starts_at,
-                    cause="leave",
-                    choices=[c.value for c in CoverChoice],
-                ),
-            ),
-        )
-    return uncovered

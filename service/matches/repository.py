@@ -261,3 +261,14 @@ def add_all(db: Session, rows: list[SupportSession]) -> None:
 def active_volunteers(db: Session) -> list[Volunteer]:
     """Every active volunteer, by id: who matching and cover consider (readiness is the profile's to say)."""
     return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active).order_by(Volunteer.id)))
+
+
+def planned_with_volunteer(db: Session, *, now: datetime) -> list[tuple[SupportSession, Volunteer]]:
+    """Every planned session from now on, with the volunteer who holds it (a cover's, for a cover session)."""
+    query = (
+        select(SupportSession, Volunteer)
+        .join(Volunteer, col(Volunteer.id) == SupportSession.volunteer_id)
+        .where(SupportSession.status == SessionStatus.planned, col(SupportSession.starts_at) >= now)
+        .order_by(col(SupportSession.starts_at))
+    )
+    return [(row, volunteer) for row, volunteer in db.exec(query)]

@@ -10,6 +10,7 @@ from api_schemas.matching import MatchOut, MatchStatus, Reason
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
 from scheduling import changes as plan_changes
+from scheduling import model as plan_model
 from scheduling import solver as plan_solver
 from service.core import audit, clock
 from service.core.auth import Principal, Role
@@ -71,9 +72,25 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
                 last_session_at=rows[-1].starts_at,
             ),
             *_scheduled(match, rows),
+            *_birth_pause(match, this),
         ),
     )
     return rows
+
+
+def _birth_pause(match: Match, plan: plan_model.MatchToPlan) -> tuple[Event, ...]:
+    """Sessions pause around the birth: the coordinator offers a telephone check-in in the pause instead."""
+    return tuple(
+        event(
+            "match.birth_pause",
+            record_type="match",
+            record_id=match.id,
+            pause_starts_on=pause.start,
+            pause_ends_on=pause.end,
+            offer="telephone_check_in",
+        )
+        for pause in plan.pauses
+    )
 
 
 def _scheduled(match: Match, rows: list[SupportSession]) -> tuple[Event, ...]:

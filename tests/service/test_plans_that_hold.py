@@ -158,7 +158,7 @@ def test_the_first_two_sessions_are_at_least_five_days_apart(
 
 
 def test_a_birth_pause_keeps_sessions_away_from_the_due_date(
-    client: TestClient, coordinator: dict[str, str], admin: dict[str, str], make_key: KeyMaker
+    client: TestClient, coordinator: dict[str, str], admin: dict[str, str], db: Connection, make_key: KeyMaker
 ) -> None:
     with time_machine.travel(START, tick=False):
         settings = client.get("/v1/programme", headers=admin).json()
@@ -176,6 +176,15 @@ def test_a_birth_pause_keeps_sessions_away_from_the_due_date(
         assert len(days) == 8
         assert not [d for d in days if date(2027, 1, 26) <= d <= date(2027, 3, 2)], days
         assert any(d < date(2027, 1, 26) for d in days) and any(d > date(2027, 3, 2) for d in days)
+        pause = _events(db, "match.birth_pause")
+        assert pause == [
+            {
+                "record_id": match_id,
+                "pause_starts_on": "2027-01-26",
+                "pause_ends_on": "2027-03-02",
+                "offer": "telephone_check_in",
+            }
+        ]
 
 
 def test_another_volunteer_covers_while_she_is_away_by_the_matcher_s_rules(
@@ -211,3 +220,59 @@ def test_another_volunteer_covers_while_she_is_away_by_the_matcher_s_rules(
         assert [s["number"] for s in after] == list(range(1, 9)) and {s["status"] for s in after} == {"planned"}
         match = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()
         assert match["volunteer_id"] == first and match["status"] == "scheduled"
+
+
+def test_sessions_after_her_check_lapses_need_cover_and_are_never_reminded(
+    client: TestClient, coordinator: dict[str, str], db: Connection, make_key: KeyMaker
+) -> None:
+    from service.matches.disruptions import cover_what_cannot_go_ahead
+
+    with time_machine.travel(START, tick=False):
+        match_id, _me = _scheduled(client, coordinator, make_key)
+        volunteer_id = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()["volunteer_id"]
+        sessions = _live(client, match_id, coordinator)
+        lapse = date.fromisoformat(str(sessions[3]["starts_at"])[:10])
+        check = {"scheme": "PVG", "checked_on": "2024-01-01", "expires_on": lapse.isoformat()}
+        assert (
+            client.patch(f"/v1/volunteers/{volunteer_id}", json={"check": check}, headers=coordinator).status_code
+            == 200
+        )
+        with Session(db) as job_db:
+            assert cover_what_cannot_go_ahead(job_db) == 4
+            job_db.commit()
+        after = _live(client, match_id, coordinator)
+        assert [s["status"] for s in after] == ["planned"] * 4 + ["needs_cover"] * 4
+        raised = _events(db, "session.needs_cover")
+        assert len(raised) == 4 and {e["cause"] for e in raised} == {"check_lapsed"}
+        with Session(db) as job_db:
+            assert cover_what_cannot_go_ahead(job_db) == 0  # once
+            job_db.commit()
+
+
+def test_a_session_on_a_bank_holiday_of_a_new_region_is_moved_off_it(
+    client: TestClient, coordinator: dict[str, str], admin: dict[str, str], db: Connection, make_key: KeyMaker
+) -> None:
+    from service.matches.disruptions import cover_what_cannot_go_ahead
+
+    mondays = [{"day": "mon", "start": "10:00", "end": "12:00"}]
+    easter_monday = date(2027, 3, 29)  # a bank holiday in England, not in Scotland
+    with time_machine.travel(datetime(2027, 3, 2, 8, 0, tzinfo=UTC), tick=False):
+        vid = client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(availability=mondays)).json()["id"]
+        client.post("/v1/referrals", json=referral_body(availability=mondays), headers=coordinator)
+        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
+        assert (
+            client.post(f"/v1/matches/{match_id}/accept", headers=make_key("volunteer", volunteer_id=vid)).status_code
+            == 200
+        )
+        days = [str(s["starts_at"])[:10] for s in _live(client, match_id, coordinator)]
+        assert easter_monday.isoformat() in days
+        settings = client.get("/v1/programme", headers=admin).json()
+        settings["bank_holiday_region"] = "england"
+        assert client.put("/v1/programme", json=settings, headers=admin).status_code == 200
+        with Session(db) as job_db:
+            assert cover_what_cannot_go_ahead(job_db) >= 1
+            job_db.commit()
+        after = _live(client, match_id, coordinator)
+        assert easter_monday.isoformat() not in [str(s["starts_at"])[:10] for s in after if s["status"] == "planned"]
+        assert len(after) == 8 and [s["number"] for s in after] == list(range(1, 9))
