@@ -4,7 +4,12 @@ the database named by PEER_MATCH_DATABASE_URL (which it empties).
 Two figures: the app alone (raw ASGI calls into create_app(): all middleware, auth, validation, database work,
 hardly any client CPU), and uvicorn's process as the load scenario runs it (a new connection per post, HTTP
 parsing included), beside the CPU PostgreSQL spent. `--profile` prints where the app's time goes (cProfile;
-handlers then run on the event loop's thread instead of the thread pool, so the profile sees them)."""
+handlers then run on the event loop's thread instead of the thread pool, so the profile sees them).
+
+Beside the app's posts it measures a floor in the same app and the same run: a bare endpoint that takes the
+request's database session (the same dependency, pool and driver) and makes one INSERT, with no auth, no
+validation and nothing else. A post's CPU divided by the floor's is a figure that holds from machine to machine
+(issue 25 asks for at most 3)."""
 
 import argparse
 import asyncio
@@ -76,6 +81,46 @@ async def send_one(app: Callable[..., Any], scope: dict[str, Any], body: bytes) 
 
     await app(scope, receive, send)
     return status
+
+
+FLOOR_PATH = "/load-floor"
+
+
+def add_floor(app: Any) -> None:
+    """The floor endpoint, on this measuring copy of the app only: one INSERT through the request's session."""
+    from fastapi import Response
+    from sqlalchemy import text
+
+    from service.core.deps import SessionDep
+
+    @app.post(FLOOR_PATH, include_in_schema=False)
+    def floor(db: SessionDep) -> Response:
+        db.connection().execute(text("INSERT INTO load_floor (id, at) VALUES (:id, now())"), {"id": uuid.uuid4().hex})
+        return Response(status_code=201)
+
+
+def create_floor_table(settings: Settings) -> None:
+    from sqlalchemy import text
+
+    from service.core.db import make_engine
+
+    with make_engine(settings).begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS load_floor (id varchar(32) PRIMARY KEY, at timestamptz)"))
+
+
+async def floor_many(app: Callable[..., Any], count: int) -> float:
+    """CPU seconds for `count` floor requests, one after another; each must be a 201."""
+    scope = {
+        **post_request("", 0)[0],
+        "path": FLOOR_PATH,
+        "raw_path": FLOOR_PATH.encode(),
+        "headers": [(b"host", b"127.0.0.1"), (b"content-length", b"0")],
+    }
+    cpu = time.process_time()
+    for _ in range(count):
+        if await send_one(app, scope, b"") != 201:
+            raise SystemExit("the floor did not answer 201")
+    return time.process_time() - cpu
 
 
 async def post_many(app: Callable[..., Any], secret: str, count: int, at_once: int = 1) -> tuple[float, float]:
@@ -178,8 +223,11 @@ async def main() -> None:
     secret = str(keys["integrators"][0])  # type: ignore[index]
     if args.profile:
         run_inline()
+    create_floor_table(settings)
     app = create_app(settings)
+    add_floor(app)
     await post_many(app, secret, 200)  # warm: pool, statement caches, lazy imports
+    await floor_many(app, 200)
     if args.profile:
         profiler = cProfile.Profile(time.process_time)  # CPU, not wall: the machine is shared
         profiler.enable()
@@ -191,9 +239,11 @@ async def main() -> None:
         return
     for _ in range(args.rounds):
         cpu, wall = await post_many(app, secret, args.posts, args.at_once)
+        floor = await floor_many(app, args.posts)
         print(
             f"app alone, {args.posts} posts, {args.at_once} at once: {cpu / args.posts * 1000:.2f} ms CPU, "
-            f"{wall / args.posts * 1000:.2f} ms wall per post"
+            f"{wall / args.posts * 1000:.2f} ms wall per post; floor (one INSERT through the same session): "
+            f"{floor / args.posts * 1000:.2f} ms; post/floor {cpu / floor:.2f}"
         )
     if args.uvicorn is not None:
         through_uvicorn(secret, args.posts, args.rounds, args.uvicorn)
