@@ -5,10 +5,15 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from service.core import idempotency
+from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
+from service.referrals.measures import lift_due_pauses as lift_due_referral_pauses
 from service.volunteers.alerts import raise_not_ready_alerts
 
 PERIODIC_JOBS: list[Callable[[Session], int]] = [
+    # Pauses lift before reminders are raised, so a session planned again on that day is reminded in this round.
+    lift_due_match_pauses,
+    lift_due_referral_pauses,
     raise_session_reminders,
     raise_ending_soon,
     raise_not_ready_alerts,

@@ -112,6 +112,7 @@ def resolve_cover(db: Session, *, actor: Principal, match: Match, choice: CoverC
             db, actor=actor, match=match, reason="volunteer_unavailable", initiated_by="coordinator", rematch=True
         )
         return waiting
+    lifecycle.ensure_not_paused(match, action="planned after her return")
     programme = programme_service.current(db)
     referral, volunteer = repository.referral_of(db, match), repository.lock_volunteer(db, match.volunteer_id)
     assert volunteer is not None
