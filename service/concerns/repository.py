@@ -1,5 +1,6 @@
 """Every query of the concern aggregate."""
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from service.concerns.lifecycle import OPEN
@@ -48,3 +49,19 @@ def of_referral(db: Session, referral_id: str) -> list[Concern]:
 
 def add(db: Session, row: ConcernActionRecord) -> None:
     db.add(row)
+
+
+def open_for_referral(db: Session, referral_id: str) -> int:
+    query = select(func.count()).where(Concern.referral_id == referral_id, col(Concern.status).in_(_OPEN))
+    return int(db.exec(query).one())
+
+
+def clear_words_of_referral(db: Session, referral_id: str) -> None:
+    """Her erasure: the accounts and notes go; the category, dates and outcome codes stay for the counts."""
+    db.exec(
+        update(Concern)
+        .where(col(Concern.referral_id) == referral_id)
+        .values(what_happened=None, immediate_action=None, outcome_note=None)
+    )
+    ids = select(Concern.id).where(Concern.referral_id == referral_id)
+    db.exec(update(ConcernActionRecord).where(col(ConcernActionRecord.concern_id).in_(ids)).values(note=None))

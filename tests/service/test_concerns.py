@@ -301,3 +301,29 @@ def test_the_command_line_makes_a_coordinator_key_a_safeguarding_lead(
         assert "safeguarding lead  Fiona" in listed and "IT" not in listed
     finally:
         get_settings.cache_clear()
+
+
+def test_erasing_a_parent_waits_for_her_open_concern_and_then_clears_its_words(
+    client: TestClient,
+    coordinator: dict[str, str],
+    admin: dict[str, str],
+    make_key: KeyMaker,
+    lead: tuple[str, dict[str, str]],
+) -> None:
+    _lead_id, lead_headers = lead
+    with time_machine.travel(START, tick=False):
+        match_id, volunteer = _matched(client, coordinator, make_key)
+        rid = client.get(f"/v1/matches/{match_id}", headers=coordinator).json()["referral_id"]
+        concern_id = client.post("/v1/concerns", json=_concern(match_id), headers=volunteer).json()["id"]
+        client.post(
+            f"/v1/concerns/{concern_id}/actions", json={"action": "other", "note": LEAD_NOTE}, headers=lead_headers
+        )
+        assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 409
+        client.post(
+            f"/v1/concerns/{concern_id}/close", json={"outcome": "other", "note": LEAD_NOTE}, headers=lead_headers
+        )
+        assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 204
+        erased = client.get(f"/v1/concerns/{concern_id}", headers=lead_headers).json()
+        assert erased["what_happened"] is None and erased["immediate_action"] is None
+        assert erased["outcome_note"] is None and erased["actions"][0]["note"] is None
+        assert erased["category"] == "self_harm_or_suicide" and erased["outcome"] == "other"
