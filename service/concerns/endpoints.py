@@ -33,7 +33,12 @@ LeadConcern = Annotated[Concern, Depends(load_for_lead)]
 OwnConcern = Annotated[Concern, Depends(load_own)]
 
 
-@router.post("", status_code=201, response_model=ConcernOut | MyConcernOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConcernOut | MyConcernOut,
+    responses={404: {"description": "No match or referral with this id that the caller may see"}},
+)
 def raise_concern(
     concern_in: ConcernIn, db: SessionDep, caller: MatchParty, response: Response
 ) -> ConcernOut | MyConcernOut:
