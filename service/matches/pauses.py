@@ -54,7 +54,9 @@ def hold_sessions(
     db: Session, *, actor: Principal | None, match: Match, rows: list[SupportSession]
 ) -> list[SupportSession]:
     """Put on hold those of these planned sessions that fall in the match's pause (a replacement for a session
-    cancelled while paused among them); the sessions held."""
+    cancelled while paused among them); the sessions held. None while the match is not paused."""
+    if not is_paused(match):
+        return []
     cutoff = _held_before(db, match)
     now = clock.now()
     held = [

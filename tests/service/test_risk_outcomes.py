@@ -184,3 +184,19 @@ def test_until_goes_only_with_pause_and_lies_ahead(client: TestClient, coordinat
         {"outcome": "pause", "note": "x", "until": date.today().isoformat()},
     ):
         assert client.post(f"/v1/referrals/{rid}/risk-review", json=body, headers=coordinator).status_code == 422
+
+
+def test_a_session_cancelled_in_a_pause_is_replaced_on_hold_and_follows_on_when_it_lifts(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    with time_machine.travel(START, tick=False):
+        rid, match_id = _matched(client, coordinator, make_key)
+        _review(client, rid, coordinator, "pause")
+        first = _sessions(client, match_id, coordinator)[0]
+        cancel = {"by": "parent", "reason": "baby_unwell"}
+        assert client.post(f"/v1/sessions/{first['id']}/cancel", json=cancel, headers=coordinator).is_success
+        statuses = [s["status"] for s in _sessions(client, match_id, coordinator)]
+        assert statuses.count("cancelled") == 1 and statuses.count("on_hold") == 8
+        _review(client, rid, coordinator, "continue_alongside_clinical")
+        statuses = [s["status"] for s in _sessions(client, match_id, coordinator)]
+        assert statuses.count("cancelled") == 1 and statuses.count("planned") == 8
