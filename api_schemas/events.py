@@ -28,6 +28,10 @@ class EventType(StrEnum):
     volunteer_not_ready = "volunteer.not_ready"
     referral_erased = "referral.erased"
     volunteer_erased = "volunteer.erased"
+    safety_concern = "safety.concern"
+    match_paused = "match.paused"
+    match_resumed = "match.resumed"
+    session_on_hold = "session.on_hold"
     all = "*"
 
 

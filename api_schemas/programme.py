@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, StringConstraints, field_validator
 
 from api_schemas.common import ApiModel
+from api_schemas.concerns import ConcernCategory
 
 
 class BankHolidayRegion(StrEnum):
@@ -60,6 +61,10 @@ class ProgrammeSettings(ApiModel):
         ge=0,
         le=16,
         description=("Weeks after the due date with no sessions; a telephone check-in is offered in the pause instead"),
+    )
+    blocking_concern_categories: Annotated[list[ConcernCategory], Field(max_length=6)] = Field(
+        default_factory=lambda: [ConcernCategory.child_protection, ConcernCategory.self_harm_or_suicide],
+        description="Safeguarding concerns of these categories pause the match's sessions until a lead closes them",
     )
 
     @field_validator("time_zone")

@@ -179,6 +179,9 @@ class ReferralOut(BaseModel):
     consent: Consent
     priority: bool = Field(description="Goes ahead of newer referrals (a rematch after an early ending)")
     risk_review_pending: bool = Field(description="A safety alert awaits a coordinator's risk review")
+    paused_until: date | None = Field(
+        None, description="A risk review paused her before matching; she waits for a volunteer again on this day"
+    )
     withdrawn_reason: str | None
     received_at: datetime
     updated_at: datetime

@@ -20,6 +20,7 @@ class SessionStatus(StrEnum):
     missed = "missed"
     cancelled = "cancelled"
     needs_cover = "needs_cover"  # she cannot be there (leave) and no other time was found: a coordinator chooses
+    on_hold = "on_hold"  # the match is paused (a risk review, a blocking concern): planned again when it resumes
 
 
 class SessionOut(BaseModel):

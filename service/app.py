@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
+from service.concerns.endpoints import me_router as my_concerns_router
+from service.concerns.endpoints import reviews_router as risk_reviews_router
+from service.concerns.endpoints import router as concerns_router
 from service.core import logs, middleware, openapi
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         calendar_router,
         reports_router,
         erasure_router,
+        concerns_router,
+        my_concerns_router,
+        risk_reviews_router,
     ):
         app.include_router(router)
     openapi.install(app)

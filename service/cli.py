@@ -56,6 +56,9 @@ def keys_create(
     name: Annotated[str, typer.Option()],
     source: Annotated[str | None, typer.Option(help="integrators: the source name")] = None,
     volunteer_id: Annotated[str | None, typer.Option(help="volunteers: her id")] = None,
+    safeguarding_lead: Annotated[
+        bool, typer.Option("--safeguarding-lead", help="coordinators: alerted to concerns; reads and closes them")
+    ] = False,
 ) -> None:
     """Create a key; the secret is printed once and stored only as a hash."""
     engine = make_engine(get_settings())
@@ -65,11 +68,19 @@ def keys_create(
                 f"no volunteer with id {volunteer_id} (see GET /v1/volunteers)", param_hint="--volunteer-id"
             )
         try:
-            key, secret = auth.create_key(db, name=name, role=role, source=source, volunteer_id=volunteer_id)
+            key, secret = auth.create_key(
+                db,
+                name=name,
+                role=role,
+                source=source,
+                volunteer_id=volunteer_id,
+                safeguarding_lead=safeguarding_lead,
+            )
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         db.commit()
-        typer.echo(f"id:     {key.id}\nrole:   {key.role}\nsecret: {secret}\n(shown once; store it safely)")
+        lead = "\nsafeguarding lead" if key.safeguarding_lead else ""
+        typer.echo(f"id:     {key.id}\nrole:   {key.role}{lead}\nsecret: {secret}\n(shown once; store it safely)")
 
 
 @keys.command("list")
@@ -78,7 +89,7 @@ def keys_list() -> None:
     with Session(make_engine(get_settings())) as db:
         for key in auth.all_keys(db):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-            bound = key.source or key.volunteer_id or ""
+            bound = key.source or key.volunteer_id or ("safeguarding lead" if key.safeguarding_lead else "")
             typer.echo(f"{key.id}  {key.prefix}…  {key.role:<11} {state:<18} {bound}  {key.name}")
 
 

@@ -31,6 +31,7 @@ class Principal:
     role: Role
     source: str | None = None
     volunteer_id: str | None = None
+    safeguarding_lead: bool = False  # a coordinator designated to receive and handle safeguarding concerns
 
     @property
     def referral_source(self) -> str:
@@ -44,7 +45,13 @@ def hash_secret(secret: str) -> str:
 
 
 def create_key(
-    db: Session, *, name: str, role: Role, source: str | None = None, volunteer_id: str | None = None
+    db: Session,
+    *,
+    name: str,
+    role: Role,
+    source: str | None = None,
+    volunteer_id: str | None = None,
+    safeguarding_lead: bool = False,
 ) -> tuple[ApiKey, str]:
     if role is Role.integrator and not source:
         raise ValueError("an integrator key needs a source name")
@@ -52,6 +59,8 @@ def create_key(
         raise ValueError(f"'{COORDINATOR_SOURCE}' is reserved for referrals entered by coordinators")
     if role is Role.volunteer and not volunteer_id:
         raise ValueError("a volunteer key needs a volunteer id")
+    if safeguarding_lead and role is not Role.coordinator:
+        raise ValueError("only a coordinator key can be a safeguarding lead")
     secret = "pm_" + secrets.token_urlsafe(32)
     key = ApiKey(
         id=new_id(),
@@ -59,6 +68,7 @@ def create_key(
         role=role.value,
         source=source if role is Role.integrator else None,
         volunteer_id=volunteer_id if role is Role.volunteer else None,
+        safeguarding_lead=safeguarding_lead,
         secret_hash=hash_secret(secret),
         prefix=secret[:10],
         created_at=clock.now(),
@@ -69,9 +79,9 @@ def create_key(
 
 # Every request asks this: a statement built once, reading columns rather than loading an ORM object.
 _keys = ApiKey.__table__.c  # type: ignore[attr-defined]
-_KEY_BY_HASH = select(_keys.id, _keys.role, _keys.source, _keys.volunteer_id, _keys.revoked_at).where(
-    _keys.secret_hash == bindparam("secret_hash")
-)
+_KEY_BY_HASH = select(
+    _keys.id, _keys.role, _keys.source, _keys.volunteer_id, _keys.safeguarding_lead, _keys.revoked_at
+).where(_keys.secret_hash == bindparam("secret_hash"))
 
 
 def authenticate(db: Session, authorization: str | None) -> Principal:
@@ -83,7 +93,13 @@ def authenticate(db: Session, authorization: str | None) -> Principal:
     key = db.connection().execute(_KEY_BY_HASH, {"secret_hash": hash_secret(secret)}).first()
     if key is None or key.revoked_at is not None:
         raise Unauthorized("The API key is not valid or has been revoked.")
-    return Principal(key_id=key.id, role=Role(key.role), source=key.source, volunteer_id=key.volunteer_id)
+    return Principal(
+        key_id=key.id,
+        role=Role(key.role),
+        source=key.source,
+        volunteer_id=key.volunteer_id,
+        safeguarding_lead=bool(key.safeguarding_lead),
+    )
 
 
 def revoke(db: Session, key_id: str) -> bool:
@@ -98,3 +114,13 @@ def revoke(db: Session, key_id: str) -> bool:
 def all_keys(db: Session) -> list[ApiKey]:
     """Every key, oldest first, for `peer-match keys list` (secrets are never stored, only their hashes)."""
     return list(db.exec(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+def safeguarding_leads(db: Session) -> list[str]:
+    """The ids of the live coordinator keys flagged as safeguarding leads: a concern alerts each of them."""
+    query = select(ApiKey.id).where(
+        ApiKey.role == Role.coordinator.value,
+        ApiKey.safeguarding_lead == True,  # noqa: E712 (a SQL expression)
+        ApiKey.revoked_at == None,  # noqa: E711
+    )
+    return list(db.exec(query.order_by(ApiKey.created_at)))

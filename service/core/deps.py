@@ -56,9 +56,18 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
     return guard
 
 
+async def safeguarding_lead(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """A coordinator key flagged as a safeguarding lead; every other key, admins' included, is 403: the account
+    of a concern is for the people the programme designated to act on it."""
+    if principal.role is not Role.coordinator or not principal.safeguarding_lead:
+        raise Forbidden("Only a safeguarding lead may use this route.")
+    return principal
+
+
 Caller = Annotated[Principal, Depends(get_principal)]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 Coordinator = Annotated[Principal, Depends(require(Role.admin, Role.coordinator))]
 ReferralWriter = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.integrator))]
 VolunteerSelf = Annotated[Principal, Depends(require(Role.volunteer))]
 MatchParty = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.volunteer))]
+SafeguardingLead = Annotated[Principal, Depends(safeguarding_lead)]

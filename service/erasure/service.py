@@ -7,6 +7,7 @@ from sqlmodel import Session
 from api_schemas.matching import MatchStatus
 from api_schemas.referrals import ReferralStatus
 from api_schemas.volunteers import VolunteerStatus
+from service.concerns import repository as concern_repository
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict
@@ -36,6 +37,11 @@ def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None
             "A risk review is pending for this referral; record it before erasing her data.",
             extra={"state": referral.status},
         )
+    if concern_repository.open_for_referral(db, referral.id):
+        raise Conflict(
+            "A safeguarding concern about her is open; its lead closes it before her data is erased.",
+            extra={"state": referral.status},
+        )
     _end_her_matches(db, actor=actor, referral=referral)
     proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
     now = clock.now()
@@ -50,6 +56,7 @@ def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None
         db.add(referral)
     repository.clear_override_reasons(db, referral_id=referral.id)
     repository.clear_risk_review_notes(db, referral.id)
+    concern_repository.clear_words_of_referral(db, referral.id)
     repository.bump_sessions_of_referral(db, referral.id, now=now)
     _rewrite_replays(db, referral)
     audit.record(db, actor=actor, action="referral.erased", record_type="referral", record_id=referral.id)

@@ -82,6 +82,7 @@ def _wait_for_return(
     db: Session, *, actor: Principal, match: Match, waiting: list[SupportSession]
 ) -> list[SupportSession]:
     """The sessions follow on after her leave and her other sessions; the ending moves with them."""
+    lifecycle.ensure_not_paused(match, action="planned after her return")
     programme = programme_service.current(db)
     referral, volunteer = repository.referral_of(db, match), repository.lock_volunteer(db, match.volunteer_id)
     assert volunteer is not None
@@ -173,6 +174,7 @@ def _cover(
 ) -> list[SupportSession]:
     """Each session needing cover goes to the covering volunteer, in the same week where her diary allows, by
     the same rules as a match; the match stays the first volunteer's, and her sessions after the leave are hers."""
+    lifecycle.ensure_not_paused(match, action="covered")
     referral = repository.referral_of(db, match)
     cover = repository.lock_volunteer(db, volunteer_id)
     if cover is None or cover.id == match.volunteer_id:

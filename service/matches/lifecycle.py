@@ -2,7 +2,7 @@
 
 A match: pending (the volunteer is asked) → scheduled (she accepted; sessions planned) → active (the first
 attended session) → ending (the ending conversation happened) → ended; or declined / cancelled before it
-starts. A session: planned → attended | missed | cancelled."""
+starts. A session: planned → attended | missed | cancelled; planned ⇄ on_hold while the match is paused."""
 
 from api_schemas.matching import MatchStatus as M
 from api_schemas.sessions import SessionStatus as SS
@@ -28,8 +28,11 @@ HOLDS_CAPACITY: frozenset[M] = frozenset({M.pending, M.scheduled, M.active, M.en
 RUNNING: frozenset[M] = frozenset({M.scheduled, M.active, M.ending})
 
 SESSION_TRANSITIONS: dict[SS, frozenset[SS]] = {
-    SS.planned: frozenset({SS.attended, SS.missed, SS.cancelled, SS.needs_cover}),
+    SS.planned: frozenset({SS.attended, SS.missed, SS.cancelled, SS.needs_cover, SS.on_hold}),
     SS.needs_cover: frozenset({SS.planned, SS.cancelled}),
+    # A paused match's sessions wait here: never reminded, nor in her diary; planned afresh when it resumes, or
+    # needing cover if no time is found then.
+    SS.on_hold: frozenset({SS.planned, SS.needs_cover, SS.cancelled}),
     SS.attended: frozenset(),
     SS.missed: frozenset(),
     SS.cancelled: frozenset(),
@@ -38,12 +41,18 @@ SESSION_TRANSITIONS: dict[SS, frozenset[SS]] = {
 SESSION = Lifecycle("session", SS, SESSION_TRANSITIONS, version="sequence")
 move_session = SESSION.move
 # Sessions that count in the plan: the ending markers and the numbering run over these.
-LIVE: frozenset[SS] = frozenset({SS.planned, SS.attended, SS.missed, SS.needs_cover})
+LIVE: frozenset[SS] = frozenset({SS.planned, SS.attended, SS.missed, SS.needs_cover, SS.on_hold})
 # Sessions still to happen: a match's ending cancels them.
-UPCOMING: frozenset[SS] = frozenset({SS.planned, SS.needs_cover})
+UPCOMING: frozenset[SS] = frozenset({SS.planned, SS.needs_cover, SS.on_hold})
 
 
 def ensure(match: Match, allowed: frozenset[M], *, action: str) -> None:
     """409 unless the match is in one of `allowed` (for an action that does not move its status)."""
     if M(match.status) not in allowed:
         raise TransitionNotAllowed("match", match.status, action)
+
+
+def ensure_not_paused(match: Match, *, action: str) -> None:
+    """409 while the match is paused: nothing new is planned for it until it resumes."""
+    if match.hold_reasons:
+        raise TransitionNotAllowed("match", "paused", action)

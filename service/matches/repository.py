@@ -2,7 +2,7 @@
 volunteer's load and diary that matching and planning read from them."""
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -272,3 +272,19 @@ def planned_with_volunteer(db: Session, *, now: datetime) -> list[tuple[SupportS
         .order_by(col(SupportSession.starts_at))
     )
     return [(row, volunteer) for row, volunteer in db.exec(query)]
+
+
+def sessions_in(db: Session, match_id: str, status: SessionStatus) -> list[SupportSession]:
+    query = select(SupportSession).where(SupportSession.match_id == match_id, SupportSession.status == status)
+    return sorted(db.exec(query), key=lambda s: s.starts_at)
+
+
+def pauses_due(db: Session, *, today: date) -> list[Match]:
+    """Running or waiting matches whose dated pause lifts on or before `today`."""
+    return list(
+        db.exec(
+            select(Match)
+            .where(col(Match.status).in_(_HOLDING), col(Match.hold_until).is_not(None), col(Match.hold_until) <= today)
+            .order_by(Match.id)
+        )
+    )

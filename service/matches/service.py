@@ -38,6 +38,7 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
     # Re-read under a lock once her row is held: a second accept sent at the same time then sees the first.
     db.refresh(match, with_for_update=True)
     lifecycle.MATCH.check(match.status, MatchStatus.scheduled, action="accepted")
+    lifecycle.ensure_not_paused(match, action="accepted")
     programme = programme_service.current(db)
     now = clock.now()
     # Her other matches still waiting for her yes are planned in the same model, so this plan leaves them room.
@@ -148,6 +149,7 @@ def extend(db: Session, *, actor: Principal, match: Match, sessions: int) -> lis
             extra={"state": match.status},
         )
     lifecycle.ensure(match, RUNNING, action="extended")
+    lifecycle.ensure_not_paused(match, action="extended")
     rows = _append(db, match, sessions)
     match.extension_sessions += sessions
     match.ending_soon_at = None  # the ending moved: its new ending conversation is announced afresh
@@ -221,7 +223,8 @@ def end(
     now = clock.now()
     today = clock.today(programme.time_zone)
     for row in repository.live_sessions(db, match.id):
-        if row.status in lifecycle.UPCOMING and row.starts_at > now:
+        # A held session is cancelled whenever it was due: it waited for a resumption that will not come.
+        if row.status in lifecycle.UPCOMING and (row.starts_at > now or row.status == SessionStatus.on_hold):
             row.cancelled_by = initiated_by
             lifecycle.move_session(
                 db,
@@ -242,6 +245,7 @@ def end(
             )
     match.outcome = "completed" if completed else "ended_early"
     match.end_reason, match.ended_initiated_by = reason, initiated_by
+    match.hold_reasons, match.hold_until = [], None
     match.ended_at, match.ended_on = now, today
     lifecycle.move(
         db,

@@ -15,7 +15,7 @@ from service.core import audit, clock
 from service.core.auth import Principal, Role
 from service.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from service.core.lifecycle import emit, event
-from service.matches import kinds, lifecycle, planning, reminders, repository
+from service.matches import kinds, lifecycle, pauses, planning, reminders, repository
 from service.matches import service as match_service
 from service.matches.lifecycle import RUNNING
 from service.models import Match, SupportSession
@@ -111,7 +111,9 @@ def cancel(
     )
     added = [row]
     if cancel_in.replace:
-        added += match_service.extend_for_replacement(db, match=match)
+        replacement = match_service.extend_for_replacement(db, match=match)
+        pauses.hold_sessions(db, actor=actor, match=match, rows=replacement)
+        added += replacement
     else:
         kinds.remark(repository.live_sessions(db, match.id), programme_service.current(db).ending_conversation_offset)
     return added
@@ -147,6 +149,7 @@ def reschedule(
     db.refresh(row, with_for_update=True)
     if row.status != SessionStatus.planned:
         raise TransitionNotAllowed("session", row.status, "rescheduled")
+    lifecycle.ensure_not_paused(match, action="rescheduled")
     referral = repository.referral_of(db, match)
     assert volunteer is not None
     programme = programme_service.current(db)

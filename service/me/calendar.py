@@ -34,6 +34,8 @@ def feed(sessions: list[tuple[SupportSession, str | None]], *, time_zone: str, n
         event.add("dtend", row.ends_at.astimezone(zone))
         who = f" with {first_name}" if first_name else ""
         event.add("summary", f"{KIND_LABEL.get(row.kind, 'Peer support session')}{who} ({FORMAT_LABEL[row.format]})")
-        event.add("status", "CANCELLED" if row.status == SessionStatus.cancelled else "CONFIRMED")
+        event.add(
+            "status", "CANCELLED" if row.status in (SessionStatus.cancelled, SessionStatus.on_hold) else "CONFIRMED"
+        )
         calendar.add_component(event)
     return calendar.to_ical()

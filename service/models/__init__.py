@@ -2,6 +2,7 @@
 
 from service.models.api_key import ApiKey
 from service.models.audit import AuditEvent
+from service.models.concern import Concern, ConcernActionRecord
 from service.models.events import Delivery, OutboxEvent, Webhook
 from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
@@ -14,6 +15,8 @@ from service.models.volunteer import Volunteer
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Concern",
+    "ConcernActionRecord",
     "Delivery",
     "ExcludedPair",
     "IdempotencyRecord",

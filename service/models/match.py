@@ -33,6 +33,9 @@ class Match(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_on: date | None = None
     ending_soon_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # sent once
+    # Why the match is paused (`risk_review`, `concern`); its sessions are on hold while any reason remains.
+    hold_reasons: Any = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    hold_until: date | None = None  # a risk review's pause lifts on this day
     updated_at: datetime = Field(sa_column=utc_column())
     version: int = 1
 

@@ -27,7 +27,8 @@ class RiskReview(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     referral_id: str = Field(foreign_key="referral.id", max_length=36, index=True)
-    outcome: str = Field(max_length=20)
+    outcome: str = Field(max_length=40)
+    until: date | None = None
     note: str | None = Field(default=None, max_length=2000, description="clinical note; erased with the referral")
     reviewed_at: datetime = Field(sa_column=utc_column())
     reviewer_key_id: str | None = Field(default=None, max_length=36)

@@ -44,6 +44,7 @@ class Referral(SQLModel, table=True):
     consent_given_on: date
     priority: bool = False
     risk_review_pending: bool = False
+    paused_until: date | None = None  # a risk review paused her (escalated) until this day
     withdrawn_reason: str | None = Field(default=None, max_length=500)
     received_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from api_schemas.common import Page
-from api_schemas.measures import EpdsIn, MeasureOut, RiskReviewIn, RiskReviewOut
+from api_schemas.measures import EpdsIn, MeasureOut
 from api_schemas.referrals import (
     ReferralIn,
     ReferralOut,
@@ -138,12 +138,3 @@ def record_measure(caller: Coordinator, referral: VisibleReferral, epds: EpdsIn,
 def list_measures(_caller: Coordinator, referral: VisibleReferral, db: SessionDep) -> Page[MeasureOut]:
     threshold = programme_service.current(db).epds_threshold
     return Page[MeasureOut](items=measure_service.listing(db=db, referral=referral, threshold=threshold))
-
-
-@measures_router.post("/risk-review", status_code=201, response_model=RiskReviewOut)
-def record_risk_review(
-    caller: Coordinator, referral: VisibleReferral, review_in: RiskReviewIn, db: SessionDep
-) -> RiskReviewOut:
-    """A coordinator's review after a safety alert: `cleared` returns her to waiting, `refer_clinical` declines
-    peer support for now (she is referred to clinical care)."""
-    return measure_service.review(db=db, actor=caller, referral=referral, review_in=review_in)

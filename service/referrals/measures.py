@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from api_schemas.measures import EpdsIn, MeasureOut, RiskOutcome, RiskReviewIn, RiskReviewOut, Timepoint
+from api_schemas.measures import EpdsIn, MeasureOut, RiskOutcome, RiskReviewIn, Timepoint
 from api_schemas.referrals import ReferralStatus
 from service.core import audit, clock
 from service.core.auth import Principal
@@ -10,6 +10,7 @@ from service.core.errors import Conflict
 from service.core.ids import new_id
 from service.core.lifecycle import emit, event
 from service.models import Measure, Referral, RiskReview
+from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
 from service.referrals import lifecycle, repository
 
@@ -86,46 +87,67 @@ def _escalate(db: Session, *, actor: Principal, referral: Referral, measure: Mea
     emit(db, events)
 
 
-def review(*, db: Session, actor: Principal, referral: Referral, review_in: RiskReviewIn) -> RiskReviewOut:
-    if not referral.risk_review_pending:
+def ensure_reviewable(referral: Referral, *, match_under_way: bool) -> None:
+    """A review follows a safety alert, a pause, or concerns a match under way; otherwise 409."""
+    if referral.erased_at is not None:
+        raise Conflict("This referral's personal data was erased.", extra={"state": "erased"})
+    if not (referral.risk_review_pending or referral.status == ReferralStatus.escalated or match_under_way):
         raise Conflict("No risk review is pending for this referral.", extra={"state": referral.status})
+
+
+def record_review(
+    db: Session, *, actor: Principal, referral: Referral, review_in: RiskReviewIn, match_under_way: bool
+) -> RiskReview:
+    """The review's row and what it does to the referral; a match under way is its caller's to change. A parent
+    not yet matched: `cleared` and `continue_alongside_clinical` return her to waiting, `pause` keeps her out of
+    matching (until its date, or a further review), `end_peer_support` (and its old name) declines her."""
     now = clock.now()
+    outcome = review_in.outcome
     row = RiskReview(
         id=new_id(),
         referral_id=referral.id,
-        outcome=review_in.outcome.value,
+        outcome=outcome.value,
         note=review_in.note,
+        until=review_in.until,
         reviewed_at=now,
         reviewer_key_id=actor.key_id,
     )
     db.add(row)
-    referral.risk_review_pending = False
-    if referral.status == ReferralStatus.escalated:
-        target = ReferralStatus.waiting if review_in.outcome is RiskOutcome.cleared else ReferralStatus.declined
+    # A pause without a date waits for a further review; every other outcome is the review.
+    referral.risk_review_pending = outcome is RiskOutcome.pause and review_in.until is None
+    referral.paused_until = review_in.until if outcome is RiskOutcome.pause and not match_under_way else None
+    target = None
+    if not match_under_way and referral.status == ReferralStatus.escalated:
+        target = {
+            RiskOutcome.cleared: ReferralStatus.waiting,
+            RiskOutcome.continue_alongside_clinical: ReferralStatus.waiting,
+            RiskOutcome.end_peer_support: ReferralStatus.declined,
+            RiskOutcome.refer_clinical: ReferralStatus.declined,
+        }.get(outcome)
+    if target is not None:
         lifecycle.move(
-            db,
-            referral,
-            target,
-            action="reviewed",
-            actor=actor,
-            audit_action="referral.risk_reviewed",
-            reason=review_in.outcome.value,
+            db, referral, target, action="reviewed", actor=actor, audit_action="referral.risk_reviewed", reason=outcome
         )
-    else:
-        referral.version += 1
-        referral.updated_at = now
-        db.add(referral)
-        audit.record(
-            db,
-            actor=actor,
-            action="referral.risk_reviewed",
-            record_type="referral",
-            record_id=referral.id,
-            reason=review_in.outcome.value,
-        )
-    return RiskReviewOut(
-        id=row.id, referral_id=referral.id, outcome=review_in.outcome, reviewed_at=now, referral_status=referral.status
+        return row
+    referral.version += 1
+    referral.updated_at = now
+    db.add(referral)
+    audit.record(
+        db, actor=actor, action="referral.risk_reviewed", record_type="referral", record_id=referral.id, reason=outcome
     )
+    return row
+
+
+def lift_due_pauses(db: Session) -> int:
+    """The worker's job: a parent whose pause (a risk review's, before she was matched) has reached its date
+    waits for a volunteer again; the number returned to waiting."""
+    today = clock.today(programme_service.current(db).time_zone)
+    lifted = 0
+    for referral in repository.paused_until(db, today=today):
+        referral.paused_until = None
+        lifecycle.move(db, referral, ReferralStatus.waiting, action="resumed", actor=None, reason="pause_ended")
+        lifted += 1
+    return lifted
 
 
 def listing(*, db: Session, referral: Referral, threshold: int) -> list[MeasureOut]:

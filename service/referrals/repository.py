@@ -1,9 +1,11 @@
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from api_schemas.referrals import ReferralStatus
 from service.models import Measure, Referral
 
 
@@ -69,3 +71,13 @@ def insert_new(db: Session, values: dict[str, Any]) -> Referral:
 def measures_of(db: Session, referral_id: str) -> list[Measure]:
     query = select(Measure).where(Measure.referral_id == referral_id).order_by(Measure.completed_on, Measure.id)
     return list(db.exec(query))
+
+
+def paused_until(db: Session, *, today: date) -> list[Referral]:
+    """Parents a risk review paused before matching, whose pause has reached its date."""
+    query = select(Referral).where(
+        Referral.status == ReferralStatus.escalated,
+        col(Referral.paused_until).is_not(None),
+        col(Referral.paused_until) <= today,
+    )
+    return list(db.exec(query.order_by(Referral.id)))

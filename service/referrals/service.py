@@ -259,6 +259,7 @@ def to_out(referral: Referral) -> ReferralOut:
         ),
         priority=referral.priority,
         risk_review_pending=referral.risk_review_pending,
+        paused_until=referral.paused_until,
         withdrawn_reason=referral.withdrawn_reason,
         received_at=referral.received_at,
         updated_at=referral.updated_at,

@@ -32,6 +32,9 @@ STAFF = frozenset({ADMIN, COORDINATOR})
 REFERRERS = frozenset({ADMIN, COORDINATOR, INTEGRATOR})
 MATCH_PARTIES = frozenset({ADMIN, COORDINATOR, VOLUNTEER})
 VOLUNTEERS = frozenset({VOLUNTEER})
+# Safeguarding leads only: a flag on coordinator keys, so no role as such (tests/service/test_concerns.py lets a
+# lead through); every key here, admins' included, is 403.
+LEADS: frozenset[str] = frozenset()
 
 # Every operation the app serves, and the roles allowed to use it. A route missing here fails the test.
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
@@ -89,6 +92,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/sessions/{session_id}/reschedule"): MATCH_PARTIES,
     ("GET", "/v1/reports/outcomes"): STAFF,
     ("GET", "/v1/reports/capacity"): STAFF,
+    ("POST", "/v1/concerns"): MATCH_PARTIES,
+    ("GET", "/v1/concerns"): LEADS,
+    ("GET", "/v1/concerns/{concern_id}"): LEADS,
+    ("POST", "/v1/concerns/{concern_id}/actions"): LEADS,
+    ("POST", "/v1/concerns/{concern_id}/close"): LEADS,
+    ("GET", "/v1/me/concerns"): VOLUNTEERS,
+    ("GET", "/v1/me/concerns/{concern_id}"): VOLUNTEERS,
 }
 
 
@@ -161,6 +171,7 @@ def world(client: TestClient, make_key: KeyMaker) -> Iterator[World]:
             "token": secrets.token_urlsafe(16),
             "spare_referral_id": spare_rid,
             "spare_volunteer_id": spare_vid,
+            "concern_id": secrets.token_hex(8),
         }
         yield World(keys=keys, ids=ids)
 
