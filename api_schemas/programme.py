@@ -61,6 +61,11 @@ class ProgrammeSettings(ApiModel):
         le=16,
         description=("Weeks after the due date with no sessions; a telephone check-in is offered in the pause instead"),
     )
+    swemwbs_licensed: bool = Field(
+        False,
+        description="The programme holds a licence for the SWEMWBS (Warwick Medical School); without it the "
+        "service refuses SWEMWBS measures",
+    )
 
     @field_validator("time_zone")
     @classmethod
