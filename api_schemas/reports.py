@@ -92,7 +92,8 @@ class ReportPeriod(ApiModel):
 
 class OutcomeFigures(ApiModel):
     """What happened to the referrals received in the period. Every person sits in one cell of each breakdown:
-    her first (preferred) format and language, her referrer's role, her area."""
+    her first (preferred) format and language, her referrer's role, her area, her own role, her stage at
+    referral; and in one cell for each of her background codes."""
 
     received: Count = counted("Referrals received in the period")
     matched: Count = counted("Of them, matched: a volunteer accepted a match for her")
@@ -129,6 +130,14 @@ class OutcomeBreakdowns(ApiModel):
     language: OutcomeGroups = Field(description="By her first (preferred) language")
     referrer_role: OutcomeGroups
     area: OutcomeGroups = Field(description="By postcode district")
+    parent_role: OutcomeGroups = Field(description="By the parent's own role: mother, father, co-parent, ...")
+    stage_at_referral: OutcomeGroups = Field(
+        description="antenatal (a due date, the baby not yet born on the day of the referral), postnatal, or unknown"
+    )
+    background: OutcomeGroups = Field(
+        description="By each of her background codes (refugee or asylum, ethnic minority, rural, ...); a parent with "
+        'several counts in each, so these cells add up to the total or more; "none_recorded" when she has none'
+    )
 
 
 class UnmatchedReason(StrEnum):

@@ -58,20 +58,21 @@ class Cell:
 
 
 def secondary_suppression(
-    total: ShownCount, shown: Sequence[ShownCount], exact: Sequence[int]
+    total: ShownCount, shown: Sequence[ShownCount], exact: Sequence[int], *, overlapping: bool = False
 ) -> tuple[ShownCount, list[ShownCount]]:
     """Withholds further cells of one breakdown until no "<5" in it can be worked out from the total.
 
-    `shown` are the cells as primary suppression left them and `exact` their true counts, which together add up
-    to the total. A reader knows the total, every shown cell, that a "<5" is 1 to 4 (0 to 4 in a cell of 1 to 4
-    people) and that a "suppressed" cell may be any size. A "<5" is exposed when that leaves it one possible
-    value: it is the only one hidden, or the hidden cells add up to what their smallest values would. While one
+    `shown` are the cells as primary suppression left them and `exact` their true counts. The cells add up to the
+    total, or, `overlapping` (someone may sit in several cells, everyone in at least one), to the total or more.
+    A reader knows the total, every shown cell, that a "<5" is 1 to 4 (0 to 4 in a cell of 1 to 4 people) and
+    that a "suppressed" cell may be any size. A "<5" is exposed when that leaves it one possible value: it is
+    the only one hidden, or the hidden cells add up to what their smallest (or largest) values would. While one
     is exposed, the smallest shown cell is withheld, non-zero ones first; when none is left, the total is."""
     cells = list(shown)
     if not isinstance(total, int) or total == 0:
         # A total of 0 already says every cell is 0, of everyone at once: the primary rule shows it.
         return total, cells
-    while _any_exposed(cells, exact):
+    while _any_exposed(total, cells, exact, overlapping=overlapping):
         candidates = [i for i, cell in enumerate(cells) if isinstance(cell, int)]
         if not candidates:
             return WITHHELD, cells
@@ -86,16 +87,17 @@ def _bounds(cell: ShownCount, exact: int) -> tuple[int, int]:
     return 0, UNBOUNDED
 
 
-def _any_exposed(cells: Sequence[ShownCount], exact: Sequence[int]) -> bool:
-    """Whether some "<5" has one possible value: its bounds, narrowed by the remainder less the others' bounds."""
-    hidden = [(cell, exact[i]) for i, cell in enumerate(cells) if not isinstance(cell, int)]
-    bounds = [_bounds(cell, value) for cell, value in hidden]
-    remainder = sum(value for _, value in hidden)  # the total less the shown cells: what the reader can work out
-    all_low, all_high = sum(low for low, _ in bounds), sum(high for _, high in bounds)
-    for (cell, _), (low, high) in zip(hidden, bounds, strict=True):
+def _any_exposed(total: int, cells: Sequence[ShownCount], exact: Sequence[int], *, overlapping: bool) -> bool:
+    """Whether some "<5" has one possible value: its bounds, narrowed by what the hidden cells must add up to
+    (exactly the remainder; at least the remainder when cells overlap) less the others' bounds."""
+    remainder = total - sum(cell for cell in cells if isinstance(cell, int))
+    hidden = [(cell, _bounds(cell, exact[i])) for i, cell in enumerate(cells) if not isinstance(cell, int)]
+    all_low = sum(low for _, (low, _) in hidden)
+    all_high = sum(high for _, (_, high) in hidden)
+    for cell, (low, high) in hidden:
         if cell != SUPPRESSED:
             continue
-        most = min(high, remainder - (all_low - low))
+        most = high if overlapping else min(high, remainder - (all_low - low))
         least = max(low, remainder - (all_high - high))
         if most <= least:
             return True

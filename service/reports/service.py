@@ -12,11 +12,14 @@ What the figures mean (docs/contract.md says the same to API users):
   (figures.nearest_rank): the ceil(p * n / 100)-th smallest value.
 - EPDS: her earliest baseline and latest end measure; change is end - baseline; improved is a lower end total;
   flagged is a baseline total at or above the programme's threshold.
+- Breakdowns: her first format and language, her referrer's role, her area, her own role (mother, father,
+  co-parent, ...), antenatal or postnatal on the day of the referral, and each of her background codes (a parent
+  with several sits in several cells; `none_recorded` when she has none).
 - Audience: internal reports show exact counts; external ones suppress small numbers (figures.Cell), then
   withhold the further cells a "<5" could be subtracted back from (figures.secondary_suppression). The cells of
-  each outcome breakdown and the unmatched reasons add up to the total, as do waiting referrals in every
-  capacity breakdown and ready volunteers by area (a volunteer counts under each of her languages and formats,
-  so those do not add up and give nothing to subtract).
+  each outcome breakdown (but background) and the unmatched reasons add up to the total, as do waiting referrals
+  in every capacity breakdown and ready volunteers by area; background cells and ready volunteers by language
+  or format add up to the total or more (someone in several cells), which still bounds a "<5" from below.
 """
 
 from collections import Counter, defaultdict
@@ -52,7 +55,10 @@ from service.reports import repository
 from service.reports.figures import Cell, secondary_suppression
 
 UNKNOWN = "unknown"
-OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area")
+OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area", "parent_role", "stage_at_referral", "background")
+# Breakdowns where a person may sit in several cells (each of her background codes): theirs add up to more.
+OVERLAPPING = frozenset({"background"})
+NO_BACKGROUND = "none_recorded"
 # The counts of an outcome cell, each adding up over a breakdown's cells to the total's.
 OUTCOME_COUNTS = (
     "received",
@@ -79,7 +85,7 @@ Figures = dict[str, Any]
 class Person:
     """One referral received in the period, reduced to what the report counts; nothing that names her."""
 
-    groups: dict[str, str]
+    groups: dict[str, tuple[str, ...]]
     days_to_match: int | None
     days_to_first_session: int | None
     ended_early: bool
@@ -101,7 +107,7 @@ def outcomes(
     end = None if last_day is None else _local_midnight(last_day + timedelta(days=1), zone)
     people = _people(db, start, end, zone)
     threshold = settings.epds_threshold
-    grouped = {name: _grouped(people, lambda p, n=name: [p.groups[n]]) for name in OUTCOME_BREAKDOWNS}
+    grouped = {name: _grouped(people, lambda p, n=name: p.groups[n]) for name in OUTCOME_BREAKDOWNS}
     exact_total = _outcome_figures(people, threshold, suppress=False)
     exact_groups = {
         name: [_outcome_figures(members, threshold, suppress=False) for _, members in groups]
@@ -152,7 +158,9 @@ def _withhold_outcomes(
     for name in OUTCOME_COUNTS:
         for breakdown, rows in cells.items():
             exact = [row[name] for row in exact_cells[breakdown]]
-            total[name], shown = secondary_suppression(total[name], [row[name] for row in rows], exact)
+            total[name], shown = secondary_suppression(
+                total[name], [row[name] for row in rows], exact, overlapping=breakdown in OVERLAPPING
+            )
             for row, value in zip(rows, shown, strict=True):
                 row[name] = value
     order = list(reasons)
@@ -191,10 +199,13 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
         people.append(
             Person(
                 groups={
-                    "format": _first(referral.formats),
-                    "language": _first(referral.languages),
-                    "referrer_role": referral.referrer_role,
-                    "area": referral.area or UNKNOWN,
+                    "format": (_first(referral.formats),),
+                    "language": (_first(referral.languages),),
+                    "referrer_role": (referral.referrer_role,),
+                    "area": (referral.area or UNKNOWN,),
+                    "parent_role": (referral.parent_role,),
+                    "stage_at_referral": (_stage(referral, zone),),
+                    "background": tuple(sorted(set(referral.background or []))) or (NO_BACKGROUND,),
                 },
                 days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches))
                 if matches
@@ -213,6 +224,18 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
 
 def _first(values: list[str]) -> str:
     return values[0] if values else UNKNOWN
+
+
+def _stage(referral: Any, zone: ZoneInfo) -> str:
+    """Postnatal when her baby was born by the local day of the referral; antenatal when a due date was given
+    and the baby was not yet born then (a birth date added later does not move her); unknown otherwise, as
+    after erasure."""
+    referred_on = referral.received_at.astimezone(zone).date()
+    if referral.baby_birth_date is not None and referral.baby_birth_date <= referred_on:
+        return "postnatal"
+    if referral.due_date is not None or referral.baby_birth_date is not None:
+        return "antenatal"
+    return UNKNOWN
 
 
 def _epds_totals(measures: Iterable[Any]) -> tuple[dict[str, int], dict[str, int]]:
@@ -424,12 +447,15 @@ def _capacity_shown(cell: CapacityCell) -> Figures:
 
 def _withhold_capacity(total: Figures, shown: dict[str, list[Figures]], exact: dict[str, list[CapacityCell]]) -> None:
     """Secondary suppression of an external capacity report, in place: waiting referrals add up in every
-    breakdown, ready volunteers only by area; free places go with the ready volunteers they belong to."""
+    breakdown, ready volunteers by area; by language and format a volunteer counts under each of hers, so
+    those add up to more. Free places go with the ready volunteers they belong to."""
     for name, rows in shown.items():
-        columns = ("waiting_referrals", "ready_volunteers") if name == "area" else ("waiting_referrals",)
-        for column in columns:
+        for column in ("waiting_referrals", "ready_volunteers"):
             values = [getattr(cell, column) for cell in exact[name]]
-            total[column], cells = secondary_suppression(total[column], [row[column] for row in rows], values)
+            overlapping = column == "ready_volunteers" and name != "area"
+            total[column], cells = secondary_suppression(
+                total[column], [row[column] for row in rows], values, overlapping=overlapping
+            )
             for row, value in zip(rows, cells, strict=True):
                 row[column] = value
     for row in [total, *(row for rows in shown.values() for row in rows)]:

@@ -177,3 +177,51 @@ def test_the_csv_opens_in_excel_as_text_where_it_could_be_a_formula() -> None:
     assert csv_export._field(-4.67) == "-4.67"  # a number stays a number
     assert csv_export._field(date(2027, 1, 31)) == "2027-01-31"
     assert csv_export._field(None) == ""
+
+
+APRIL = "/v1/reports/outcomes?from=2027-04-01&to=2027-04-30"
+BORN = {"baby_birth_date": "2027-02-01", "due_date": None}
+EXPECTING = {"baby_birth_date": None, "due_date": "2027-06-01"}
+WHO = (  # (how many, parent role, born or expecting on the day of the referral, background codes)
+    (6, "mother", BORN, ["first_time_parent"]),
+    (5, "father", EXPECTING, ["rural"]),
+    (2, "co_parent", EXPECTING, ["rural"]),
+    (4, "mother", BORN, []),
+)
+
+
+@pytest.fixture
+def seventeen(client: TestClient, coordinator: dict[str, str]) -> None:
+    n = 0
+    with time_machine.travel(datetime(2027, 4, 1, 10, 0, tzinfo=UTC), tick=False):
+        for count, role, dates, background in WHO:
+            for _ in range(count):
+                n += 1
+                body = referral_body(n, parent={"role": role, **dates}, background=background)
+                response = client.post("/v1/referrals", json=body, headers=coordinator)
+                assert response.status_code == 201, response.text
+
+
+def _cells(report: dict[str, Any], breakdown: str) -> dict[str, Any]:
+    return {cell["group"]: cell["received"] for cell in report["breakdowns"][breakdown]}
+
+
+def test_breakdowns_show_who_is_reached(client: TestClient, coordinator: dict[str, str], seventeen: None) -> None:
+    report = client.get(APRIL, headers=coordinator).json()
+    assert report["total"]["received"] == 17
+    assert _cells(report, "parent_role") == {"co_parent": 2, "father": 5, "mother": 10}
+    assert _cells(report, "stage_at_referral") == {"antenatal": 7, "postnatal": 10}
+    # A parent counts under each of her codes; four have none recorded.
+    assert _cells(report, "background") == {"first_time_parent": 6, "none_recorded": 4, "rural": 7}
+
+
+def test_external_breakdowns_of_who_is_reached_withhold_what_would_give_a_small_one_back(
+    client: TestClient, coordinator: dict[str, str], seventeen: None
+) -> None:
+    """Co-parents 2: "<5"; 17 - 10 mothers - 5 fathers would give them back, so the fathers are withheld. Every
+    parent sits in at least one background cell, so the cells add up to 17 or more: shown, 6 first-time parents
+    and 7 rural would leave "none recorded" at least 17 - 13 = 4, which is exactly 4."""
+    report = client.get(f"{APRIL}&audience=external", headers=coordinator).json()
+    assert _cells(report, "parent_role") == {"co_parent": S, "father": W, "mother": 10}
+    assert _cells(report, "stage_at_referral") == {"antenatal": 7, "postnatal": 10}
+    assert _cells(report, "background") == {"first_time_parent": W, "none_recorded": S, "rural": 7}

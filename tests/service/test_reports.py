@@ -100,6 +100,7 @@ def _post_referral(client: TestClient, headers: dict[str, str], parent: Parent) 
     place: dict[str, Any] = (
         {"postcode": parent.area} if parent.area else {"postcode": None, "location": {"lat": 55.95, "lon": -3.19}}
     )
+    place["baby_birth_date"] = "2026-10-01"  # every one of them postnatal when referred
     body = referral_body(
         parent.n,
         referrer={"organisation": "NHS Lothian", "role": parent.role},
@@ -430,6 +431,10 @@ BREAKDOWNS = {
         "self": suppressed_cell(),
     },
     "area": {"EH6": LEITH_AREA, "EH7": CALTON_AREA, "unknown": suppressed_cell()},
+    # Every one of them a mother, postnatal, first-time parent: one cell each, the total.
+    "parent_role": {"mother": TOTAL},
+    "stage_at_referral": {"postnatal": TOTAL},
+    "background": {"first_time_parent": TOTAL},
 }
 UNMATCHED_BY_REASON = {
     # 5: P14 (Arabic), P17..P20 (Urdu), the run found 0 speakers. Shown, 8 - 5 would leave three "<5" adding up
@@ -692,7 +697,15 @@ def test_an_empty_period_shows_zeros(client: TestClient, coordinator: dict[str, 
     """Zero says nothing about anyone, so it is shown; with nobody to divide by, rates are null."""
     report = client.get("/v1/reports/outcomes?from=2030-01-01&to=2030-01-31", headers=coordinator).json()
     assert report["total"] == {name: None if value is None else 0 for name, value in suppressed_cell().items()}
-    assert report["breakdowns"] == {"format": [], "language": [], "referrer_role": [], "area": []}
+    assert report["breakdowns"] == {
+        "format": [],
+        "language": [],
+        "referrer_role": [],
+        "area": [],
+        "parent_role": [],
+        "stage_at_referral": [],
+        "background": [],
+    }
     assert report["unmatched_by_reason"] == []
 
 
