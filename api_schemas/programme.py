@@ -66,6 +66,11 @@ class ProgrammeSettings(ApiModel):
         default_factory=lambda: [ConcernCategory.child_protection, ConcernCategory.self_harm_or_suicide],
         description="Safeguarding concerns of these categories pause the match's sessions until a lead closes them",
     )
+    swemwbs_licensed: bool = Field(
+        False,
+        description="The programme holds a licence for the SWEMWBS (Warwick Medical School); without it the "
+        "service refuses SWEMWBS measures",
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -1,9 +1,14 @@
-"""Reports for coordinators: outcomes over a period and today's capacity, with small numbers suppressed.
+"""Reports for coordinators: outcomes over a period and today's capacity, for the programme itself or for funders.
 
-Small-number suppression: a count of 1 to 4 people is shown as the string "<5" (0 and 5 or more are shown
-as numbers), and a figure derived from such a count (a rate, median, percentile or mean) is null. In a cell
-with 1 to 4 people in it, every count is "<5" and every derived figure is null, so no cell can be narrowed
-until it identifies a person."""
+Audience. `internal` (the default, for the programme's coordinators) shows every count exactly. `external`
+(for funders and anyone outside) applies small-number suppression:
+- Primary: a count of 1 to 4 people is shown as the string "<5" (0 and 5 or more are shown as numbers), and a
+  figure derived from such a count (a rate, median, percentile or mean) is null. In a cell with 1 to 4 people
+  in it, every count is "<5" and every derived figure null.
+- Secondary: where the cells of a breakdown add up to a shown total (every person sits in one cell), enough
+  further cells are shown as "suppressed" that no "<5" can be worked out by subtracting the shown cells from the
+  total; the smallest cells go first, and the total itself when the cells run out. A rate whose numerator or
+  denominator is withheld is null."""
 
 import re
 from datetime import date, datetime
@@ -15,13 +20,17 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from api_schemas.common import ApiModel
 
 SUPPRESSED = "<5"
+WITHHELD = "suppressed"  # secondary suppression: any size, withheld so that a "<5" cannot be subtracted back
 SMALLEST_SHOWN = 5
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 MAX_GROUPS = 5000  # the UK has about 3,100 postcode districts; languages and formats are fewer
 
 Count = Annotated[
-    Annotated[int, Field(ge=0)] | Literal["<5"],
-    Field(description='People (or matches), or "<5" when 1 to 4 are behind it (small-number suppression)'),
+    Annotated[int, Field(ge=0)] | Literal["<5", "suppressed"],
+    Field(
+        description='People (or matches). External reports only: "<5" when 1 to 4 are behind it, "suppressed" '
+        'when withheld so that a "<5" cannot be worked out by subtraction'
+    ),
 ]
 Rate = Annotated[
     float | None,
@@ -45,7 +54,7 @@ PerMatch = Annotated[
 
 def counted(description: str) -> Any:
     """A count field's description, with the suppression rule spelt out in the OpenAPI document."""
-    return Field(description=f'{description}. "<5" when 1 to 4 are behind it')
+    return Field(description=f'{description}. External reports: "<5" when 1 to 4 are behind it, or "suppressed"')
 
 
 Group = Annotated[str, Field(min_length=1, max_length=64, description='The group; "unknown" when not recorded')]
@@ -66,6 +75,11 @@ def _in_range(value: date) -> date:
 ReportDay = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_in_range)]
 
 
+class Audience(StrEnum):
+    internal = "internal"
+    external = "external"
+
+
 class ReportPeriod(ApiModel):
     """The local days whose referrals the report follows, both ends included; null is open-ended."""
 
@@ -78,7 +92,8 @@ class ReportPeriod(ApiModel):
 
 class OutcomeFigures(ApiModel):
     """What happened to the referrals received in the period. Every person sits in one cell of each breakdown:
-    her first (preferred) format and language, her referrer's role, her area."""
+    her first (preferred) format and language, her referrer's role, her area, her own role, her stage at
+    referral; and in one cell for each of her background codes."""
 
     received: Count = counted("Referrals received in the period")
     matched: Count = counted("Of them, matched: a volunteer accepted a match for her")
@@ -115,6 +130,14 @@ class OutcomeBreakdowns(ApiModel):
     language: OutcomeGroups = Field(description="By her first (preferred) language")
     referrer_role: OutcomeGroups
     area: OutcomeGroups = Field(description="By postcode district")
+    parent_role: OutcomeGroups = Field(description="By the parent's own role: mother, father, co-parent, ...")
+    stage_at_referral: OutcomeGroups = Field(
+        description="antenatal (a due date, the baby not yet born on the day of the referral), postnatal, or unknown"
+    )
+    background: OutcomeGroups = Field(
+        description="By each of her background codes (refugee or asylum, ethnic minority, rural, ...); a parent with "
+        'several counts in each, so these cells add up to the total or more; "none_recorded" when she has none'
+    )
 
 
 class UnmatchedReason(StrEnum):
@@ -142,6 +165,7 @@ class UnmatchedCount(ApiModel):
 
 class OutcomesReport(ApiModel):
     period: ReportPeriod
+    audience: Audience
     generated_at: datetime
     epds_threshold: Annotated[int, Field(ge=0, le=30)]
     total: OutcomeFigures
@@ -158,7 +182,7 @@ class CapacityFigures(ApiModel):
             description="New parents the ready volunteers can take: "
             "per volunteer the lesser of max_parents and "
             "max_sessions_per_week, less her current parents; "
-            "null when ready_volunteers is suppressed",
+            "null when ready_volunteers is withheld",
         ),
     ]
     waiting_referrals: Count = counted("Referrals in status waiting")
@@ -181,6 +205,7 @@ class CapacityBreakdowns(ApiModel):
 
 
 class CapacityReport(ApiModel):
+    audience: Audience
     as_of: date = Field(description="Today in the programme's time zone; readiness is judged on this day")
     total: CapacityFigures
     breakdowns: CapacityBreakdowns

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from api_schemas.common import Page
-from api_schemas.measures import EpdsIn, MeasureOut
+from api_schemas.measures import MeasureIn, MeasureOut
 from api_schemas.referrals import (
     ReferralIn,
     ReferralOut,
@@ -128,9 +128,11 @@ def withdraw_referral(
 
 
 @measures_router.post("/measures", status_code=201, response_model=MeasureOut)
-def record_measure(caller: Coordinator, referral: VisibleReferral, epds: EpdsIn, db: SessionDep) -> MeasureOut:
-    """Record an EPDS. Item 10 above 0 escalates the referral to a risk review and alerts the clinical lead."""
-    measure = measure_service.record(db=db, actor=caller, referral=referral, epds=epds)
+def record_measure(caller: Coordinator, referral: VisibleReferral, measure_in: MeasureIn, db: SessionDep) -> MeasureOut:
+    """Record a measure (EPDS by default; PHQ-9, GAD-7, or SWEMWBS when the programme holds its licence); the
+    service totals and scores it. EPDS item 10 or PHQ-9 item 9 above 0 escalates the referral to a risk review
+    and alerts the clinical lead. 409 for SWEMWBS without the licence setting."""
+    measure = measure_service.record(db=db, actor=caller, referral=referral, measure_in=measure_in)
     return measure_service.to_out(measure, threshold=programme_service.current(db).epds_threshold)
 
 

@@ -1,8 +1,17 @@
-"""EPDS measures and the safety rule: a positive self-harm item goes to a clinician, not a volunteer."""
+"""Measures (EPDS, PHQ-9, GAD-7, SWEMWBS) and the safety rule: a positive self-harm item goes to a clinician,
+not a volunteer."""
 
 from sqlmodel import Session
 
-from api_schemas.measures import EpdsIn, MeasureOut, RiskOutcome, RiskReviewIn, Timepoint
+from api_schemas.measures import (
+    EpdsIn,
+    Instrument,
+    MeasureIn,
+    MeasureOut,
+    RiskOutcome,
+    RiskReviewIn,
+    Timepoint,
+)
 from api_schemas.referrals import ReferralStatus
 from service.core import audit, clock
 from service.core.auth import Principal
@@ -12,25 +21,33 @@ from service.core.lifecycle import emit, event
 from service.models import Measure, Referral, RiskReview
 from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
-from service.referrals import lifecycle, repository
+from service.referrals import lifecycle, repository, scoring
 
-SELF_HARM_ITEM = 9  # EPDS item 10, "The thought of harming myself has occurred to me"
+# The safety alert's reason code: which item of which instrument was positive (never the answers themselves).
+SELF_HARM_REASON = {Instrument.EPDS: "epds_item_10_positive", Instrument.PHQ9: "phq9_item_9_positive"}
 
 
-def record(*, db: Session, actor: Principal, referral: Referral, epds: EpdsIn) -> Measure:
+def record(*, db: Session, actor: Principal, referral: Referral, measure_in: MeasureIn | EpdsIn) -> Measure:
     if referral.erased_at is not None:
         raise Conflict(
             "This referral's personal data was erased; nothing more is recorded about her.", extra={"state": "erased"}
         )
+    instrument = Instrument(measure_in.instrument)
+    if instrument is Instrument.SWEMWBS and not programme_service.current(db).swemwbs_licensed:
+        raise Conflict(
+            "The programme has not recorded a SWEMWBS licence (programme setting swemwbs_licensed).",
+            extra={"state": "unlicensed"},
+        )
+    scored = scoring.score(instrument, list(measure_in.answers))
     measure = Measure(
         id=new_id(),
         referral_id=referral.id,
-        instrument=epds.instrument,
-        answers=list(epds.answers),
-        total=sum(epds.answers),
-        self_harm_item=epds.answers[SELF_HARM_ITEM],
-        timepoint=epds.timepoint.value,
-        completed_on=epds.completed_on,
+        instrument=instrument.value,
+        answers=list(measure_in.answers),
+        total=scored.total,
+        self_harm_item=scored.self_harm_item,
+        timepoint=measure_in.timepoint.value,
+        completed_on=measure_in.completed_on,
         recorded_at=clock.now(),
         recorded_by_key_id=actor.key_id,
     )
@@ -63,7 +80,7 @@ def _escalate(db: Session, *, actor: Principal, referral: Referral, measure: Mea
             record_type="referral",
             record_id=referral.id,
             measure_id=measure.id,
-            reason="epds_item_10_positive",
+            reason=SELF_HARM_REASON[Instrument(measure.instrument)],
             completed_on=measure.completed_on,
         ),
     )
@@ -155,14 +172,19 @@ def listing(*, db: Session, referral: Referral, threshold: int) -> list[MeasureO
 
 
 def to_out(measure: Measure, *, threshold: int) -> MeasureOut:
+    """Band and metric score are worked out from the stored total on the way out, so a corrected table or band
+    reaches every measure already recorded."""
+    instrument = Instrument(measure.instrument)
     return MeasureOut(
         id=measure.id,
         referral_id=measure.referral_id,
-        instrument=measure.instrument,
+        instrument=instrument,
         total=measure.total,
+        metric_score=scoring.metric_score(instrument, measure.total),
+        band=scoring.band(instrument, measure.total),
         timepoint=Timepoint(measure.timepoint),
         completed_on=measure.completed_on,
         self_harm_item_positive=measure.self_harm_item > 0,
-        at_or_above_threshold=measure.total >= threshold,
+        at_or_above_threshold=scoring.at_or_above_threshold(instrument, measure.total, epds_threshold=threshold),
         recorded_at=measure.recorded_at,
     )

@@ -92,7 +92,7 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         received_at=referral.received_at,
     )
     if referral_in.epds is not None:
-        measures.record(db=db, actor=caller, referral=referral, epds=referral_in.epds)
+        measures.record(db=db, actor=caller, referral=referral, measure_in=referral_in.epds)
     return referral
 
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api_schemas.reports import CapacityReport, OutcomesReport, ReportDay
+from api_schemas.reports import Audience, CapacityReport, OutcomesReport, ReportDay
 from service.core.deps import Coordinator, SessionDep
 from service.reports import csv_export
 from service.reports import service as report_service
@@ -14,6 +14,13 @@ FromParam = Annotated[
     Query(alias="from", description="First local day (YYYY-MM-DD) whose referrals are counted; open if absent"),
 ]
 ToParam = Annotated[ReportDay | None, Query(description="Last local day (YYYY-MM-DD), included; open if absent")]
+AudienceParam = Annotated[
+    Audience,
+    Query(
+        description="internal: exact counts, for the programme's coordinators; external: for funders and anyone "
+        'outside, counts of 1 to 4 are "<5" and the cells that would let someone subtract back to one "suppressed"'
+    ),
+]
 CSV_RESPONSE = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},
@@ -44,14 +51,15 @@ def outcomes_report(
     response: Response,
     from_: FromParam = None,
     to: ToParam = None,
+    audience: AudienceParam = Audience.internal,
 ) -> OutcomesReport | Response:
     """What happened to the referrals received in the period: take-up, drop-out, waiting times, EPDS change,
-    by format, language, referrer role and area, and why the still unmatched are so. Counts of 1 to 4 people
-    are "<5" and the figures derived from them null (small-number suppression). JSON, or CSV with
+    by format, language, referrer role and area, and why the still unmatched are so. Exact counts by default;
+    with `audience=external`, small numbers are suppressed (primary and secondary). JSON, or CSV with
     `Accept: text/csv`."""
-    report = report_service.outcomes(db=db, first_day=from_, last_day=to)
+    report = report_service.outcomes(db=db, first_day=from_, last_day=to, audience=audience)
     if wants_csv(request.headers.get("accept")):
-        name = f"outcomes_{from_ or 'start'}_{to or 'now'}.csv"
+        name = f"outcomes_{audience.value}_{from_ or 'start'}_{to or 'now'}.csv"
         return Response(
             csv_export.outcomes(report),
             media_type="text/csv; charset=utf-8",
@@ -62,7 +70,9 @@ def outcomes_report(
 
 
 @router.get("/capacity", response_model=CapacityReport)
-def capacity_report(db: SessionDep, _caller: Coordinator) -> CapacityReport:
+def capacity_report(
+    db: SessionDep, _caller: Coordinator, audience: AudienceParam = Audience.internal
+) -> CapacityReport:
     """Ready volunteers, their free places and the waiting referrals, in total and by language, format and
-    area. Counts of 1 to 4 people are "<5" (small-number suppression)."""
-    return report_service.capacity(db=db)
+    area. Exact counts by default; with `audience=external`, small numbers are suppressed."""
+    return report_service.capacity(db=db, audience=audience)

@@ -33,6 +33,10 @@ def referrals_received(db: Session, start: datetime | None, end: datetime | None
         Referral.referrer_role,
         Referral.area,
         Referral.received_at,
+        Referral.parent_role,
+        Referral.due_date,
+        Referral.baby_birth_date,
+        Referral.background,
     )
     return list(db.exec(_received_between(query, start, end).order_by(Referral.id)))
 

@@ -12,6 +12,14 @@ What the figures mean (docs/contract.md says the same to API users):
   (figures.nearest_rank): the ceil(p * n / 100)-th smallest value.
 - EPDS: her earliest baseline and latest end measure; change is end - baseline; improved is a lower end total;
   flagged is a baseline total at or above the programme's threshold.
+- Breakdowns: her first format and language, her referrer's role, her area, her own role (mother, father,
+  co-parent, ...), antenatal or postnatal on the day of the referral, and each of her background codes (a parent
+  with several sits in several cells; `none_recorded` when she has none).
+- Audience: internal reports show exact counts; external ones suppress small numbers (figures.Cell), then
+  withhold the further cells a "<5" could be subtracted back from (figures.secondary_suppression). The cells of
+  each outcome breakdown (but background) and the unmatched reasons add up to the total, as do waiting referrals
+  in every capacity breakdown and ready volunteers by area; background cells and ready volunteers by language
+  or format add up to the total or more (someone in several cells), which still bounds a "<5" from below.
 """
 
 from collections import Counter, defaultdict
@@ -25,7 +33,7 @@ from sqlmodel import Session
 
 from api_schemas.referrals import ReferralStatus
 from api_schemas.reports import (
-    SUPPRESSED,
+    Audience,
     CapacityBreakdowns,
     CapacityFigures,
     CapacityGroup,
@@ -44,17 +52,40 @@ from service.matches import repository as match_repository
 from service.profiles import readiness
 from service.programme import service as programme_service
 from service.reports import repository
-from service.reports.figures import Cell, is_small
+from service.reports.figures import Cell, secondary_suppression
 
 UNKNOWN = "unknown"
-OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area")
+OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area", "parent_role", "stage_at_referral", "background")
+# Breakdowns where a person may sit in several cells (each of her background codes): theirs add up to more.
+OVERLAPPING = frozenset({"background"})
+NO_BACKGROUND = "none_recorded"
+# The counts of an outcome cell, each adding up over a breakdown's cells to the total's.
+OUTCOME_COUNTS = (
+    "received",
+    "matched",
+    "started",
+    "ended_early",
+    "matches",
+    "epds_baselines",
+    "epds_flagged",
+    "epds_pairs",
+    "epds_improved",
+    "unmatched",
+)
+# A rate and its numerator and denominator: shown together with both, so neither can be worked back from it.
+OUTCOME_RATES = {
+    "take_up": ("started", "received"),
+    "drop_out": ("ended_early", "started"),
+    "epds_share_improved": ("epds_improved", "epds_pairs"),
+}
+Figures = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Person:
     """One referral received in the period, reduced to what the report counts; nothing that names her."""
 
-    groups: dict[str, str]
+    groups: dict[str, tuple[str, ...]]
     days_to_match: int | None
     days_to_first_session: int | None
     ended_early: bool
@@ -65,7 +96,9 @@ class Person:
     unmatched_reason: UnmatchedReason | None
 
 
-def outcomes(*, db: Session, first_day: date | None, last_day: date | None) -> OutcomesReport:
+def outcomes(
+    *, db: Session, first_day: date | None, last_day: date | None, audience: Audience = Audience.internal
+) -> OutcomesReport:
     if first_day is not None and last_day is not None and last_day < first_day:
         raise invalid(["query", "to"], "must not be before from")
     settings = programme_service.current(db)
@@ -74,21 +107,71 @@ def outcomes(*, db: Session, first_day: date | None, last_day: date | None) -> O
     end = None if last_day is None else _local_midnight(last_day + timedelta(days=1), zone)
     people = _people(db, start, end, zone)
     threshold = settings.epds_threshold
-    breakdowns = {
-        name: [
-            OutcomeGroup(group=group, **_outcome_figures(members, threshold))
-            for group, members in _grouped(people, lambda p, n=name: [p.groups[n]])
-        ]
-        for name in OUTCOME_BREAKDOWNS
+    grouped = {name: _grouped(people, lambda p, n=name: p.groups[n]) for name in OUTCOME_BREAKDOWNS}
+    exact_total = _outcome_figures(people, threshold, suppress=False)
+    exact_groups = {
+        name: [_outcome_figures(members, threshold, suppress=False) for _, members in groups]
+        for name, groups in grouped.items()
     }
+    exact_reasons = Counter(p.unmatched_reason for p in people if p.unmatched_reason is not None)
+    if audience is Audience.internal:
+        total, cells, reasons = exact_total, exact_groups, dict(exact_reasons)
+    else:
+        total = _outcome_figures(people, threshold, suppress=True)
+        cells = {
+            name: [_outcome_figures(members, threshold, suppress=True) for _, members in groups]
+            for name, groups in grouped.items()
+        }
+        reasons = {reason: Cell(count).count(count) for reason, count in exact_reasons.items()}
+        _withhold_outcomes(total, cells, reasons, exact_groups, exact_reasons)
     return OutcomesReport(
         period=ReportPeriod(from_day=first_day, to_day=last_day, time_zone=settings.time_zone),
+        audience=audience,
         generated_at=clock.now(),
         epds_threshold=threshold,
-        total=OutcomeFigures(**_outcome_figures(people, threshold)),
-        breakdowns=OutcomeBreakdowns(**breakdowns),
-        unmatched_by_reason=_unmatched_counts(people),
+        total=OutcomeFigures(**total),
+        breakdowns=OutcomeBreakdowns(
+            **{
+                name: [
+                    OutcomeGroup(group=group, **figures)
+                    for (group, _), figures in zip(grouped[name], cells[name], strict=True)
+                ]
+                for name in OUTCOME_BREAKDOWNS
+            }
+        ),
+        # In the order the reasons are declared, so the order says nothing about suppressed sizes.
+        unmatched_by_reason=[
+            UnmatchedCount(reason=reason, referrals=reasons[reason]) for reason in UnmatchedReason if reason in reasons
+        ],
     )
+
+
+def _withhold_outcomes(
+    total: Figures,
+    cells: dict[str, list[Figures]],
+    reasons: dict[UnmatchedReason, Any],
+    exact_cells: dict[str, list[Figures]],
+    exact_reasons: Counter[UnmatchedReason],
+) -> None:
+    """Secondary suppression of an external outcomes report, in place. A total withheld for one breakdown stays
+    withheld for the next, which then has nothing to subtract from."""
+    for name in OUTCOME_COUNTS:
+        for breakdown, rows in cells.items():
+            exact = [row[name] for row in exact_cells[breakdown]]
+            total[name], shown = secondary_suppression(
+                total[name], [row[name] for row in rows], exact, overlapping=breakdown in OVERLAPPING
+            )
+            for row, value in zip(rows, shown, strict=True):
+                row[name] = value
+    order = list(reasons)
+    total["unmatched"], shown_reasons = secondary_suppression(
+        total["unmatched"], [reasons[r] for r in order], [exact_reasons[r] for r in order]
+    )
+    reasons.update(zip(order, shown_reasons, strict=True))
+    for row in [total, *(row for rows in cells.values() for row in rows)]:
+        for rate, (part, whole) in OUTCOME_RATES.items():
+            if not (isinstance(row[part], int) and isinstance(row[whole], int)):
+                row[rate] = None
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -116,10 +199,13 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
         people.append(
             Person(
                 groups={
-                    "format": _first(referral.formats),
-                    "language": _first(referral.languages),
-                    "referrer_role": referral.referrer_role,
-                    "area": referral.area or UNKNOWN,
+                    "format": (_first(referral.formats),),
+                    "language": (_first(referral.languages),),
+                    "referrer_role": (referral.referrer_role,),
+                    "area": (referral.area or UNKNOWN,),
+                    "parent_role": (referral.parent_role,),
+                    "stage_at_referral": (_stage(referral, zone),),
+                    "background": tuple(sorted(set(referral.background or []))) or (NO_BACKGROUND,),
                 },
                 days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches))
                 if matches
@@ -138,6 +224,18 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
 
 def _first(values: list[str]) -> str:
     return values[0] if values else UNKNOWN
+
+
+def _stage(referral: Any, zone: ZoneInfo) -> str:
+    """Postnatal when her baby was born by the local day of the referral; antenatal when a due date was given
+    and the baby was not yet born then (a birth date added later does not move her); unknown otherwise, as
+    after erasure."""
+    referred_on = referral.received_at.astimezone(zone).date()
+    if referral.baby_birth_date is not None and referral.baby_birth_date <= referred_on:
+        return "postnatal"
+    if referral.due_date is not None or referral.baby_birth_date is not None:
+        return "antenatal"
+    return UNKNOWN
 
 
 def _epds_totals(measures: Iterable[Any]) -> tuple[dict[str, int], dict[str, int]]:
@@ -196,8 +294,8 @@ def _grouped(items: list[Any], keys: Callable[[Any], Iterable[str]]) -> list[tup
     return sorted(groups.items())
 
 
-def _outcome_figures(people: list[Person], threshold: int) -> dict[str, Any]:
-    cell = Cell(len(people))
+def _outcome_figures(people: list[Person], threshold: int, *, suppress: bool) -> Figures:
+    cell = Cell(len(people), suppress=suppress)
     matched = [p.days_to_match for p in people if p.days_to_match is not None]
     started = [p.days_to_first_session for p in people if p.days_to_first_session is not None]
     ended_early = sum(p.ended_early for p in people)
@@ -228,16 +326,6 @@ def _outcome_figures(people: list[Person], threshold: int) -> dict[str, Any]:
     }
 
 
-def _unmatched_counts(people: list[Person]) -> list[UnmatchedCount]:
-    """In the order the reasons are declared, so the order says nothing about suppressed sizes."""
-    counts = Counter(p.unmatched_reason for p in people if p.unmatched_reason is not None)
-    return [
-        UnmatchedCount(reason=reason, referrals=SUPPRESSED if is_small(counts[reason]) else counts[reason])
-        for reason in UnmatchedReason
-        if counts[reason]
-    ]
-
-
 @dataclass(frozen=True)
 class Supply:
     """A ready volunteer: where she can help, and how many more parents she can take."""
@@ -257,7 +345,7 @@ class Demand:
     area: str
 
 
-def capacity(*, db: Session) -> CapacityReport:
+def capacity(*, db: Session, audience: Audience = Audience.internal) -> CapacityReport:
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     volunteers = repository.active_volunteers(db)
@@ -278,15 +366,42 @@ def capacity(*, db: Session) -> CapacityReport:
         Demand(language=_first(languages), format=_first(formats), area=area or UNKNOWN)
         for languages, formats, area in repository.waiting_referrals(db)
     ]
+    breakdowns = {
+        "language": _capacity_groups(supply, demand, lambda s: s.languages, lambda d: d.language),
+        "format": _capacity_groups(supply, demand, lambda s: s.formats, lambda d: d.format),
+        "area": _capacity_groups(supply, demand, lambda s: (s.area,), lambda d: d.area),
+    }
+    total = _capacity_figures(supply, demand)
+    if audience is Audience.internal:
+        shown_total, shown = _exact(total), {name: [_exact(g) for g in groups] for name, groups in breakdowns.items()}
+    else:
+        shown_total = _capacity_shown(total)
+        shown = {name: [_capacity_shown(g) for g in groups] for name, groups in breakdowns.items()}
+        _withhold_capacity(shown_total, shown, breakdowns)
     return CapacityReport(
+        audience=audience,
         as_of=today,
-        total=_capacity_figures(supply, demand),
+        total=CapacityFigures(**shown_total),
         breakdowns=CapacityBreakdowns(
-            language=_capacity_groups(supply, demand, lambda s: s.languages, lambda d: d.language),
-            format=_capacity_groups(supply, demand, lambda s: s.formats, lambda d: d.format),
-            area=_capacity_groups(supply, demand, lambda s: (s.area,), lambda d: d.area),
+            **{
+                name: [
+                    CapacityGroup(group=group.name, **figures)
+                    for group, figures in zip(breakdowns[name], shown[name], strict=True)
+                ]
+                for name in breakdowns
+            }
         ),
     )
+
+
+@dataclass(frozen=True)
+class CapacityCell:
+    """Exact figures of one capacity cell."""
+
+    name: str
+    ready_volunteers: int
+    free_places: int
+    waiting_referrals: int
 
 
 def _capacity_groups(
@@ -294,20 +409,55 @@ def _capacity_groups(
     demand: list[Demand],
     supply_keys: Callable[[Supply], Iterable[str]],
     demand_key: Callable[[Demand], str],
-) -> list[CapacityGroup]:
+) -> list[CapacityCell]:
     ready = dict(_grouped(supply, supply_keys))
     waiting = dict(_grouped(demand, lambda d: [demand_key(d)]))
     return [
-        CapacityGroup(group=group, **_capacity_figures(ready.get(group, []), waiting.get(group, [])).model_dump())
+        _capacity_figures(ready.get(group, []), waiting.get(group, []), name=group)
         for group in sorted(ready.keys() | waiting.keys())
     ]
 
 
-def _capacity_figures(supply: list[Supply], demand: list[Demand]) -> CapacityFigures:
-    """Volunteers and parents are different people, so each count is suppressed on its own."""
-    ready, waiting = Cell(len(supply)), Cell(len(demand))
-    return CapacityFigures(
-        ready_volunteers=ready.count(len(supply)),
-        free_places=None if is_small(len(supply)) else sum(s.free_places for s in supply),
-        waiting_referrals=waiting.count(len(demand)),
+def _capacity_figures(supply: list[Supply], demand: list[Demand], *, name: str = "all") -> CapacityCell:
+    return CapacityCell(
+        name=name,
+        ready_volunteers=len(supply),
+        free_places=sum(s.free_places for s in supply),
+        waiting_referrals=len(demand),
     )
+
+
+def _exact(cell: CapacityCell) -> Figures:
+    return {
+        "ready_volunteers": cell.ready_volunteers,
+        "free_places": cell.free_places,
+        "waiting_referrals": cell.waiting_referrals,
+    }
+
+
+def _capacity_shown(cell: CapacityCell) -> Figures:
+    """Volunteers and parents are different people, so each count is suppressed on its own."""
+    ready = Cell(cell.ready_volunteers).count(cell.ready_volunteers)
+    return {
+        "ready_volunteers": ready,
+        "free_places": cell.free_places if isinstance(ready, int) else None,
+        "waiting_referrals": Cell(cell.waiting_referrals).count(cell.waiting_referrals),
+    }
+
+
+def _withhold_capacity(total: Figures, shown: dict[str, list[Figures]], exact: dict[str, list[CapacityCell]]) -> None:
+    """Secondary suppression of an external capacity report, in place: waiting referrals add up in every
+    breakdown, ready volunteers by area; by language and format a volunteer counts under each of hers, so
+    those add up to more. Free places go with the ready volunteers they belong to."""
+    for name, rows in shown.items():
+        for column in ("waiting_referrals", "ready_volunteers"):
+            values = [getattr(cell, column) for cell in exact[name]]
+            overlapping = column == "ready_volunteers" and name != "area"
+            total[column], cells = secondary_suppression(
+                total[column], [row[column] for row in rows], values, overlapping=overlapping
+            )
+            for row, value in zip(rows, cells, strict=True):
+                row[column] = value
+    for row in [total, *(row for rows in shown.values() for row in rows)]:
+        if not isinstance(row["ready_volunteers"], int):
+            row["free_places"] = None

@@ -22,7 +22,8 @@ from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
 
 S = "<5"
-JANUARY = "/v1/reports/outcomes?from=2027-01-01&to=2027-01-31"
+W = "suppressed"  # withheld by secondary suppression, so that no "<5" can be subtracted back from a total
+JANUARY = "/v1/reports/outcomes?from=2027-01-01&to=2027-01-31&audience=external"
 LEITH, CALTON = "EH6 6QQ", "EH7 5QY"  # postcode districts EH6 and EH7, the report's areas
 
 
@@ -99,6 +100,7 @@ def _post_referral(client: TestClient, headers: dict[str, str], parent: Parent) 
     place: dict[str, Any] = (
         {"postcode": parent.area} if parent.area else {"postcode": None, "location": {"lat": 55.95, "lon": -3.19}}
     )
+    place["baby_birth_date"] = "2026-10-01"  # every one of them postnatal when referred
     body = referral_body(
         parent.n,
         referrer={"organisation": "NHS Lothian", "role": parent.role},
@@ -291,14 +293,14 @@ HOME_VISITS = {  # P1..P10
     "sessions_per_match": 4.4,  # (8+3+8+2+8+1+8+4+2+0) = 44 / 10
     "epds_baselines": 10,
     "epds_flagged": 6,  # P1, P2, P3, P5, P8, P9
-    "epds_pairs": 5,  # P1, P3, P5, P7, P9
+    "epds_pairs": W,  # 5 (P1, P3, P5, P7, P9): else 6 - 5 would leave telephone's "<5" (P11) exactly 1
     "epds_mean_change": -4.2,  # (-6 -6 -8 +1 -2) = -21 / 5
     "epds_improved": S,
     "epds_share_improved": None,  # 4 improved: hidden
     "unmatched": 0,
 }
 TELEPHONE = {  # P11, P12, P16..P20: 7 people, but most of what happened to them concerns 1 to 4
-    "received": 7,
+    "received": W,  # 7: else 20 - 10 - 7 would give the 3 behind in_person's "<5"
     "matched": S,
     "started": S,
     "take_up": None,
@@ -316,7 +318,7 @@ TELEPHONE = {  # P11, P12, P16..P20: 7 people, but most of what happened to them
     "epds_mean_change": None,
     "epds_improved": S,
     "epds_share_improved": None,
-    "unmatched": 5,  # P16..P20
+    "unmatched": W,  # 5 (P16..P20): else 8 - 0 - 5 would give in_person's 3
 }
 POLISH = {  # P1..P5, P9, P10, P16
     "received": 8,
@@ -341,16 +343,18 @@ POLISH = {  # P1..P5, P9, P10, P16
 }
 ENGLISH = {  # P6, P7, P8, P11, P12, P13
     "received": 6,
-    "matched": 5,
-    "started": 5,
-    "take_up": 0.833,  # 5 / 6
+    # 5 matched, 5 started, 5 matches: shown with Polish's 7, 6 and 7 they would add up to the total's 12, 11
+    # and 12, telling that nobody behind the Arabic and Urdu "<5" was matched or met a volunteer.
+    "matched": W,
+    "started": W,
+    "take_up": None,  # 5 / 6 would give started back
     "ended_early": S,
     "drop_out": None,  # P6, P12
     "days_to_match_median": 6,  # sorted 1,2,6,8,21; n=5: ceil(2.5)=3rd -> 6
     "days_to_match_p90": 21,  # ceil(4.5)=5th -> 21
     "days_to_first_session_median": 13,  # sorted 8,9,13,15,28 -> 3rd
     "days_to_first_session_p90": 28,  # 5th
-    "matches": 5,
+    "matches": W,
     "sessions_per_match": 4.4,  # (1+8+4+8+1) = 22 / 5
     "epds_baselines": 6,
     "epds_flagged": S,  # P8, P11, P13
@@ -406,12 +410,13 @@ LEITH_AREA = {  # EH6: P1..P5, P9, P10, P16, P19, P20
     **POLISH,
     "received": 10,
     "take_up": 0.6,  # 6 / 10; otherwise the same people as POLISH, plus P19, P20
+    "epds_baselines": W,  # 7: else 17 - 7 - 8 would give the 2 behind unknown's "<5"
     "unmatched": S,  # P16, P19, P20
 }
 CALTON_AREA = {  # EH7: P6, P7, P8, P11, P12, P13, P17, P18
-    **ENGLISH,
-    "received": 8,
-    "take_up": 0.625,  # 5 / 8
+    **ENGLISH,  # matched, started and matches withheld again: EH6's 7, 6, 7 and EH7's would make the total
+    "received": W,  # 8: else 20 - 10 - 8 would give unknown's 2
+    "take_up": None,
     "epds_baselines": 8,
     "epds_flagged": S,  # P8, P11, P13, P17
     "unmatched": S,  # P13, P17, P18
@@ -426,9 +431,15 @@ BREAKDOWNS = {
         "self": suppressed_cell(),
     },
     "area": {"EH6": LEITH_AREA, "EH7": CALTON_AREA, "unknown": suppressed_cell()},
+    # Every one of them a mother, postnatal, first-time parent: one cell each, the total.
+    "parent_role": {"mother": TOTAL},
+    "stage_at_referral": {"postnatal": TOTAL},
+    "background": {"first_time_parent": TOTAL},
 }
 UNMATCHED_BY_REASON = {
-    "no_volunteer_speaks_her_language": 5,  # P14 (Arabic), P17..P20 (Urdu): the run found 0 speakers
+    # 5: P14 (Arabic), P17..P20 (Urdu), the run found 0 speakers. Shown, 8 - 5 would leave three "<5" adding up
+    # to 3: one each.
+    "no_volunteer_speaks_her_language": W,
     "no_volunteer_offers_her_formats": S,  # P13: 1 speaks English, 0 offer meetings at a venue
     "awaiting_a_match_run": S,  # P16, posted after the only run
     "risk_review_pending": S,  # P15
@@ -456,7 +467,8 @@ def test_the_outcomes_report_as_csv_gives_the_same_figures(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["vary"] == "Accept"
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the byte order mark Excel needs to read UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     by_cell = {(row.pop("breakdown"), row.pop("group")): row for row in rows}
 
     def as_csv(cell: dict[str, Any]) -> dict[str, str]:
@@ -470,7 +482,9 @@ def test_the_outcomes_report_as_csv_gives_the_same_figures(
         row = by_cell.pop(("unmatched_reason", reason))
         assert row.pop("unmatched") == str(count) and set(row.values()) == {""}
     assert by_cell == {}
-    assert response.text.splitlines()[0].startswith("breakdown,group,received,matched,started,take_up,")
+    assert (
+        response.text.lstrip("\ufeff").splitlines()[0].startswith("breakdown,group,received,matched,started,take_up,")
+    )
 
 
 def test_a_breakdown_cell_of_one_to_four_people_shows_less_than_five(
@@ -482,7 +496,9 @@ def test_a_breakdown_cell_of_one_to_four_people_shows_less_than_five(
     assert arabic["matched"] == "<5"  # 0 matched, but a zero about 2 people would say something about them
     assert arabic["epds_mean_change"] is None and arabic["take_up"] is None
     # The same people through another door: a one-day period holds one referral (P15, 21 January).
-    one_day = client.get("/v1/reports/outcomes?from=2027-01-21&to=2027-01-21", headers=coordinator).json()
+    one_day = client.get(
+        "/v1/reports/outcomes?from=2027-01-21&to=2027-01-21&audience=external", headers=coordinator
+    ).json()
     assert one_day["total"] == suppressed_cell()
     assert [c["group"] for c in one_day["breakdowns"]["language"]] == ["ar"]
     assert all(u["referrals"] == "<5" for u in one_day["unmatched_by_reason"])
@@ -494,7 +510,7 @@ def test_without_dates_every_referral_is_counted(
     report = client.get("/v1/reports/outcomes", headers=coordinator).json()
     assert report["period"] == {"from": None, "to": None, "time_zone": "Europe/London"}
     assert report["total"]["received"] == 22  # PARENTS and the two just outside January
-    from_february = client.get("/v1/reports/outcomes?from=2027-02-01", headers=coordinator).json()
+    from_february = client.get("/v1/reports/outcomes?from=2027-02-01&audience=external", headers=coordinator).json()
     assert from_february["total"]["received"] == S  # only the referral of 1 February at 00:10
 
 
@@ -594,7 +610,8 @@ def test_the_capacity_report_counts_ready_volunteers_free_places_and_waiting_ref
         client.post(
             "/v1/referrals", json=referral_body(10, epds=epds(14, date(2027, 3, 1), self_harm=1)), headers=coordinator
         )  # escalated, so not waiting
-        report = client.get("/v1/reports/capacity", headers=coordinator)
+        report = client.get("/v1/reports/capacity?audience=external", headers=coordinator)
+        internal = client.get("/v1/reports/capacity", headers=coordinator).json()
     assert report.status_code == 200, report.text
     body = report.json()
     assert body["as_of"] == "2027-03-01"
@@ -606,15 +623,36 @@ def test_the_capacity_report_counts_ready_volunteers_free_places_and_waiting_ref
     assert cells["language"] == {
         "ar": {"ready_volunteers": 0, "free_places": 0, "waiting_referrals": S},
         "en": {"ready_volunteers": 5, "free_places": 6, "waiting_referrals": 0},  # all five speak English
-        "pl": {"ready_volunteers": S, "free_places": None, "waiting_referrals": 5},  # V1, V2, V5
+        # Waiting: shown, 6 - 0 - 5 would give Arabic's 1.
+        "pl": {"ready_volunteers": S, "free_places": None, "waiting_referrals": W},  # V1, V2, V5
     }
     assert cells["format"] == {
-        "home_visit": {"ready_volunteers": S, "free_places": None, "waiting_referrals": 5},  # V1, V2, V5
+        "home_visit": {"ready_volunteers": S, "free_places": None, "waiting_referrals": W},  # V1, V2, V5; 5 waiting
         "telephone": {"ready_volunteers": 5, "free_places": 6, "waiting_referrals": S},
     }
     assert cells["area"] == {
-        "EH6": {"ready_volunteers": S, "free_places": None, "waiting_referrals": 5},  # V3, V4, V5
+        # Ready volunteers add up by area: 3 and 2 "<5" in a total of 5 could be 1+4, 2+3, 3+2 or 4+1.
+        "EH6": {"ready_volunteers": S, "free_places": None, "waiting_referrals": W},  # V3, V4, V5
         "EH7": {"ready_volunteers": S, "free_places": None, "waiting_referrals": S},  # V1, V2
+    }
+    # The programme's own report: every count exact. Free places by area: EH6 V3 1 + V4 2 + V5 1, EH7 V1 1 + V2 1.
+    assert internal["audience"] == "internal" and body["audience"] == "external"
+    assert internal["total"] == body["total"]
+    exact = {name: {c.pop("group"): c for c in groups} for name, groups in internal["breakdowns"].items()}
+    assert exact == {
+        "language": {
+            "ar": {"ready_volunteers": 0, "free_places": 0, "waiting_referrals": 1},
+            "en": {"ready_volunteers": 5, "free_places": 6, "waiting_referrals": 0},
+            "pl": {"ready_volunteers": 3, "free_places": 3, "waiting_referrals": 5},
+        },
+        "format": {
+            "home_visit": {"ready_volunteers": 3, "free_places": 3, "waiting_referrals": 5},
+            "telephone": {"ready_volunteers": 5, "free_places": 6, "waiting_referrals": 1},
+        },
+        "area": {
+            "EH6": {"ready_volunteers": 3, "free_places": 4, "waiting_referrals": 5},
+            "EH7": {"ready_volunteers": 2, "free_places": 2, "waiting_referrals": 1},
+        },
     }
 
 
@@ -659,7 +697,15 @@ def test_an_empty_period_shows_zeros(client: TestClient, coordinator: dict[str, 
     """Zero says nothing about anyone, so it is shown; with nobody to divide by, rates are null."""
     report = client.get("/v1/reports/outcomes?from=2030-01-01&to=2030-01-31", headers=coordinator).json()
     assert report["total"] == {name: None if value is None else 0 for name, value in suppressed_cell().items()}
-    assert report["breakdowns"] == {"format": [], "language": [], "referrer_role": [], "area": []}
+    assert report["breakdowns"] == {
+        "format": [],
+        "language": [],
+        "referrer_role": [],
+        "area": [],
+        "parent_role": [],
+        "stage_at_referral": [],
+        "background": [],
+    }
     assert report["unmatched_by_reason"] == []
 
 
