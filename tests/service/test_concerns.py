@@ -2,6 +2,7 @@
 alerted at once, a blocking category pausing the match until a lead closes it, and nothing of what was said
 anywhere but the concern's own rows."""
 
+import itertools
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,8 @@ import pytest
 import structlog
 import time_machine
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -26,6 +29,7 @@ from tests.factories import referral_body, volunteer_body
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before her 10:00 window
 WHAT_HAPPENED = "Mum said zqxv-unique she has thought about ending her life since the baby came home."
 IMMEDIATE = "Stayed with her, phoned the crisis line kqpw-unique together."
+EXAMPLES = itertools.count()  # each example makes its own parent: external ids stay unique
 LEAD_NOTE = "Spoke to the GP jmbt-unique; safety plan agreed with the health visitor."
 
 
@@ -327,3 +331,54 @@ def test_erasing_a_parent_waits_for_her_open_concern_and_then_clears_its_words(
         assert erased["what_happened"] is None and erased["immediate_action"] is None
         assert erased["outcome_note"] is None and erased["actions"][0]["note"] is None
         assert erased["category"] == "self_harm_or_suicide" and erased["outcome"] == "other"
+
+
+STEPS = st.lists(
+    st.sampled_from(["blocking", "not_blocking", "close_first", "close_last", "pause", "clear"]), max_size=5
+)
+
+
+@given(steps=STEPS)
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_a_match_is_on_hold_exactly_while_a_blocking_concern_is_open_or_a_review_paused_it(
+    client: TestClient,
+    coordinator: dict[str, str],
+    make_key: KeyMaker,
+    lead: tuple[str, dict[str, str]],
+    steps: list[str],
+) -> None:
+    """Any interleaving of concerns raised and closed and reviews pausing and clearing: the sessions wait on hold
+    while any reason to pause remains, and all come back when the last one lifts."""
+    _lead_id, lead_headers = lead
+    counter = next(EXAMPLES)
+    with time_machine.travel(START, tick=False):
+        vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+        rid = client.post("/v1/referrals", json=referral_body(1000 + counter), headers=coordinator).json()["id"]
+        made = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator)
+        match_id = made.json()["id"]
+        assert client.post(f"/v1/matches/{match_id}/accept", headers=coordinator).status_code == 200
+        open_blocking: list[str] = []
+        open_other: list[str] = []
+        review_paused = False
+        for step in steps:
+            if step in ("blocking", "not_blocking"):
+                category = "child_protection" if step == "blocking" else "parent_wellbeing"
+                concern = client.post("/v1/concerns", json=_concern(match_id, category), headers=coordinator)
+                (open_blocking if step == "blocking" else open_other).append(concern.json()["id"])
+            elif step.startswith("close") and (open_blocking or open_other):
+                pool = open_blocking + open_other
+                chosen = pool[0] if step == "close_first" else pool[-1]
+                closed = client.post(
+                    f"/v1/concerns/{chosen}/close", json={"outcome": "no_further_action"}, headers=lead_headers
+                )
+                assert closed.status_code == 200
+                (open_blocking if chosen in open_blocking else open_other).remove(chosen)
+            elif step in ("pause", "clear"):
+                outcome = "pause" if step == "pause" else "cleared"
+                review = client.post(
+                    f"/v1/referrals/{rid}/risk-review", json={"outcome": outcome, "note": "x"}, headers=coordinator
+                )
+                assert review.status_code == 201, review.text
+                review_paused = step == "pause"
+            statuses = {s["status"] for s in _sessions(client, match_id, coordinator)}
+            assert statuses == ({"on_hold"} if open_blocking or review_paused else {"planned"}), (step, statuses)
