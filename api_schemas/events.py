@@ -27,6 +27,7 @@ class EventType(StrEnum):
     volunteer_not_ready = "volunteer.not_ready"
     referral_erased = "referral.erased"
     volunteer_erased = "volunteer.erased"
+    message_failed = "message.failed"
     all = "*"
 
 

@@ -1,11 +1,16 @@
-"""Periodic jobs the worker runs before each delivery round; each takes a session and commits nothing."""
+"""Periodic jobs the worker runs before each delivery round (each takes a session and commits nothing), the
+senders it runs after (each takes the engine and commits per message), and the outbox's listeners."""
 
 from collections.abc import Callable
 
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from service.core import idempotency
+from service.core import idempotency, outbox
+from service.core.config import Settings
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
+from service.messages import composing
+from service.messages.sending import MessageSender, channel_from
 from service.volunteers.alerts import raise_not_ready_alerts
 
 PERIODIC_JOBS: list[Callable[[Session], int]] = [
@@ -14,3 +19,12 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     raise_not_ready_alerts,
     idempotency.prune,
 ]
+
+
+# Messages are written in the transaction of the event that causes them, wherever it is raised.
+outbox.listen(composing.on_event)
+
+
+def senders(settings: Settings) -> list[Callable[[Engine | Connection], int]]:
+    """What the worker sends besides webhooks: messages, through the channel the settings name."""
+    return [MessageSender(channel_from(settings))]
