@@ -6,7 +6,7 @@ worker first asks Notify whether the reference already arrived). `withheld` ends
 sent any more: consent withdrawn, `none` chosen, the session cancelled. A permanent failure raises
 `message.failed` (ids and codes only) so that the coordinator hears her number or address no longer works."""
 
-from sqlmodel import Session
+from sqlmodel import Session, col, update
 
 from api_schemas.messages import MessageStatus as S
 from service.core.lifecycle import Lifecycle, event, transition
@@ -44,3 +44,15 @@ def move(db: Session, message: Message, target: S) -> None:
             ),
         )
     transition(db, MESSAGE, message, target, action=target.value, actor=None, events=events)
+
+
+def withhold_waiting(db: Session, *, recipient_id: str, match_ids: list[str], reason: str) -> None:
+    """Erasure: what still waits to be sent to her or about her matches never goes (one UPDATE)."""
+    about = col(Message.recipient_id) == recipient_id
+    if match_ids:
+        about = about | col(Message.match_id).in_(match_ids)
+    db.exec(
+        update(Message)
+        .where(about, col(Message.status) == S.pending)
+        .values(status=S.withheld.value, withheld_reason=reason)
+    )

@@ -38,6 +38,22 @@ def due_ids(db: Session, *, now: datetime, limit: int) -> list[str]:
     return list(db.exec(query))
 
 
+def due_polls(db: Session, *, now: datetime, since: datetime, limit: int) -> list[tuple[str, str]]:
+    """Sent messages without a final status whose next look is due, sent since `since`: (id, provider id)."""
+    query = (
+        select(Message.id, Message.notify_id)
+        .where(
+            Message.status == MessageStatus.sent,
+            col(Message.notify_id).is_not(None),
+            col(Message.next_attempt_at) <= now,
+            col(Message.sent_at) >= since,
+        )
+        .order_by(col(Message.next_attempt_at))
+        .limit(limit)
+    )
+    return [(message_id, notify_id) for message_id, notify_id in db.exec(query) if notify_id is not None]
+
+
 def claim(db: Session, message_id: str, *, now: datetime) -> Message | None:
     """The message, locked, if still due and no other worker holds it."""
     return db.exec(

@@ -29,10 +29,16 @@ from service.volunteers import repository as volunteers_repository
 
 log = structlog.get_logger("peer_match.messages")
 LEASE = timedelta(minutes=5)
+# Where Notify's callbacks are not set up (or one is lost), a sent message's status is asked for: first after
+# POLL_AFTER, then hourly, for POLL_FOR (Notify gives a final status within 72 hours and keeps it for 7 days).
+POLL_AFTER = timedelta(minutes=15)
+POLL_EVERY = timedelta(hours=1)
+POLL_FOR = timedelta(days=4)
 MAX_ATTEMPTS = 8
 BASE_DELAY_S = 30.0
 MAX_DELAY_S = 6 * 3600.0
 S = MessageStatus
+RECEIPTS = {status.value: status for status in lifecycle.RECEIPTS}
 
 
 class PermanentError(Exception):
@@ -62,6 +68,9 @@ class Channel(Protocol):
     def find(self, reference: str) -> str | None:
         """The provider's id of a notification already sent with this reference, or None."""
 
+    def status(self, provider_id: str) -> str | None:
+        """The provider's status for a notification (Notify's words), or None where it keeps none."""
+
 
 def backoff(attempts: int, rng: random.Random = random.Random()) -> timedelta:
     step = min(BASE_DELAY_S * 2 ** (attempts - 1), MAX_DELAY_S)
@@ -86,9 +95,12 @@ class LogChannel:
             to=mask(outgoing.to),
             personalisation={key: mask(value) for key, value in outgoing.personalisation.items()},
         )
-        return f"log-{outgoing.reference}"
+        return ""  # nothing to ask about later
 
     def find(self, reference: str) -> str | None:
+        return None
+
+    def status(self, provider_id: str) -> str | None:
         return None
 
 
@@ -130,6 +142,12 @@ class NotifyChannel:
         notifications = found.get("notifications", [])
         return str(notifications[0]["id"]) if notifications else None
 
+    def status(self, provider_id: str) -> str | None:
+        try:
+            return str(self.client.get_notification_by_id(provider_id)["status"])
+        except Exception as exc:
+            raise TransientError(_error_text(exc)) from None
+
 
 def _classified(exc: Exception) -> Exception:
     """Notify's 400 (a bad number or address, a missing personalisation field) cannot succeed on a retry; its
@@ -162,7 +180,30 @@ class MessageSender:
         """Send what is due; the number of messages handed to the channel."""
         with Session(bind) as db:
             due = repository.due_ids(db, now=clock.now(), limit=limit)
-        return sum(self.attempt(bind, message_id) for message_id in due)
+            polls = repository.due_polls(db, now=clock.now(), since=clock.now() - POLL_FOR, limit=limit)
+        sent = sum(self.attempt(bind, message_id) for message_id in due)
+        for message_id, provider_id in polls:
+            self.poll(bind, message_id, provider_id)
+        return sent
+
+    def poll(self, bind: Engine | Connection, message_id: str, provider_id: str) -> None:
+        """Ask the provider for a sent message's status; record a final one, else ask again later."""
+        try:
+            status = self.channel.status(provider_id)
+        except TransientError:
+            status = None
+        with Session(bind) as db:
+            message = repository.get(db, message_id)
+            if message is None or message.status != S.sent:
+                return
+            target = RECEIPTS.get(status or "")
+            if target is None:
+                message.next_attempt_at = clock.now() + POLL_EVERY
+                db.add(message)
+            else:
+                message.completed_at = clock.now()
+                lifecycle.move(db, message, target)
+            db.commit()
 
     def attempt(self, bind: Engine | Connection, message_id: str) -> int:
         with Session(bind, expire_on_commit=False) as db:
@@ -239,7 +280,7 @@ class MessageSender:
         if message is None:
             return
         now = clock.now()
-        if provider_id is not None and message.notify_id is None:
+        if provider_id and message.notify_id is None:
             message.notify_id = provider_id
         if message.status != S.sending:
             # Notify's receipt arrived first and moved it on; the id above is all there is to add.
@@ -248,6 +289,7 @@ class MessageSender:
         message.last_error = error
         if outcome is S.sent:
             message.sent_at = now
+            message.next_attempt_at = now + POLL_AFTER
             lifecycle.move(db, message, S.sent)
         elif outcome is S.permanent_failure:
             message.completed_at = now

@@ -439,3 +439,51 @@ def test_contact_preferences_need_the_number_or_address_they_use(
         f"/v1/referrals/{created.json()['id']}", json={"consent": {"contact": False}}, headers=coordinator
     )
     assert withdrawn.status_code == 200 and withdrawn.json()["consent"]["contact"] is False
+
+
+def test_without_a_callback_the_status_is_asked_for_until_final(
+    client: TestClient,
+    coordinator: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+    db: Connection,
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        referral_id, _vid, _sessions = _planned_match(client, coordinator)
+        worker.run_once(jobs=False)
+        [notification] = notify.notifications.values()
+        traveller.shift(timedelta(minutes=16))
+        worker.run_once(jobs=False)  # Notify has no final status yet: asked again in an hour
+        assert _messages(client, coordinator, referral_id)[0]["status"] == "sent"
+        notification["status"] = "permanent-failure"
+        traveller.shift(timedelta(minutes=30))
+        worker.run_once(jobs=False)
+        assert _messages(client, coordinator, referral_id)[0]["status"] == "sent"
+        traveller.shift(timedelta(minutes=31))
+        worker.run_once(jobs=False)
+        assert _messages(client, coordinator, referral_id)[0]["status"] == "permanent-failure"
+        assert _failed_events(db) == [referral_id]
+    assert len(notify.received) == 1
+
+
+def test_erasing_a_parent_withholds_what_waits_and_clears_the_names_her_messages_held(
+    client: TestClient,
+    coordinator: dict[str, str],
+    admin: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+    db: Connection,
+) -> None:
+    with time_machine.travel(START, tick=False):
+        referral_id, _vid, _sessions = _planned_match(client, coordinator)
+        worker.run_once(jobs=False)
+        assert client.delete(f"/v1/referrals/{referral_id}", headers=admin).status_code == 204
+        worker.run_once(jobs=False)
+        statuses = [(m["kind"], m["status"]) for m in _messages(client, coordinator, referral_id)]
+        assert ("match_confirmed", "sent") in statuses
+        assert ("session_cancelled", "withheld") in statuses
+    assert len(notify.received) == 1
+    kept = db.execute(text("SELECT personalisation FROM message")).scalars().all()
+    assert all((p if isinstance(p, dict) else json.loads(p)) == {} for p in kept)
