@@ -77,6 +77,10 @@ def backoff(attempts: int, rng: random.Random = random.Random()) -> timedelta:
     return timedelta(seconds=step * (0.5 + rng.random() / 2))
 
 
+# The personalisation fields that name someone; the rest (format, date, time, place) say nothing of who.
+PERSONAL_FIELDS = frozenset({"first_name", "other_first_name"})
+
+
 def mask(value: str) -> str:
     """What a log line may show of a personal field: its first and last character and its length."""
     return value[:1] + "*" * max(len(value) - 2, 0) + value[-1:] if len(value) > 2 else "*" * len(value)
@@ -93,7 +97,9 @@ class LogChannel:
             channel=outgoing.channel,
             template_id=outgoing.template_id,
             to=mask(outgoing.to),
-            personalisation={key: mask(value) for key, value in outgoing.personalisation.items()},
+            personalisation={
+                key: mask(value) if key in PERSONAL_FIELDS else value for key, value in outgoing.personalisation.items()
+            },
         )
         return ""  # nothing to ask about later
 

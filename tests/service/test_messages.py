@@ -422,7 +422,7 @@ def test_the_log_channel_writes_what_would_be_sent_masked(logs: CapturedLines) -
     )
     [line] = logs.lines()
     assert line["to"] == "0**********3"
-    assert line["personalisation"] == {"first_name": "A*******a", "time": "1***0"}
+    assert line["personalisation"] == {"first_name": "A*******a", "time": "10:00"}
     assert "Agnieszka" not in json.dumps(line)
 
 
