@@ -32,6 +32,7 @@ class EventType(StrEnum):
     match_paused = "match.paused"
     match_resumed = "match.resumed"
     session_on_hold = "session.on_hold"
+    message_failed = "message.failed"
     all = "*"
 
 

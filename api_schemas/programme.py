@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, field_validator
 
-from api_schemas.common import ApiModel
+from api_schemas.common import ApiModel, Code, LanguageTag
 from api_schemas.concerns import ConcernCategory
+from api_schemas.messages import MessageKind, QuietHours
 
 
 class BankHolidayRegion(StrEnum):
@@ -31,6 +32,24 @@ class MatchingWeights(ApiModel):
     waiting: int = Field(2, ge=0, le=1000)
     priority: int = Field(40, ge=0, le=1000)
     load: int = Field(5, ge=0, le=1000)
+
+
+TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+Templates = Annotated[dict[MessageKind, dict[LanguageTag, TemplateId]], Field(max_length=20)]
+
+
+class MessageSettings(ApiModel):
+    """Messages through GOV.UK Notify: the Notify template id for each kind and language (English when her
+    language has none), another set for sensitive circumstances, and the quiet hours."""
+
+    templates: Templates = {}
+    sensitive_templates: Templates = Field(
+        {}, description="Used instead when a referral carries a sensitive code (no baby-themed wording)"
+    )
+    sensitive_codes: Annotated[list[Code], Field(max_length=50)] = Field(
+        [], description="Background or experience codes (bereavement, say) that mark sensitive circumstances"
+    )
+    quiet_hours: QuietHours = QuietHours()
 
 
 class ProgrammeSettings(ApiModel):
@@ -71,6 +90,8 @@ class ProgrammeSettings(ApiModel):
         description="The programme holds a licence for the SWEMWBS (Warwick Medical School); without it the "
         "service refuses SWEMWBS measures",
     )
+
+    messages: MessageSettings = MessageSettings()
 
     @field_validator("time_zone")
     @classmethod

@@ -22,6 +22,7 @@ from api_schemas.common import (
     ShortText,
 )
 from api_schemas.measures import EpdsIn
+from api_schemas.messages import ContactPreferences
 
 
 class ReferrerRole(StrEnum):
@@ -118,6 +119,9 @@ class ReferralIn(ApiModel):
     must_match: Annotated[list[MustMatch], Field(max_length=20)] = []
     consent: Consent
     epds: EpdsIn | None = Field(None, description="A baseline EPDS, if the referrer has one")
+    contact_preferences: ContactPreferences = Field(
+        ContactPreferences(), description="How she wants messages (none unless she chose a channel)"
+    )
 
 
 class ParentPatch(ApiModel):
@@ -128,6 +132,16 @@ class ParentPatch(ApiModel):
     location: Location | None = None
     due_date: date | None = None
     baby_birth_date: date | None = None
+
+
+class ContactConsent(ApiModel):
+    contact: bool
+
+
+class ConsentOut(BaseModel):
+    share_with_volunteer: bool
+    contact: bool = Field(description="False once she withdrew consent to contact: no message is sent")
+    given_on: date
 
 
 class ReferralPatch(ApiModel):
@@ -141,6 +155,8 @@ class ReferralPatch(ApiModel):
     interests: Codes | None = None
     volunteer_gender: VolunteerGender | None = None
     must_match: Annotated[list[MustMatch], Field(max_length=20)] | None = None
+    contact_preferences: ContactPreferences | None = None
+    consent: ContactConsent | None = Field(None, description="She may withdraw (or give again) consent to contact")
 
 
 class WithdrawIn(ApiModel):
@@ -176,7 +192,8 @@ class ReferralOut(BaseModel):
     interests: list[str]
     volunteer_gender: VolunteerGender
     must_match: list[str]
-    consent: Consent
+    consent: ConsentOut
+    contact_preferences: ContactPreferences
     priority: bool = Field(description="Goes ahead of newer referrals (a rematch after an early ending)")
     risk_review_pending: bool = Field(description="A safety alert awaits a coordinator's risk review")
     paused_until: date | None = Field(

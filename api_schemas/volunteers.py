@@ -20,6 +20,7 @@ from api_schemas.common import (
     Phone,
     Postcode,
 )
+from api_schemas.messages import ContactPreferences
 
 Leave = Annotated[list[DateRange], Field(max_length=50)]
 
@@ -81,6 +82,7 @@ class VolunteerIn(ApiModel):
     check: BackgroundCheck | None = None
     last_supervision_on: date | None = None
     status: VolunteerStatus = VolunteerStatus.active
+    contact_preferences: ContactPreferences = ContactPreferences()
 
     @model_validator(mode="after")
     def _one_place(self) -> "VolunteerIn":
@@ -110,6 +112,7 @@ class VolunteerPatch(ApiModel):
     check: BackgroundCheck | None = None
     last_supervision_on: date | None = None
     status: VolunteerStatus | None = None
+    contact_preferences: ContactPreferences | None = None
 
     @field_validator(
         "gender",
@@ -138,6 +141,7 @@ class MePatch(ApiModel):
     leave: Leave | None = None
     email: Email | None = None
     phone: Phone | None = None
+    contact_preferences: ContactPreferences | None = None
 
     @field_validator("availability", "leave", mode="before")
     @classmethod
@@ -166,6 +170,7 @@ class VolunteerOut(BaseModel):
     name: str | None
     email: str | None
     phone: str | None
+    contact_preferences: ContactPreferences
     gender: Gender
     languages: list[str]
     formats: list[str]

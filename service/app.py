@@ -19,12 +19,13 @@ from service.core.rate_limit import KeyRateLimiter
 from service.erasure.endpoints import router as erasure_router
 from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
-from service.jobs import PERIODIC_JOBS
+from service.jobs import PERIODIC_JOBS, senders
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
 from service.matches.endpoints import sessions_router
 from service.me.endpoints import calendar_router
 from service.me.endpoints import router as me_router
+from service.messages.endpoints import router as messages_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
 from service.referrals.endpoints import measures_router
@@ -47,7 +48,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         stop = threading.Event()
         thread = None
         if settings.run_worker_in_app:
-            worker = DeliveryWorker(engine, allow_private=settings.allow_private_webhooks, periodic=PERIODIC_JOBS)
+            worker = DeliveryWorker(
+                engine,
+                allow_private=settings.allow_private_webhooks,
+                periodic=PERIODIC_JOBS,
+                senders=senders(settings),
+            )
             thread = threading.Thread(target=worker.run_until, args=(stop,), name="delivery-worker", daemon=True)
             thread.start()
         yield
@@ -87,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         concerns_router,
         my_concerns_router,
         risk_reviews_router,
+        messages_router,
     ):
         app.include_router(router)
     openapi.install(app)

@@ -110,7 +110,7 @@ def worker() -> None:
     import threading
 
     from service.events.worker import DeliveryWorker
-    from service.jobs import PERIODIC_JOBS
+    from service.jobs import PERIODIC_JOBS, senders
 
     settings = get_settings()
     stop = threading.Event()
@@ -118,7 +118,10 @@ def worker() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo("worker running; Ctrl-C to stop")
     DeliveryWorker(
-        make_engine(settings), allow_private=settings.allow_private_webhooks, periodic=PERIODIC_JOBS
+        make_engine(settings),
+        allow_private=settings.allow_private_webhooks,
+        periodic=PERIODIC_JOBS,
+        senders=senders(settings),
     ).run_until(stop)
 
 

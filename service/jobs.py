@@ -1,13 +1,18 @@
-"""Periodic jobs the worker runs before each delivery round; each takes a session and commits nothing."""
+"""Periodic jobs the worker runs before each delivery round (each takes a session and commits nothing), the
+senders it runs after (each takes the engine and commits per message), and the outbox's listeners."""
 
 from collections.abc import Callable
 
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from service.core import idempotency
+from service.core import idempotency, outbox
+from service.core.config import Settings
 from service.matches.disruptions import cover_what_cannot_go_ahead
 from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
+from service.messages import composing
+from service.messages.sending import MessageSender, channel_from
 from service.referrals.measures import lift_due_pauses as lift_due_referral_pauses
 from service.volunteers.alerts import raise_not_ready_alerts
 
@@ -22,3 +27,12 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     raise_not_ready_alerts,
     idempotency.prune,
 ]
+
+
+# Messages are written in the transaction of the event that causes them, wherever it is raised.
+outbox.listen(composing.on_event)
+
+
+def senders(settings: Settings) -> list[Callable[[Engine | Connection], int]]:
+    """What the worker sends besides webhooks: messages, through the channel the settings name."""
+    return [MessageSender(channel_from(settings))]

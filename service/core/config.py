@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     # Browser front ends on other origins allowed to call the API (CORS), e.g. ["https://cases.example.org"];
     # none by default. As an environment variable, a JSON list.
     cors_origins: list[str] = Field(default_factory=list)
+    # Messages to parents and volunteers: `log` (the default) writes what would be sent, masked; `notify` sends
+    # through GOV.UK Notify with this API key. Notify's delivery receipts carry `callback_token` as a bearer.
+    message_channel: str = Field("log", pattern="^(log|notify)$")
+    notify_api_key: str = ""
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_callback_token: str = ""
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
@@ -41,6 +47,8 @@ class Settings(BaseSettings):
         if not self.public_base_url:
             shown = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
             self.public_base_url = f"http://{shown}:{self.port}"
+        if self.message_channel == "notify" and not self.notify_api_key:
+            raise ValueError("PEER_MATCH_NOTIFY_API_KEY is needed for the notify message channel")
         if self.environment == "production" and self.public_base_url.startswith("http://"):
             raise ValueError("PEER_MATCH_PUBLIC_BASE_URL must be https in production")
         return self

@@ -3,6 +3,7 @@
 Appended with Core INSERTs on the session's connection, like the audit log: nothing reads them back in the
 request, and the ORM's unit of work would cost most of a write request's CPU."""
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -26,6 +27,18 @@ _INSERT_EVENT_ANY_WEBHOOK = _INSERT_EVENT.returning(
 )
 
 
+# Called with each event in the same transaction, for what must be written with it (a message to the parent).
+# Registered by the composition layer (service.jobs), so core never imports the domains that listen.
+Listener = Callable[[Session, str, str, str, Mapping[str, Any], str], None]
+_listeners: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    """Call `listener(db, event_type, record_type, record_id, data, event_id)` for every event raised from now."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **data: Any) -> str:
     """Record an event and its deliveries; its id. `data` holds ids, codes and times only, never personal data."""
     if event_type not in EVENT_TYPES:
@@ -44,6 +57,8 @@ def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **da
             "payload": {key: _plain(value) for key, value in data.items()},
         },
     ).scalar_one()
+    for listener in _listeners:
+        listener(db, event_type, record_type, record_id, data, event_id)
     if not any_webhook:
         return event_id
     deliveries = [

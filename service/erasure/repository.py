@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select, update
 
-from service.models import ApiKey, IdempotencyRecord, Match, RiskReview, SupportSession
+from service.models import ApiKey, IdempotencyRecord, Match, Message, RiskReview, SupportSession
 
 ERASED_KEY_NAME = "(erased volunteer)"
 
@@ -43,3 +43,20 @@ def revoke_keys_of_volunteer(db: Session, volunteer_id: str, *, now: datetime) -
     keys = col(ApiKey.volunteer_id) == volunteer_id
     db.exec(update(ApiKey).where(keys, col(ApiKey.revoked_at).is_(None)).values(revoked_at=now))
     db.exec(update(ApiKey).where(keys).values(name=ERASED_KEY_NAME))
+
+
+def matches_of(db: Session, *, referral_id: str | None = None, volunteer_id: str | None = None) -> list[str]:
+    query = select(Match.id)
+    if referral_id is not None:
+        query = query.where(Match.referral_id == referral_id)
+    if volunteer_id is not None:
+        query = query.where(Match.volunteer_id == volunteer_id)
+    return list(db.exec(query))
+
+
+def clear_message_fields(db: Session, *, recipient_id: str, match_ids: list[str]) -> None:
+    """Messages hold first names: hers, and hers in the other person's messages about their matches."""
+    about = col(Message.recipient_id) == recipient_id
+    if match_ids:
+        about = about | col(Message.match_id).in_(match_ids)
+    db.exec(update(Message).where(about).values(personalisation={}))

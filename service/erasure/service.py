@@ -15,6 +15,7 @@ from service.core.lifecycle import emit, event
 from service.erasure import repository
 from service.matches import repository as match_repository
 from service.matches import service as match_service
+from service.messages import lifecycle as message_lifecycle
 from service.models import Referral, Volunteer
 from service.proposals import lifecycle as proposal_lifecycle
 from service.proposals import repository as proposal_repository
@@ -58,6 +59,7 @@ def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None
     repository.clear_risk_review_notes(db, referral.id)
     concern_repository.clear_words_of_referral(db, referral.id)
     repository.bump_sessions_of_referral(db, referral.id, now=now)
+    _clear_messages(db, referral.id, repository.matches_of(db, referral_id=referral.id))
     _rewrite_replays(db, referral)
     audit.record(db, actor=actor, action="referral.erased", record_type="referral", record_id=referral.id)
     emit(db, (event("referral.erased", record_type="referral", record_id=referral.id, erased_at=now),))
@@ -92,6 +94,14 @@ def _clear_parent(referral: Referral) -> None:
     referral.interests, referral.must_match = [], []
 
 
+def _clear_messages(db: Session, person_id: str, match_ids: list[str]) -> None:
+    """Her messages and those about her matches lose their first names; any still waiting is withheld (the
+    ending's own messages to her included: they were written moments ago, as her matches ended)."""
+    db.flush()
+    message_lifecycle.withhold_waiting(db, recipient_id=person_id, match_ids=match_ids, reason="erased")
+    repository.clear_message_fields(db, recipient_id=person_id, match_ids=match_ids)
+
+
 def _rewrite_replays(db: Session, referral: Referral) -> None:
     """A retried POST replays the stored first response: it now replays the erased record."""
     for record in repository.idempotency_records_for(db, f"/v1/referrals/{referral.id}"):
@@ -113,6 +123,7 @@ def erase_volunteer(*, db: Session, actor: Principal, volunteer: Volunteer) -> N
     volunteer_lifecycle.move(db, volunteer, VolunteerStatus.left, action="erased", actor=actor)
     repository.clear_override_reasons(db, volunteer_id=volunteer.id)
     repository.revoke_keys_of_volunteer(db, volunteer.id, now=now)
+    _clear_messages(db, volunteer.id, repository.matches_of(db, volunteer_id=volunteer.id))
     audit.record(db, actor=actor, action="volunteer.erased", record_type="volunteer", record_id=volunteer.id)
     emit(db, (event("volunteer.erased", record_type="volunteer", record_id=volunteer.id, erased_at=now),))
 

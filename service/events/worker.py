@@ -44,19 +44,24 @@ class DeliveryWorker:
         allow_private: bool,
         http: httpx.Client | None = None,
         periodic: list[Callable[[Session], int]] | None = None,
+        senders: list[Callable[[Engine | Connection], int]] | None = None,
     ) -> None:
         self.engine = engine
         self.allow_private = allow_private
         self.http = http or httpx.Client(timeout=10.0, follow_redirects=False)
         self.periodic = periodic or []
+        # Other outboxes (messages) that claim, send and record each item in transactions of their own.
+        self.senders = senders or []
 
     def run_once(self, *, limit: int = 100, jobs: bool = True) -> int:
-        """Run the periodic jobs (reminders, alerts) and deliver what is due; the number of deliveries attempted."""
+        """Run the periodic jobs (reminders, alerts), deliver what is due and send due messages; the number tried."""
         if jobs:
             self.run_jobs()
         attempted = 0
         for delivery_id in self._due(limit):
             attempted += self._attempt(delivery_id)
+        for sender in self.senders:
+            attempted += sender(self.engine)
         return attempted
 
     def run_jobs(self) -> None:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from api_schemas.common import Page
+from api_schemas.messages import MessageOut
 from api_schemas.sessions import CalendarFeedOut, MyMatchOut, SessionOut
 from api_schemas.volunteers import MePatch, VolunteerOut
 from service.core.deps import SessionDep, VolunteerSelf
@@ -12,6 +13,7 @@ from service.core.etags import set_etag
 from service.core.pagination import CursorParam, LimitParam
 from service.matches import sessions as session_service
 from service.me import service as me_service
+from service.messages import service as message_service
 from service.models import Volunteer
 from service.volunteers import service as volunteer_service
 
@@ -57,6 +59,13 @@ def my_sessions(
     """Her upcoming sessions and those of the last 30 days, in time order, a page at a time."""
     rows, next_page = me_service.my_sessions(db, me.volunteer_id or "", limit=limit, cursor=cursor)
     return Page[SessionOut](items=[session_service.to_out(r) for r in rows], next_cursor=next_page)
+
+
+@router.get("/messages", response_model=Page[MessageOut])
+def my_messages(me: VolunteerSelf, volunteer: OwnRecord, db: SessionDep, limit: LimitParam = 50) -> Page[MessageOut]:
+    """The messages sent to her, newest first."""
+    items = message_service.listing(db, recipient_type="volunteer", recipient_id=volunteer.id, limit=limit)
+    return Page[MessageOut](items=items)
 
 
 @router.get("/matches", response_model=Page[MyMatchOut])

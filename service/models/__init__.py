@@ -8,6 +8,7 @@ from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
 from service.models.matching import ExcludedPair, MatchRun, Proposal
 from service.models.measures import Measure, RiskReview
+from service.models.message import Message
 from service.models.programme import Programme, VocabularyCode
 from service.models.referral import Referral
 from service.models.volunteer import Volunteer
@@ -23,6 +24,7 @@ __all__ = [
     "Match",
     "MatchRun",
     "Measure",
+    "Message",
     "OutboxEvent",
     "Programme",
     "Proposal",

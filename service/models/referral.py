@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.models.columns import json_column, utc_column
@@ -42,6 +42,8 @@ class Referral(SQLModel, table=True):
     consent_share: bool
     consent_contact: bool
     consent_given_on: date
+    # ContactPreferences as JSON; null means none chosen (no messages).
+    contact_preferences: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     priority: bool = False
     risk_review_pending: bool = False
     paused_until: date | None = None  # a risk review paused her (escalated) until this day

@@ -40,6 +40,8 @@ class Volunteer(SQLModel, table=True):
     resting_until: date | None = None
     calendar_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     alerted_not_ready: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # ContactPreferences as JSON; null means none chosen (no messages).
+    contact_preferences: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
     erased_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -6,8 +6,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api_schemas.common import AvailabilityWindow, Location
+from api_schemas.messages import ContactPreferences, missing_address
 from api_schemas.referrals import (
-    Consent,
+    ConsentOut,
     ParentOut,
     ReferralIn,
     ReferralOut,
@@ -40,6 +41,7 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         must_match=referral_in.must_match,
     )
     tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
+    _check_contact(referral_in.contact_preferences, phone=parent.phone, email=parent.email)
     place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
     source = caller.referral_source
     now = clock.now()
@@ -73,6 +75,7 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         consent_share=referral_in.consent.share_with_volunteer,
         consent_contact=referral_in.consent.contact,
         consent_given_on=referral_in.consent.given_on,
+        contact_preferences=referral_in.contact_preferences.model_dump(mode="json"),
         received_at=now,
         updated_at=now,
     )
@@ -148,8 +151,14 @@ def update(
     *, db: Session, caller: Principal, referral: Referral, patch: ReferralPatch, if_match: str | None
 ) -> Referral:
     check_if_match(if_match, referral.version)
-    lifecycle.ensure_editable(referral.status)
     fields = patch.model_fields_set
+    # How she may be contacted is hers to change at any time, matched or not; the rest only while she waits.
+    if fields - CONTACT_FIELDS:
+        lifecycle.ensure_editable(referral.status)
+    if patch.contact_preferences is not None:
+        referral.contact_preferences = patch.contact_preferences.model_dump(mode="json")
+    if patch.consent is not None:
+        referral.consent_contact = patch.consent.contact
     if patch.languages is not None:
         referral.languages = languages.normalise(patch.languages, loc=["body", "languages"])
     if patch.formats is not None:
@@ -176,6 +185,7 @@ def update(
         referral.referrer_role = patch.referrer.role.value
     if patch.parent is not None:
         _update_parent(referral, patch)
+    _check_contact(contact_preferences(referral), phone=referral.phone, email=referral.email)
     if not fields:
         return referral
     referral.version += 1
@@ -190,6 +200,19 @@ def update(
         reason=",".join(sorted(fields)),
     )
     return referral
+
+
+CONTACT_FIELDS = frozenset({"contact_preferences", "consent"})
+
+
+def contact_preferences(referral: Referral) -> ContactPreferences:
+    return ContactPreferences.model_validate(referral.contact_preferences or {})
+
+
+def _check_contact(preferences: ContactPreferences, *, phone: str | None, email: str | None) -> None:
+    missing = missing_address(preferences, phone=phone, email=email)
+    if missing is not None:
+        raise invalid(["body", "contact_preferences", "channel"], missing)
 
 
 def _update_parent(referral: Referral, patch: ReferralPatch) -> None:
@@ -252,11 +275,12 @@ def to_out(referral: Referral) -> ReferralOut:
         interests=referral.interests,
         volunteer_gender=referral.volunteer_gender,
         must_match=referral.must_match,
-        consent=Consent(
+        consent=ConsentOut(
             share_with_volunteer=referral.consent_share,
             contact=referral.consent_contact,
             given_on=referral.consent_given_on,
         ),
+        contact_preferences=contact_preferences(referral),
         priority=referral.priority,
         risk_review_pending=referral.risk_review_pending,
         paused_until=referral.paused_until,

@@ -5,6 +5,7 @@ from typing import Any
 from sqlmodel import Session
 
 from api_schemas.common import AvailabilityWindow, DateRange, Location
+from api_schemas.messages import ContactPreferences, missing_address
 from api_schemas.vocabulary import VocabularyKind
 from api_schemas.volunteers import (
     BackgroundCheck,
@@ -17,7 +18,7 @@ from api_schemas.volunteers import (
 )
 from service.core import audit, clock, languages, places
 from service.core.auth import Principal
-from service.core.errors import Conflict, NotFound
+from service.core.errors import Conflict, NotFound, invalid
 from service.core.etags import check_if_match
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
@@ -63,10 +64,22 @@ def create(*, db: Session, caller: Principal, volunteer_in: VolunteerIn) -> Volu
         specialisms=[],
     )
     _apply(volunteer, volunteer_in.model_dump(), set(VolunteerIn.model_fields))
+    volunteer.contact_preferences = volunteer_in.contact_preferences.model_dump(mode="json")
+    _check_contact(volunteer)
     _set_place(volunteer, place)
     repository.add(db, volunteer)
     audit.record(db, actor=caller, action="volunteer.created", record_type="volunteer", record_id=volunteer.id)
     return volunteer
+
+
+def contact_preferences(volunteer: Volunteer) -> ContactPreferences:
+    return ContactPreferences.model_validate(volunteer.contact_preferences or {})
+
+
+def _check_contact(volunteer: Volunteer) -> None:
+    missing = missing_address(contact_preferences(volunteer), phone=volunteer.phone, email=volunteer.email)
+    if missing is not None:
+        raise invalid(["body", "contact_preferences", "channel"], missing)
 
 
 def _set_place(volunteer: Volunteer, place: places.ResolvedPlace) -> None:
@@ -89,8 +102,8 @@ def _apply(volunteer: Volunteer, values: dict[str, Any], fields: set[str]) -> No
             volunteer.check_expires_on = value["expires_on"] if value else None
         elif name in ("availability", "leave"):
             setattr(volunteer, name, [_json_dates(item) for item in value])
-        elif name == "status":
-            continue  # moved by the volunteer's lifecycle, not copied
+        elif name in ("status", "contact_preferences"):
+            continue  # the status moves through its lifecycle; preferences are stored as JSON by the caller
         elif name in ("formats", "gender"):
             setattr(volunteer, name, [str(v) for v in value] if isinstance(value, list) else str(value))
         else:
@@ -131,6 +144,9 @@ def update(
         if patch.postcode is not None or patch.location is not None:
             _set_place(volunteer, places.resolve(patch.postcode, patch.location, loc=["body"]))
     _apply(volunteer, patch.model_dump(include=fields), fields)
+    if patch.contact_preferences is not None:
+        volunteer.contact_preferences = patch.contact_preferences.model_dump(mode="json")
+    _check_contact(volunteer)
     if not fields:
         return volunteer
     new_status = getattr(patch, "status", None)
@@ -181,6 +197,7 @@ def _out(volunteer: Volunteer, *, today: Any, interval: int, current: int) -> Vo
         name=volunteer.name,
         email=volunteer.email,
         phone=volunteer.phone,
+        contact_preferences=contact_preferences(volunteer),
         gender=volunteer.gender,
         languages=volunteer.languages,
         formats=volunteer.formats,
