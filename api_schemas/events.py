@@ -1,10 +1,12 @@
 """Webhooks and their deliveries."""
 
+import base64
+import binascii
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from api_schemas.common import ApiModel
 
@@ -36,12 +38,40 @@ class EventType(StrEnum):
     all = "*"
 
 
+SECRET_PREFIX = "whsec_"
+
+
+def _checked_secret(secret: str | None) -> str | None:
+    # A `whsec_` secret is base64 of 24 to 64 random bytes (Standard Webhooks); a plain one (v1.0) stays allowed.
+    if secret is None or not secret.startswith(SECRET_PREFIX):
+        return secret
+    try:
+        encoded = secret.removeprefix(SECRET_PREFIX)
+        size = len(base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True))  # padding optional
+    except binascii.Error:
+        raise ValueError("a whsec_ secret must be whsec_ followed by base64") from None
+    if not 24 <= size <= 64:
+        raise ValueError("a whsec_ secret must hold 24 to 64 bytes")
+    return secret
+
+
+Secret = Annotated[
+    str,
+    StringConstraints(min_length=16, max_length=200),
+    AfterValidator(_checked_secret),
+    Field(
+        description="`whsec_` + base64 of 24 to 64 random bytes (Standard Webhooks), or a plain string of 16 or "
+        "more characters (v1.0; a receiver's Standard Webhooks library takes it as `whsec_` + base64 of its UTF-8 "
+        "bytes). Omit it and the service generates one, returned once. Never returned otherwise.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    ),
+]
+
+
 class WebhookIn(ApiModel):
     url: Annotated[str, StringConstraints(min_length=8, max_length=500)]
     events: Annotated[list[EventType], Field(min_length=1, max_length=20)]
-    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] = Field(
-        description="Shared secret for X-Peer-Match-Signature; never returned"
-    )
+    secret: Secret | None = None
 
 
 class WebhookOut(BaseModel):
@@ -49,6 +79,29 @@ class WebhookOut(BaseModel):
     url: str
     events: list[str]
     created_at: datetime
+    previous_secret_expires_at: datetime | None = Field(
+        default=None, description="While set, deliveries are signed with the previous secret too, until then"
+    )
+
+
+class WebhookCreated(WebhookOut):
+    secret: str | None = Field(
+        description="The secret the service generated, shown this once; null when the request gave its own"
+    )
+
+
+class SecretRotationIn(ApiModel):
+    secret: Secret | None = None
+    grace_period_hours: Annotated[int, Field(ge=0, le=168)] = Field(
+        default=24, description="How long the previous secret keeps signing deliveries beside the new one"
+    )
+
+
+class SecretRotated(BaseModel):
+    secret: str | None = Field(
+        description="The new secret if the service generated it, shown this once; null when the request gave it"
+    )
+    previous_secret_expires_at: datetime = Field(description="Until then every delivery carries both signatures")
 
 
 class DeliveryStatus(StrEnum):

@@ -1,20 +1,22 @@
 """Webhook subscriptions (admins) and their delivery log."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
-from api_schemas.events import DeliveryOut, WebhookIn, WebhookOut
+from api_schemas.events import DeliveryOut, SecretRotated, SecretRotationIn, WebhookCreated, WebhookIn, WebhookOut
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.config import Settings
 from service.core.errors import NotFound, invalid
 from service.core.ids import new_id
-from service.events import repository, urls
+from service.events import repository, signing, urls
 from service.models import OutboxEvent, Webhook
 
 
-def create(*, db: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> Webhook:
+def create(*, db: Session, actor: Principal, webhook_in: WebhookIn, settings: Settings) -> WebhookCreated:
+    """A new subscription; the secret is the caller's, or generated and returned this once."""
     try:
         urls.check(
             webhook_in.url,
@@ -27,12 +29,36 @@ def create(*, db: Session, actor: Principal, webhook_in: WebhookIn, settings: Se
         id=new_id(),
         url=webhook_in.url,
         events=sorted({e.value for e in webhook_in.events}),
-        secret=webhook_in.secret,
+        secret=webhook_in.secret or signing.new_secret(),
         created_at=clock.now(),
     )
     db.add(webhook)
     audit.record(db, actor=actor, action="webhook.created", record_type="webhook", record_id=webhook.id)
-    return webhook
+    generated = None if webhook_in.secret else webhook.secret
+    return WebhookCreated(**to_out(webhook).model_dump(), secret=generated)
+
+
+def rotate_secret(*, db: Session, actor: Principal, webhook: Webhook, rotation_in: SecretRotationIn) -> SecretRotated:
+    """A new secret signs from now on; the current one signs beside it for the grace period, so receivers can
+    switch over without losing a delivery. A secret older than that (a second rotation in the grace period) stops."""
+    now = clock.now()
+    webhook.previous_secret = webhook.secret
+    webhook.previous_secret_expires_at = now + timedelta(hours=rotation_in.grace_period_hours)
+    webhook.secret = rotation_in.secret or signing.new_secret()
+    db.add(webhook)
+    audit.record(db, actor=actor, action="webhook.secret_rotated", record_type="webhook", record_id=webhook.id)
+    return SecretRotated(
+        secret=None if rotation_in.secret else webhook.secret,
+        previous_secret_expires_at=webhook.previous_secret_expires_at,
+    )
+
+
+def live_secrets(webhook: Webhook, *, now: datetime) -> list[str]:
+    """The secrets that sign a delivery now: the current one, and the previous one until it expires."""
+    expires_at = webhook.previous_secret_expires_at
+    if webhook.previous_secret and expires_at is not None and now < expires_at:
+        return [webhook.secret, webhook.previous_secret]
+    return [webhook.secret]
 
 
 def live(*, db: Session, webhook_id: str) -> Webhook:
@@ -70,7 +96,14 @@ def deliveries(*, db: Session, webhook: Webhook, limit: int) -> list[DeliveryOut
 
 
 def to_out(webhook: Webhook) -> WebhookOut:
-    return WebhookOut(id=webhook.id, url=webhook.url, events=webhook.events, created_at=webhook.created_at)
+    expires_at = webhook.previous_secret_expires_at
+    return WebhookOut(
+        id=webhook.id,
+        url=webhook.url,
+        events=webhook.events,
+        created_at=webhook.created_at,
+        previous_secret_expires_at=expires_at if expires_at is not None and expires_at > clock.now() else None,
+    )
 
 
 def body(event: OutboxEvent, *, sent_at: str) -> dict[str, Any]:

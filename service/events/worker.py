@@ -21,7 +21,7 @@ from sqlmodel import Session
 from api_schemas.events import DeliveryStatus
 from service.core import clock
 from service.events import lifecycle, repository, signing, urls
-from service.events.service import body
+from service.events.service import body, live_secrets
 from service.models import Delivery, OutboxEvent, Webhook
 
 log = structlog.get_logger("peer_match.worker")
@@ -96,9 +96,11 @@ class DeliveryWorker:
         raw = json.dumps(body(event, sent_at=now.isoformat()), separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
+            # The event id is the Standard Webhooks message id: the same on every retry, so receivers can dedupe.
+            **signing.headers(message_id=event.id, sent_at=now, raw_body=raw, secrets=live_secrets(webhook, now=now)),
             "X-Peer-Match-Event-Id": event.id,
             "X-Peer-Match-Event": event.type,
-            "X-Peer-Match-Signature": signing.signature(webhook.secret, raw),
+            signing.LEGACY_HEADER: signing.signature(webhook.secret, raw),
         }
         delivery.attempts += 1
         try:

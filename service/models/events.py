@@ -27,6 +27,9 @@ class Webhook(SQLModel, table=True):
     url: str = Field(max_length=500)
     events: Any = Field(sa_column=Column(JSON, nullable=False))
     secret: str = Field(max_length=200, description="Needed in clear to sign; never returned")
+    # The secret before the last rotation signs too until it expires, so receivers can switch over.
+    previous_secret: str | None = Field(default=None, max_length=200)
+    previous_secret_expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     created_at: datetime = Field(sa_column=utc_column())
     deleted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 

@@ -1,13 +1,35 @@
 """Rules a referral must keep that the wire schema cannot check alone."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from sqlmodel import Session
 
 from api_schemas.referrals import VolunteerGender
 from api_schemas.vocabulary import VocabularyKind
-from service.core.errors import invalid
+from service.core.errors import InvalidInput, invalid
 from service.vocabulary import service as vocabulary_service
+
+
+class Findings:
+    """Every rule's errors, kept so that one answer names them all: an integrator fixes a referral in one round
+    trip, not one error per round trip."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[list[str | int], str]] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except InvalidInput as exc:
+            self.errors.extend((item["loc"], item["msg"]) for item in exc.extra["errors"])
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise InvalidInput(self.errors)
+
 
 PREGNANCY_DAYS = 294  # 42 weeks: a due date further ahead is not a current pregnancy
 POSTNATAL_DAYS = 731  # the perinatal window closes when the baby is two

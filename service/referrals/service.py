@@ -28,21 +28,35 @@ from service.referrals import lifecycle, measures, repository, rules
 
 
 def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
-    if caller.role is Role.integrator and referral_in.external_id is None:
-        raise invalid(["body", "external_id"], "is required for integrators")
     parent = referral_in.parent
-    rules.check_perinatal_window(due_date=parent.due_date, baby_birth_date=parent.baby_birth_date, today=clock.today())
-    rules.check_must_match(referral_in.must_match, referral_in.volunteer_gender)
-    rules.check_codes(
-        db,
-        background=referral_in.background,
-        experiences=referral_in.experiences,
-        interests=referral_in.interests,
-        must_match=referral_in.must_match,
-    )
-    tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
-    _check_contact(referral_in.contact_preferences, phone=parent.phone, email=parent.email)
-    place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
+    found = rules.Findings()
+    with found.check():
+        if caller.role is Role.integrator and referral_in.external_id is None:
+            raise invalid(["body", "external_id"], "is required for integrators")
+    with found.check():
+        rules.check_perinatal_window(
+            due_date=parent.due_date, baby_birth_date=parent.baby_birth_date, today=clock.today()
+        )
+    with found.check():
+        rules.check_must_match(referral_in.must_match, referral_in.volunteer_gender)
+    with found.check():
+        rules.check_codes(
+            db,
+            background=referral_in.background,
+            experiences=referral_in.experiences,
+            interests=referral_in.interests,
+            must_match=referral_in.must_match,
+        )
+    tags: list[str] = []
+    with found.check():
+        tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
+    with found.check():
+        _check_contact(referral_in.contact_preferences, phone=parent.phone, email=parent.email)
+    place = None
+    with found.check():
+        place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
+    found.raise_any()
+    assert place is not None  # resolve either answered or added its error, raised just above
     source = caller.referral_source
     now = clock.now()
     values = dict(

@@ -68,6 +68,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/webhooks"): ADMINS,
     ("POST", "/v1/webhooks"): ADMINS,
     ("DELETE", "/v1/webhooks/{webhook_id}"): ADMINS,
+    ("POST", "/v1/webhooks/{webhook_id}/secrets"): ADMINS,
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): ADMINS,
     ("POST", "/v1/referrals/{referral_id}/measures"): STAFF,
     ("GET", "/v1/referrals/{referral_id}/measures"): STAFF,

@@ -38,6 +38,7 @@ class Receiver:
                         "signature": self.headers["X-Peer-Match-Signature"],
                         "event_id": self.headers["X-Peer-Match-Event-Id"],
                         "body": json.loads(raw),
+                        "headers": {name.lower(): value for name, value in self.headers.items()},
                     }
                 )
                 self.send_response(204)
@@ -61,7 +62,7 @@ def receiver() -> Iterator[Receiver]:
 def _subscribe(client: TestClient, admin: dict[str, str], url: str, events: list[str]) -> str:
     response = client.post("/v1/webhooks", json={"url": url, "events": events, "secret": SECRET}, headers=admin)
     assert response.status_code == 201, response.text
-    assert "secret" not in response.json()
+    assert response.json()["secret"] is None  # the caller's own secret is never echoed
     return str(response.json()["id"])
 
 

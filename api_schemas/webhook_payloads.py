@@ -1,0 +1,175 @@
+"""What a webhook receives: the envelope every delivery shares, and each event type's `data`.
+
+Ids, codes and times only, never personal or health data. The OpenAPI document's `webhooks` section is built
+from `EVENT_DATA`, and a test checks it against the fields the service raises.
+"""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api_schemas.events import EventType
+from api_schemas.matching import CoverChoice, InitiatedBy
+from api_schemas.referrals import ReferralStatus
+from api_schemas.sessions import SessionKind
+
+SESSION_ID = "The support session's id"
+STARTS_AT = "When the session starts (UTC)"
+
+
+def _example(**example: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+class RecordRef(BaseModel):
+    type: Literal["referral", "match", "volunteer"] = Field(description="The kind of record the event is about")
+    id: str
+
+
+class WebhookEnvelope(BaseModel):
+    """The JSON body of every delivery. `id` is also the `webhook-id` header, the same on every retry."""
+
+    model_config = _example(
+        id="01JH2N6Q8W3ZP4T7B9C1D5E6F0",
+        type="match.confirmed",
+        occurred_at="2027-01-05T09:00:00+00:00",
+        record={"type": "match", "id": "01JH2N5X0R4S7V8W9Y1Z2A3B4C"},
+        data={"first_session_at": "2027-01-12T10:00:00+00:00", "last_session_at": "2027-03-30T10:00:00+00:00"},
+        sent_at="2027-01-05T09:00:01.204512+00:00",
+    )
+
+    id: str = Field(description="The event's id; deduplicate on it (delivery is at least once)")
+    type: EventType
+    occurred_at: datetime
+    record: RecordRef
+    data: dict[str, Any] = Field(description="The event type's own fields; see each webhook")
+    sent_at: datetime = Field(description="When this attempt was sent; `webhook-timestamp` in whole seconds")
+
+
+class ReferralReceived(BaseModel):
+    model_config = _example(source="nhs-lothian", received_at="2027-01-05T09:00:00+00:00")
+    source: str = Field(description="The referring system's source name (`coordinator` for self-referrals)")
+    received_at: datetime
+
+
+class ReferralEscalated(BaseModel):
+    model_config = _example(status="escalated")
+    status: ReferralStatus = Field(description="The referral's status after the escalation")
+
+
+class SafetyAlert(BaseModel):
+    model_config = _example(measure_id="01JH2P0A", reason="epds_item_10_positive", completed_on="2027-01-05")
+    measure_id: str = Field(description="The EPDS measure that raised the alert")
+    reason: Literal["epds_item_10_positive"]
+    completed_on: date
+
+
+class MatchProposed(BaseModel):
+    model_config = _example(referral_id="01JH2N4K", volunteer_id="01JH2M9T")
+    referral_id: str
+    volunteer_id: str
+
+
+class MatchConfirmed(BaseModel):
+    model_config = _example(first_session_at="2027-01-12T10:00:00+00:00", last_session_at="2027-03-30T10:00:00+00:00")
+    first_session_at: datetime
+    last_session_at: datetime
+
+
+class MatchDeclined(BaseModel):
+    model_config = _example(referral_id="01JH2N4K")
+    referral_id: str = Field(description="The referral, back to waiting")
+
+
+class SessionScheduled(BaseModel):
+    model_config = _example(session_id="01JH2Q1B", number=1, kind="regular", starts_at="2027-01-12T10:00:00+00:00")
+    session_id: str = Field(description=SESSION_ID)
+    number: int = Field(description="Its place in the match's plan, from 1")
+    kind: SessionKind
+    starts_at: datetime = Field(description=STARTS_AT)
+
+
+class SessionChanged(BaseModel):
+    model_config = _example(session_id="01JH2Q1B", starts_at="2027-01-19T10:00:00+00:00", cause="leave")
+    session_id: str = Field(description=SESSION_ID)
+    starts_at: datetime = Field(description="When the session starts now (UTC)")
+    cause: Literal["leave", "cover"] | None = Field(
+        default=None, description="Absent when rescheduled by hand; `leave` or `cover` when moved by the service"
+    )
+
+
+class SessionCancelled(BaseModel):
+    model_config = _example(session_id="01JH2Q1B", starts_at="2027-01-12T10:00:00+00:00")
+    session_id: str = Field(description=SESSION_ID)
+    starts_at: datetime = Field(description=STARTS_AT)
+
+
+class SessionReminder(BaseModel):
+    model_config = _example(session_id="01JH2Q1B", starts_at="2027-01-12T10:00:00+00:00")
+    session_id: str = Field(description=SESSION_ID)
+    starts_at: datetime = Field(description=STARTS_AT)
+
+
+class SessionNeedsCover(BaseModel):
+    model_config = _example(
+        session_id="01JH2Q1B",
+        starts_at="2027-01-12T10:00:00+00:00",
+        cause="leave",
+        choices=["wait_for_return", "rematch"],
+    )
+    session_id: str = Field(description=SESSION_ID)
+    starts_at: datetime = Field(description=STARTS_AT)
+    cause: Literal["leave"]
+    choices: list[CoverChoice] = Field(description="What a coordinator may choose (`POST /v1/matches/{id}/cover`)")
+
+
+class MatchEndingSoon(BaseModel):
+    model_config = _example(session_id="01JH2Q9Z", ending_conversation_at="2027-03-23T10:00:00+00:00")
+    session_id: str = Field(description="The ending conversation session")
+    ending_conversation_at: datetime
+
+
+class MatchEnded(BaseModel):
+    model_config = _example(outcome="ended_early", reason="moved_away", initiated_by="parent", rematch=True)
+    outcome: Literal["completed", "ended_early"]
+    reason: str = Field(description="An end_reasons code (`GET /v1/vocabulary`)")
+    initiated_by: InitiatedBy
+    rematch: bool = Field(description="The referral goes back to waiting, ahead of newer ones")
+
+
+class MatchAttendanceAlert(BaseModel):
+    model_config = _example(reason="two_missed_in_a_row", session_id="01JH2Q1B")
+    reason: Literal["two_missed_in_a_row"]
+    session_id: str = Field(description="The second missed session")
+
+
+class VolunteerNotReady(BaseModel):
+    model_config = _example(reason="check_expired")
+    reason: Literal["check_expired", "supervision_overdue"]
+
+
+class Erased(BaseModel):
+    model_config = _example(erased_at="2027-01-05T09:00:00+00:00")
+    erased_at: datetime
+
+
+EVENT_DATA: dict[EventType, type[BaseModel]] = {
+    EventType.referral_received: ReferralReceived,
+    EventType.referral_escalated: ReferralEscalated,
+    EventType.safety_alert: SafetyAlert,
+    EventType.match_proposed: MatchProposed,
+    EventType.match_confirmed: MatchConfirmed,
+    EventType.match_declined: MatchDeclined,
+    EventType.session_scheduled: SessionScheduled,
+    EventType.session_changed: SessionChanged,
+    EventType.session_cancelled: SessionCancelled,
+    EventType.session_reminder: SessionReminder,
+    EventType.session_needs_cover: SessionNeedsCover,
+    EventType.match_ending_soon: MatchEndingSoon,
+    EventType.match_ended: MatchEnded,
+    EventType.match_attendance_alert: MatchAttendanceAlert,
+    EventType.volunteer_not_ready: VolunteerNotReady,
+    EventType.referral_erased: Erased,
+    EventType.volunteer_erased: Erased,
+}
