@@ -23,7 +23,9 @@ def _example(**example: Any) -> ConfigDict:
 
 
 class RecordRef(BaseModel):
-    type: Literal["referral", "match", "volunteer"] = Field(description="The kind of record the event is about")
+    type: Literal["referral", "match", "volunteer", "concern"] = Field(
+        description="The kind of record the event is about"
+    )
     id: str
 
 
@@ -94,9 +96,12 @@ class SessionChanged(BaseModel):
     model_config = _example(session_id="01JH2Q1B", starts_at="2027-01-19T10:00:00+00:00", cause="leave")
     session_id: str = Field(description=SESSION_ID)
     starts_at: datetime = Field(description="When the session starts now (UTC)")
-    cause: Literal["leave", "cover"] | None = Field(
-        default=None, description="Absent when rescheduled by hand; `leave` or `cover` when moved by the service"
+    cause: Literal["leave", "cover", "resumed"] | None = Field(
+        default=None,
+        description="Absent when rescheduled by hand; `leave`, `cover` or `resumed` (a pause lifted) when moved by "
+        "the service",
     )
+    covered_by: str | None = Field(default=None, description="The covering volunteer's id, for a cover")
 
 
 class SessionCancelled(BaseModel):
@@ -120,7 +125,7 @@ class SessionNeedsCover(BaseModel):
     )
     session_id: str = Field(description=SESSION_ID)
     starts_at: datetime = Field(description=STARTS_AT)
-    cause: Literal["leave"]
+    cause: Literal["leave", "check_lapsed"]
     choices: list[CoverChoice] = Field(description="What a coordinator may choose (`POST /v1/matches/{id}/cover`)")
 
 
@@ -149,6 +154,46 @@ class VolunteerNotReady(BaseModel):
     reason: Literal["check_expired", "supervision_overdue"]
 
 
+class MatchBirthPause(BaseModel):
+    model_config = _example(pause_starts_on="2027-01-26", pause_ends_on="2027-03-02", offer="telephone_check_in")
+    pause_starts_on: date = Field(description="The first day with no session")
+    pause_ends_on: date = Field(description="The last day with no session")
+    offer: Literal["telephone_check_in"] = Field(description="What the coordinator offers the parent in the pause")
+
+
+class MatchPaused(BaseModel):
+    model_config = _example(until="2027-02-01")
+    until: date | None = Field(description="When a dated pause lifts; null until a further review or a close")
+
+
+class MatchResumed(BaseModel):
+    model_config = _example()
+
+
+class SessionOnHold(BaseModel):
+    model_config = _example(session_id="01JH2Q1B", starts_at="2027-01-19T10:00:00+00:00")
+    session_id: str = Field(description=SESSION_ID)
+    starts_at: datetime = Field(description=STARTS_AT)
+
+
+class SafetyConcern(BaseModel):
+    model_config = _example(
+        referral_id="01JH2N5X", match_id="01JH2P0A", category="parent_wellbeing", lead_key_ids=["01JH2K7C"]
+    )
+    referral_id: str
+    match_id: str | None
+    category: str = Field(description="The concern's category code; never what was seen or said")
+    lead_key_ids: list[str] = Field(description="The safeguarding leads' keys alerted")
+
+
+class MessageFailed(BaseModel):
+    model_config = _example(message_id="01JH2R3D", kind="session_reminder", channel="sms", match_id="01JH2P0A")
+    message_id: str
+    kind: str = Field(description="The message kind (`session_reminder`, …)")
+    channel: Literal["sms", "email"]
+    match_id: str | None
+
+
 class Erased(BaseModel):
     model_config = _example(erased_at="2027-01-05T09:00:00+00:00")
     erased_at: datetime
@@ -172,4 +217,10 @@ EVENT_DATA: dict[EventType, type[BaseModel]] = {
     EventType.volunteer_not_ready: VolunteerNotReady,
     EventType.referral_erased: Erased,
     EventType.volunteer_erased: Erased,
+    EventType.match_birth_pause: MatchBirthPause,
+    EventType.match_paused: MatchPaused,
+    EventType.match_resumed: MatchResumed,
+    EventType.session_on_hold: SessionOnHold,
+    EventType.safety_concern: SafetyConcern,
+    EventType.message_failed: MessageFailed,
 }

@@ -26,6 +26,18 @@ from tests.factories import referral_body, volunteer_body
 
 # A generated client's method names: renaming one breaks every integrator's code, so each is listed here.
 OPERATION_IDS = {
+    ("get", "/v1/concerns"): "listConcerns",
+    ("get", "/v1/concerns/{concern_id}"): "getConcern",
+    ("get", "/v1/matches/{match_id}/cover-suggestions"): "listCoverSuggestions",
+    ("get", "/v1/me/concerns"): "listMyConcerns",
+    ("get", "/v1/me/concerns/{concern_id}"): "getMyConcern",
+    ("get", "/v1/me/messages"): "listMyMessages",
+    ("get", "/v1/referrals/{referral_id}/messages"): "listReferralMessages",
+    ("get", "/v1/volunteers/{volunteer_id}/messages"): "listVolunteerMessages",
+    ("post", "/v1/concerns"): "raiseConcern",
+    ("post", "/v1/concerns/{concern_id}/actions"): "recordConcernAction",
+    ("post", "/v1/concerns/{concern_id}/close"): "closeConcern",
+    ("post", "/v1/notify/callbacks"): "receiveNotifyCallback",
     ("get", "/healthz"): "getHealth",
     ("get", "/readyz"): "getReadiness",
     ("get", "/v1/vocabulary"): "getVocabulary",
