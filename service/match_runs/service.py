@@ -37,13 +37,19 @@ from service.referrals import lifecycle as referral_lifecycle
 
 
 def volunteer_profiles(
-    db: Session, volunteers: list[Volunteer], *, settings: ProgrammeSettings
+    db: Session, volunteers: list[Volunteer], *, settings: ProgrammeSettings, proposals_hold: bool = False
 ) -> list[VolunteerProfile]:
-    """Profiles of these volunteers with their load and the weekly slots their sessions already take."""
+    """Profiles of these volunteers with their load and the weekly slots their sessions already take. With
+    `proposals_hold`, an open proposal holds her place as a pending match does (a run over some referrals leaves
+    the others' proposals standing)."""
     ids = [v.id for v in volunteers]
+    load = match_repository.current_parents(db, ids)
+    if proposals_hold:
+        for volunteer_id, count in proposal_repository.open_per_volunteer(db, ids).items():
+            load[volunteer_id] = load.get(volunteer_id, 0) + count
     return match_inputs.volunteer_profiles(
         volunteers,
-        load=match_repository.current_parents(db, ids),
+        load=load,
         busy=match_repository.busy_slots(db, ids, zone=ZoneInfo(settings.time_zone), now=clock.now()),
         settings=settings,
         today=clock.today(settings.time_zone),
@@ -54,7 +60,11 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
     repository.hold_the_programme(db)
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
+    # A run re-solves its own referrals only: their open proposals expire; everyone else's stand, and hold
+    # their volunteer's place, so two coordinators' runs never undo each other.
     expired_for = proposal_repository.open_referral_ids(db)
+    if run_in.referral_ids is not None:
+        expired_for = [rid for rid in expired_for if rid in set(run_in.referral_ids)]
     proposal_lifecycle.expire_open(db, referral_ids=expired_for)
     referral_lifecycle.return_proposed_to_waiting(db, expired_for)
     db.flush()
@@ -63,7 +73,9 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
         _refuse_unwaiting(db, run_in.referral_ids, {r.id for r in referrals})
     problem = MatchProblem(
         referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
-        volunteers=tuple(volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings)),
+        volunteers=tuple(
+            volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings, proposals_hold=True)
+        ),
         weights=match_inputs.weights(settings),
         excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
     )

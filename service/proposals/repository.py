@@ -1,4 +1,4 @@
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from api_schemas.matching import ProposalStatus
 from service.models import Proposal
@@ -28,3 +28,15 @@ def open_referral_ids(db: Session) -> list[str]:
 def add_all(db: Session, proposals: list[Proposal]) -> None:
     for proposal in proposals:
         db.add(proposal)
+
+
+def open_per_volunteer(db: Session, volunteer_ids: list[str]) -> dict[str, int]:
+    """How many open proposals name each volunteer: each holds a place until it is decided or expires."""
+    if not volunteer_ids:
+        return {}
+    query = (
+        select(Proposal.volunteer_id, func.count())
+        .where(col(Proposal.volunteer_id).in_(volunteer_ids), Proposal.status == ProposalStatus.open)
+        .group_by(Proposal.volunteer_id)
+    )
+    return {volunteer_id: count for volunteer_id, count in db.exec(query)}

@@ -139,3 +139,23 @@ def test_suggestions_rank_volunteers_for_one_referral(client: TestClient, coordi
     items = client.get(f"/v1/referrals/{rid}/suggestions?k=5", headers=coordinator).json()["items"]
     assert [i["volunteer_id"] for i in items] == [polish, english.json()["id"]]
     assert items[0]["score"] > items[1]["score"]
+
+
+def test_a_run_over_one_referral_leaves_every_other_open_proposal_open_and_acceptable(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    one_place = {"capacity": {"max_parents": 1, "max_sessions_per_week": 1}}
+    first = client.post("/v1/volunteers", json=volunteer_body(name="Joanna Kowalska", **one_place), headers=coordinator)
+    assert first.status_code == 201
+    earlier = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
+    proposed = client.post("/v1/match-runs", headers=coordinator).json()["proposals"]
+    assert [p["referral_id"] for p in proposed] == [earlier]
+    later = client.post("/v1/referrals", json=referral_body(2), headers=coordinator).json()["id"]
+    second_run = client.post("/v1/match-runs", json={"referral_ids": [later]}, headers=coordinator)
+    assert second_run.status_code == 201, second_run.text
+    # Her one place is held by the earlier proposal: the later referral is left out, not given her place.
+    assert second_run.json()["proposals"] == []
+    assert [u["referral_id"] for u in second_run.json()["unmatched"]] == [later]
+    accepted = client.post(f"/v1/proposals/{proposed[0]['id']}/accept", headers=coordinator)
+    assert accepted.status_code == 201, accepted.text
+    assert client.get(f"/v1/referrals/{earlier}", headers=coordinator).json()["status"] == "matched"
