@@ -11,6 +11,7 @@ from service.models.measures import Measure, RiskReview
 from service.models.message import Message
 from service.models.programme import Programme, VocabularyCode
 from service.models.referral import Referral
+from service.models.venue import Venue
 from service.models.volunteer import Volunteer
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Referral",
     "RiskReview",
     "SupportSession",
+    "Venue",
     "VocabularyCode",
     "Volunteer",
     "Webhook",

@@ -19,6 +19,7 @@ class Match(SQLModel, table=True):
     proposal_id: str | None = Field(default=None, foreign_key="proposal.id", max_length=36)
     status: str = Field(max_length=20, index=True)
     format: str = Field(max_length=20)
+    venue_id: str | None = Field(default=None, foreign_key="venue.id", max_length=36, index=True)  # in person
     score: int | None = None
     reasons: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     override_reason: str | None = Field(default=None, max_length=500)
@@ -53,6 +54,7 @@ class SupportSession(SQLModel, table=True):
     starts_at: datetime = Field(sa_column=utc_column(index=True))
     ends_at: datetime = Field(sa_column=utc_column())
     format: str = Field(max_length=20)
+    venue_id: str | None = Field(default=None, foreign_key="venue.id", max_length=36, index=True)  # in person
     status: str = Field(max_length=20, index=True)
     sequence: int = 0
     cancelled_by: str | None = Field(default=None, max_length=20)

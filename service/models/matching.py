@@ -36,6 +36,7 @@ class Proposal(SQLModel, table=True):
     score: int
     fit: int
     format: str = Field(max_length=20)
+    venue_id: str | None = Field(default=None, foreign_key="venue.id", max_length=36)  # in person
     reasons: Any = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=20, index=True)
     reject_reason: str | None = Field(default=None, max_length=64)

@@ -28,6 +28,10 @@ class Referral(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     location_precision: str | None = Field(default=None, max_length=20)
+    # The parent's home address, for home visits only: shown to her volunteer while their match is accepted.
+    address_lines: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    access_notes: str | None = Field(default=None, max_length=500)
+    max_travel_km: float | None = None  # her own reach to a venue; the programme's default when None
     area: str | None = Field(default=None, max_length=10, index=True)
     due_date: date | None = None
     baby_birth_date: date | None = None
