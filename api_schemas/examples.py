@@ -524,6 +524,28 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "area": [{"ready_volunteers": "<5", "free_places": None, "waiting_referrals": 0, "group": "EH7"}],
         },
     },
+    "RecruitmentReport": {
+        "as_of": "2027-01-05",
+        "waiting": 12,
+        "matchable_now": 8,
+        "places_assumed": 2,
+        "reach_km_assumed": 12.0,
+        "openings": [
+            {
+                "language": "pl",
+                "format": "home_visit",
+                "area": "IV2",
+                "gender": None,
+                "specialism": None,
+                "would_match": 2,
+                "fit_directly": 4,
+                "detail": "One Polish-speaking volunteer offering home visits around IV2 would match 2 more parents "
+                "now (4 waiting parents fit this profile directly).",
+            }
+        ],
+        "profiles_considered": 9,
+        "what_if_solves": 1,
+    },
     "EpdsIn": {"completed_on": "2027-01-05", "timepoint": "baseline", "answers": [1, 1, 2, 1, 0, 1, 2, 1, 1, 0]},
     "MeasureOut": {
         "id": "01a2e4dc-b800-721c-9677-78d046245135",

@@ -209,3 +209,39 @@ class CapacityReport(ApiModel):
     as_of: date = Field(description="Today in the programme's time zone; readiness is judged on this day")
     total: CapacityFigures
     breakdowns: CapacityBreakdowns
+
+
+class RecruitmentOpening(ApiModel):
+    """One volunteer profile to recruit, and what one such volunteer would do now."""
+
+    language: Annotated[str, Field(max_length=35, description="BCP 47 tag the volunteer would speak")]
+    format: Annotated[str, Field(max_length=20, description="The format she would offer")]
+    area: Annotated[
+        str | None,
+        Field(max_length=10, description="Postcode district she would live around; null for telephone and video"),
+    ]
+    gender: Annotated[str | None, Field(max_length=20, description="Set where the parents asked for a gender")]
+    specialism: Annotated[str | None, Field(max_length=64, description="Set where the parents need a specialism")]
+    would_match: Annotated[
+        int, Field(ge=1, description="More parents matched now, in all, with one such volunteer (an exact what-if)")
+    ]
+    fit_directly: Annotated[
+        int,
+        Field(ge=0, description="Parents the optimum leaves waiting whom such a volunteer could see herself"),
+    ]
+    detail: Annotated[str, Field(max_length=400, description="The opening in a sentence")]
+
+
+class RecruitmentReport(ApiModel):
+    """Where to recruit: the volunteer profiles whose one new volunteer would match the most waiting parents now,
+    best first. Each count is a what-if solve of today's match run with that volunteer added (swaps included:
+    a new volunteer may free an existing one for a parent she could not see herself)."""
+
+    as_of: date = Field(description="Today in the programme's time zone")
+    waiting: int = Field(ge=0, description="Referrals waiting (open proposals hold their volunteers' places)")
+    matchable_now: int = Field(ge=0, description="Of them, how many a match run now could match")
+    places_assumed: int = Field(ge=1, description="Parents a new volunteer takes: the volunteers' median max_parents")
+    reach_km_assumed: float = Field(ge=0, description="How far she travels: the volunteers' median max_travel_km")
+    openings: list[RecruitmentOpening] = Field(max_length=100)
+    profiles_considered: int = Field(ge=0)
+    what_if_solves: int = Field(ge=0, description="Profiles whose count needed a solve (the rest were bounded)")

@@ -90,6 +90,7 @@ OPERATION_IDS = {
     "calendar_feed": "getCalendarFeed",
     "outcomes_report": "getOutcomesReport",
     "capacity_report": "getCapacityReport",
+    "recruitment_report": "getRecruitmentReport",
     "list_deliveries": "listWebhookDeliveries",
     "suggest_volunteers": "listSuggestedVolunteers",
 }
@@ -108,7 +109,10 @@ TAGS = [
     ("sessions", "The weekly support sessions of a match: attendance, cancellation, rescheduling."),
     ("me", "A volunteer's own record, sessions, matches and calendar feed."),
     ("events", "Webhook subscriptions (Standard Webhooks signatures), secret rotation and the delivery log."),
-    ("reports", "Outcomes and capacity: exact for coordinators, small numbers suppressed for funders."),
+    (
+        "reports",
+        "Outcomes, capacity and where to recruit: exact for coordinators, small numbers suppressed for funders.",
+    ),
     ("programme", "The programme's settings."),
     ("vocabulary", "The codes used in referrals and volunteers (`GET /v1/vocabulary` lists them)."),
     ("operations", "Health, readiness and metrics for the platform."),

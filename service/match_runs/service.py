@@ -27,7 +27,7 @@ from service.core.ids import new_id
 from service.match_runs import repository
 from service.matches import creation as match_creation
 from service.matches import repository as match_repository
-from service.models import Match, MatchRun, Proposal, Volunteer
+from service.models import Match, MatchRun, Proposal, Referral, Volunteer
 from service.profiles import matching as match_inputs
 from service.profiles.matching import reason_json
 from service.programme import service as programme_service
@@ -56,10 +56,24 @@ def volunteer_profiles(
     )
 
 
+def problem_for(
+    db: Session, referrals: list[Referral], *, settings: ProgrammeSettings, volunteers: list[Volunteer] | None = None
+) -> MatchProblem:
+    """These referrals against every active volunteer (or those given) as a run sees them now: open proposals
+    hold places."""
+    today = clock.today(settings.time_zone)
+    volunteers = match_repository.active_volunteers(db) if volunteers is None else volunteers
+    return MatchProblem(
+        referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
+        volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True)),
+        weights=match_inputs.weights(settings),
+        excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
+    )
+
+
 def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
     repository.hold_the_programme(db)
     settings = programme_service.current(db)
-    today = clock.today(settings.time_zone)
     # A run re-solves its own referrals only: their open proposals expire; everyone else's stand, and hold
     # their volunteer's place, so two coordinators' runs never undo each other.
     expired_for = proposal_repository.open_referral_ids(db)
@@ -71,15 +85,7 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
     referrals = repository.waiting_referrals(db, run_in.referral_ids)
     if run_in.referral_ids is not None:
         _refuse_unwaiting(db, run_in.referral_ids, {r.id for r in referrals})
-    problem = MatchProblem(
-        referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
-        volunteers=tuple(
-            volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings, proposals_hold=True)
-        ),
-        weights=match_inputs.weights(settings),
-        excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
-    )
-    assignment = solver.solve(problem)
+    assignment = solver.solve(problem_for(db, referrals, settings=settings))
     match_run = MatchRun(
         id=new_id(),
         created_at=clock.now(),

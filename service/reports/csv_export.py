@@ -22,7 +22,8 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _field(value: Any) -> str:
+def field(value: Any) -> str:
+    """A value as Excel should read it."""
     if value is None:
         return ""
     if isinstance(value, date):
@@ -38,16 +39,16 @@ def outcomes(report: OutcomesReport) -> str:
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerow(["all", "all", *(_field(getattr(report.total, name)) for name in FIGURES)])
+    writer.writerow(["all", "all", *(field(getattr(report.total, name)) for name in FIGURES)])
     for breakdown in type(report.breakdowns).model_fields:
         for cell in getattr(report.breakdowns, breakdown):
-            writer.writerow([breakdown, _field(cell.group), *(_field(getattr(cell, name)) for name in FIGURES)])
+            writer.writerow([breakdown, field(cell.group), *(field(getattr(cell, name)) for name in FIGURES)])
     for unmatched in report.unmatched_by_reason:
         writer.writerow(
             [
                 "unmatched_reason",
-                _field(unmatched.reason.value),
-                *(_field(unmatched.referrals) if name == "unmatched" else "" for name in FIGURES),
+                field(unmatched.reason.value),
+                *(field(unmatched.referrals) if name == "unmatched" else "" for name in FIGURES),
             ]
         )
     return out.getvalue()

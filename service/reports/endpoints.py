@@ -2,9 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api_schemas.reports import Audience, CapacityReport, OutcomesReport, ReportDay
+from api_schemas.reports import Audience, CapacityReport, OutcomesReport, RecruitmentReport, ReportDay
 from service.core.deps import Coordinator, SessionDep
-from service.reports import csv_export
+from service.reports import csv_export, recruitment
 from service.reports import service as report_service
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -76,3 +76,25 @@ def capacity_report(
     """Ready volunteers, their free places and the waiting referrals, in total and by language, format and
     area. Exact counts by default; with `audience=external`, small numbers are suppressed."""
     return report_service.capacity(db=db, audience=audience)
+
+
+@router.get("/recruitment", response_model=RecruitmentReport, responses=CSV_RESPONSE)
+def recruitment_report(
+    db: SessionDep,
+    _caller: Coordinator,
+    request: Request,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many openings, best first")] = 20,
+) -> RecruitmentReport | Response:
+    """Where to recruit: the volunteer profiles (area, language, format, and gender or specialism where parents
+    asked) whose one new volunteer would let the most waiting parents be matched now, each count an exact
+    what-if of today's match run. JSON, or CSV with `Accept: text/csv`."""
+    found = recruitment.report(db, limit=limit)
+    response.headers["Vary"] = "Accept"
+    if wants_csv(request.headers.get("accept")):
+        return Response(
+            recruitment.as_csv(found),
+            media_type="text/csv; charset=utf-8",
+            headers={"Vary": "Accept", "Content-Disposition": f'attachment; filename="recruitment_{found.as_of}.csv"'},
+        )
+    return found

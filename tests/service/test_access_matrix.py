@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/sessions/{session_id}/reschedule"): MATCH_PARTIES,
     ("GET", "/v1/reports/outcomes"): STAFF,
     ("GET", "/v1/reports/capacity"): STAFF,
+    ("GET", "/v1/reports/recruitment"): STAFF,
     ("POST", "/v1/concerns"): MATCH_PARTIES,
     ("GET", "/v1/concerns"): LEADS,
     ("GET", "/v1/concerns/{concern_id}"): LEADS,

@@ -88,6 +88,7 @@ OPERATION_IDS = {
     ("get", "/v1/calendar/{token}.ics"): "getCalendarFeed",
     ("get", "/v1/reports/outcomes"): "getOutcomesReport",
     ("get", "/v1/reports/capacity"): "getCapacityReport",
+    ("get", "/v1/reports/recruitment"): "getRecruitmentReport",
 }
 
 
