@@ -62,9 +62,10 @@ def main(referrals: int = 2000, volunteers: int = 1000) -> None:
         if recruitment.status_code != 200:
             sys.exit(f"recruitment report failed: {recruitment.status_code} {recruitment.text[:300]}")
         found = recruitment.json()
+        best = found["openings"][0]["detail"] if found["openings"] else "-"
         print(
             f"GET /v1/reports/recruitment: {recruitment_seconds:.2f} s ({found['profiles_considered']} profiles, "
-            f"{found['what_if_solves']} what-if solves; best: {found['openings'][0]['detail'] if found['openings'] else '-'}); "
+            f"{found['what_if_solves']} what-if solves; best: {best}); "
             f"report/engine run time: {recruitment_seconds / engine_seconds:.2f}"
         )
         engine.dispose()
