@@ -22,13 +22,15 @@ T = TypeVar("T")
 
 
 def _json_kind(annotation: Any) -> str | None:
-    """ "number" or "boolean" when every non-null type the field takes is one; else None."""
+    """ "number", "boolean" or "date" when every non-null type the field takes is one; else None."""
     args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
     types = {get_args(a)[0] if get_origin(a) is Annotated else a for a in args} - {type(None)}
     if types == {bool}:
         return "boolean"
     if types and types <= {int, float}:
         return "number"
+    if types and types <= {date, datetime}:
+        return "date"
     return None
 
 
@@ -57,6 +59,9 @@ class ApiModel(BaseModel):
             raise ValueError("must be a number")
         if kind == "boolean" and not isinstance(value, bool):
             raise ValueError("must be true or false")
+        # Lax mode would also read a number as seconds since 1970.
+        if kind == "date" and value is not None and not isinstance(value, str | date):
+            raise ValueError("must be a date as a string (YYYY-MM-DD, or an ISO 8601 date-time)")
         return value
 
     @field_validator("*", mode="after")

@@ -19,6 +19,8 @@ from service.core.rate_limit import KeyRateLimiter
 from service.erasure.endpoints import router as erasure_router
 from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
+from service.fhir.endpoints import OperationOutcomes
+from service.fhir.endpoints import router as fhir_router
 from service.jobs import PERIODIC_JOBS, senders
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_requests_at_once=settings.requests_at_once,
         cors_origins=settings.cors_origins,
     )
+    app.add_middleware(OperationOutcomes)
     for router in (
         ops_router,
         vocabulary_router,
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         my_concerns_router,
         risk_reviews_router,
         messages_router,
+        fhir_router,
     ):
         app.include_router(router)
     openapi.install(app)

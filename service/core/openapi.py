@@ -90,6 +90,9 @@ OPERATION_IDS = {
     "calendar_feed": "getCalendarFeed",
     "outcomes_report": "getOutcomesReport",
     "capacity_report": "getCapacityReport",
+    "create_service_request": "createFhirServiceRequest",
+    "create_from_bundle": "createFhirBundle",
+    "search_tasks": "searchFhirTasks",
     "recruitment_report": "getRecruitmentReport",
     "list_deliveries": "listWebhookDeliveries",
     "suggest_volunteers": "listSuggestedVolunteers",
@@ -115,6 +118,11 @@ TAGS = [
     ),
     ("programme", "The programme's settings."),
     ("vocabulary", "The codes used in referrals and volunteers (`GET /v1/vocabulary` lists them)."),
+    (
+        "fhir",
+        "FHIR R4 intake for NHS systems: a ServiceRequest or transaction Bundle becomes a referral, a Task follows "
+        "it; errors are OperationOutcomes (docs/fhir/README.md).",
+    ),
     ("operations", "Health, readiness and metrics for the platform."),
 ]
 
@@ -194,7 +202,7 @@ def install(app: FastAPI) -> None:
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schemas["Problem"].pop("$defs", {}))
         for path, operations in document["paths"].items():
-            if not path.startswith("/v1/"):
+            if not path.startswith(("/v1/", "/fhir/")):
                 continue
             for method, operation in operations.items():
                 _document_errors(path, method, operation)
@@ -315,10 +323,16 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
     if method in ("post", "put", "patch", "delete"):
         codes |= ERRORS_FOR_CHANGES
     responses = operation.setdefault("responses", {})
+    # FHIR clients parse an OperationOutcome: /fhir routes send each problem as one.
+    content = (
+        {"application/fhir+json": {"schema": {"type": "object", "description": "A FHIR OperationOutcome"}}}
+        if path.startswith("/fhir/")
+        else {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    )
     for code, description in codes.items():
         responses[code] = {
             "description": responses.get(code, {}).get("description", description),
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": content,
         }
         if code in ("429", "503"):
             responses[code]["headers"] = RETRY_AFTER

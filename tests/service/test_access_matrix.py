@@ -49,6 +49,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/programme"): STAFF,
     ("PUT", "/v1/programme"): ADMINS,
     ("POST", "/v1/referrals"): REFERRERS,
+    ("POST", "/fhir/r4/ServiceRequest"): REFERRERS,
+    ("POST", "/fhir/r4"): REFERRERS,
+    ("GET", "/fhir/r4/Task"): REFERRERS,
     ("GET", "/v1/referrals"): REFERRERS,
     ("GET", "/v1/referrals/{referral_id}"): REFERRERS,
     ("PATCH", "/v1/referrals/{referral_id}"): REFERRERS,
@@ -191,6 +194,11 @@ def fill(method: str, template: str, ids: dict[str, str]) -> str:
     return template.format(**values)
 
 
+def refusal_type(template: str) -> str:
+    """FHIR routes refuse as FHIR clients parse it, an OperationOutcome; the rest as problem details."""
+    return "application/fhir+json" if template.startswith("/fhir/") else PROBLEM
+
+
 def test_each_role_is_let_through_or_refused_exactly_as_the_matrix_says(client: TestClient, world: World) -> None:
     wrong = []
     with time_machine.travel(START, tick=False):
@@ -206,7 +214,7 @@ def test_each_role_is_let_through_or_refused_exactly_as_the_matrix_says(client: 
                     wrong.append(f"{method} {template} as {role}: {status}, expected to be allowed")
                 elif role not in allowed and str(status) != expected:
                     wrong.append(f"{method} {template} as {role}: {status}, expected {expected}")
-                elif role not in allowed and response.headers["content-type"] != PROBLEM:
+                elif role not in allowed and response.headers["content-type"] != refusal_type(template):
                     wrong.append(f"{method} {template} as {role}: refusal is not problem+json")
     assert not wrong, "\n".join(wrong)
 

@@ -89,6 +89,9 @@ OPERATION_IDS = {
     ("get", "/v1/reports/outcomes"): "getOutcomesReport",
     ("get", "/v1/reports/capacity"): "getCapacityReport",
     ("get", "/v1/reports/recruitment"): "getRecruitmentReport",
+    ("post", "/fhir/r4/ServiceRequest"): "createFhirServiceRequest",
+    ("post", "/fhir/r4"): "createFhirBundle",
+    ("get", "/fhir/r4/Task"): "searchFhirTasks",
 }
 
 
