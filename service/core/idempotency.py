@@ -28,6 +28,12 @@ class Replay:
     status: int
     body: Any
     location: str | None
+    etag: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The first answer's Location and ETag, to send again with its body."""
+        found = {"Location": self.location, "ETag": self.etag}
+        return {name: value for name, value in found.items() if value}
 
 
 def body_hash(body: BaseModel) -> str:
@@ -88,19 +94,27 @@ def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash:
         raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
     if first.response_status is None:
         raise Conflict("A request with this Idempotency-Key is still in progress.")
-    return Replay(first.response_status, first.response_body, first.location)
+    return Replay(first.response_status, first.response_body, first.location, first.etag)
 
 
 _COMPLETE = (
     update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
     .where(_records.id == bindparam("record_id"))
-    .values(response_status=bindparam("status"), response_body=bindparam("body"), location=bindparam("location"))
+    .values(
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+        location=bindparam("location"),
+        etag=bindparam("etag"),
+    )
 )
 
 
-def complete(db: Session, claimed: Claim, *, status: int, body: Any, location: str | None) -> None:
+def complete(
+    db: Session, claimed: Claim, *, status: int, body: Any, location: str | None, etag: str | None = None
+) -> None:
     db.connection().execute(
-        _COMPLETE, {"record_id": claimed.record_id, "status": status, "body": body, "location": location}
+        _COMPLETE,
+        {"record_id": claimed.record_id, "status": status, "body": body, "location": location, "etag": etag},
     )
 
 

@@ -94,7 +94,7 @@ async def create_from_bundle(
         "type": "transaction-response",
         "entry": [{"response": {"status": status, "location": location}}],
     }
-    return _fhir(reply, answer.status_code, {"Location": location})
+    return _fhir(reply, answer.status_code, {"Location": location, "ETag": answer.headers["ETag"]})
 
 
 def _create(
@@ -127,7 +127,7 @@ def _create(
             request_hash=idempotency.body_hash(found.referral),
         )
         if isinstance(claim, idempotency.Replay):
-            return _fhir(claim.body, claim.status, {"Location": claim.location} if claim.location else None)
+            return _fhir(claim.body, claim.status, claim.headers())
     try:
         referral = referral_service.create(db=db, caller=caller, referral_in=found.referral)
     except DomainError as exc:
@@ -137,7 +137,14 @@ def _create(
         return _fhir(outcome.from_problem(exc.status, problem), exc.status)
     answer = _created(referral, 201)
     if claim is not None:
-        idempotency.complete(db, claim, status=201, body=json.loads(answer.body), location=answer.headers["Location"])
+        idempotency.complete(
+            db,
+            claim,
+            status=201,
+            body=json.loads(answer.body),
+            location=answer.headers["Location"],
+            etag=answer.headers["ETag"],
+        )
     return answer
 
 

@@ -19,4 +19,5 @@ class IdempotencyRecord(SQLModel, table=True):
     response_status: int | None = None
     response_body: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     location: str | None = Field(default=None, max_length=300)
+    etag: str | None = Field(default=None, max_length=40)  # replayed with the body, as the first answer had it
     created_at: datetime = Field(sa_column=utc_column(index=True))

@@ -63,13 +63,12 @@ def create_referral(
             request_hash=idempotency.body_hash(referral_in),
         )
         if isinstance(claim, idempotency.Replay):
-            headers = {"Location": claim.location} if claim.location else {}
-            return JSONResponse(claim.body, status_code=claim.status, headers=headers)
+            return JSONResponse(claim.body, status_code=claim.status, headers=claim.headers())
     referral = referral_service.create(db=db, caller=caller, referral_in=referral_in)
     body = referral_service.view(caller, referral).model_dump(mode="json")
     location = f"/v1/referrals/{referral.id}"
     if claim is not None:
-        idempotency.complete(db, claim, status=201, body=body, location=location)
+        idempotency.complete(db, claim, status=201, body=body, location=location, etag=etag(referral.version))
     # Answered as built, once for the key's record and the answer alike: FastAPI need not check it again (and
     # would take a trip through the thread pool to do so).
     return JSONResponse(body, status_code=201, headers={"Location": location, "ETag": etag(referral.version)})

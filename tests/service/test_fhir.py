@@ -145,6 +145,7 @@ def test_conditional_create_and_idempotency_make_one_referral(client: TestClient
         neither = client.post("/fhir/r4", json=BUNDLE, headers={**key, **FHIR})
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.headers["Location"] == again.headers["Location"]
+    assert first.headers["ETag"] == again.headers["ETag"]
     # A new key with the same identifier: the referral exists, so 409 (duplicate), and the key's replay is the same.
     assert replay.status_code == 409 and _outcome(replay)[0]["code"] == "duplicate"
     assert repeated.status_code == 409

@@ -34,6 +34,8 @@ def test_the_same_idempotency_key_and_body_replays_the_same_referral(
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["location"] == first.headers["location"]
+    # The replay is the first answer whole: its ETag too, so a client can PATCH with If-Match straight after.
+    assert again.headers["etag"] == first.headers["etag"] == '"1"'
     assert len(client.get("/v1/referrals", headers=coordinator).json()["items"]) == 1
 
 
