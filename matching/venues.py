@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import constraints, grid, scoring
+from matching import explain as funnel
 from matching.candidates import CandidateGraph
 from matching.model import (
     FORMATS,
@@ -190,15 +191,22 @@ def rebuild(problem: MatchProblem, graph: CandidateGraph) -> CandidateGraph:
     )
 
 
+# Causes a venue would not cure: nobody speaks her language, or nobody offers meetings in person.
+_BEFORE_VENUES = frozenset(code for _, code in funnel.STAGES[:2])
+
+
 def explain(problem: MatchProblem, unmatched: tuple[Unmatched, ...]) -> tuple[Unmatched, ...]:
-    """An in-person-only parent, located, with no venue within her reach: that is the cause to act on."""
+    """An in-person-only parent, located, with no venue within her reach: that is the cause to act on, unless
+    nobody speaks her language or offers meetings in person at all."""
     reach = Reach(problem)
     by_id = {r.id: r for r in problem.referrals}
     out = []
     for entry in unmatched:
         referral = by_id[entry.referral_id]
         located = referral.lat is not None and referral.lon is not None
-        if referral.formats == (IN_PERSON,) and located and int(reach.parent_h(referral).min(initial=FAR)) == FAR:
+        before = bool(entry.causes) and entry.causes[0].code in _BEFORE_VENUES
+        unreached = located and int(reach.parent_h(referral).min(initial=FAR)) == FAR
+        if referral.formats == (IN_PERSON,) and unreached and not before:
             entry = Unmatched(entry.referral_id, (no_venue_cause(problem, reach, referral),))
         out.append(entry)
     return tuple(out)

@@ -332,9 +332,10 @@ def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> 
         )
     at_venues = [p for p in match_run.proposals if p.venue is not None]
     if at_venues:
-        example = next(r.detail for r in at_venues[0].reasons if r.code == "venue_in_reach")
+        example = next(r for r in at_venues[0].reasons if r.code == "venue_in_reach")
         lines.append(
-            f"in person at a venue: {len(at_venues)} proposals, e.g. {at_venues[0].referral_id[-8:]} {example}"
+            f"in person at a venue: {len(at_venues)} proposals, e.g. {at_venues[0].referral_id[-8:]} "
+            f"{example.detail} (+{example.points})"
         )
     for unmatched in match_run.unmatched[:5]:
         lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")
