@@ -220,6 +220,32 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "VolunteerPatch": {"capacity": {"max_parents": 2, "max_sessions_per_week": 2}, "last_supervision_on": "2027-01-04"},
     "MePatch": {"phone": "07700 900123"},
+    "VenueIn": {
+        "name": "Leith Community Centre",
+        "address": {"lines": ["12 New Kirkgate"], "postcode": "EH6 6AD"},
+        "opening_hours": [
+            {"day": "mon", "start": "09:00", "end": "17:00"},
+            {"day": "wed", "start": "09:00", "end": "20:00"},
+        ],
+        "rooms": 2,
+        "notes": "Step-free; baby changing; crèche on Wednesday mornings",
+    },
+    "VenueOut": {
+        "id": "01a2e4dc-b800-7c1f-9b3e-4f1d2c3b4a59",
+        "name": "Leith Community Centre",
+        "address": {"lines": ["12 New Kirkgate"], "postcode": "EH6 6AD"},
+        "area": "EH6",
+        "opening_hours": [
+            {"day": "mon", "start": "09:00", "end": "17:00"},
+            {"day": "wed", "start": "09:00", "end": "20:00"},
+        ],
+        "rooms": 2,
+        "notes": "Step-free; baby changing; crèche on Wednesday mornings",
+        "active": True,
+        "created_at": "2027-01-05T08:00:00Z",
+        "updated_at": "2027-01-05T08:00:00Z",
+    },
+    "VenuePatch": {"opening_hours": [{"day": "tue", "start": "10:00", "end": "16:00"}], "rooms": 1},
     "MatchRunIn": {"referral_ids": ["01a2e4dc-b800-793b-8c3d-bd1feee51df2"]},
     "MatchRunOut": {
         "id": "01a2e4dc-b800-7e2e-aebb-b0ec8357eb1c",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from api_schemas.common import ApiModel, Code, ShortText
+from api_schemas.venues import VenueRef
 
 
 class Reason(BaseModel):
@@ -46,6 +47,7 @@ class ProposalOut(BaseModel):
     format: str
     reasons: list[Reason]
     status: ProposalStatus
+    venue: VenueRef | None = Field(None, description="The venue chosen for an in-person proposal")
 
 
 class UnmatchedOut(BaseModel):
@@ -93,6 +95,9 @@ class MatchIn(ApiModel):
     referral_id: Annotated[str, Field(max_length=36)]
     volunteer_id: Annotated[str, Field(max_length=36)]
     override_reason: ShortText | None = Field(None, description="Needed when a hard constraint is broken; audited")
+    venue_id: Annotated[str, Field(max_length=36)] | None = Field(
+        None, description="An active venue, for a match meeting in person"
+    )
 
 
 class MatchStatus(StrEnum):
@@ -127,6 +132,7 @@ class MatchOut(BaseModel):
     created_at: datetime
     confirmed_at: datetime | None
     ended_on: date | None
+    venue: VenueRef | None = Field(None, description="Where an in-person match meets")
 
 
 class ExtensionIn(ApiModel):

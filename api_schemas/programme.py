@@ -90,6 +90,9 @@ class ProgrammeSettings(ApiModel):
         description="The programme holds a licence for the SWEMWBS (Warwick Medical School); without it the "
         "service refuses SWEMWBS measures",
     )
+    in_person_max_travel_km: float = Field(
+        10.0, ge=0, le=200, description="How far a parent travels to a venue, unless her referral says otherwise"
+    )
 
     messages: MessageSettings = MessageSettings()
 

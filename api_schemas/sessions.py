@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api_schemas.common import ApiModel, Code, Day
+from api_schemas.venues import VenueRef
 
 
 class SessionKind(StrEnum):
@@ -32,6 +33,7 @@ class SessionOut(BaseModel):
     ends_at: datetime
     format: str
     status: SessionStatus
+    venue: VenueRef | None = Field(None, description="Where an in-person session meets; null for other formats")
 
 
 class Attendance(StrEnum):

@@ -35,6 +35,7 @@ class ReferralProfile:
     must_match: frozenset[str] = frozenset()
     waiting_days: int = 0
     priority: bool = False
+    max_travel_km: float | None = None  # her own reach to a venue; the problem's default when None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class VolunteerProfile:
     free_weekly_sessions: int = 1
     current_parents: int = 0
     max_parents: int = 1
+    first_name: str | None = None  # named in a venue's reason ("3.4 km from Morag")
 
     @property
     def slots(self) -> int:
@@ -88,14 +90,28 @@ class Weights:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueProfile:
+    """An active venue with opening hours and a known place, where in-person pairs may meet."""
+
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
 class MatchProblem:
     """One match run: who waits, who can help, the weights, and (referral id, volunteer id) pairs rejected
-    or declined before, which are never proposed again."""
+    or declined before, which are never proposed again. With `venues` given (even none), an in-person pair
+    must share a venue within both reaches (venues.py), a parent's reach being her own `max_travel_km` or
+    `in_person_max_travel_km`; without, in person is reached as a home visit is."""
 
     referrals: tuple[ReferralProfile, ...]
     volunteers: tuple[VolunteerProfile, ...]
     weights: Weights = field(default_factory=Weights)
     excluded_pairs: frozenset[tuple[str, str]] = frozenset()
+    venues: tuple[VenueProfile, ...] | None = None
+    in_person_max_travel_km: float = 10.0
 
 
 # A code's parameters: (name, value) pairs in a fixed order, values plain enough for JSON.
@@ -126,6 +142,7 @@ class Proposal:
     fit: int
     format: str
     reasons: tuple[Reason, ...]
+    venue_id: str | None = None  # where an in-person pair meets, when the problem has venues
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 
-from matching import candidates, explain, scoring, seed, sparse
+from matching import candidates, explain, scoring, seed, sparse, venues
 from matching.model import FORMATS, Assignment, MatchProblem, MatchStats, Proposal
 from matching.pages import small_pages
 
@@ -31,6 +31,8 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     )
     started = time.perf_counter()
     graph = candidates.build(problem)
+    if venues.applies(problem):
+        graph = venues.rebuild(problem, graph)
     candidate_seconds = time.perf_counter() - started
     solve_started = time.perf_counter()
     chosen, optimal = assign(graph, problem)
@@ -38,6 +40,8 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     proposals = tuple(_proposal(problem, graph, int(arc)) for arc in chosen)
     matched_ids = {p.referral_id for p in proposals}
     unmatched = explain.unmatched(problem, graph, matched_ids)
+    if venues.applies(problem):
+        unmatched = venues.explain(problem, unmatched)
     stats = MatchStats(
         referrals=len(problem.referrals),
         volunteers=len(problem.volunteers),
@@ -126,7 +130,12 @@ def _proposal(problem: MatchProblem, graph: candidates.CandidateGraph, arc: int)
     referral = problem.referrals[int(graph.referral[arc])]
     volunteer = problem.volunteers[int(graph.volunteer[arc])]
     fmt = FORMATS[int(graph.format[arc])]
-    reasons = scoring.reasons(referral, volunteer, fmt, problem.weights)
+    choice = (
+        venues.Reach(problem).choose(referral, volunteer)
+        if fmt == venues.IN_PERSON and venues.applies(problem)
+        else None
+    )
+    reasons = venues.reasons(referral, volunteer, fmt, problem.weights, choice)
     score = sum(r.points for r in reasons)
     return Proposal(
         referral_id=referral.id,
@@ -135,4 +144,5 @@ def _proposal(problem: MatchProblem, graph: candidates.CandidateGraph, arc: int)
         fit=scoring.fit(score, referral, problem.weights),
         format=fmt,
         reasons=reasons,
+        venue_id=choice.venue.id if choice is not None else None,
     )

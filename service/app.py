@@ -33,6 +33,7 @@ from service.programme.endpoints import router as programme_router
 from service.referrals.endpoints import measures_router
 from service.referrals.endpoints import router as referrals_router
 from service.reports.endpoints import router as reports_router
+from service.venues.endpoints import router as venues_router
 from service.vocabulary.endpoints import router as vocabulary_router
 from service.volunteers.endpoints import router as volunteers_router
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         risk_reviews_router,
         messages_router,
         fhir_router,
+        venues_router,
     ):
         app.include_router(router)
     openapi.install(app)

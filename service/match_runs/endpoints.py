@@ -36,7 +36,7 @@ def accept_proposal(proposal_id: str, db: SessionDep, caller: Coordinator, respo
     """Make the match; rules and capacity are checked again now (409 if they no longer hold)."""
     match = run_service.accept_proposal(db, actor=caller, proposal_id=proposal_id)
     response.headers["Location"] = f"/v1/matches/{match.id}"
-    return match_service.to_out(match)
+    return match_service.to_out(db, match)
 
 
 @router.post("/v1/proposals/{proposal_id}/reject", response_model=ProposalOut)
@@ -44,7 +44,7 @@ def reject_proposal(proposal_id: str, body: RejectIn, db: SessionDep, caller: Co
     """Reject with a reason code; the pair is never proposed again."""
     vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.reject_reasons, body.reason)])
     proposal = run_service.reject_proposal(db, actor=caller, proposal_id=proposal_id, reason=body.reason)
-    return run_service.proposal_out(proposal)
+    return run_service.proposal_out(db, proposal)
 
 
 @router.get("/v1/referrals/{referral_id}/suggestions", response_model=Page[SuggestionOut])

@@ -27,6 +27,7 @@ from service.core.ids import new_id
 from service.match_runs import repository
 from service.matches import creation as match_creation
 from service.matches import repository as match_repository
+from service.matches import service as match_service
 from service.models import Match, MatchRun, Proposal, Referral, Volunteer
 from service.profiles import matching as match_inputs
 from service.profiles.matching import reason_json
@@ -34,6 +35,7 @@ from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
 from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
+from service.venues import service as venue_service
 
 
 def volunteer_profiles(
@@ -68,6 +70,8 @@ def problem_for(
         volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True)),
         weights=match_inputs.weights(settings),
         excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
+        venues=venue_service.engine_venues(db),
+        in_person_max_travel_km=settings.in_person_max_travel_km,
     )
 
 
@@ -119,6 +123,7 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
             score=found.score,
             fit=found.fit,
             format=found.format,
+            venue_id=found.venue_id,
             status=ProposalStatus.open.value,
             reasons=[reason_json(r) for r in found.reasons],
         )
@@ -164,6 +169,7 @@ def accept_proposal(db: Session, *, actor: Principal, proposal_id: str) -> Match
         proposed_format=proposal.format,
         score=proposal.score,
         reasons=proposal.reasons,
+        venue_id=proposal.venue_id,
     )
     proposal_lifecycle.decide(db, proposal, ProposalStatus.accepted, actor=actor, at=clock.now())
     return match
@@ -197,7 +203,7 @@ def get(db: Session, *, run_id: str) -> MatchRunOut:
     return to_out(db, match_run)
 
 
-def proposal_out(proposal: Proposal) -> ProposalOut:
+def proposal_out(db: Session, proposal: Proposal) -> ProposalOut:
     return ProposalOut(
         id=proposal.id,
         run_id=proposal.run_id,
@@ -208,6 +214,7 @@ def proposal_out(proposal: Proposal) -> ProposalOut:
         format=proposal.format,
         reasons=[Reason(**r) for r in proposal.reasons],
         status=proposal.status,
+        venue=match_service.venue_ref(db, proposal.venue_id),
     )
 
 
@@ -225,7 +232,7 @@ def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
     return MatchRunOut(
         id=match_run.id,
         created_at=match_run.created_at,
-        proposals=[proposal_out(p) for p in proposal_repository.of_run(db, match_run.id)],
+        proposals=[proposal_out(db, p) for p in proposal_repository.of_run(db, match_run.id)],
         unmatched=[UnmatchedOut(**u) for u in match_run.unmatched],
         stats=stats,
     )

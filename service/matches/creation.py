@@ -49,6 +49,7 @@ def create(
     proposed_format: str | None = None,
     score: int | None = None,
     reasons: list[dict[str, object]] | None = None,
+    venue_id: str | None = None,
 ) -> Match:
     """A pending match (the volunteer is asked next), with the parent's row locked by the caller and the
     volunteer's locked here, so two makes can never over-fill her nor match one parent twice."""
@@ -86,6 +87,7 @@ def create(
         proposal_id=proposal_id,
         status=MatchStatus.pending.value,
         format=proposed_format or formats[0],
+        venue_id=venue_id,
         score=score,
         reasons=reasons,
         override_reason=override_reason,
@@ -93,6 +95,7 @@ def create(
         created_at=now,
         updated_at=now,
     )
+    _check_venue(db, match)
     _check_plannable(db, match, referral, volunteer, settings)
     begin(
         db,
@@ -112,6 +115,20 @@ def create(
     )
     referral_lifecycle.move(db, referral, ReferralStatus.matched, action="matched", actor=actor)
     return match
+
+
+def _check_venue(db: Session, match: Match) -> None:
+    """A named venue must be open (active) and is only for a match meeting in person."""
+    if match.venue_id is None:
+        return
+    if match.format != "in_person":
+        raise invalid(["body", "venue_id"], f"a venue is only for in-person matches; this one is {match.format}")
+    venue = repository.venue(db, match.venue_id)
+    if venue is not None and venue.active:
+        return
+    if match.proposal_id is not None:
+        raise Conflict("The proposal's venue is no longer active; run matching again.", extra={"state": "proposed"})
+    raise invalid(["body", "venue_id"], "no active venue with this id")
 
 
 def _check_plannable(
@@ -143,5 +160,10 @@ def create_own(db: Session, *, actor: Principal, match_in: MatchIn) -> Match:
     if referral.status == ReferralStatus.proposed:
         proposal_lifecycle.expire_open(db, referral_ids=[referral.id])
     return create(
-        db, actor=actor, referral=referral, volunteer_id=match_in.volunteer_id, override_reason=match_in.override_reason
+        db,
+        actor=actor,
+        referral=referral,
+        volunteer_id=match_in.volunteer_id,
+        override_reason=match_in.override_reason,
+        venue_id=match_in.venue_id,
     )

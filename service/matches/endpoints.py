@@ -42,7 +42,7 @@ def create_match(match_in: MatchIn, db: SessionDep, caller: Coordinator, respons
     and capacity cannot be overridden."""
     match = creation.create_own(db, actor=caller, match_in=match_in)
     response.headers["Location"] = f"/v1/matches/{match.id}"
-    return match_service.to_out(match)
+    return match_service.to_out(db, match)
 
 
 @router.get("", response_model=Page[MatchOut])
@@ -63,12 +63,12 @@ def list_matches(
         limit=limit,
         cursor=cursor,
     )
-    return Page[MatchOut](items=[match_service.to_out(m) for m in rows], next_cursor=next_cursor)
+    return Page[MatchOut](items=[match_service.to_out(db, m) for m in rows], next_cursor=next_cursor)
 
 
 @router.get("/{match_id}", response_model=MatchOut)
-def get_match(_caller: Coordinator, match: VisibleMatch) -> MatchOut:
-    return match_service.to_out(match)
+def get_match(_caller: Coordinator, match: VisibleMatch, db: SessionDep) -> MatchOut:
+    return match_service.to_out(db, match)
 
 
 @router.post("/{match_id}/accept", response_model=MatchOut | MyMatchOut)
@@ -88,7 +88,7 @@ def decline_match(caller: MatchParty, match: VisibleMatch, db: SessionDep) -> Ma
 
 @router.get("/{match_id}/sessions", response_model=Page[SessionOut])
 def list_sessions(_caller: MatchParty, match: VisibleMatch, db: SessionDep) -> Page[SessionOut]:
-    return Page[SessionOut](items=[sessions.to_out(s) for s in repository.all_sessions(db, match.id)])
+    return Page[SessionOut](items=[sessions.to_out(db, s) for s in repository.all_sessions(db, match.id)])
 
 
 @router.post("/{match_id}/extensions", status_code=201, response_model=Page[SessionOut])
@@ -96,7 +96,7 @@ def extend_match(caller: Coordinator, match: VisibleMatch, body: ExtensionIn, db
     """More sessions, when both people want them, up to the programme's cap; the ending markers move."""
     match_service.check_agreement(body.parent_agrees, body.volunteer_agrees)
     rows = match_service.extend(db, actor=caller, match=match, sessions=body.sessions)
-    return Page[SessionOut](items=[sessions.to_out(s) for s in rows])
+    return Page[SessionOut](items=[sessions.to_out(db, s) for s in rows])
 
 
 @router.post("/{match_id}/end", response_model=MatchOut)
@@ -106,7 +106,7 @@ def end_match(caller: Coordinator, match: VisibleMatch, body: EndIn, db: Session
     ended = match_service.end(
         db, actor=caller, match=match, reason=body.reason, initiated_by=body.initiated_by.value, rematch=body.rematch
     )
-    return match_service.to_out(ended)
+    return match_service.to_out(db, ended)
 
 
 @router.post(
@@ -118,7 +118,7 @@ def resolve_cover(caller: Coordinator, match: VisibleMatch, body: CoverIn, db: S
     """Sessions her leave left without a time (`needs_cover`): `wait_for_return` plans them after her leave and
     moves the ending; `rematch` ends the match kindly and the parent waits again ahead of newer referrals."""
     rows = cover.resolve(db, actor=caller, match=match, cover_in=body)
-    return Page[SessionOut](items=[sessions.to_out(s) for s in rows])
+    return Page[SessionOut](items=[sessions.to_out(db, s) for s in rows])
 
 
 @router.get("/{match_id}/cover-suggestions", response_model=Page[SuggestionOut])
@@ -134,7 +134,8 @@ def record_attendance(caller: MatchParty, visible: VisibleSession, body: Attenda
     """Attended or missed. The first attended session starts the match; the closing session completes it."""
     row, match = visible
     return sessions.to_out(
-        sessions.record_attendance(db, actor=caller, row=row, match=match, attended=body.status == Attendance.attended)
+        db,
+        sessions.record_attendance(db, actor=caller, row=row, match=match, attended=body.status == Attendance.attended),
     )
 
 
@@ -144,7 +145,7 @@ def cancel_session(caller: MatchParty, visible: VisibleSession, body: CancelIn, 
     vocabulary_service.check_codes(db, [(["body", "reason"], VocabularyKind.cancel_reasons, body.reason)])
     row, match = visible
     rows = sessions.cancel(db, actor=caller, row=row, match=match, cancel_in=body)
-    return Page[SessionOut](items=[sessions.to_out(r) for r in rows])
+    return Page[SessionOut](items=[sessions.to_out(db, r) for r in rows])
 
 
 @sessions_router.post("/{session_id}/reschedule", response_model=SessionOut)
@@ -153,5 +154,5 @@ def reschedule_session(caller: MatchParty, visible: VisibleSession, body: Resche
     row, match = visible
     day = day_index(body.preferred_day.value) if body.preferred_day else None
     return sessions.to_out(
-        sessions.reschedule(db, actor=caller, row=row, match=match, not_before=body.not_before, preferred_day=day)
+        db, sessions.reschedule(db, actor=caller, row=row, match=match, not_before=body.not_before, preferred_day=day)
     )

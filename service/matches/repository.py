@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
 from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
-from service.models import ExcludedPair, Match, Referral, SupportSession, Volunteer
+from service.models import ExcludedPair, Match, Referral, SupportSession, Venue, Volunteer
 from service.profiles.windows import slot_of
 
 _HOLDING = [s.value for s in HOLDS_CAPACITY]
@@ -288,3 +288,8 @@ def pauses_due(db: Session, *, today: date) -> list[Match]:
             .order_by(Match.id)
         )
     )
+
+
+def venue(db: Session, venue_id: str) -> Venue | None:
+    """A venue a match or session names (the venues domain sits above matches: read here)."""
+    return db.get(Venue, venue_id)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from api_schemas.matching import MatchOut, MatchStatus, Reason
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
+from api_schemas.venues import Address, VenueRef
 from scheduling import changes as plan_changes
 from scheduling import model as plan_model
 from scheduling import solver as plan_solver
@@ -56,6 +57,7 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
             extra={"state": match.status, "reason": missing.reason, "code": missing.code},
         )
     rows = planning.store(db, match, result.sessions)
+    at_venue(match, rows)
     match.confirmed_at = now
     lifecycle.move(
         db,
@@ -196,6 +198,7 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     if result.unplanned:
         raise Conflict(f"More sessions cannot be planned: {result.unplanned[0].reason}.", extra={"state": match.status})
     rows = planning.store(db, match, result.sessions)
+    at_venue(match, rows)
     db.flush()
     kinds.remark(live + rows, programme.ending_conversation_offset)
     match.updated_at = now
@@ -330,10 +333,10 @@ def view_for(db: Session, caller: Principal, match: Match) -> MatchOut | MyMatch
     """The coordinator's view, or the volunteer's own when she is the caller."""
     if caller.role is Role.volunteer:
         return volunteer_view(match, repository.referral_of(db, match))
-    return to_out(match)
+    return to_out(db, match)
 
 
-def to_out(match: Match) -> MatchOut:
+def to_out(db: Session, match: Match) -> MatchOut:
     return MatchOut(
         id=match.id,
         referral_id=match.referral_id,
@@ -353,4 +356,20 @@ def to_out(match: Match) -> MatchOut:
         created_at=match.created_at,
         confirmed_at=match.confirmed_at,
         ended_on=match.ended_on,
+        venue=venue_ref(db, match.venue_id),
     )
+
+
+def venue_ref(db: Session, venue_id: str | None) -> VenueRef | None:
+    """The venue a proposal, match or session names, as they show it."""
+    venue = repository.venue(db, venue_id) if venue_id else None
+    if venue is None:
+        return None
+    address = Address(lines=list(venue.address_lines), postcode=venue.postcode)
+    return VenueRef(id=venue.id, name=venue.name, address=address)
+
+
+def at_venue(match: Match, rows: list[SupportSession]) -> None:
+    """New sessions of an in-person match meet at the match's venue."""
+    for row in rows:
+        row.venue_id = match.venue_id if row.format == "in_person" else None

@@ -188,7 +188,7 @@ def reschedule(
     return row
 
 
-def to_out(row: SupportSession) -> SessionOut:
+def to_out(db: Session, row: SupportSession) -> SessionOut:
     return SessionOut(
         id=row.id,
         match_id=row.match_id,
@@ -198,4 +198,5 @@ def to_out(row: SupportSession) -> SessionOut:
         ends_at=row.ends_at,
         format=row.format,
         status=row.status,
+        venue=match_service.venue_ref(db, row.venue_id),
     )

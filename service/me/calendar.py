@@ -17,8 +17,15 @@ KIND_LABEL = {
 FORMAT_LABEL = {"home_visit": "home visit", "telephone": "telephone", "in_person": "in person", "video": "video"}
 
 
-def feed(sessions: list[tuple[SupportSession, str | None]], *, time_zone: str, now: datetime) -> bytes:
-    """`sessions` pairs each session with the parent's first name (or None)."""
+def feed(
+    sessions: list[tuple[SupportSession, str | None]],
+    *,
+    time_zone: str,
+    now: datetime,
+    venue_addresses: dict[str, str] | None = None,
+) -> bytes:
+    """`sessions` pairs each session with the parent's first name (or None); `venue_addresses` gives each
+    venue's address as one line, the LOCATION of in-person sessions there (other sessions have none)."""
     zone = ZoneInfo(time_zone)
     calendar = Calendar()
     calendar.add("prodid", "-//peer-match//sessions//EN")
@@ -34,6 +41,9 @@ def feed(sessions: list[tuple[SupportSession, str | None]], *, time_zone: str, n
         event.add("dtend", row.ends_at.astimezone(zone))
         who = f" with {first_name}" if first_name else ""
         event.add("summary", f"{KIND_LABEL.get(row.kind, 'Peer support session')}{who} ({FORMAT_LABEL[row.format]})")
+        location = (venue_addresses or {}).get(row.venue_id or "") if row.format == "in_person" else None
+        if location:
+            event.add("location", location)
         event.add(
             "status", "CANCELLED" if row.status in (SessionStatus.cancelled, SessionStatus.on_hold) else "CONFIRMED"
         )

@@ -58,7 +58,7 @@ def my_sessions(
 ) -> Page[SessionOut]:
     """Her upcoming sessions and those of the last 30 days, in time order, a page at a time."""
     rows, next_page = me_service.my_sessions(db, me.volunteer_id or "", limit=limit, cursor=cursor)
-    return Page[SessionOut](items=[session_service.to_out(r) for r in rows], next_cursor=next_page)
+    return Page[SessionOut](items=[session_service.to_out(db, r) for r in rows], next_cursor=next_page)
 
 
 @router.get("/messages", response_model=Page[MessageOut])

@@ -56,4 +56,12 @@ def calendar_feed(*, db: Session, token: str) -> bytes:
         raise NotFound("No calendar feed at this address.")
     rows = repository.feed_sessions(db, volunteer.id, clock.now() - timedelta(days=RECENT_DAYS))
     pairs = sorted(((row, match_service.first_name(name)) for row, name in rows), key=lambda pair: pair[0].starts_at)
-    return ics.feed(pairs, time_zone=programme_service.current(db).time_zone, now=clock.now())
+    venue_ids = {row.venue_id for row, _ in pairs if row.venue_id}
+    addresses = {
+        venue_id: ", ".join([*ref.address.lines, ref.address.postcode])
+        for venue_id in venue_ids
+        if (ref := match_service.venue_ref(db, venue_id)) is not None
+    }
+    return ics.feed(
+        pairs, time_zone=programme_service.current(db).time_zone, now=clock.now(), venue_addresses=addresses
+    )

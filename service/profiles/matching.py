@@ -29,6 +29,7 @@ def referral_profile(referral: Referral, *, today: date) -> ReferralProfile:
         must_match=frozenset(referral.must_match),
         waiting_days=max(0, (today - referral.received_at.date()).days),
         priority=referral.priority,
+        max_travel_km=referral.max_travel_km,
     )
 
 
@@ -68,6 +69,7 @@ def volunteer_profiles(
                 free_weekly_sessions=v.max_sessions_per_week - current,
                 current_parents=current,
                 max_parents=v.max_parents,
+                first_name=v.name.split()[0] if v.name else None,
             )
         )
     return out

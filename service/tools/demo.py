@@ -8,6 +8,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.common import AvailabilityWindow
 from api_schemas.matching import MatchRunIn, MatchRunOut
 from api_schemas.referrals import Consent, Parent, ReferralIn, Referrer
+from api_schemas.venues import Address, OpeningHours, VenueIn
 from api_schemas.volunteers import BackgroundCheck, Capacity, VolunteerIn
 from service.core import clock, postcodes
 from service.core.auth import Principal, Role
@@ -15,6 +16,7 @@ from service.core.ids import new_id
 from service.match_runs import service as match_run_service
 from service.models import Referral
 from service.referrals import service as referral_service
+from service.venues import service as venue_service
 from service.volunteers import service as volunteer_service
 
 # (postcode district, weight): cities weigh most; islands and the rural north are there on purpose.
@@ -167,6 +169,18 @@ REFERRERS = [
     ("self", "Self-referral", 2),
     ("other", "Third-sector family support", 1),
 ]
+# (name, street, district, evening): one venue in most towns of the demo, so in-person parents can be met.
+VENUES = [
+    ("Leith Community Centre", "12 New Kirkgate", "EH6", "wed"),
+    ("Gorgie Family Hub", "3 Gorgie Road", "EH11", "tue"),
+    ("Craigmillar Library", "101 Niddrie Mains Road", "EH16", None),
+    ("Dennistoun Community Hub", "24 Roslea Drive", "G31", "thu"),
+    ("Govanhill Family Centre", "99 Calder Street", "G42", None),
+    ("Paisley Town Hall Family Room", "Abbey Close", "PA1", None),
+    ("Tillydrone Community Flat", "6 Gordon's Mills Crescent", "AB24", "mon"),
+    ("Whitfield Family Centre", "2 Lothian Crescent", "DD4", None),
+    ("Inverness Family Hub", "1 Culduthel Road", "IV2", None),
+]
 SLOTS = [("09:30", "12:00"), ("10:00", "12:30"), ("13:00", "15:30"), ("13:30", "16:00"), ("18:30", "20:30")]
 
 
@@ -177,11 +191,28 @@ def fill(db: Session, *, referrals: int, volunteers: int, seed: int) -> dict[str
     rng = random.Random(seed)
     actor = Principal(key_id=new_id(), role=Role.coordinator)
     places = _places(rng)
+    for name, street, district, evening in VENUES:
+        venue_service.create(db=db, caller=actor, venue_in=_venue(rng, name, street, district, evening))
     for index in range(volunteers):
         volunteer_service.create(db=db, caller=actor, volunteer_in=_volunteer(rng, places, index))
     for index in range(referrals):
         referral_service.create(db=db, caller=actor, referral_in=_referral(rng, places, index))
     return {"referrals": referrals, "volunteers": volunteers}
+
+
+def _venue(rng: random.Random, name: str, street: str, district: str, evening: str | None) -> VenueIn:
+    """Open on weekdays in office hours, some also one evening, with a room or two."""
+    hours = [OpeningHours(day=day, start="09:00", end="17:00") for day in ("mon", "tue", "wed", "thu", "fri")]
+    if evening is not None:
+        hours = [h if h.day != evening else OpeningHours(day=evening, start="09:00", end="21:00") for h in hours]
+    postcode = rng.choice(postcodes.postcodes_in(district))
+    return VenueIn(
+        name=name,
+        address=Address(lines=[street], postcode=postcode),
+        opening_hours=hours,
+        rooms=rng.randint(1, 2),
+        notes="Step-free access; baby changing",
+    )
 
 
 def _places(rng: random.Random) -> list[tuple[str, str]]:
@@ -298,6 +329,13 @@ def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> 
         lines.append(
             f"{proposal.referral_id[-8:]:<10} {area:<5} {language:<8} {proposal.format:<11} "
             f"{proposal.volunteer_id[-8:]:<10} {proposal.fit:>3}  {reasons}"
+        )
+    at_venues = [p for p in match_run.proposals if p.venue is not None]
+    if at_venues:
+        example = next(r for r in at_venues[0].reasons if r.code == "venue_in_reach")
+        lines.append(
+            f"in person at a venue: {len(at_venues)} proposals, e.g. {at_venues[0].referral_id[-8:]} "
+            f"{example.detail} (+{example.points})"
         )
     for unmatched in match_run.unmatched[:5]:
         lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")

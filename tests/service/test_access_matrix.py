@@ -108,6 +108,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/referrals/{referral_id}/messages"): STAFF,
     ("GET", "/v1/volunteers/{volunteer_id}/messages"): STAFF,
     ("GET", "/v1/me/messages"): VOLUNTEERS,
+    ("POST", "/v1/venues"): STAFF,
+    ("GET", "/v1/venues"): STAFF,
+    ("GET", "/v1/venues/{venue_id}"): STAFF,
+    ("PATCH", "/v1/venues/{venue_id}"): STAFF,
 }
 # Routes with a credential of their own instead of an API key: every key is refused as if none were given.
 OWN_CREDENTIAL = frozenset({("POST", "/v1/notify/callbacks")})
@@ -183,6 +187,7 @@ def world(client: TestClient, make_key: KeyMaker) -> Iterator[World]:
             "spare_referral_id": spare_rid,
             "spare_volunteer_id": spare_vid,
             "concern_id": secrets.token_hex(8),
+            "venue_id": secrets.token_hex(8),
         }
         yield World(keys=keys, ids=ids)
 

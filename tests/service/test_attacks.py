@@ -35,6 +35,7 @@ VOLUNTEER_VIEW = frozenset(
         "starts_at",
         "ends_at",
         "url",
+        "venue",  # where an in-person session meets: a public place, never the parent's
     }
 )
 

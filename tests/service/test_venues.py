@@ -1,0 +1,191 @@
+"""Venues: the coordinators' list, matching in person only where a venue is within both people's reach, and
+where the match and its sessions meet (the session views and the calendar feed's LOCATION)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+
+from tests.conftest import KeyMaker
+from tests.factories import referral_body, volunteer_body
+
+START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday
+LEITH = {"lines": ["12 New Kirkgate"], "postcode": "EH6 6AD"}  # 0.8 km from the parent, 1.2 km from the volunteer
+
+
+def venue_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "name": "Leith Community Centre",
+        "address": LEITH,
+        "opening_hours": [{"day": "tue", "start": "09:00", "end": "17:00"}],
+        "rooms": 1,
+        "notes": "Step-free; baby changing",
+        **overrides,
+    }
+
+
+def _in_person_pair(client: TestClient, coordinator: dict[str, str]) -> tuple[str, str]:
+    vid = client.post(
+        "/v1/volunteers", json=volunteer_body(formats=["in_person"], name="Morag Campbell"), headers=coordinator
+    ).json()["id"]
+    rid = client.post("/v1/referrals", json=referral_body(formats=["in_person"]), headers=coordinator).json()["id"]
+    return vid, rid
+
+
+def _run(client: TestClient, coordinator: dict[str, str]) -> dict[str, Any]:
+    run = client.post("/v1/match-runs", headers=coordinator)
+    assert run.status_code == 201, run.text
+    return dict(run.json())
+
+
+def test_a_coordinator_adds_lists_reads_and_changes_a_venue_with_its_etag(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    created = client.post("/v1/venues", json=venue_body(), headers=coordinator)
+    assert created.status_code == 201, created.text
+    venue = created.json()
+    assert created.headers["Location"] == f"/v1/venues/{venue['id']}" and created.headers["ETag"] == '"1"'
+    assert venue["area"] == "EH6" and venue["active"] is True and venue["address"] == LEITH
+    assert client.get("/v1/venues", headers=coordinator).json()["items"] == [venue]
+    assert client.get(f"/v1/venues/{venue['id']}", headers=coordinator).json() == venue
+    stale = client.patch(f"/v1/venues/{venue['id']}", json={"rooms": 2}, headers={**coordinator, "If-Match": '"7"'})
+    assert stale.status_code == 412
+    patched = client.patch(
+        f"/v1/venues/{venue['id']}", json={"rooms": 2, "active": False}, headers={**coordinator, "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200 and patched.headers["ETag"] == '"2"'
+    assert patched.json()["rooms"] == 2 and patched.json()["active"] is False
+    assert client.get("/v1/venues", params={"active": True}, headers=coordinator).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"address": {"lines": ["1 Nowhere Street"], "postcode": "ZZ9 9ZZ"}}, ["address", "postcode"]),
+        ({"address": {"lines": ["1 Leith Walk"], "postcode": "not a postcode"}}, ["address", "postcode"]),
+        ({"address": {"lines": [], "postcode": "EH6 6AD"}}, ["address", "lines"]),
+        ({"opening_hours": [{"day": "tue", "start": "17:00", "end": "09:00"}]}, ["opening_hours", 0]),
+        ({"opening_hours": [{"day": "someday", "start": "09:00", "end": "17:00"}]}, ["opening_hours", 0, "day"]),
+        ({"opening_hours": [{"day": "tue", "start": "9am", "end": "17:00"}]}, ["opening_hours", 0, "start"]),
+        ({"rooms": 0}, ["rooms"]),
+        ({"notes": "x" * 1001}, ["notes"]),
+        ({"name": ""}, ["name"]),
+    ],
+)
+def test_a_bad_venue_is_422_naming_the_field(
+    client: TestClient, coordinator: dict[str, str], change: dict[str, Any], field: list[Any]
+) -> None:
+    response = client.post("/v1/venues", json=venue_body(**change), headers=coordinator)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    locs = [error["loc"] for error in response.json()["errors"]]
+    assert any(loc[1 : 1 + len(field)] == field for loc in locs), locs
+
+
+def test_null_is_refused_for_a_field_every_venue_has(client: TestClient, coordinator: dict[str, str]) -> None:
+    venue_id = client.post("/v1/venues", json=venue_body(), headers=coordinator).json()["id"]
+    response = client.patch(f"/v1/venues/{venue_id}", json={"rooms": None}, headers=coordinator)
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "rooms"]
+
+
+def test_an_in_person_parent_is_matched_at_a_venue_once_one_is_in_reach_and_her_sessions_meet_there(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    with time_machine.travel(START, tick=False):
+        vid, rid = _in_person_pair(client, coordinator)
+        first = _run(client, coordinator)
+        assert first["proposals"] == []
+        [unmatched] = first["unmatched"]
+        assert unmatched["referral_id"] == rid
+        [cause] = unmatched["causes"]
+        assert cause["code"] == "no_venue_in_reach" and cause["params"]["venues"] == 0
+        assert "adding a venue near her would help" in cause["sentence"]
+
+        venue = client.post("/v1/venues", json=venue_body(), headers=coordinator).json()
+        [proposal] = _run(client, coordinator)["proposals"]
+        assert proposal["format"] == "in_person"
+        assert proposal["venue"] == {"id": venue["id"], "name": "Leith Community Centre", "address": LEITH}
+        [reason] = [r for r in proposal["reasons"] if r["code"] == "venue_in_reach"]
+        assert reason["detail"] == "at Leith Community Centre, 0.8 km from the parent, 1.2 km from Morag"
+        assert reason["params"] == {
+            "venue_id": venue["id"],
+            "venue": venue["name"],
+            "parent_km": 0.8,
+            "volunteer_km": 1.2,
+        }
+        assert 0 < reason["points"] <= 10
+        assert not [r for r in proposal["reasons"] if r["criterion"] == "distance"]
+
+        match = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()
+        assert match["venue"] == proposal["venue"]
+        me = make_key("volunteer", volunteer_id=vid)
+        assert client.post(f"/v1/matches/{match['id']}/accept", headers=me).status_code == 200
+        sessions = client.get(f"/v1/matches/{match['id']}/sessions", headers=coordinator).json()["items"]
+        assert sessions and all(s["venue"] == proposal["venue"] for s in sessions)
+        mine = client.get("/v1/me/sessions", headers=me).json()["items"]
+        assert mine and all(s["venue"] == proposal["venue"] for s in mine)
+
+        url = client.post("/v1/me/calendar", headers=me).json()["url"]
+        feed = Calendar.from_ical(client.get(url.removeprefix("http://127.0.0.1:8000")).content)
+        events = feed.walk("VEVENT")
+        assert events and {str(e["LOCATION"]) for e in events} == {"12 New Kirkgate, EH6 6AD"}
+
+
+def test_sessions_of_other_formats_carry_no_venue_and_no_location(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    with time_machine.travel(START, tick=False):
+        client.post("/v1/venues", json=venue_body(), headers=coordinator)
+        vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+        client.post("/v1/referrals", json=referral_body(), headers=coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        assert proposal["format"] == "home_visit" and proposal["venue"] is None
+        match = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()
+        me = make_key("volunteer", volunteer_id=vid)
+        client.post(f"/v1/matches/{match['id']}/accept", headers=me)
+        assert all(s["venue"] is None for s in client.get("/v1/me/sessions", headers=me).json()["items"])
+        url = client.post("/v1/me/calendar", headers=me).json()["url"]
+        events = Calendar.from_ical(client.get(url.removeprefix("http://127.0.0.1:8000")).content).walk("VEVENT")
+        assert events and all("LOCATION" not in e for e in events)
+
+
+def test_a_deactivated_venue_is_never_chosen(client: TestClient, coordinator: dict[str, str]) -> None:
+    with time_machine.travel(START, tick=False):
+        _in_person_pair(client, coordinator)
+        near = client.post("/v1/venues", json=venue_body(), headers=coordinator).json()
+        farther = client.post(
+            "/v1/venues",
+            json=venue_body(name="Calton Hub", address={"lines": ["3 Calton Road"], "postcode": "EH1 1YZ"}),
+            headers=coordinator,
+        ).json()
+        client.patch(f"/v1/venues/{near['id']}", json={"active": False}, headers=coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        assert proposal["venue"]["id"] == farther["id"]
+        client.patch(f"/v1/venues/{farther['id']}", json={"active": False}, headers=coordinator)
+        run = _run(client, coordinator)
+        assert run["proposals"] == [] and run["unmatched"][0]["causes"][0]["code"] == "no_venue_in_reach"
+
+
+def test_a_venue_without_opening_hours_is_never_chosen(client: TestClient, coordinator: dict[str, str]) -> None:
+    with time_machine.travel(START, tick=False):
+        _in_person_pair(client, coordinator)
+        client.post("/v1/venues", json=venue_body(opening_hours=[]), headers=coordinator)
+        assert _run(client, coordinator)["proposals"] == []
+
+
+def test_a_manual_in_person_match_may_name_an_active_venue_only(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    with time_machine.travel(START, tick=False):
+        vid, rid = _in_person_pair(client, coordinator)
+        closed = client.post("/v1/venues", json=venue_body(active=False), headers=coordinator).json()
+        body = {"referral_id": rid, "volunteer_id": vid, "venue_id": closed["id"]}
+        refused = client.post("/v1/matches", json=body, headers=coordinator)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", "venue_id"]
+        venue = client.post("/v1/venues", json=venue_body(), headers=coordinator).json()
+        made = client.post("/v1/matches", json={**body, "venue_id": venue["id"]}, headers=coordinator)
+        assert made.status_code == 201, made.text
+        assert made.json()["format"] == "in_person" and made.json()["venue"]["id"] == venue["id"]
