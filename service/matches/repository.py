@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
 from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
-from service.models import ExcludedPair, Match, Referral, SupportSession, Volunteer
+from service.models import ExcludedPair, Match, Referral, SupportSession, Venue, Volunteer
 from service.profiles.windows import slot_of
 
 _HOLDING = [s.value for s in HOLDS_CAPACITY]
@@ -144,11 +144,13 @@ def upcoming_planned(
     except_session_ids: frozenset[str] = frozenset(),
     except_match_id: str | None = None,
 ) -> list[tuple[SupportSession, float | None, float | None]]:
-    """Her upcoming planned sessions, each with where it happens (the parent's place), for her diary."""
+    """Her upcoming planned sessions, each with where it happens (its venue, else the parent's place), for her
+    diary."""
     query = (
-        select(SupportSession, Referral.lat, Referral.lon)
+        select(SupportSession, Referral.lat, Referral.lon, Venue.lat, Venue.lon)
         .join(Match, col(Match.id) == SupportSession.match_id)
         .join(Referral, col(Referral.id) == Match.referral_id)
+        .outerjoin(Venue, col(Venue.id) == SupportSession.venue_id)
         .where(
             SupportSession.volunteer_id == volunteer_id,
             SupportSession.status == SessionStatus.planned,
@@ -156,10 +158,45 @@ def upcoming_planned(
         )
     )
     return [
-        (s, lat, lon)
-        for s, lat, lon in db.exec(query)
+        (s, venue_lat, venue_lon) if venue_lat is not None and venue_lon is not None else (s, lat, lon)
+        for s, lat, lon, venue_lat, venue_lon in db.exec(query)
         if s.id not in except_session_ids and s.match_id != except_match_id
     ]
+
+
+def venue_of(db: Session, match: Match) -> Venue | None:
+    """The venue an in-person match meets at, when it has one."""
+    return db.get(Venue, match.venue_id) if match.venue_id is not None else None
+
+
+def venue_bookings(
+    db: Session, venue_id: str, *, now: datetime, except_volunteer_id: str
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the upcoming planned sessions at a venue held by other volunteers: they take its rooms.
+    Hers are left out: they are in her diary, and she is never in two of them at once."""
+    query = select(SupportSession.starts_at, SupportSession.ends_at).where(
+        SupportSession.venue_id == venue_id,
+        SupportSession.status == SessionStatus.planned,
+        col(SupportSession.ends_at) > now,
+        SupportSession.volunteer_id != except_volunteer_id,
+    )
+    return [(starts_at, ends_at) for starts_at, ends_at in db.exec(query)]
+
+
+def volunteers_at_venue(db: Session, venue_id: str, *, now: datetime) -> list[Volunteer]:
+    """The volunteers holding upcoming planned sessions at a venue, by id."""
+    query = (
+        select(Volunteer)
+        .join(SupportSession, col(SupportSession.volunteer_id) == Volunteer.id)
+        .where(
+            SupportSession.venue_id == venue_id,
+            SupportSession.status == SessionStatus.planned,
+            col(SupportSession.starts_at) >= now,
+        )
+        .distinct()
+        .order_by(Volunteer.id)
+    )
+    return list(db.exec(query))
 
 
 def planned_from(db: Session, volunteer_id: str, *, now: datetime) -> list[SupportSession]:

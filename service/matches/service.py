@@ -42,7 +42,7 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
     programme = programme_service.current(db)
     now = clock.now()
     # Her other matches still waiting for her yes are planned in the same model, so this plan leaves them room.
-    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
+    this = planning.to_plan(db, match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
     result = plan_solver.plan(
         [this, *planning.waiting_beside(db, volunteer, programme, now=now, but=match.id)],
         {volunteer.id: planning.diary(db, volunteer)},
@@ -182,7 +182,7 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     referral, volunteer = _people(db, match)
     live = repository.live_sessions(db, match.id)
     now = clock.now()
-    base = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=count, earliest=now)
+    base = planning.to_plan(db, match, referral, volunteer, programme, sessions=count, earliest=now)
     last = max([s.starts_at for s in live] + [now])
     result = plan_changes.extend_after(
         base,
