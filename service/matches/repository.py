@@ -165,8 +165,12 @@ def upcoming_planned(
 
 
 def venue_of(db: Session, match: Match) -> Venue | None:
-    """The venue an in-person match meets at, when it has one."""
-    return db.get(Venue, match.venue_id) if match.venue_id is not None else None
+    """The venue an in-person match meets at, when it has one, locked until commit: two volunteers planning
+    into its last room at once queue here (PostgreSQL row lock; SQLite transactions already hold the write
+    lock)."""
+    if match.venue_id is None:
+        return None
+    return db.exec(select(Venue).where(Venue.id == match.venue_id).with_for_update()).first()
 
 
 def venue_bookings(
@@ -185,18 +189,13 @@ def venue_bookings(
 
 def volunteers_at_venue(db: Session, venue_id: str, *, now: datetime) -> list[Volunteer]:
     """The volunteers holding upcoming planned sessions at a venue, by id."""
-    query = (
-        select(Volunteer)
-        .join(SupportSession, col(SupportSession.volunteer_id) == Volunteer.id)
-        .where(
-            SupportSession.venue_id == venue_id,
-            SupportSession.status == SessionStatus.planned,
-            col(SupportSession.starts_at) >= now,
-        )
-        .distinct()
-        .order_by(Volunteer.id)
+    held = select(SupportSession.volunteer_id).where(
+        SupportSession.venue_id == venue_id,
+        SupportSession.status == SessionStatus.planned,
+        col(SupportSession.starts_at) >= now,
     )
-    return list(db.exec(query))
+    # ids in a subquery: PostgreSQL cannot DISTINCT over the volunteer's JSON columns
+    return list(db.exec(select(Volunteer).where(col(Volunteer.id).in_(held)).order_by(Volunteer.id)))
 
 
 def planned_from(db: Session, volunteer_id: str, *, now: datetime) -> list[SupportSession]:

@@ -14,12 +14,12 @@ def replan_for_venue(db: Session, venue_id: str, now: datetime) -> int:
     need cover and are not counted). Volunteers go one at a time, so each sees the rooms the ones before her
     left or took."""
     moved = 0
+    # Her row is not locked here: an accept locks her, then the venue (planning.to_plan); this path holds the
+    # venue first (the caller changed it), so locking her too could deadlock against an accept.
     for volunteer in repository.volunteers_at_venue(db, venue_id, now=now):
-        locked = repository.lock_volunteer(db, volunteer.id)
-        assert locked is not None
-        before = {row.id: row.starts_at for row in repository.planned_from(db, locked.id, now=now)}
-        leave.replan_for_leave(db, actor=None, volunteer=locked)
+        before = {row.id: row.starts_at for row in repository.planned_from(db, volunteer.id, now=now)}
+        leave.replan_for_leave(db, actor=None, volunteer=volunteer)
         db.flush()
-        after = {row.id: row.starts_at for row in repository.planned_from(db, locked.id, now=now)}
+        after = {row.id: row.starts_at for row in repository.planned_from(db, volunteer.id, now=now)}
         moved += sum(1 for sid, start in before.items() if sid in after and after[sid] != start)
     return moved
