@@ -2,7 +2,8 @@
 mornings and afternoons, some evenings, home visits across Scotland, leave, sessions already in diaries),
 planned by CP-SAT and by a greedy first fit in the same run; then volunteers accepting two or three matches at
 once, planned one by one (each accept on its own, around the ones before) and jointly; then the time of one
-reschedule. The steady-slot share of both engines comes last."""
+reschedule; then the same batch with its in-person matches at venues (opening hours, 1-3 rooms) beside the batch
+without them. The steady-slot share of both engines comes last."""
 
 import random
 import statistics
@@ -19,6 +20,7 @@ from scheduling.model import (
     MatchToPlan,
     PlannedSession,
     Settings,
+    Venue,
     VolunteerCalendar,
     WeeklyWindow,
 )
@@ -215,8 +217,73 @@ def main() -> None:
     for name, volunteers, accepted, planned, seconds in joint_planning(matches, diaries):
         print(f"| {name} | {volunteers} | {accepted} | {planned} | {seconds:.2f} |")
     print(f"one reschedule: {_time_reschedule(matches, diaries, result.sessions, settings) * 1000:.0f} ms")
+    print()
+    venue_rows(matches, diaries, result.sessions, rows[0][4], settings)
     print(f"steady weekly slot, cp-sat: {rows[0][3]:.1%}")
     print(f"steady weekly slot, greedy first fit: {rows[1][3]:.1%}")
+
+
+def at_venues(matches: Sequence[MatchToPlan], seed: int = 11) -> list[MatchToPlan]:
+    """The batch with each in-person match at its town's venue: weekdays 09:30-16:00 (some closed one day, some
+    open Tuesday and Thursday evenings), 1-3 rooms, at the venue's coordinates."""
+    rng = random.Random(seed)
+    venues = []
+    for k, town in enumerate(TOWNS):
+        hours = [WeeklyWindow(d, 570, 960) for d in range(5)]
+        if rng.random() < 0.3:
+            hours.pop(rng.randrange(5))
+        if rng.random() < 0.4:
+            hours += [WeeklyWindow(1, 1080, 1230), WeeklyWindow(3, 1080, 1230)]
+        venues.append((Venue(f"venue{k}", tuple(hours), rooms=rng.choice([1, 1, 2, 3])), town))
+    out = []
+    for m in matches:
+        if m.format != "in_person" or m.lat is None or m.lon is None:
+            out.append(m)
+            continue
+        here = (m.lat, m.lon)
+        venue, town = min(venues, key=lambda vt: calendar.distance_km(here, vt[1]))
+        out.append(replace(m, venue=venue, lat=town[0], lon=town[1]))
+    return out
+
+
+def venue_rows(
+    matches: Sequence[MatchToPlan],
+    diaries: dict[str, VolunteerCalendar],
+    without: Sequence[PlannedSession],
+    without_s: float,
+    settings: Settings,
+) -> None:
+    """The batch planned with venues beside the same batch without them (the plan above), in-person matches
+    counted apart; every session checked against its venue's hours and rooms."""
+    placed = at_venues(matches)
+    started = time.perf_counter()
+    result = solver.plan(placed, diaries, settings, now=NOW)
+    seconds = time.perf_counter() - started
+    venue_of = {m.match_id: m.venue for m in placed if m.venue is not None}
+    outside = sum(
+        not options.inside_hours(s.starts_at, s.ends_at, venue_of[s.match_id].opening_hours, settings)
+        for s in result.sessions
+        if s.match_id in venue_of
+    )
+    held: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for s in result.sessions:
+        if s.match_id in venue_of:
+            held[venue_of[s.match_id].venue_id].append((s.starts_at, s.ends_at))
+    rooms = {v.venue_id: v.rooms for v in venue_of.values()}
+    over = sum(options.peak_booked(a, b, taken) > rooms[vid] for vid, taken in held.items() for a, b in taken)
+    in_person = set(venue_of)
+    done_with = len({s.match_id for s in result.sessions})
+    done_without = len({s.match_id for s in without})
+    print(f"{len(in_person)} in-person matches at {len({v.venue_id for v in venue_of.values()})} venues")
+    print("| plan | fully scheduled | in person fully scheduled | seconds |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| without venues | {done_without} | {len({s.match_id for s in without} & in_person)} | {without_s:.2f} |")
+    print(f"| with venues | {done_with} | {len({s.match_id for s in result.sessions} & in_person)} | {seconds:.2f} |")
+    print(
+        f"with / without venues fully scheduled: {done_with / max(1, done_without):.3f}; "
+        f"seconds {seconds / without_s:.2f}x"
+    )
+    print(f"sessions outside a venue's hours: {outside}; sessions in a venue over its rooms: {over}")
 
 
 def joint_planning(

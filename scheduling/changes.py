@@ -73,8 +73,9 @@ def replan_for_leave(
     search_weeks: int = SEARCH_WEEKS,
 ) -> PlanResult:
     """Her upcoming sessions moved off her (new) leave in `calendar.leave`, off closed days (bank holidays and
-    `settings.closed_days`, a holiday declared after the plan) and out of their match's `pauses`; every other
-    session stays put.
+    `settings.closed_days`, a holiday declared after the plan), out of their match's `pauses`, and back inside
+    their match's venue (its opening hours, its rooms less `venue.booked`, which must not list her own
+    sessions); every other session stays put.
 
     Each such session, in time order, moves to the earliest free time from the start of its own week: a
     day of that week off leave when there is one, otherwise the match's next week without a session, usually
@@ -91,6 +92,7 @@ def replan_for_leave(
         s
         for s in sessions
         if options.blocked(dates.local_date(s.starts_at, tz), matches[s.match_id], calendar, settings)
+        or options.misplaced(s.starts_at, s.ends_at, matches[s.match_id], settings)
     ]
     for session in sorted(blocked, key=lambda s: s.starts_at):
         match = matches[session.match_id]

@@ -37,6 +37,18 @@ class BusyInterval:
 
 
 @dataclass(frozen=True, slots=True)
+class Venue:
+    """Where an in-person match meets: its weekly opening hours (local time, as `WeeklyWindow`s), how many
+    sessions it holds at once (`rooms`) and the sessions of other matches already booked there (UTC aware
+    (start, end) pairs, fixed). No opening hours means it is closed (an inactive venue): nothing fits."""
+
+    venue_id: str
+    opening_hours: tuple[WeeklyWindow, ...]
+    rooms: int = 1
+    booked: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class MatchToPlan:
     """A match whose sessions are to be planned: both people's weekly availability and where they meet.
 
@@ -45,6 +57,8 @@ class MatchToPlan:
     `min_days_apart`: two of its sessions are at least this many local days apart (so a Friday is never followed
     by the Tuesday); 1 when the parent asked to start sooner. `pauses`: local dates with no session at all (weeks
     around an expected date of birth); the series resumes after them and its horizon grows by their weeks.
+    `venue`: its sessions happen there, inside its opening hours and never more at once than its rooms (pass
+    the venue's coordinates as `lat`/`lon`, for travel).
     """
 
     match_id: str
@@ -61,6 +75,7 @@ class MatchToPlan:
     preferred_start_min: int | None = None
     min_days_apart: int = 5
     pauses: tuple[DateRange, ...] = ()
+    venue: Venue | None = None
 
     @property
     def place(self) -> tuple[float, float] | None:
@@ -126,6 +141,7 @@ UNPLANNED_CODES = (
     "taken_by_other_matches",  # her other matches planned in the same model took the time
     "no_spaced_series",  # free weeks enough, but not with sessions `min_days_apart` apart
     "no_time_to_move",  # one session (`number`) could not be moved to a free hour within the search
+    "venue_closed",  # common hours of both people exist, but not while the match's venue is open
 )
 
 

@@ -58,19 +58,74 @@ def clashes(
 
 
 def common_starts(
-    first: tuple[WeeklyWindow, ...], second: tuple[WeeklyWindow, ...], settings: Settings
+    first: tuple[WeeklyWindow, ...],
+    second: tuple[WeeklyWindow, ...],
+    settings: Settings,
+    *,
+    venue_hours: tuple[WeeklyWindow, ...] | None = None,
 ) -> list[tuple[int, int]]:
-    """(weekday, start minute) at which a whole session fits inside both weekly availabilities, stepping from
-    the start of each overlap."""
+    """(weekday, start minute) at which a whole session fits inside both weekly availabilities (and inside the
+    venue's opening hours, when given), stepping from the start of each overlap."""
     length = settings.session_minutes
+    overlaps = intersect(first, second)
+    if venue_hours is not None:
+        overlaps = intersect(overlaps, venue_hours)
     starts: set[tuple[int, int]] = set()
-    for a in first:
-        for b in second:
-            if a.day != b.day:
-                continue
-            low, high = max(a.start_min, b.start_min), min(a.end_min, b.end_min)
-            starts.update((a.day, s) for s in range(low, high - length + 1, settings.slot_step_min))
+    for w in overlaps:
+        starts.update((w.day, s) for s in range(w.start_min, w.end_min - length + 1, settings.slot_step_min))
     return sorted(starts)
+
+
+def intersect(first: tuple[WeeklyWindow, ...], second: tuple[WeeklyWindow, ...]) -> tuple[WeeklyWindow, ...]:
+    """The weekly windows inside one of each set (empty overlaps left out)."""
+    return tuple(
+        WeeklyWindow(a.day, max(a.start_min, b.start_min), min(a.end_min, b.end_min))
+        for a in first
+        for b in second
+        if a.day == b.day and max(a.start_min, b.start_min) < min(a.end_min, b.end_min)
+    )
+
+
+def match_starts(match: MatchToPlan, settings: Settings) -> list[tuple[int, int]]:
+    """The weekly starts open to a match: common to both people and, at a venue, while it is open."""
+    hours = match.venue.opening_hours if match.venue is not None else None
+    return common_starts(match.parent_availability, match.volunteer_availability, settings, venue_hours=hours)
+
+
+def inside_hours(starts_at: datetime, ends_at: datetime, hours: tuple[WeeklyWindow, ...], settings: Settings) -> bool:
+    """Whether a session lies wholly inside one weekly opening window (local time)."""
+    tz = calendar.zone(settings.time_zone)
+    day, start = calendar.local_date(starts_at, tz), calendar.local_minute(starts_at, tz)
+    end = start + int((ends_at - starts_at).total_seconds()) // 60
+    return any(w.day == day.weekday() and w.start_min <= start and end <= w.end_min for w in hours)
+
+
+def peak_booked(starts_at: datetime, ends_at: datetime, booked: Iterable[tuple[datetime, datetime]]) -> int:
+    """The most bookings in progress at any one moment between `starts_at` and `ends_at`."""
+    edges: list[tuple[datetime, int]] = []
+    for b_start, b_end in booked:
+        if b_start < ends_at and starts_at < b_end:
+            edges += [(max(b_start, starts_at), 1), (min(b_end, ends_at), -1)]
+    peak = running = 0
+    for _, step in sorted(edges):  # at equal times the end (-1) sorts first: back-to-back bookings never overlap
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def venue_full(starts_at: datetime, ends_at: datetime, match: MatchToPlan) -> bool:
+    """Whether the match's venue has no room left for a session then, its fixed bookings counted."""
+    venue = match.venue
+    return venue is not None and peak_booked(starts_at, ends_at, venue.booked) >= venue.rooms
+
+
+def misplaced(starts_at: datetime, ends_at: datetime, match: MatchToPlan, settings: Settings) -> bool:
+    """Whether a planned session cannot stay at its match's venue: outside its opening hours, or one session
+    too many there at once (after the hours or rooms changed, or it was deactivated)."""
+    venue = match.venue
+    return venue is not None and (
+        not inside_hours(starts_at, ends_at, venue.opening_hours, settings) or venue_full(starts_at, ends_at, match)
+    )
 
 
 def busy_by_day(busy: Iterable[BusyInterval], settings: Settings) -> dict[date, list[BusyInterval]]:
@@ -128,7 +183,8 @@ def for_match(
     busy: dict[date, list[BusyInterval]] | None = None,
 ) -> list[Option]:
     """Every time, in time order, at which one session of the match could happen, from the week holding
-    `not_before` for `weeks` weeks; never on a closed day, her leave or the match's pauses."""
+    `not_before` for `weeks` weeks; never on a closed day, her leave or the match's pauses; at a venue only
+    while it is open and has a room free (her own sessions there never overlap: she cannot be in two places)."""
     tz = calendar.zone(settings.time_zone)
     first_monday = calendar.monday_of(calendar.local_date(not_before, tz))
     last_day = first_monday + timedelta(weeks=weeks)
@@ -138,7 +194,8 @@ def for_match(
     busy = busy if busy is not None else busy_by_day(diary.existing, settings)
     here = match.place
     length = timedelta(minutes=settings.session_minutes)
-    starts = common_starts(match.parent_availability, match.volunteer_availability, settings)
+    starts = match_starts(match, settings)
+    booked = match.venue.booked if match.venue is not None else ()
     out: list[Option] = []
     for week in range(weeks):
         monday = first_monday + timedelta(weeks=week)
@@ -151,6 +208,8 @@ def for_match(
             if starts_at < not_before:
                 continue
             if any(clashes(starts_at, ends_at, here, b, settings) for b in busy.get(when, ())):
+                continue
+            if booked and venue_full(starts_at, ends_at, match):
                 continue
             minute = int((starts_at - EPOCH).total_seconds()) // 60
             out.append(Option(monday, day, start, starts_at, ends_at, when, minute))

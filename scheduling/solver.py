@@ -8,7 +8,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from ortools.sat.python import cp_model
@@ -87,7 +87,9 @@ def plan(
 ) -> PlanResult:
     """Sessions for every match that can have all of its sessions; a reason for each that cannot.
 
-    A volunteer's matches in the call are planned together, in one model. Matches earlier in `matches` are
+    A volunteer's matches in the call are planned together, in one model. Volunteers whose matches share a
+    venue are planned in turn (the order below), each counting the venue's rooms the ones before her took, so a
+    venue never holds more sessions at once than its rooms. Matches earlier in `matches` are
     preferred when a volunteer cannot take them all (pass the longest waiting first).
     `calendars` holds each volunteer's leave, fixed sessions and weekly limit (a missing one means no leave,
     nothing fixed and one session a week)."""
@@ -104,11 +106,25 @@ def plan(
     weights = {v: HARD_WEIGHT if prepared[v].hard else 1 for v in order}
     budget = _Budget(started + settings.time_limit_s, list(weights.values()), settings.workers)
 
-    def solve_one(volunteer_id: str) -> VolunteerPlan:
-        return _finish(prepared[volunteer_id], settings, time_limit_s=budget.slice(weights[volunteer_id]), workers=1)
+    def solve_group(group: list[str]) -> list[VolunteerPlan]:
+        # volunteers sharing a venue go one after another, each around the rooms the ones before her took
+        out: list[VolunteerPlan] = []
+        booked: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+        for v in group:
+            p = prepared[v]
+            if any(m.venue is not None and m.venue.venue_id in booked for m in p.matches):
+                hers = [_with_bookings(m, booked) for m in by_volunteer[v]]
+                p = _prepare(hers, calendars.get(v) or VolunteerCalendar(v), settings, now=now)
+            part = _finish(p, settings, time_limit_s=budget.slice(weights[v]), workers=1)
+            venues = {m.match_id: m.venue.venue_id for m in p.matches if m.venue is not None}
+            for s in part.sessions:
+                if s.match_id in venues:
+                    booked[venues[s.match_id]].append((s.starts_at, s.ends_at))
+            out.append(part)
+        return out
 
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
-        parts = list(pool.map(solve_one, order))
+        parts = [part for group in pool.map(solve_group, venue_groups(order, by_volunteer)) for part in group]
     sessions = tuple(s for part in parts for s in part.sessions)
     unplanned = tuple(u for part in parts for u in part.unplanned)
     return PlanResult(
@@ -117,6 +133,39 @@ def plan(
         all(p.optimal for p in parts),
         round(time.perf_counter() - started, 4),
     )
+
+
+def venue_groups(order: Sequence[str], by_volunteer: Mapping[str, Sequence[MatchToPlan]]) -> list[list[str]]:
+    """Volunteers (in `order`) in groups that share a venue, directly or through one another; a volunteer with
+    no venue in common with anyone is a group of her own. Groups are solved side by side, their members in turn."""
+    root = {v: v for v in order}
+
+    def find(v: str) -> str:
+        while root[v] != v:
+            root[v] = root[root[v]]
+            v = root[v]
+        return v
+
+    first_at: dict[str, str] = {}
+    for v in order:
+        for m in by_volunteer[v]:
+            if m.venue is None:
+                continue
+            other = first_at.setdefault(m.venue.venue_id, v)
+            root[find(v)] = find(other)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for v in order:
+        groups[find(v)].append(v)
+    position = {v: i for i, v in enumerate(order)}
+    return sorted(groups.values(), key=lambda g: position[g[0]])
+
+
+def _with_bookings(match: MatchToPlan, booked: Mapping[str, Sequence[tuple[datetime, datetime]]]) -> MatchToPlan:
+    """The match with sessions planned at its venue earlier in the call counted as booked there."""
+    if match.venue is None or not booked.get(match.venue.venue_id):
+        return match
+    venue = replace(match.venue, booked=match.venue.booked + tuple(booked[match.venue.venue_id]))
+    return replace(match, venue=venue)
 
 
 def plan_for_volunteer(
@@ -347,11 +396,14 @@ def explain(
     weeks = settings.weeks_for(match.sessions)
     if not options.common_starts(match.parent_availability, match.volunteer_availability, settings):
         return "no_common_hour", "no common weekly hour between her availability and the volunteer's"
+    if not options.match_starts(match, settings):
+        return "venue_closed", "no common weekly hour of hers and the volunteer's falls while the venue is open"
     free_weeks = {o.monday for o in found}
     if len(free_weeks) < match.sessions:
+        others = "her other sessions or the venue's booked rooms" if match.venue is not None else "her other sessions"
         return "not_enough_free_weeks", (
             f"no common free hour in enough of the next {weeks} weeks ({len(free_weeks)} of {match.sessions} "
-            "needed; bank holidays, leave, a pause, notice or her other sessions take the rest)"
+            f"needed; bank holidays, leave, a pause, notice or {others} take the rest)"
         )
     roomy = _weeks_with_room(found, diary.max_sessions_per_week, fixed_per_week)
     if len(roomy) < match.sessions:

@@ -89,7 +89,7 @@ def _wait_for_return(
     now = clock.now()
     planned = [s for s in repository.live_sessions(db, match.id) if s.status == SessionStatus.planned]
     result = plan_changes.extend_after(
-        plan_inputs.to_plan(match, referral, volunteer, programme, sessions=len(waiting), earliest=now),
+        planning.to_plan(db, match, referral, volunteer, programme, sessions=len(waiting), earliest=now),
         planning.diary(db, volunteer, except_match_id=match.id),
         plan_inputs.settings_for(programme),
         after=max([s.starts_at for s in planned] + [now, _end_of_leave_over(volunteer, waiting)]),
@@ -209,7 +209,7 @@ def _cover(
             if s.id != row.id and s.status != SessionStatus.needs_cover
         ]
         taken = frozenset(plan_calendar.monday_of(s.starts_at.astimezone(zone).date()) for s in others)
-        one = plan_inputs.to_plan(match, referral, cover, settings, sessions=1, earliest=now)
+        one = planning.to_plan(db, match, referral, cover, settings, sessions=1, earliest=now)
         found = plan_changes.next_slot(
             one,
             planning.diary(db, cover),

@@ -137,7 +137,7 @@ def _check_plannable(
     """Refuse, before the volunteer is asked, a match whose sessions could never be planned beside her fixed
     sessions and her other matches waiting for her yes: the matcher's common hour and the planner agree."""
     now = clock.now()
-    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
+    this = planning.to_plan(db, match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
     found = plan_solver.plannable(
         this,
         planning.diary(db, volunteer),

@@ -25,8 +25,8 @@ def replan_for_leave(db: Session, *, actor: Principal | None, volunteer: Volunte
     for match_id in {r.match_id for r in rows}:
         match = repository.get(db, match_id)
         assert match is not None
-        plans[match_id] = plan_inputs.to_plan(
-            match, repository.referral_of(db, match), volunteer, programme, sessions=1, earliest=now
+        plans[match_id] = planning.to_plan(
+            db, match, repository.referral_of(db, match), volunteer, programme, sessions=1, earliest=now
         )
     planned = [PlannedSession(r.match_id, r.number, r.kind, r.starts_at, r.ends_at, r.format) for r in rows]
     diary = planning.diary(db, volunteer)

@@ -120,7 +120,7 @@ def _plan_held(db: Session, *, actor: Principal | None, match: Match) -> list[Su
     now = clock.now()
     planned = repository.sessions_in(db, match.id, SessionStatus.planned)
     result = plan_changes.extend_after(
-        plan_inputs.to_plan(match, referral, volunteer, programme, sessions=len(held), earliest=now),
+        planning.to_plan(db, match, referral, volunteer, programme, sessions=len(held), earliest=now),
         planning.diary(db, volunteer, except_match_id=match.id),
         plan_inputs.settings_for(programme),
         after=max([s.starts_at for s in planned] + [now]),

@@ -11,7 +11,7 @@ from scheduling import model as plan_model
 from service.core import clock
 from service.core.ids import new_id
 from service.matches import repository
-from service.models import Match, SupportSession, Volunteer
+from service.models import Match, Referral, SupportSession, Volunteer
 from service.profiles import planning as plan_inputs
 
 
@@ -29,8 +29,32 @@ def diary(
     return plan_inputs.diary(volunteer, upcoming)
 
 
+def to_plan(
+    db: Session,
+    match: Match,
+    referral: Referral,
+    volunteer: Volunteer,
+    programme: ProgrammeSettings,
+    *,
+    sessions: int,
+    earliest: datetime,
+) -> plan_model.MatchToPlan:
+    """The match as the planner sees it, for this volunteer (hers or a cover's): at its venue, when it has one,
+    with the rooms other volunteers' upcoming sessions hold there."""
+    venue = repository.venue_of(db, match)
+    booked = (
+        repository.venue_bookings(db, venue.id, now=clock.now(), except_volunteer_id=volunteer.id)
+        if venue is not None
+        else []
+    )
+    return plan_inputs.to_plan(
+        match, referral, volunteer, programme, sessions=sessions, earliest=earliest, venue=venue, booked=booked
+    )
+
+
 def store(db: Session, match: Match, planned: tuple[plan_model.PlannedSession, ...]) -> list[SupportSession]:
-    """New planned rows for this match's part of a plan (a new session starts in the lifecycle's first state)."""
+    """New planned rows for this match's part of a plan (a new session starts in the lifecycle's first state),
+    at the match's venue when it has one."""
     now = clock.now()
     rows = [
         SupportSession(
@@ -42,6 +66,7 @@ def store(db: Session, match: Match, planned: tuple[plan_model.PlannedSession, .
             starts_at=p.starts_at,
             ends_at=p.ends_at,
             format=p.format,
+            venue_id=match.venue_id,
             status=SessionStatus.planned.value,
             updated_at=now,
         )
@@ -57,7 +82,8 @@ def waiting_beside(
 ) -> list[plan_model.MatchToPlan]:
     """Her other matches made but not yet accepted, as plans: they keep a place in her week."""
     return [
-        plan_inputs.to_plan(
+        to_plan(
+            db,
             other,
             repository.referral_of(db, other),
             volunteer,

@@ -144,11 +144,13 @@ def upcoming_planned(
     except_session_ids: frozenset[str] = frozenset(),
     except_match_id: str | None = None,
 ) -> list[tuple[SupportSession, float | None, float | None]]:
-    """Her upcoming planned sessions, each with where it happens (the parent's place), for her diary."""
+    """Her upcoming planned sessions, each with where it happens (its venue, else the parent's place), for her
+    diary."""
     query = (
-        select(SupportSession, Referral.lat, Referral.lon)
+        select(SupportSession, Referral.lat, Referral.lon, Venue.lat, Venue.lon)
         .join(Match, col(Match.id) == SupportSession.match_id)
         .join(Referral, col(Referral.id) == Match.referral_id)
+        .outerjoin(Venue, col(Venue.id) == SupportSession.venue_id)
         .where(
             SupportSession.volunteer_id == volunteer_id,
             SupportSession.status == SessionStatus.planned,
@@ -156,10 +158,44 @@ def upcoming_planned(
         )
     )
     return [
-        (s, lat, lon)
-        for s, lat, lon in db.exec(query)
+        (s, venue_lat, venue_lon) if venue_lat is not None and venue_lon is not None else (s, lat, lon)
+        for s, lat, lon, venue_lat, venue_lon in db.exec(query)
         if s.id not in except_session_ids and s.match_id != except_match_id
     ]
+
+
+def venue_of(db: Session, match: Match) -> Venue | None:
+    """The venue an in-person match meets at, when it has one, locked until commit: two volunteers planning
+    into its last room at once queue here (PostgreSQL row lock; SQLite transactions already hold the write
+    lock)."""
+    if match.venue_id is None:
+        return None
+    return db.exec(select(Venue).where(Venue.id == match.venue_id).with_for_update()).first()
+
+
+def venue_bookings(
+    db: Session, venue_id: str, *, now: datetime, except_volunteer_id: str
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the upcoming planned sessions at a venue held by other volunteers: they take its rooms.
+    Hers are left out: they are in her diary, and she is never in two of them at once."""
+    query = select(SupportSession.starts_at, SupportSession.ends_at).where(
+        SupportSession.venue_id == venue_id,
+        SupportSession.status == SessionStatus.planned,
+        col(SupportSession.ends_at) > now,
+        SupportSession.volunteer_id != except_volunteer_id,
+    )
+    return [(starts_at, ends_at) for starts_at, ends_at in db.exec(query)]
+
+
+def volunteers_at_venue(db: Session, venue_id: str, *, now: datetime) -> list[Volunteer]:
+    """The volunteers holding upcoming planned sessions at a venue, by id."""
+    held = select(SupportSession.volunteer_id).where(
+        SupportSession.venue_id == venue_id,
+        SupportSession.status == SessionStatus.planned,
+        col(SupportSession.starts_at) >= now,
+    )
+    # ids in a subquery: PostgreSQL cannot DISTINCT over the volunteer's JSON columns
+    return list(db.exec(select(Volunteer).where(col(Volunteer.id).in_(held)).order_by(Volunteer.id)))
 
 
 def planned_from(db: Session, volunteer_id: str, *, now: datetime) -> list[SupportSession]:

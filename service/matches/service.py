@@ -43,7 +43,7 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
     programme = programme_service.current(db)
     now = clock.now()
     # Her other matches still waiting for her yes are planned in the same model, so this plan leaves them room.
-    this = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
+    this = planning.to_plan(db, match, referral, volunteer, programme, sessions=match.planned_sessions, earliest=now)
     result = plan_solver.plan(
         [this, *planning.waiting_beside(db, volunteer, programme, now=now, but=match.id)],
         {volunteer.id: planning.diary(db, volunteer)},
@@ -57,7 +57,6 @@ def accept(db: Session, *, actor: Principal, match: Match) -> list[SupportSessio
             extra={"state": match.status, "reason": missing.reason, "code": missing.code},
         )
     rows = planning.store(db, match, result.sessions)
-    at_venue(match, rows)
     match.confirmed_at = now
     lifecycle.move(
         db,
@@ -184,7 +183,7 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     referral, volunteer = _people(db, match)
     live = repository.live_sessions(db, match.id)
     now = clock.now()
-    base = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=count, earliest=now)
+    base = planning.to_plan(db, match, referral, volunteer, programme, sessions=count, earliest=now)
     last = max([s.starts_at for s in live] + [now])
     result = plan_changes.extend_after(
         base,
@@ -198,7 +197,6 @@ def _append(db: Session, match: Match, count: int) -> list[SupportSession]:
     if result.unplanned:
         raise Conflict(f"More sessions cannot be planned: {result.unplanned[0].reason}.", extra={"state": match.status})
     rows = planning.store(db, match, result.sessions)
-    at_venue(match, rows)
     db.flush()
     kinds.remark(live + rows, programme.ending_conversation_offset)
     match.updated_at = now
@@ -367,9 +365,3 @@ def venue_ref(db: Session, venue_id: str | None) -> VenueRef | None:
         return None
     address = Address(lines=list(venue.address_lines), postcode=venue.postcode)
     return VenueRef(id=venue.id, name=venue.name, address=address)
-
-
-def at_venue(match: Match, rows: list[SupportSession]) -> None:
-    """New sessions of an in-person match meet at the match's venue."""
-    for row in rows:
-        row.venue_id = match.venue_id if row.format == "in_person" else None

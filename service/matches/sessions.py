@@ -159,7 +159,7 @@ def reschedule(
     diary = planning.diary(db, volunteer, except_session_ids=frozenset({row.id}))
     zone = ZoneInfo(settings.time_zone)
     taken = frozenset(plan_calendar.monday_of(s.starts_at.astimezone(zone).date()) for s in live if s.id != row.id)
-    one = plan_inputs.to_plan(match, referral, volunteer, programme, sessions=1, earliest=now)
+    one = planning.to_plan(db, match, referral, volunteer, programme, sessions=1, earliest=now)
     found = plan_changes.next_slot(
         one,
         diary,

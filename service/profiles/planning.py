@@ -1,10 +1,11 @@
 """Rows to the scheduling engine's inputs: the programme's plan settings, a match to plan and her diary."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from api_schemas.programme import ProgrammeSettings
 from scheduling import model as plan_model
-from service.models import Match, Referral, SupportSession, Volunteer
+from service.models import Match, Referral, SupportSession, Venue, Volunteer
 from service.profiles.windows import weekly
 
 SUBDIVISIONS = {"scotland": "SCT", "england": "ENG", "wales": "WLS", "northern_ireland": "NIR"}
@@ -28,21 +29,34 @@ def to_plan(
     *,
     sessions: int,
     earliest: datetime,
+    venue: Venue | None = None,
+    booked: Sequence[tuple[datetime, datetime]] = (),
 ) -> plan_model.MatchToPlan:
-    """A home visit happens at her home; a venue meeting is placed near her for travel purposes. Sessions pause
-    around an expected birth when the programme says so."""
+    """A home visit happens at her home; a meeting at a venue happens there, inside its opening hours and rooms
+    (`booked`: other volunteers' sessions there), and is placed there for travel (near her when the venue has
+    no coordinates, or there is no venue). Sessions pause around an expected birth when the programme says so."""
+    lat, lon = referral.lat, referral.lon
+    if venue is not None and venue.lat is not None and venue.lon is not None:
+        lat, lon = venue.lat, venue.lon
     return plan_model.MatchToPlan(
         match_id=match.id,
         volunteer_id=volunteer.id,
         parent_availability=weekly(referral.availability, plan_model.WeeklyWindow),
         volunteer_availability=weekly(volunteer.availability, plan_model.WeeklyWindow),
         format=match.format,
-        lat=referral.lat,
-        lon=referral.lon,
+        lat=lat,
+        lon=lon,
         sessions=sessions,
         earliest_start=earliest,
         pauses=birth_pause(referral, programme),
+        venue=venue_hours(venue, booked) if venue is not None else None,
     )
+
+
+def venue_hours(venue: Venue, booked: Sequence[tuple[datetime, datetime]]) -> plan_model.Venue:
+    """A venue as the planner sees it: an inactive one has no opening hours, so nothing fits there any more."""
+    hours = weekly(venue.opening_hours, plan_model.WeeklyWindow) if venue.active else ()
+    return plan_model.Venue(venue.id, hours, rooms=max(0, venue.rooms), booked=tuple(booked))
 
 
 def birth_pause(referral: Referral, programme: ProgrammeSettings) -> tuple[plan_model.DateRange, ...]:

@@ -10,6 +10,7 @@ from service.core.errors import NotFound
 from service.core.etags import check_if_match
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
+from service.matches import venues as match_venues
 from service.models import Venue
 from service.venues import repository
 
@@ -86,7 +87,8 @@ def update(*, db: Session, caller: Principal, venue: Venue, patch: VenuePatch, i
     )
     if fields & _PLANNING_FIELDS:
         db.flush()
-        # venueplan: re-plan sessions at this venue
+        # Sessions already planned there move into the new hours or rooms, or ask for cover, as leave does.
+        match_venues.replan_for_venue(db, venue.id, now)
     return venue
 
 
