@@ -198,4 +198,6 @@ def to_out(row: SupportSession) -> SessionOut:
         ends_at=row.ends_at,
         format=row.format,
         status=row.status,
+        checked_in_at=row.checked_in_at,
+        checked_out_at=row.checked_out_at,
     )
