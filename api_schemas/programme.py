@@ -93,7 +93,7 @@ class ProgrammeSettings(ApiModel):
     feed_shows_first_names: bool = Field(
         False,
         description="Calendar feed titles name the parent by first name; off, they say only the format "
-        "(\"Peer support: home visit\"), since a feed syncs to calendar services outside the programme",
+        '("Peer support: home visit"), since a feed syncs to calendar services outside the programme',
     )
     check_out_grace_minutes: int = Field(
         30,

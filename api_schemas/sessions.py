@@ -33,7 +33,7 @@ class SessionOut(BaseModel):
     ends_at: datetime
     format: str
     status: SessionStatus
-    checked_in_at: datetime | None = Field(None, description="Home visits: when the volunteer checked in (lone working)")
+    checked_in_at: datetime | None = Field(None, description="Home visits: when the volunteer checked in")
     checked_out_at: datetime | None = Field(None, description="Home visits: when the volunteer checked out")
 
 
