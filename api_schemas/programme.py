@@ -93,6 +93,18 @@ class ProgrammeSettings(ApiModel):
     in_person_max_travel_km: float = Field(
         10.0, ge=0, le=200, description="How far a parent travels to a venue, unless her referral says otherwise"
     )
+    feed_shows_first_names: bool = Field(
+        False,
+        description="Calendar feed titles name the parent by first name; off, they say only the format "
+        '("Peer support: home visit"), since a feed syncs to calendar services outside the programme',
+    )
+    check_out_grace_minutes: int = Field(
+        30,
+        ge=5,
+        le=480,
+        description="Lone working: minutes after a home visit's planned end without the volunteer's check-out "
+        "before `volunteer.safety_check_missed` alerts the coordinators",
+    )
 
     messages: MessageSettings = MessageSettings()
 

@@ -66,6 +66,26 @@ MustMatch = Annotated[
 ]
 
 
+AddressLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+AccessNotes = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    Field(description="How to reach her door: entry code, which bell, a dog, parking (shown to her volunteer)"),
+]
+TravelKm = Annotated[
+    float, Field(gt=0, le=200, description="How far she can travel to a venue, in km (the programme's default if null)")
+]
+
+
+class HomeAddress(ApiModel):
+    """Her home address, for home visits only: her volunteer reads it while their match is accepted."""
+
+    lines: Annotated[list[AddressLine], Field(min_length=1, max_length=4)]
+    postcode: Postcode | None = Field(
+        None, description="Must be the parent's own postcode (the one matching measured distances from)"
+    )
+
+
 class Referrer(ApiModel):
     organisation: Name
     role: ReferrerRole
@@ -80,6 +100,9 @@ class Parent(ApiModel):
     location: Location | None = None
     due_date: date | None = None
     baby_birth_date: date | None = None
+    address: HomeAddress | None = None
+    access_notes: AccessNotes | None = None
+    max_travel_km: TravelKm | None = None
 
     @model_validator(mode="after")
     def _place_and_window(self) -> "Parent":
@@ -132,6 +155,9 @@ class ParentPatch(ApiModel):
     location: Location | None = None
     due_date: date | None = None
     baby_birth_date: date | None = None
+    address: HomeAddress | None = Field(None, description="Replaces the whole address; null removes it")
+    access_notes: AccessNotes | None = Field(None, description="Null removes them")
+    max_travel_km: TravelKm | None = Field(None, description="Null returns her to the programme's default")
 
 
 class ContactConsent(ApiModel):
@@ -172,6 +198,9 @@ class ParentOut(BaseModel):
     location: Location | None
     due_date: date | None
     baby_birth_date: date | None
+    address: HomeAddress | None = None
+    access_notes: str | None = None
+    max_travel_km: float | None = None
 
 
 class ReferralOut(BaseModel):

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api_schemas.common import ApiModel, Code, Day
+from api_schemas.referrals import HomeAddress
 from api_schemas.venues import VenueRef
 
 
@@ -34,6 +35,23 @@ class SessionOut(BaseModel):
     format: str
     status: SessionStatus
     venue: VenueRef | None = Field(None, description="Where an in-person session meets; null for other formats")
+    checked_in_at: datetime | None = Field(None, description="Home visits: when the volunteer checked in")
+    checked_out_at: datetime | None = Field(None, description="Home visits: when the volunteer checked out")
+
+
+class HomeVisit(BaseModel):
+    """Where a home visit is: shown to the volunteer only while her match is accepted and not ended."""
+
+    address: HomeAddress | None
+    access_notes: str | None
+
+
+class MySessionOut(SessionOut):
+    """A session as its volunteer sees it: for a home visit of an accepted match, the parent's address."""
+
+    home: HomeVisit | None = Field(
+        None, description="The parent's address and access notes, for home visits of an accepted, unended match"
+    )
 
 
 class Attendance(StrEnum):
@@ -66,11 +84,17 @@ class RescheduleIn(ApiModel):
 
 
 class SupportedParent(BaseModel):
-    """The minimum a volunteer needs about a parent she supports: no surname, no health information."""
+    """The minimum a volunteer needs about a parent she supports: no surname, no health information. Before
+    she accepts the match: first name, area and preferred days only; phone and meeting place once she accepts,
+    until the match ends."""
 
     first_name: str | None
-    phone: str | None
-    meeting_place: str | None = Field(description="Her postcode for a home visit or a venue meeting; else null")
+    area: str | None = Field(None, description="Her postcode district (outward code only), e.g. EH6")
+    preferred_days: list[Day] = Field([], description="The weekdays she is available, Monday first")
+    phone: str | None = Field(description="Only while the match is accepted and not ended")
+    meeting_place: str | None = Field(
+        description="Her postcode for a home visit or a venue meeting, once the match is accepted; else null"
+    )
 
 
 class MyMatchOut(BaseModel):

@@ -194,6 +194,21 @@ class MessageFailed(BaseModel):
     match_id: str | None
 
 
+class VolunteerSafetyCheckMissed(BaseModel):
+    model_config = _example(
+        session_id="01JH2Q1B",
+        match_id="01JH2P0A",
+        planned_end_at="2027-01-12T11:00:00+00:00",
+        checked_in_at="2027-01-12T10:02:00+00:00",
+        coordinator_key_ids=["01JH2K7C"],
+    )
+    session_id: str = Field(description="The home visit with no check-out")
+    match_id: str
+    planned_end_at: datetime = Field(description="When the visit was planned to end (UTC)")
+    checked_in_at: datetime | None = Field(description="When she checked in; null if she never did")
+    coordinator_key_ids: list[str] = Field(description="The coordinators' keys alerted")
+
+
 class Erased(BaseModel):
     model_config = _example(erased_at="2027-01-05T09:00:00+00:00")
     erased_at: datetime
@@ -223,4 +238,5 @@ EVENT_DATA: dict[EventType, type[BaseModel]] = {
     EventType.session_on_hold: SessionOnHold,
     EventType.safety_concern: SafetyConcern,
     EventType.message_failed: MessageFailed,
+    EventType.volunteer_safety_check_missed: VolunteerSafetyCheckMissed,
 }

@@ -25,6 +25,7 @@ from service.jobs import PERIODIC_JOBS, senders
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
 from service.matches.endpoints import sessions_router
+from service.matches.endpoints import visits_router as lone_working_router
 from service.me.endpoints import calendar_router
 from service.me.endpoints import router as me_router
 from service.messages.endpoints import router as messages_router
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         messages_router,
         fhir_router,
         venues_router,
+        lone_working_router,
     ):
         app.include_router(router)
     openapi.install(app)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from service.core import idempotency, outbox
 from service.core.config import Settings
 from service.matches.disruptions import cover_what_cannot_go_ahead
+from service.matches.lone_working import raise_missed_check_outs
 from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
 from service.messages import composing
@@ -24,6 +25,7 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     cover_what_cannot_go_ahead,
     raise_session_reminders,
     raise_ending_soon,
+    raise_missed_check_outs,
     raise_not_ready_alerts,
     idempotency.prune,
 ]

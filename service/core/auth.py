@@ -124,3 +124,16 @@ def safeguarding_leads(db: Session) -> list[str]:
         ApiKey.revoked_at == None,  # noqa: E711
     )
     return list(db.exec(query.order_by(ApiKey.created_at)))
+
+
+def coordinators_on_duty(db: Session) -> list[str]:
+    """The coordinator keys an urgent alert goes to: the safeguarding leads, or every live coordinator key when
+    the programme has flagged none (an alert about someone's safety must reach somebody)."""
+    leads = safeguarding_leads(db)
+    if leads:
+        return leads
+    query = select(ApiKey.id).where(
+        ApiKey.role == Role.coordinator.value,
+        ApiKey.revoked_at == None,  # noqa: E711
+    )
+    return list(db.exec(query.order_by(ApiKey.created_at)))

@@ -83,11 +83,13 @@ def _end_her_matches(db: Session, *, actor: Principal, referral: Referral) -> No
 
 
 def _clear_parent(referral: Referral) -> None:
-    """Everything that identifies her or describes her life; kept: status, dates of the referral, role,
-    languages, formats, area (postcode district), referrer role, consent, source."""
+    """Everything that identifies her or describes her life (her home address and access notes included); kept:
+    status, dates of the referral, role, languages, formats, area (postcode district), referrer role, consent,
+    source, her travel reach."""
     referral.parent_name = referral.phone = referral.email = referral.postcode = None
     referral.lat = referral.lon = None
     referral.location_precision = None
+    referral.address_lines = referral.access_notes = None
     referral.due_date = referral.baby_birth_date = None
     referral.external_id = referral.referrer_organisation = referral.withdrawn_reason = None
     referral.availability, referral.background, referral.experiences = [], [], []

@@ -9,9 +9,9 @@ from api_schemas.common import Page
 from api_schemas.matching import CoverIn, EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus, SuggestionOut
 from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
-from service.core.deps import Coordinator, MatchParty, SessionDep
+from service.core.deps import Coordinator, MatchParty, SessionDep, VolunteerSelf
 from service.core.pagination import CursorParam, LimitParam
-from service.matches import cover, creation, repository, sessions
+from service.matches import cover, creation, lone_working, repository, sessions
 from service.matches import service as match_service
 from service.models import Match, SupportSession
 from service.profiles.windows import day_index
@@ -19,6 +19,7 @@ from service.vocabulary import service as vocabulary_service
 
 router = APIRouter(prefix="/v1/matches", tags=["matches"])
 sessions_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+visits_router = APIRouter(prefix="/v1/me/sessions", tags=["me"])
 
 
 def load_match(match_id: str, db: SessionDep, caller: MatchParty) -> Match:
@@ -32,8 +33,14 @@ def load_session(session_id: str, db: SessionDep, caller: MatchParty) -> tuple[S
     return sessions.visible(db, caller=caller, session_id=session_id)
 
 
+def load_own_session(session_id: str, db: SessionDep, me: VolunteerSelf) -> tuple[SupportSession, Match]:
+    """One of the calling volunteer's own sessions; anyone else's is 404, the same as none."""
+    return sessions.visible(db, caller=me, session_id=session_id)
+
+
 VisibleMatch = Annotated[Match, Depends(load_match)]
 VisibleSession = Annotated[tuple[SupportSession, Match], Depends(load_session)]
+OwnSession = Annotated[tuple[SupportSession, Match], Depends(load_own_session)]
 
 
 @router.post("", status_code=201, response_model=MatchOut)
@@ -156,3 +163,19 @@ def reschedule_session(caller: MatchParty, visible: VisibleSession, body: Resche
     return sessions.to_out(
         db, sessions.reschedule(db, actor=caller, row=row, match=match, not_before=body.not_before, preferred_day=day)
     )
+
+
+@visits_router.post("/{session_id}/check-in", response_model=SessionOut)
+def check_in_to_visit(me: VolunteerSelf, own: OwnSession, db: SessionDep) -> SessionOut:
+    """Lone working: she has arrived at a home visit (from an hour before it). From its start this also marks
+    the visit attended. 409 for a session that is not a home visit, or one cancelled, missed or checked in."""
+    row, match = own
+    return sessions.to_out(db, lone_working.check_in(db, actor=me, row=row, match=match))
+
+
+@visits_router.post("/{session_id}/check-out", response_model=SessionOut)
+def check_out_of_visit(me: VolunteerSelf, own: OwnSession, db: SessionDep) -> SessionOut:
+    """Lone working: she has left the home visit safely; marks it attended if it was not. Without a check-out
+    the programme's grace after the planned end, the coordinators on duty are alerted."""
+    row, match = own
+    return sessions.to_out(db, lone_working.check_out(db, actor=me, row=row, match=match))

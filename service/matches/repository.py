@@ -329,3 +329,32 @@ def pauses_due(db: Session, *, today: date) -> list[Match]:
 def venue(db: Session, venue_id: str) -> Venue | None:
     """A venue a match or session names (the venues domain sits above matches: read here)."""
     return db.get(Venue, venue_id)
+
+
+def check_outs_missing(db: Session, *, ended_after: datetime, ended_by: datetime) -> list[SupportSession]:
+    """Home visits that were due (planned, or attended) and ended in (ended_after, ended_by], with no check-out
+    and no alert raised yet."""
+    return list(
+        db.exec(
+            select(SupportSession)
+            .where(
+                SupportSession.format == "home_visit",
+                col(SupportSession.status).in_([SessionStatus.planned.value, SessionStatus.attended.value]),
+                col(SupportSession.checked_out_at).is_(None),
+                col(SupportSession.safety_alerted_at).is_(None),
+                col(SupportSession.ends_at) > ended_after,
+                col(SupportSession.ends_at) <= ended_by,
+            )
+            .order_by(col(SupportSession.ends_at), col(SupportSession.id))
+        ).all()
+    )
+
+
+def claim_safety_alert(db: Session, session_id: str, *, now: datetime) -> bool:
+    """Mark the missed check-out alerted unless another worker did first: the conditional UPDATE is the "once"."""
+    claimed = db.execute(
+        update(SupportSession)
+        .where(col(SupportSession.id) == session_id, col(SupportSession.safety_alerted_at).is_(None))
+        .values(safety_alerted_at=now)
+    )
+    return bool(claimed.rowcount == 1)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
+from api_schemas.common import Day
 from api_schemas.matching import MatchOut, MatchStatus, Reason
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import MyMatchOut, SessionStatus, SupportedParent
@@ -316,15 +317,29 @@ def first_name(full_name: str | None) -> str | None:
 
 
 def volunteer_view(match: Match, referral: Referral) -> MyMatchOut:
-    """What the volunteer may know of a match: the parent's first name, phone and meeting place, the format
-    and the status; never the reasons (they name lived experience), the referral or a coordinator's notes."""
-    place = referral.postcode if match.format in ("home_visit", "in_person") else None
+    """What the volunteer may know of a match: never the reasons (they name lived experience), the referral or a
+    coordinator's notes. Before she accepts, enough to decide (first name, format, area, preferred days); her
+    phone and meeting place only while the match is accepted and not ended."""
+    accepted = MatchStatus(match.status) in RUNNING
+    place = referral.postcode if accepted and match.format in ("home_visit", "in_person") else None
     return MyMatchOut(
         id=match.id,
         status=match.status,
         format=match.format,
-        parent=SupportedParent(first_name=first_name(referral.parent_name), phone=referral.phone, meeting_place=place),
+        parent=SupportedParent(
+            first_name=first_name(referral.parent_name),
+            area=referral.area,
+            preferred_days=preferred_days(referral.availability or []),
+            phone=referral.phone if accepted else None,
+            meeting_place=place,
+        ),
     )
+
+
+def preferred_days(availability: list[dict[str, str]]) -> list[Day]:
+    """The weekdays of her availability windows, Monday first, each once (the hours stay with the planner)."""
+    days = {window["day"] for window in availability}
+    return [day for day in Day if day.value in days]
 
 
 def view_for(db: Session, caller: Principal, match: Match) -> MatchOut | MyMatchOut:

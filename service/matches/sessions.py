@@ -199,4 +199,6 @@ def to_out(db: Session, row: SupportSession) -> SessionOut:
         format=row.format,
         status=row.status,
         venue=match_service.venue_ref(db, row.venue_id),
+        checked_in_at=row.checked_in_at,
+        checked_out_at=row.checked_out_at,
     )

@@ -9,12 +9,16 @@ from icalendar import Calendar, Event, Timezone
 from api_schemas.sessions import SessionStatus
 from service.models import SupportSession
 
-KIND_LABEL = {
-    "regular": "Peer support session",
-    "ending_conversation": "Peer support: ending conversation",
-    "closing": "Peer support: closing session",
-}
+KIND_LABEL = {"ending_conversation": "ending conversation", "closing": "closing session"}
 FORMAT_LABEL = {"home_visit": "home visit", "telephone": "telephone", "in_person": "in person", "video": "video"}
+
+
+def title(row: SupportSession, first_name: str | None) -> str:
+    """A title such as "Peer support: home visit": the parent's first name only when the programme shows names,
+    and the ending sessions marked (the volunteer prepares for those differently)."""
+    who = f" with {first_name}" if first_name else ""
+    kind = f" ({KIND_LABEL[row.kind]})" if row.kind in KIND_LABEL else ""
+    return f"Peer support: {FORMAT_LABEL.get(row.format, 'session')}{who}{kind}"
 
 
 def feed(
@@ -39,8 +43,7 @@ def feed(
         event.add("dtstamp", now)
         event.add("dtstart", row.starts_at.astimezone(zone))
         event.add("dtend", row.ends_at.astimezone(zone))
-        who = f" with {first_name}" if first_name else ""
-        event.add("summary", f"{KIND_LABEL.get(row.kind, 'Peer support session')}{who} ({FORMAT_LABEL[row.format]})")
+        event.add("summary", title(row, first_name))
         location = (venue_addresses or {}).get(row.venue_id or "") if row.format == "in_person" else None
         if location:
             event.add("location", location)

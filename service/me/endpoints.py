@@ -6,12 +6,11 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from api_schemas.common import Page
 from api_schemas.messages import MessageOut
-from api_schemas.sessions import CalendarFeedOut, MyMatchOut, SessionOut
+from api_schemas.sessions import CalendarFeedOut, MyMatchOut, MySessionOut
 from api_schemas.volunteers import MePatch, VolunteerOut
 from service.core.deps import SessionDep, VolunteerSelf
 from service.core.etags import set_etag
 from service.core.pagination import CursorParam, LimitParam
-from service.matches import sessions as session_service
 from service.me import service as me_service
 from service.messages import service as message_service
 from service.models import Volunteer
@@ -52,13 +51,14 @@ def patch_me(
     return volunteer_service.to_out(db, [volunteer])[0]
 
 
-@router.get("/sessions", response_model=Page[SessionOut])
+@router.get("/sessions", response_model=Page[MySessionOut])
 def my_sessions(
     db: SessionDep, me: VolunteerSelf, limit: LimitParam = 50, cursor: CursorParam = None
-) -> Page[SessionOut]:
-    """Her upcoming sessions and those of the last 30 days, in time order, a page at a time."""
+) -> Page[MySessionOut]:
+    """Her upcoming sessions and those of the last 30 days, in time order, a page at a time; a home visit of a
+    match she accepted (and that has not ended) carries the parent's address and access notes."""
     rows, next_page = me_service.my_sessions(db, me.volunteer_id or "", limit=limit, cursor=cursor)
-    return Page[SessionOut](items=[session_service.to_out(db, r) for r in rows], next_cursor=next_page)
+    return Page[MySessionOut](items=me_service.my_session_views(db, rows), next_cursor=next_page)
 
 
 @router.get("/messages", response_model=Page[MessageOut])
@@ -70,7 +70,8 @@ def my_messages(me: VolunteerSelf, volunteer: OwnRecord, db: SessionDep, limit: 
 
 @router.get("/matches", response_model=Page[MyMatchOut])
 def my_matches(db: SessionDep, me: VolunteerSelf) -> Page[MyMatchOut]:
-    """Each parent she supports now: first name, format, meeting place for home visits and venues, phone."""
+    """Each parent she supports now: first name, format, area and preferred days; once she accepted the match,
+    also the phone and the meeting place for home visits and venues."""
     return Page[MyMatchOut](items=me_service.my_matches(db, me.volunteer_id or ""))
 
 

@@ -38,6 +38,18 @@ def open_matches_with_parent(db: Session, volunteer_id: str) -> list[tuple[Match
     return [(match, referral) for match, referral in db.exec(query)]
 
 
+def home_visit_parents(db: Session, match_ids: set[str]) -> dict[str, tuple[str, Referral]]:
+    """For each of these matches: its status and its parent's row (for a home visit's address)."""
+    if not match_ids:
+        return {}
+    query = (
+        select(Match.id, Match.status, Referral)
+        .join(Referral, col(Referral.id) == Match.referral_id)
+        .where(col(Match.id).in_(sorted(match_ids)))
+    )
+    return {match_id: (status, referral) for match_id, status, referral in db.exec(query)}
+
+
 def volunteer_by_calendar_token(db: Session, token_hash: str) -> Volunteer | None:
     return db.exec(select(Volunteer).where(Volunteer.calendar_token_hash == token_hash)).first()
 

@@ -60,4 +60,8 @@ class SupportSession(SQLModel, table=True):
     cancelled_by: str | None = Field(default=None, max_length=20)
     cancel_reason: str | None = Field(default=None, max_length=64)
     reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # sent once
+    # Lone working on home visits: her check-in and check-out, and the missed check-out alert (raised once).
+    checked_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    checked_out_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    safety_alerted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     updated_at: datetime = Field(sa_column=utc_column())

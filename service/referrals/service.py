@@ -9,6 +9,7 @@ from api_schemas.common import AvailabilityWindow, Location
 from api_schemas.messages import ContactPreferences, missing_address
 from api_schemas.referrals import (
     ConsentOut,
+    HomeAddress,
     ParentOut,
     ReferralIn,
     ReferralOut,
@@ -55,6 +56,8 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
     place = None
     with found.check():
         place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
+    with found.check():
+        _check_address(parent.address, parent.postcode)
     found.raise_any()
     assert place is not None  # resolve either answered or added its error, raised just above
     source = caller.referral_source
@@ -76,6 +79,9 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         lon=place.lon,
         location_precision=place.precision,
         area=place.area,
+        address_lines=list(parent.address.lines) if parent.address else None,
+        access_notes=parent.access_notes,
+        max_travel_km=parent.max_travel_km,
         due_date=parent.due_date,
         baby_birth_date=parent.baby_birth_date,
         languages=tags,
@@ -229,10 +235,21 @@ def _check_contact(preferences: ContactPreferences, *, phone: str | None, email:
         raise invalid(["body", "contact_preferences", "channel"], missing)
 
 
+def _check_address(address: HomeAddress | None, postcode: str | None) -> None:
+    """A home address belongs to the postcode matching measured her distances from: one that differs would send
+    her volunteer to another place than the one the match was made for."""
+    if address is None:
+        return
+    if postcode is None:
+        raise invalid(["body", "parent", "address"], "a home address needs the parent's postcode (not a location)")
+    if address.postcode is not None and address.postcode != postcode:
+        raise invalid(["body", "parent", "address", "postcode"], f"differs from the parent's postcode {postcode}")
+
+
 def _update_parent(referral: Referral, patch: ReferralPatch) -> None:
     parent = patch.parent
     assert parent is not None
-    for name in ("phone", "email"):
+    for name in ("phone", "email", "access_notes", "max_travel_km"):
         if name in parent.model_fields_set:
             setattr(referral, name, getattr(parent, name))
     if parent.name is not None:
@@ -243,8 +260,15 @@ def _update_parent(referral: Referral, patch: ReferralPatch) -> None:
         if parent.postcode is not None and parent.location is not None:
             raise invalid(["body", "parent"], "give postcode or location, not both")
         place = places.resolve(parent.postcode, parent.location, loc=["body", "parent"])
+        moved = place.postcode != referral.postcode
         referral.postcode, referral.lat, referral.lon = place.postcode, place.lat, place.lon
         referral.area, referral.location_precision = place.area, place.precision
+        if moved and referral.address_lines and "address" not in parent.model_fields_set:
+            # A new postcode is a move: the old lines would send her volunteer to the wrong door.
+            raise invalid(["body", "parent", "address"], "give her new address with the new postcode (or null)")
+    if "address" in parent.model_fields_set:
+        _check_address(parent.address, referral.postcode)
+        referral.address_lines = list(parent.address.lines) if parent.address else None
     if parent.due_date is not None or parent.baby_birth_date is not None:
         due = parent.due_date if parent.due_date is not None else referral.due_date
         born = parent.baby_birth_date if parent.baby_birth_date is not None else referral.baby_birth_date
@@ -279,6 +303,9 @@ def to_out(referral: Referral) -> ReferralOut:
             location=location,
             due_date=referral.due_date,
             baby_birth_date=referral.baby_birth_date,
+            address=home_address(referral),
+            access_notes=referral.access_notes,
+            max_travel_km=referral.max_travel_km,
         ),
         area=referral.area,
         languages=referral.languages,
@@ -303,6 +330,12 @@ def to_out(referral: Referral) -> ReferralOut:
         updated_at=referral.updated_at,
         erased_at=referral.erased_at,
     )
+
+
+def home_address(referral: Referral) -> HomeAddress | None:
+    if not referral.address_lines:
+        return None
+    return HomeAddress(lines=referral.address_lines, postcode=referral.postcode)
 
 
 def to_status_out(referral: Referral) -> ReferralStatusOut:

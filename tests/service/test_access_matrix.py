@@ -112,6 +112,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/venues"): STAFF,
     ("GET", "/v1/venues/{venue_id}"): STAFF,
     ("PATCH", "/v1/venues/{venue_id}"): STAFF,
+    ("POST", "/v1/me/sessions/{session_id}/check-in"): VOLUNTEERS,
+    ("POST", "/v1/me/sessions/{session_id}/check-out"): VOLUNTEERS,
 }
 # Routes with a credential of their own instead of an API key: every key is refused as if none were given.
 OWN_CREDENTIAL = frozenset({("POST", "/v1/notify/callbacks")})

@@ -36,6 +36,17 @@ VOLUNTEER_VIEW = frozenset(
         "ends_at",
         "url",
         "venue",  # where an in-person session meets: a public place, never the parent's
+        # Issue 26: before she accepts, the area and preferred days; a home visit's address after she accepts.
+        "area",
+        "preferred_days",
+        "home",
+        "address",
+        "lines",
+        "postcode",
+        "access_notes",
+        # Issue 20: lone working on home visits.
+        "checked_in_at",
+        "checked_out_at",
     }
 )
 

@@ -19,8 +19,19 @@ PROBLEM = "application/problem+json"
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before the volunteer's window
 TODAY = START.date().isoformat()
 
-PARENT = {"name": "Agnieszka Nowak", "phone": "07700 900123", "email": "aga.nowak@example.org", "postcode": "EH6 6QQ"}
+PARENT = {
+    "name": "Agnieszka Nowak",
+    "phone": "07700 900123",
+    "email": "aga.nowak@example.org",
+    "postcode": "EH6 6QQ",
+    "address": {"lines": ["Flat 9Q7", "17 Quernstane Wynd"]},
+    "access_notes": "Buzzer marked Wojciechowska; the dog is friendly",
+    "max_travel_km": 4,
+}
 HER_TRACES = [
+    "Quernstane Wynd",
+    "Flat 9Q7",
+    "Wojciechowska",
     "Agnieszka",
     "Nowak",
     "900123",
@@ -91,6 +102,8 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(
         client.post(
             "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"], "secret": "s" * 32}, headers=admin
         )
+        # First names in feed titles, so the feed shows her name until she is erased.
+        assert client.put("/v1/programme", json={"feed_shows_first_names": True}, headers=admin).status_code == 200
         vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
         for n in range(2, 7):  # others referred in the same period, so the counts are not suppressed as "<5"
             client.post(
@@ -149,6 +162,9 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(
             "location": None,
             "due_date": None,
             "baby_birth_date": None,
+            "address": None,
+            "access_notes": None,
+            "max_travel_km": 4.0,
         }
         assert referral["area"] == "EH6" and referral["languages"] == ["pl", "en"]
         assert referral["availability"] == referral["experiences"] == referral["background"] == []

@@ -64,6 +64,8 @@ OPERATION_IDS = {
     ("get", "/v1/me/sessions"): "listMySessions",
     ("get", "/v1/me/matches"): "listMyMatches",
     ("post", "/v1/me/calendar"): "rotateCalendarFeed",
+    ("post", "/v1/me/sessions/{session_id}/check-in"): "checkInToVisit",
+    ("post", "/v1/me/sessions/{session_id}/check-out"): "checkOutOfVisit",
     ("get", "/v1/webhooks"): "listWebhooks",
     ("post", "/v1/webhooks"): "createWebhook",
     ("delete", "/v1/webhooks/{webhook_id}"): "deleteWebhook",

@@ -35,7 +35,13 @@ def test_she_sees_her_sessions_and_only_the_minimum_about_the_parent(
                 "id": match_id,
                 "status": "scheduled",
                 "format": "home_visit",
-                "parent": {"first_name": "Agnieszka", "phone": "07700 900123", "meeting_place": "EH6 6QQ"},
+                "parent": {
+                    "first_name": "Agnieszka",
+                    "area": "EH6",
+                    "preferred_days": ["tue", "thu"],
+                    "phone": "07700 900123",
+                    "meeting_place": "EH6 6QQ",
+                },
             }
         ]
         other = make_key("volunteer", volunteer_id="nobody")
