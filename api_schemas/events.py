@@ -35,6 +35,7 @@ class EventType(StrEnum):
     match_resumed = "match.resumed"
     session_on_hold = "session.on_hold"
     message_failed = "message.failed"
+    volunteer_due_soon = "volunteer.due_soon"
     all = "*"
 
 

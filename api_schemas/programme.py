@@ -90,6 +90,11 @@ class ProgrammeSettings(ApiModel):
         description="The programme holds a licence for the SWEMWBS (Warwick Medical School); without it the "
         "service refuses SWEMWBS measures",
     )
+    required_training_modules: Annotated[list[Code], Field(max_length=50)] = Field(
+        [],
+        description="Training modules a volunteer must hold, unexpired, to be offered a new match (module codes "
+        "as recorded at `/v1/volunteers/{id}/training`)",
+    )
 
     messages: MessageSettings = MessageSettings()
 
