@@ -12,7 +12,6 @@ from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from service.volunteers import due
-from tests.conftest import KeyMaker
 from tests.factories import volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
