@@ -36,6 +36,7 @@ class EventType(StrEnum):
     session_on_hold = "session.on_hold"
     message_failed = "message.failed"
     volunteer_safety_check_missed = "volunteer.safety_check_missed"
+    volunteer_due_soon = "volunteer.due_soon"
     all = "*"
 
 

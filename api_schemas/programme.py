@@ -105,6 +105,11 @@ class ProgrammeSettings(ApiModel):
         description="Lone working: minutes after a home visit's planned end without the volunteer's check-out "
         "before `volunteer.safety_check_missed` alerts the coordinators",
     )
+    required_training_modules: Annotated[list[Code], Field(max_length=50)] = Field(
+        [],
+        description="Training modules a volunteer must hold, unexpired, to be offered a new match (module codes "
+        "as recorded at `/v1/volunteers/{id}/training`)",
+    )
 
     messages: MessageSettings = MessageSettings()
 

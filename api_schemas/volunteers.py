@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from api_schemas.common import (
     ApiModel,
@@ -80,7 +80,9 @@ class VolunteerIn(ApiModel):
     capacity: Capacity = Capacity()
     training_completed_on: date | None = None
     check: BackgroundCheck | None = None
-    last_supervision_on: date | None = None
+    last_supervision_on: date | None = Field(
+        None, description="Deprecated: record supervision at `/v1/volunteers/{id}/supervision` instead"
+    )
     status: VolunteerStatus = VolunteerStatus.active
     contact_preferences: ContactPreferences = ContactPreferences()
 
@@ -110,7 +112,9 @@ class VolunteerPatch(ApiModel):
     capacity: Capacity | None = None
     training_completed_on: date | None = None
     check: BackgroundCheck | None = None
-    last_supervision_on: date | None = None
+    last_supervision_on: date | None = Field(
+        None, description="Deprecated: record supervision at `/v1/volunteers/{id}/supervision` instead"
+    )
     status: VolunteerStatus | None = None
     contact_preferences: ContactPreferences | None = None
 
@@ -156,10 +160,22 @@ def _not_null(value: Any) -> Any:
     return value
 
 
+class DueWhat(StrEnum):
+    check = "check"  # the PVG/DBS check expires
+    training = "training"  # a training module expires
+    supervision = "supervision"  # the last supervision plus the programme's interval
+
+
+class DueItem(BaseModel):
+    what: DueWhat
+    module: str | None = Field(None, description="The training module, for `training`")
+    due_on: date = Field(description="The last day it holds (the check's or module's expiry, supervision's due date)")
+
+
 class NotReadyReason(BaseModel):
     code: str = Field(
-        description="untrained, check_missing, check_expired, supervision_overdue, paused, left, "
-        "on_leave, resting, full"
+        description="untrained, check_missing, check_expired, supervision_overdue, training_missing, "
+        "training_expired, paused, left, on_leave, resting, full"
     )
     detail: str
     until: date | None = None
@@ -187,7 +203,9 @@ class VolunteerOut(BaseModel):
     capacity: Capacity
     training_completed_on: date | None
     check: BackgroundCheck | None
-    last_supervision_on: date | None
+    last_supervision_on: date | None = Field(
+        description="Her latest supervision: the latest supervision record, or the date given before records"
+    )
     status: VolunteerStatus
     resting_until: date | None
     current_parents: int
@@ -200,3 +218,51 @@ class VolunteerOut(BaseModel):
         description="Set when an admin erased her personal data; those "
         "fields are then null or empty and her status is `left`",
     )
+    due: list[DueItem] = Field(
+        [], description="Every dated renewal (check, training modules, supervision), soonest first"
+    )
+
+
+class SupervisionKind(StrEnum):
+    one_to_one = "one_to_one"
+    group = "group"
+    reflective = "reflective"
+
+
+class SupervisionIn(ApiModel):
+    held_on: date
+    kind: SupervisionKind
+    supervisor: Name = Field(description="Who supervised")
+
+
+class SupervisionOut(BaseModel):
+    id: str
+    volunteer_id: str
+    held_on: date
+    kind: SupervisionKind
+    supervisor: str | None
+    recorded_at: datetime
+
+
+TrainingModule = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class TrainingIn(ApiModel):
+    module: TrainingModule = Field(description="The module's code, as the programme names it (`safeguarding`)")
+    completed_on: date
+    expires_on: date | None = Field(None, description="When it lapses, if it does")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TrainingIn":
+        if self.expires_on is not None and self.expires_on < self.completed_on:
+            raise ValueError("expires_on must not be before completed_on")
+        return self
+
+
+class TrainingOut(BaseModel):
+    id: str
+    volunteer_id: str
+    module: str
+    completed_on: date
+    expires_on: date | None
+    recorded_at: datetime

@@ -151,7 +151,7 @@ class MatchAttendanceAlert(BaseModel):
 
 class VolunteerNotReady(BaseModel):
     model_config = _example(reason="check_expired")
-    reason: Literal["check_expired", "supervision_overdue"]
+    reason: Literal["check_expired", "supervision_overdue", "training_expired"]
 
 
 class MatchBirthPause(BaseModel):
@@ -214,6 +214,16 @@ class Erased(BaseModel):
     erased_at: datetime
 
 
+class VolunteerDueSoon(BaseModel):
+    model_config = _example(what="check", module=None, due_on="2027-02-01", days_before=30)
+    what: Literal["check", "training", "supervision"] = Field(
+        description="The PVG/DBS check's expiry, a training module's expiry, or supervision falling due"
+    )
+    module: str | None = Field(description="The training module's code, for `training`")
+    due_on: date = Field(description="The last day it holds")
+    days_before: Literal[60, 30, 7] = Field(description="The alert threshold crossed; each is raised once")
+
+
 EVENT_DATA: dict[EventType, type[BaseModel]] = {
     EventType.referral_received: ReferralReceived,
     EventType.referral_escalated: ReferralEscalated,
@@ -239,4 +249,5 @@ EVENT_DATA: dict[EventType, type[BaseModel]] = {
     EventType.safety_concern: SafetyConcern,
     EventType.message_failed: MessageFailed,
     EventType.volunteer_safety_check_missed: VolunteerSafetyCheckMissed,
+    EventType.volunteer_due_soon: VolunteerDueSoon,
 }

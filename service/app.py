@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from service.concerns.endpoints import me_router as my_concerns_router
 from service.concerns.endpoints import reviews_router as risk_reviews_router
 from service.concerns.endpoints import router as concerns_router
+from service.contacts.endpoints import router as contacts_router
 from service.core import logs, middleware, openapi
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         fhir_router,
         venues_router,
         lone_working_router,
+        contacts_router,
     ):
         app.include_router(router)
     openapi.install(app)

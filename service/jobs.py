@@ -16,6 +16,7 @@ from service.messages import composing
 from service.messages.sending import MessageSender, channel_from
 from service.referrals.measures import lift_due_pauses as lift_due_referral_pauses
 from service.volunteers.alerts import raise_not_ready_alerts
+from service.volunteers.due import raise_due_soon
 
 PERIODIC_JOBS: list[Callable[[Session], int]] = [
     # Pauses lift first, then what cannot go ahead needs cover, then reminders: a session planned again today is
@@ -27,6 +28,7 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     raise_ending_soon,
     raise_missed_check_outs,
     raise_not_ready_alerts,
+    raise_due_soon,
     idempotency.prune,
 ]
 

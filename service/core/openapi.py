@@ -106,6 +106,10 @@ TAGS = [
         "safeguarding",
         "Concerns a volunteer or coordinator raises about a parent or child; the safeguarding leads act on them.",
     ),
+    (
+        "contacts",
+        "The contact log: the volunteer's note after each session and coordinators' calls, messages and visits.",
+    ),
     ("messages", "SMS and email to parents and volunteers through GOV.UK Notify, and Notify's delivery receipts."),
     ("volunteers", "Trained, checked volunteer peer supporters and their availability, leave and readiness."),
     ("venues", "Places where in-person sessions are held: address, opening hours, rooms; coordinators only."),

@@ -8,6 +8,7 @@ from api_schemas.matching import MatchStatus
 from api_schemas.referrals import ReferralStatus
 from api_schemas.volunteers import VolunteerStatus
 from service.concerns import repository as concern_repository
+from service.contacts import repository as contact_repository
 from service.core import audit, clock
 from service.core.auth import Principal
 from service.core.errors import Conflict
@@ -58,6 +59,7 @@ def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None
     repository.clear_override_reasons(db, referral_id=referral.id)
     repository.clear_risk_review_notes(db, referral.id)
     concern_repository.clear_words_of_referral(db, referral.id)
+    contact_repository.clear_notes_of_referral(db, referral.id)
     repository.bump_sessions_of_referral(db, referral.id, now=now)
     _clear_messages(db, referral.id, repository.matches_of(db, referral_id=referral.id))
     _rewrite_replays(db, referral)

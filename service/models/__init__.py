@@ -3,6 +3,7 @@
 from service.models.api_key import ApiKey
 from service.models.audit import AuditEvent
 from service.models.concern import Concern, ConcernActionRecord
+from service.models.contact import Contact
 from service.models.events import Delivery, OutboxEvent, Webhook
 from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
@@ -11,6 +12,7 @@ from service.models.measures import Measure, RiskReview
 from service.models.message import Message
 from service.models.programme import Programme, VocabularyCode
 from service.models.referral import Referral
+from service.models.supervision import DueAlert, SupervisionRecord, TrainingRecord
 from service.models.venue import Venue
 from service.models.volunteer import Volunteer
 
@@ -19,7 +21,9 @@ __all__ = [
     "AuditEvent",
     "Concern",
     "ConcernActionRecord",
+    "Contact",
     "Delivery",
+    "DueAlert",
     "ExcludedPair",
     "IdempotencyRecord",
     "Match",
@@ -31,7 +35,9 @@ __all__ = [
     "Proposal",
     "Referral",
     "RiskReview",
+    "SupervisionRecord",
     "SupportSession",
+    "TrainingRecord",
     "Venue",
     "VocabularyCode",
     "Volunteer",

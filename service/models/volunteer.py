@@ -35,6 +35,7 @@ class Volunteer(SQLModel, table=True):
     check_scheme: str | None = Field(default=None, max_length=10)
     check_checked_on: date | None = None
     check_expires_on: date | None = None
+    # The latest supervision record's date (or the date given before records existed): kept with each record.
     last_supervision_on: date | None = None
     status: str = Field(default="active", max_length=10, index=True)
     resting_until: date | None = None
@@ -42,6 +43,9 @@ class Volunteer(SQLModel, table=True):
     alerted_not_ready: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     # ContactPreferences as JSON; null means none chosen (no messages).
     contact_preferences: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Her latest completion of each training module, {module: {"completed_on", "expires_on"}}, kept with each
+    # training record so readiness needs no query.
+    training: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(index=True))
     updated_at: datetime = Field(sa_column=utc_column())
     erased_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

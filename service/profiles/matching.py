@@ -46,7 +46,11 @@ def volunteer_profiles(
     out = []
     for v in volunteers:
         reasons = readiness.not_ready_reasons(
-            v, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=0
+            v,
+            today=today,
+            supervision_interval_days=settings.supervision_interval_days,
+            current_parents=0,
+            required_training=settings.required_training_modules,
         )
         current = load.get(v.id, 0)
         out.append(

@@ -359,7 +359,11 @@ def capacity(*, db: Session, audience: Audience = Audience.internal) -> Capacity
         )
         for v in volunteers
         if not readiness.not_ready_reasons(
-            v, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=load[v.id]
+            v,
+            today=today,
+            supervision_interval_days=settings.supervision_interval_days,
+            current_parents=load[v.id],
+            required_training=settings.required_training_modules,
         )
     ]
     demand = [

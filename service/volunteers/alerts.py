@@ -1,5 +1,6 @@
-"""Tell coordinators when a volunteer stops being offered for new matches because her check expired or her
-supervision is overdue. Her running matches continue; the alert is raised once per reason until it clears."""
+"""Tell coordinators when a volunteer stops being offered for new matches because her check expired, her
+supervision is overdue or a required training module lapsed. Her running matches continue; the alert is raised
+once per reason until it clears."""
 
 from sqlmodel import Session
 
@@ -8,7 +9,7 @@ from service.profiles import readiness
 from service.programme import service as programme_service
 from service.volunteers import repository
 
-ALERTED_REASONS = frozenset({"check_expired", "supervision_overdue"})
+ALERTED_REASONS = frozenset({"check_expired", "supervision_overdue", "training_expired"})
 
 
 def raise_not_ready_alerts(db: Session) -> int:
@@ -18,7 +19,11 @@ def raise_not_ready_alerts(db: Session) -> int:
     raised = 0
     for volunteer in repository.active(db):
         reasons = readiness.not_ready_reasons(
-            volunteer, today=today, supervision_interval_days=settings.supervision_interval_days, current_parents=0
+            volunteer,
+            today=today,
+            supervision_interval_days=settings.supervision_interval_days,
+            current_parents=0,
+            required_training=settings.required_training_modules,
         )
         lapsed = sorted({r.code for r in reasons} & ALERTED_REASONS)
         already = set(volunteer.alerted_not_ready or [])

@@ -3,11 +3,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from api_schemas.common import Page
-from api_schemas.volunteers import VolunteerIn, VolunteerOut, VolunteerPatch, VolunteerStatus
+from api_schemas.volunteers import (
+    SupervisionIn,
+    SupervisionOut,
+    TrainingIn,
+    TrainingOut,
+    VolunteerIn,
+    VolunteerOut,
+    VolunteerPatch,
+    VolunteerStatus,
+)
 from service.core.deps import Coordinator, SessionDep
 from service.core.etags import set_etag
 from service.core.pagination import CursorParam, LimitParam
 from service.models import Volunteer
+from service.volunteers import due, records
 from service.volunteers import service as volunteer_service
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
@@ -38,9 +48,21 @@ def list_volunteers(
     _caller: Coordinator,
     status: VolunteerStatus | None = None,
     area: Annotated[str | None, Query(max_length=10)] = None,
+    due_within: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=366,
+            description="Only volunteers with a renewal (check, training, supervision) due within this many days "
+            "or already lapsed; each one's `due` lists what and when. Other filters do not apply with it.",
+        ),
+    ] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[VolunteerOut]:
+    if due_within is not None:
+        rows, next_cursor = due.page_due_within(db, days=due_within, limit=limit, cursor=cursor)
+        return Page[VolunteerOut](items=volunteer_service.to_out(db, rows), next_cursor=next_cursor)
     rows, next_cursor = volunteer_service.page(db=db, status=status, area=area, limit=limit, cursor=cursor)
     return Page[VolunteerOut](items=volunteer_service.to_out(db, rows), next_cursor=next_cursor)
 
@@ -69,3 +91,47 @@ def patch_volunteer(
     volunteer = volunteer_service.update(db=db, caller=caller, volunteer=volunteer, patch=patch, if_match=if_match)
     set_etag(response, volunteer.version)
     return volunteer_service.to_out(db, [volunteer])[0]
+
+
+@router.post("/{volunteer_id}/supervision", status_code=201, response_model=SupervisionOut)
+def record_supervision(
+    caller: Coordinator, volunteer: VisibleVolunteer, supervision_in: SupervisionIn, db: SessionDep
+) -> SupervisionOut:
+    """A supervision she attended; the latest is her `last_supervision_on`, and brings her out of
+    `supervision_overdue`."""
+    return records.supervision_out(
+        records.record_supervision(db, actor=caller, volunteer=volunteer, supervision_in=supervision_in)
+    )
+
+
+@router.get("/{volunteer_id}/supervision", response_model=Page[SupervisionOut])
+def list_supervision(
+    _caller: Coordinator,
+    volunteer: VisibleVolunteer,
+    db: SessionDep,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[SupervisionOut]:
+    items, next_cursor = records.supervision_page(db, volunteer=volunteer, limit=limit, cursor=cursor)
+    return Page[SupervisionOut](items=items, next_cursor=next_cursor)
+
+
+@router.post("/{volunteer_id}/training", status_code=201, response_model=TrainingOut)
+def record_training(
+    caller: Coordinator, volunteer: VisibleVolunteer, training_in: TrainingIn, db: SessionDep
+) -> TrainingOut:
+    """A training module she completed, and when it lapses if it does. A module the programme requires
+    (`required_training_modules`) that is missing or lapsed makes her not ready."""
+    return records.training_out(records.record_training(db, actor=caller, volunteer=volunteer, training_in=training_in))
+
+
+@router.get("/{volunteer_id}/training", response_model=Page[TrainingOut])
+def list_training(
+    _caller: Coordinator,
+    volunteer: VisibleVolunteer,
+    db: SessionDep,
+    limit: LimitParam = 50,
+    cursor: CursorParam = None,
+) -> Page[TrainingOut]:
+    items, next_cursor = records.training_page(db, volunteer=volunteer, limit=limit, cursor=cursor)
+    return Page[TrainingOut](items=items, next_cursor=next_cursor)

@@ -110,6 +110,13 @@ def _apply(volunteer: Volunteer, values: dict[str, Any], fields: set[str]) -> No
             setattr(volunteer, name, value)
 
 
+def _keep_latest_supervision(db: Session, volunteer: Volunteer) -> None:
+    """A date given directly (as before supervision records) never hides a later record: the latest wins."""
+    latest = repository.latest_supervision(db, volunteer.id)
+    if latest is not None and (volunteer.last_supervision_on is None or latest > volunteer.last_supervision_on):
+        volunteer.last_supervision_on = latest
+
+
 def _json_dates(item: dict[str, Any]) -> dict[str, Any]:
     return {key: value.isoformat() if hasattr(value, "isoformat") else str(value) for key, value in item.items()}
 
@@ -144,6 +151,8 @@ def update(
         if patch.postcode is not None or patch.location is not None:
             _set_place(volunteer, places.resolve(patch.postcode, patch.location, loc=["body"]))
     _apply(volunteer, patch.model_dump(include=fields), fields)
+    if "last_supervision_on" in fields:
+        _keep_latest_supervision(db, volunteer)
     if patch.contact_preferences is not None:
         volunteer.contact_preferences = patch.contact_preferences.model_dump(mode="json")
     _check_contact(volunteer)
@@ -173,12 +182,27 @@ def to_out(db: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     load = match_repository.current_parents(db, [v.id for v in volunteers])
-    return [_out(v, today=today, interval=settings.supervision_interval_days, current=load[v.id]) for v in volunteers]
+    return [
+        _out(
+            v,
+            today=today,
+            interval=settings.supervision_interval_days,
+            current=load[v.id],
+            required_training=settings.required_training_modules,
+        )
+        for v in volunteers
+    ]
 
 
-def _out(volunteer: Volunteer, *, today: Any, interval: int, current: int) -> VolunteerOut:
+def _out(
+    volunteer: Volunteer, *, today: Any, interval: int, current: int, required_training: list[str]
+) -> VolunteerOut:
     reasons = readiness.not_ready_reasons(
-        volunteer, today=today, supervision_interval_days=interval, current_parents=current
+        volunteer,
+        today=today,
+        supervision_interval_days=interval,
+        current_parents=current,
+        required_training=required_training,
     )
     check = (
         None
@@ -223,4 +247,5 @@ def _out(volunteer: Volunteer, *, today: Any, interval: int, current: int) -> Vo
         created_at=volunteer.created_at,
         updated_at=volunteer.updated_at,
         erased_at=volunteer.erased_at,
+        due=readiness.due_items(volunteer, supervision_interval_days=interval),
     )

@@ -114,6 +114,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/v1/venues/{venue_id}"): STAFF,
     ("POST", "/v1/me/sessions/{session_id}/check-in"): VOLUNTEERS,
     ("POST", "/v1/me/sessions/{session_id}/check-out"): VOLUNTEERS,
+    ("POST", "/v1/sessions/{session_id}/contact"): MATCH_PARTIES,
+    ("POST", "/v1/referrals/{referral_id}/contacts"): STAFF,
+    ("GET", "/v1/matches/{match_id}/contacts"): MATCH_PARTIES,
+    ("GET", "/v1/referrals/{referral_id}/contacts"): STAFF,
+    ("POST", "/v1/volunteers/{volunteer_id}/supervision"): STAFF,
+    ("GET", "/v1/volunteers/{volunteer_id}/supervision"): STAFF,
+    ("POST", "/v1/volunteers/{volunteer_id}/training"): STAFF,
+    ("GET", "/v1/volunteers/{volunteer_id}/training"): STAFF,
 }
 # Routes with a credential of their own instead of an API key: every key is refused as if none were given.
 OWN_CREDENTIAL = frozenset({("POST", "/v1/notify/callbacks")})
