@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, Text, cast, exists
+from sqlalchemy import JSON, Column, MetaData, String, Table, Text, TypeDecorator, cast, exists
 from sqlmodel import Session, SQLModel, col, select, update
 
 from api_schemas.volunteers import VolunteerStatus
@@ -99,6 +99,14 @@ def _primary_key(table: Table) -> Column[Any] | None:
     return keys[0] if len(keys) == 1 else None
 
 
+def _string_type(column: Column[Any]) -> String | None:
+    """The column's string type, seen through a decorator (SQLModel declares `str` fields as `AutoString`)."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return kind if isinstance(kind, String) else None
+
+
 def reference_columns(table: Table) -> list[Column[Any]]:
     """The columns that can hold another row's id: every foreign key, and every string column named `…_id`
     (many references carry no foreign key: `volunteer_id` on a key or a concern, `match_id` on a message,
@@ -108,7 +116,7 @@ def reference_columns(table: Table) -> list[Column[Any]]:
         column
         for column in table.columns
         if column is not primary
-        and (column.foreign_keys or (column.name.endswith(_ID_SUFFIX) and isinstance(column.type, String)))
+        and (column.foreign_keys or (column.name.endswith(_ID_SUFFIX) and _string_type(column) is not None))
     ]
 
 
@@ -119,9 +127,8 @@ def _text_columns(table: Table) -> list[Column[Any]]:
     for column in table.columns:
         if column in references or column is _primary_key(table):
             continue
-        if isinstance(column.type, JSON | Text) or (
-            isinstance(column.type, String) and (column.type.length is None or column.type.length > 36)
-        ):
+        string = _string_type(column)
+        if isinstance(column.type, JSON) or (string is not None and (string.length is None or string.length > 36)):
             found.append(column)
     return found
 
