@@ -88,6 +88,9 @@ OPERATION_IDS = {
     ("get", "/v1/calendar/{token}.ics"): "getCalendarFeed",
     ("get", "/v1/reports/outcomes"): "getOutcomesReport",
     ("get", "/v1/reports/capacity"): "getCapacityReport",
+    ("get", "/v1/referrals/{referral_id}/export"): "exportReferral",
+    ("get", "/v1/volunteers/{volunteer_id}/export"): "exportVolunteer",
+    ("post", "/v1/retention/run"): "runRetention",
 }
 
 
