@@ -608,6 +608,49 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "profiles_considered": 9,
         "what_if_solves": 1,
     },
+    "SubjectExportOut": {
+        "subject_type": "referral",
+        "subject_id": "01a24e3d-9b52-7c3e-a1f4-6d2b8e0c7f35",
+        "exported_at": "2027-03-01T09:30:00Z",
+        "tables": {
+            "audit_event": [
+                {
+                    "id": "01a24e44-0d1e-7f55-b2a1-9c3e4f6a7b8c",
+                    "at": "2027-01-05T08:00:00Z",
+                    "actor_key_id": "01a24e30-1f2a-7b3c-8d4e-5f6a7b8c9d0e",
+                    "actor_role": "coordinator",
+                    "action": "referral.received",
+                    "record_type": "referral",
+                    "record_id": "01a24e3d-9b52-7c3e-a1f4-6d2b8e0c7f35",
+                    "request_id": "3f1c2a9e8b7d4c6a",
+                    "reason": None,
+                }
+            ],
+            "measure": [
+                {
+                    "id": "01a24e3d-9b60-7d21-b0a2-1c2d3e4f5a6b",
+                    "referral_id": "01a24e3d-9b52-7c3e-a1f4-6d2b8e0c7f35",
+                    "instrument": "EPDS",
+                    "answers": [1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+                    "total": 9,
+                    "self_harm_item": 0,
+                    "timepoint": "baseline",
+                    "completed_on": "2027-01-05",
+                    "recorded_at": "2027-01-05T08:00:00Z",
+                    "recorded_by_key_id": "01a24e30-1f2a-7b3c-8d4e-5f6a7b8c9d0e",
+                }
+            ],
+        },
+        "withheld_columns": ["idempotency_record.request_hash"],
+    },
+    "RetentionRunOut": {
+        "dry_run": True,
+        "retention_months_after_end": 24,
+        "cutoff": "2025-03-01T02:00:00Z",
+        "referrals": ["01a24e3d-9b52-7c3e-a1f4-6d2b8e0c7f35"],
+        "volunteers": [],
+        "skipped": [{"id": "01a24e3e-1c2d-7e3f-8a4b-5c6d7e8f9a0b", "reason": "risk_review_pending"}],
+    },
     "EpdsIn": {"completed_on": "2027-01-05", "timepoint": "baseline", "answers": [1, 1, 2, 1, 0, 1, 2, 1, 1, 0]},
     "MeasureOut": {
         "id": "01a2e4dc-b800-721c-9677-78d046245135",

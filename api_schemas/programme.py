@@ -112,6 +112,13 @@ class ProgrammeSettings(ApiModel):
     )
 
     messages: MessageSettings = MessageSettings()
+    retention_months_after_end: int | None = Field(
+        24,
+        ge=1,
+        le=240,
+        description="A referral whose match ended (or that was declined or withdrawn), and a volunteer who left, "
+        "this many months ago are anonymised as erasure does, by a daily job; null keeps them",
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from service.core import idempotency, outbox
 from service.core.config import Settings
+from service.erasure.service import apply_retention
 from service.matches.disruptions import cover_what_cannot_go_ahead
 from service.matches.lone_working import raise_missed_check_outs
 from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
@@ -30,6 +31,8 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     raise_not_ready_alerts,
     raise_due_soon,
     idempotency.prune,
+    # Once a programme day (it checks its own audit row): what is past the retention schedule is erased.
+    apply_retention,
 ]
 
 

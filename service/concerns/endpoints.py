@@ -52,18 +52,20 @@ def raise_concern(
 @router.get("", response_model=Page[ConcernOut])
 def list_concerns(
     db: SessionDep,
-    _lead: SafeguardingLead,
+    lead: SafeguardingLead,
     status: ConcernStatus | None = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[ConcernOut]:
     """Concerns for the safeguarding leads, oldest first; `?status=open` for those no lead has acted on."""
     rows, next_cursor = concern_service.page(db, status=status, volunteer_id=None, limit=limit, cursor=cursor)
+    concern_service.record_reads(db, reader=lead, concerns=rows, listed=True)
     return Page[ConcernOut](items=concern_service.lead_views(db, rows), next_cursor=next_cursor)
 
 
 @router.get("/{concern_id}", response_model=ConcernOut)
-def get_concern(db: SessionDep, concern: LeadConcern) -> ConcernOut:
+def get_concern(db: SessionDep, lead: SafeguardingLead, concern: LeadConcern) -> ConcernOut:
+    concern_service.record_reads(db, reader=lead, concerns=[concern], listed=False)
     return concern_service.lead_view(db, concern)
 
 
@@ -91,11 +93,13 @@ def list_my_concerns(
     rows, next_cursor = concern_service.page(
         db, status=None, volunteer_id=caller.volunteer_id, limit=limit, cursor=cursor
     )
+    concern_service.record_reads(db, reader=caller, concerns=rows, listed=True)
     return Page[MyConcernOut](items=[concern_service.volunteer_view(c) for c in rows], next_cursor=next_cursor)
 
 
 @me_router.get("/{concern_id}", response_model=MyConcernOut)
-def get_my_concern(concern: OwnConcern) -> MyConcernOut:
+def get_my_concern(db: SessionDep, caller: VolunteerSelf, concern: OwnConcern) -> MyConcernOut:
+    concern_service.record_reads(db, reader=caller, concerns=[concern], listed=False)
     return concern_service.volunteer_view(concern)
 
 

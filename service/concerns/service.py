@@ -175,6 +175,19 @@ def page(
     return rows[:limit], next_cursor([c.id for c in rows], limit)
 
 
+def record_reads(db: Session, *, reader: Principal, concerns: list[Concern], listed: bool) -> None:
+    """Special-category data: who read which concern, and when, is kept (one audit row per concern shown)."""
+    for concern in concerns:
+        audit.record(
+            db,
+            actor=reader,
+            action="concern.read",
+            record_type="concern",
+            record_id=concern.id,
+            reason="listed" if listed else None,
+        )
+
+
 def lead_views(db: Session, concerns: list[Concern]) -> list[ConcernOut]:
     actions = repository.actions_of(db, [c.id for c in concerns])
     return [_lead_view(c, actions[c.id]) for c in concerns]

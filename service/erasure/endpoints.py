@@ -1,9 +1,14 @@
-"""Erasure (admins): DELETE on a parent's referral or a volunteer's record clears her personal data."""
+"""Data rights (admins): erasure (DELETE on a parent's referral or a volunteer's record), subject access
+exports, and the retention schedule run by hand."""
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Response
+
+from api_schemas.rights import RetentionRunOut, SubjectExportOut, SubjectType
 from service.core.deps import Admin, SessionDep
 from service.erasure import service as erasure_service
+from service.erasure import subject_access
 from service.referrals.endpoints import VisibleReferral
 from service.volunteers.endpoints import VisibleVolunteer
 
@@ -35,3 +40,32 @@ def erase_volunteer(admin: Admin, volunteer: VisibleVolunteer, db: SessionDep) -
     and changes nothing."""
     erasure_service.erase_volunteer(db=db, actor=admin, volunteer=volunteer)
     return Response(status_code=204)
+
+
+@router.get("/v1/referrals/{referral_id}/export", tags=["referrals"], response_model=SubjectExportOut)
+def export_referral(admin: Admin, referral: VisibleReferral, db: SessionDep) -> SubjectExportOut:
+    """Everything stored about her, for a subject access request (admins): her record and every row that refers
+    to it or to one of its own (measures, risk reviews, proposals, matches and their sessions, concerns,
+    messages, events, the audit of who read and changed each), grouped by table; secrets are left out. The
+    export itself is audited. Rows shared with her volunteer are included whole: review before sending."""
+    return subject_access.export(db, actor=admin, subject_type=SubjectType.referral, subject_id=referral.id)
+
+
+@router.get("/v1/volunteers/{volunteer_id}/export", tags=["volunteers"], response_model=SubjectExportOut)
+def export_volunteer(admin: Admin, volunteer: VisibleVolunteer, db: SessionDep) -> SubjectExportOut:
+    """Everything stored about her, for a subject access request (admins): her record, her keys (without their
+    hashes), proposals, matches and sessions, concerns she raised, messages, events and the audit of who read
+    and changed each, grouped by table. The export itself is audited."""
+    return subject_access.export(db, actor=admin, subject_type=SubjectType.volunteer, subject_id=volunteer.id)
+
+
+@router.post("/v1/retention/run", tags=["operations"], response_model=RetentionRunOut)
+def run_retention(
+    admin: Admin,
+    db: SessionDep,
+    dry_run: Annotated[bool, Query(description="true (the default): report what would be done, change nothing")] = True,
+) -> RetentionRunOut:
+    """Apply the retention schedule now (admins; the worker also runs it daily): referrals whose match ended, or
+    that were declined or withdrawn, and volunteers who left, more than `retention_months_after_end` months ago
+    are anonymised exactly as DELETE does. Ids and counts only."""
+    return erasure_service.run_retention(db, actor=admin, dry_run=dry_run)

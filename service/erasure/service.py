@@ -2,10 +2,16 @@
 anonymous facts reports count (status, dates, format, language, area, referrer role, EPDS scores, matches
 and sessions) stay. Running matches are ended first through the match's own life cycle."""
 
+import calendar
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import structlog
 from sqlmodel import Session
 
 from api_schemas.matching import MatchStatus
 from api_schemas.referrals import ReferralStatus
+from api_schemas.rights import RetentionRunOut, RetentionSkip
 from api_schemas.volunteers import VolunteerStatus
 from service.concerns import repository as concern_repository
 from service.contacts import repository as contact_repository
@@ -18,6 +24,7 @@ from service.matches import repository as match_repository
 from service.matches import service as match_service
 from service.messages import lifecycle as message_lifecycle
 from service.models import Referral, Volunteer
+from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
 from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
@@ -28,10 +35,14 @@ from service.volunteers import lifecycle as volunteer_lifecycle
 REFERRAL_ERASED_END_REASON = "no_longer_wanted"
 VOLUNTEER_ERASED_END_REASON = "volunteer_unavailable"
 CLOSED = frozenset({ReferralStatus.ended, ReferralStatus.withdrawn, ReferralStatus.declined})
+RETENTION_RAN = "retention.ran"
+
+log = structlog.get_logger("peer_match.retention")
 
 
-def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None:
-    """Erase her: an erased referral stays erased, so a second call changes nothing."""
+def erase_referral(*, db: Session, actor: Principal | None, referral: Referral) -> None:
+    """Erase her: an erased referral stays erased, so a second call changes nothing. No actor: the retention
+    schedule, which erases only closed referrals (no match of hers is open)."""
     if referral.erased_at is not None:
         return
     if referral.risk_review_pending:
@@ -67,7 +78,7 @@ def erase_referral(*, db: Session, actor: Principal, referral: Referral) -> None
     emit(db, (event("referral.erased", record_type="referral", record_id=referral.id, erased_at=now),))
 
 
-def _end_her_matches(db: Session, *, actor: Principal, referral: Referral) -> None:
+def _end_her_matches(db: Session, *, actor: Principal | None, referral: Referral) -> None:
     """A match not yet accepted is called off; a running one ends now, its future sessions cancelled."""
     for match in match_repository.open_matches(db, referral_id=referral.id):
         if match.status == MatchStatus.pending:
@@ -115,8 +126,9 @@ def _rewrite_replays(db: Session, referral: Referral) -> None:
         db.add(record)
 
 
-def erase_volunteer(*, db: Session, actor: Principal, volunteer: Volunteer) -> None:
-    """Erase her: her parents wait again (ahead of newer referrals), her keys stop working, she has `left`."""
+def erase_volunteer(*, db: Session, actor: Principal | None, volunteer: Volunteer) -> None:
+    """Erase her: her parents wait again (ahead of newer referrals), her keys stop working, she has `left`. No
+    actor: the retention schedule, which erases only volunteers who left with no match open."""
     if volunteer.erased_at is not None:
         return
     _end_her_volunteering(db, actor=actor, volunteer=volunteer)
@@ -132,7 +144,7 @@ def erase_volunteer(*, db: Session, actor: Principal, volunteer: Volunteer) -> N
     emit(db, (event("volunteer.erased", record_type="volunteer", record_id=volunteer.id, erased_at=now),))
 
 
-def _end_her_volunteering(db: Session, *, actor: Principal, volunteer: Volunteer) -> None:
+def _end_her_volunteering(db: Session, *, actor: Principal | None, volunteer: Volunteer) -> None:
     referral_ids = [p.referral_id for p in proposal_repository.open_of_volunteer(db, volunteer.id)]
     proposal_lifecycle.expire_open(db, volunteer_id=volunteer.id)
     referral_lifecycle.return_proposed_to_waiting(db, referral_ids)
@@ -159,3 +171,81 @@ def _clear_volunteer(volunteer: Volunteer) -> None:
     volunteer.check_checked_on = volunteer.check_expires_on = None
     volunteer.calendar_token_hash = None
     volunteer.alerted_not_ready = None
+
+
+# --- The retention schedule: erasure, by date ----------------------------------------------------------------
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day when it is shorter)."""
+    year, month0 = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
+    return moment.replace(year=year, month=month0 + 1, day=day)
+
+
+def _skip_reason(db: Session, referral: Referral) -> str | None:
+    """Erasure refuses these (a review to record first); the schedule leaves them for a later day."""
+    if referral.risk_review_pending:
+        return "risk_review_pending"
+    if concern_repository.open_for_referral(db, referral.id):
+        return "concern_open"
+    return None
+
+
+def run_retention(db: Session, *, actor: Principal | None, dry_run: bool) -> RetentionRunOut:
+    """Anonymise, through the very erasure an admin's DELETE runs, every referral whose match ended (or that
+    was declined or withdrawn) and every volunteer who left more than `retention_months_after_end` months ago.
+    A dry run reads only; a run writes its audit row (counts, no names), so it is idempotent and the daily job
+    knows it ran."""
+    months = programme_service.current(db).retention_months_after_end
+    if months is None:
+        return RetentionRunOut(
+            dry_run=dry_run, retention_months_after_end=None, cutoff=None, referrals=[], volunteers=[], skipped=[]
+        )
+    cutoff = months_before(clock.now(), months)
+    referrals, skipped = [], []
+    for referral in repository.referrals_past(db, cutoff):
+        reason = _skip_reason(db, referral)
+        if reason is not None:
+            skipped.append(RetentionSkip(id=referral.id, reason=reason))
+            continue
+        referrals.append(referral.id)
+        if not dry_run:
+            erase_referral(db=db, actor=actor, referral=referral)
+    volunteers = []
+    for volunteer in repository.volunteers_past(db, cutoff):
+        volunteers.append(volunteer.id)
+        if not dry_run:
+            erase_volunteer(db=db, actor=actor, volunteer=volunteer)
+    if not dry_run:
+        audit.record(
+            db,
+            actor=actor,
+            action=RETENTION_RAN,
+            record_type="programme",
+            record_id="1",
+            reason=f"referrals={len(referrals)} volunteers={len(volunteers)} skipped={len(skipped)}",
+        )
+    return RetentionRunOut(
+        dry_run=dry_run,
+        retention_months_after_end=months,
+        cutoff=cutoff,
+        referrals=referrals,
+        volunteers=volunteers,
+        skipped=skipped,
+    )
+
+
+def apply_retention(db: Session) -> int:
+    """The daily job (the worker runs it with the periodic scans): once per programme day, the people erased.
+    It logs counts only."""
+    settings = programme_service.current(db)
+    if settings.retention_months_after_end is None:
+        return 0
+    zone = ZoneInfo(settings.time_zone)
+    today_began = datetime.combine(clock.now().astimezone(zone).date(), time(0), tzinfo=zone)
+    if repository.last_run_since(db, RETENTION_RAN, today_began):
+        return 0
+    done = run_retention(db, actor=None, dry_run=False)
+    log.info("retention.ran", referrals=len(done.referrals), volunteers=len(done.volunteers), skipped=len(done.skipped))
+    return len(done.referrals) + len(done.volunteers)

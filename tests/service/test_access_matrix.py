@@ -122,6 +122,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/volunteers/{volunteer_id}/supervision"): STAFF,
     ("POST", "/v1/volunteers/{volunteer_id}/training"): STAFF,
     ("GET", "/v1/volunteers/{volunteer_id}/training"): STAFF,
+    ("GET", "/v1/referrals/{referral_id}/export"): ADMINS,
+    ("GET", "/v1/volunteers/{volunteer_id}/export"): ADMINS,
+    ("POST", "/v1/retention/run"): ADMINS,
 }
 # Routes with a credential of their own instead of an API key: every key is refused as if none were given.
 OWN_CREDENTIAL = frozenset({("POST", "/v1/notify/callbacks")})

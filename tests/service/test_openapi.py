@@ -106,6 +106,9 @@ OPERATION_IDS = {
     ("post", "/fhir/r4/ServiceRequest"): "createFhirServiceRequest",
     ("post", "/fhir/r4"): "createFhirBundle",
     ("get", "/fhir/r4/Task"): "searchFhirTasks",
+    ("get", "/v1/referrals/{referral_id}/export"): "exportReferral",
+    ("get", "/v1/volunteers/{volunteer_id}/export"): "exportVolunteer",
+    ("post", "/v1/retention/run"): "runRetention",
 }
 
 
