@@ -12,6 +12,7 @@ from service.matches.disruptions import cover_what_cannot_go_ahead
 from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
 from service.messages import composing
+from service.messages.prompts import write_check_in_prompts, write_missed_you
 from service.messages.sending import MessageSender, channel_from
 from service.referrals.measures import lift_due_pauses as lift_due_referral_pauses
 from service.volunteers.alerts import raise_not_ready_alerts
@@ -24,6 +25,8 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     cover_what_cannot_go_ahead,
     raise_session_reminders,
     raise_ending_soon,
+    write_missed_you,
+    write_check_in_prompts,
     raise_not_ready_alerts,
     idempotency.prune,
 ]

@@ -1,12 +1,15 @@
 """Every query of the messages domain."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from api_schemas.messages import MessageStatus
-from service.models import Message
+from api_schemas.common import Format
+from api_schemas.messages import MessageKind, MessageStatus
+from api_schemas.sessions import SessionStatus
+from service.models import Message, SupportSession
 
 
 def add(db: Session, message: Message) -> None:
@@ -85,6 +88,44 @@ def of_recipient(db: Session, *, recipient_type: str, recipient_id: str, limit: 
         select(Message)
         .where(Message.recipient_type == recipient_type, Message.recipient_id == recipient_id)
         .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(limit)
+    )
+    return list(db.exec(query))
+
+
+def _no_message(kind: str) -> Any:
+    """No message of this kind about the session yet (any status: a withheld one was its one chance)."""
+    told = select(Message.id).where(Message.session_id == SupportSession.id, Message.kind == kind)
+    return ~told.exists()
+
+
+def missed_not_told(db: Session, *, marked_since: datetime, limit: int) -> list[SupportSession]:
+    """Sessions marked missed since `marked_since` whose parent has no `missed_you` about them yet."""
+    query = (
+        select(SupportSession)
+        .where(
+            SupportSession.status == SessionStatus.missed,
+            col(SupportSession.updated_at) >= marked_since,
+            _no_message(MessageKind.missed_you),
+        )
+        .order_by(col(SupportSession.updated_at), col(SupportSession.id))
+        .limit(limit)
+    )
+    return list(db.exec(query))
+
+
+def home_visits_starting(db: Session, *, since: datetime, now: datetime, limit: int) -> list[SupportSession]:
+    """Planned home visits that started in (since, now] and whose volunteer has no check-in prompt about them."""
+    query = (
+        select(SupportSession)
+        .where(
+            SupportSession.status == SessionStatus.planned,
+            SupportSession.format == Format.home_visit,
+            col(SupportSession.starts_at) > since,
+            col(SupportSession.starts_at) <= now,
+            _no_message(MessageKind.check_in_prompt),
+        )
+        .order_by(col(SupportSession.starts_at), col(SupportSession.id))
         .limit(limit)
     )
     return list(db.exec(query))

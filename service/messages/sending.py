@@ -315,13 +315,23 @@ def _recipient(db: Session, message: Message) -> Referral | Volunteer | None:
 
 
 def _stale(db: Session, message: Message) -> str | None:
-    """A reminder whose session was cancelled, moved or has begun is not sent (the change has its own message)."""
+    """A reminder whose session was cancelled, moved or has begun is not sent (the change has its own message);
+    nor a "we missed you" once the match has ended or is paused, nor a check-in prompt once the visit is over
+    or no longer planned (it waited out quiet hours, or the worker was down)."""
+    if message.kind == MessageKind.missed_you and message.match_id is not None:
+        match = matches_repository.get(db, message.match_id)
+        return None if match is not None and composing.still_on(match) else "match_not_running"
+    if message.kind == MessageKind.check_in_prompt and message.session_id is not None:
+        visit = matches_repository.get_session(db, message.session_id)
+        if visit is None or visit.status != SessionStatus.planned or visit.ends_at <= clock.now():
+            return "session_changed"
+        return None
     if message.kind != MessageKind.session_reminder or message.session_id is None:
         return None
     session = matches_repository.get_session(db, message.session_id)
     if session is None or session.status != SessionStatus.planned or session.starts_at <= clock.now():
         return "session_changed"
-    if composing.when(session, programme_service.current(db)) != {
+    if composing.when(session, programme_service.current(db), message.language) != {
         key: message.personalisation.get(key) for key in ("date", "time")
     }:
         return "session_changed"

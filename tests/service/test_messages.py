@@ -1,7 +1,8 @@
 """Messages to parents and volunteers through the real notifications-python-client against a fake Notify on
 127.0.0.1, with time moved: reminders once at the lead time, never in quiet hours, never without consent or
 after `none`, never for a cancelled session; a worker killed mid-send sends nothing twice and loses nothing;
-Notify's receipts, their token, and what leaves the service."""
+Notify's receipts, their token, and what leaves the service; `missed_you` and `check_in_prompt` once per
+session."""
 
 import json
 from collections.abc import Iterator
@@ -13,10 +14,13 @@ import structlog
 import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
+from sqlmodel import Session
 
+from api_schemas.messages import MessageKind
 from service.events.worker import DeliveryWorker
 from service.jobs import PERIODIC_JOBS
-from service.messages import sending
+from service.matches import repository as matches_repository
+from service.messages import composing, prompts, sending
 from service.messages.sending import LogChannel, MessageSender, NotifyChannel, Outgoing
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
@@ -29,7 +33,16 @@ SMS = {"channel": "sms", "language": "pl"}
 TEMPLATES = {
     kind: {"en": f"00000000-0000-4000-8000-00000000000{i}", "pl": f"00000000-0000-4000-8000-0000000000{i}0"}
     for i, kind in enumerate(
-        ["match_confirmed", "session_reminder", "session_changed", "session_cancelled", "ending_soon", "plan_changed"]
+        [
+            "match_confirmed",
+            "session_reminder",
+            "session_changed",
+            "session_cancelled",
+            "ending_soon",
+            "plan_changed",
+            "missed_you",
+            "check_in_prompt",
+        ]
     )
 }
 # What no message may carry: surnames, the postcode, the referrer, her circumstances, the other one's contact.
@@ -98,6 +111,13 @@ def _at(session: dict[str, str]) -> datetime:
     return datetime.fromisoformat(session["starts_at"])
 
 
+def _polish_date(moment: datetime) -> str:
+    days = ["poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela"]
+    months = ["stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września"]
+    months += ["października", "listopada", "grudnia"]
+    return f"{days[moment.weekday()]}, {moment.day} {months[moment.month - 1]}"
+
+
 def _reminders(notify: FakeNotify) -> list[dict[str, Any]]:
     return [body for body in notify.received if body["template_id"] == TEMPLATES["session_reminder"]["pl"]]
 
@@ -123,7 +143,7 @@ def test_a_parent_who_chose_sms_gets_one_reminder_per_session_at_the_lead_time(
         assert confirmed[0]["personalisation"] == {
             "first_name": "Agnieszka",
             "other_first_name": "Joanna",
-            "format": "home visits",
+            "format": "wizyty domowe",  # her language's words, not the code nor English
         }
         for planned in sessions[:3]:
             traveller.move_to(_at(planned) - LEAD - timedelta(minutes=1))
@@ -133,8 +153,7 @@ def test_a_parent_who_chose_sms_gets_one_reminder_per_session_at_the_lead_time(
             worker.run_once()  # a second round, or a second worker
         reminders = _reminders(notify)
         assert [r["personalisation"]["time"] for r in reminders] == ["10:00"] * 3
-        local_dates = [f"{_at(s):%A} {_at(s).day} {_at(s):%B}" for s in sessions[:3]]
-        assert [r["personalisation"]["date"] for r in reminders] == local_dates
+        assert [r["personalisation"]["date"] for r in reminders] == [_polish_date(_at(s)) for s in sessions[:3]]
         assert len({r["reference"] for r in reminders}) == 3
         assert all(r["personalisation"]["place"] == "home" for r in reminders)
         sent = [m for m in _messages(client, coordinator, referral_id) if m["kind"] == "session_reminder"]
@@ -487,3 +506,209 @@ def test_erasing_a_parent_withholds_what_waits_and_clears_the_names_her_messages
     assert len(notify.received) == 1
     kept = db.execute(text("SELECT personalisation FROM message")).scalars().all()
     assert all((p if isinstance(p, dict) else json.loads(p)) == {} for p in kept)
+
+
+# Messages no event causes: `missed_you` after a missed session, `check_in_prompt` as a home visit begins.
+SEEN_TOO = ["07700", "900123", "900456"]
+
+
+def _of(notify: FakeNotify, kind: str, language: str = "pl") -> list[dict[str, Any]]:
+    return [body for body in notify.received if body["template_id"] == TEMPLATES[kind][language]]
+
+
+def _mark(client: TestClient, coordinator: dict[str, str], session: dict[str, str], status: str) -> None:
+    response = client.post(f"/v1/sessions/{session['id']}/attendance", json={"status": status}, headers=coordinator)
+    assert response.status_code == 200, response.text
+
+
+def test_a_missed_session_brings_one_gentle_message_in_her_language(
+    client: TestClient,
+    coordinator: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        referral_id, _vid, sessions = _planned_match(client, coordinator)
+        first, second, third = sessions[:3]
+        traveller.move_to(datetime.fromisoformat(first["ends_at"]))
+        _mark(client, coordinator, first, "attended")
+        worker.run_once()
+        assert _of(notify, "missed_you") == []  # attended: nothing
+        traveller.move_to(datetime.fromisoformat(second["ends_at"]) + timedelta(minutes=5))
+        _mark(client, coordinator, second, "missed")
+        worker.run_once()
+        worker.run_once()  # a second round, or a second worker
+        traveller.shift(timedelta(hours=3))
+        worker.run_once()
+        [missed] = _of(notify, "missed_you")
+        assert missed["phone_number"] == "07700 900123"
+        assert missed["personalisation"] == {
+            "first_name": "Agnieszka",
+            "other_first_name": "Joanna",
+            "format": "wizyty domowe",
+            "date": _polish_date(_at(second)),
+            "time": "10:00",
+        }
+        traveller.move_to(datetime.fromisoformat(third["ends_at"]))
+        _mark(client, coordinator, third, "missed")
+        worker.run_once()
+        assert len(_of(notify, "missed_you")) == 2  # once per missed session
+        assert len({body["reference"] for body in _of(notify, "missed_you")}) == 2
+        told = [m for m in _messages(client, coordinator, referral_id) if m["kind"] == "missed_you"]
+        assert [(m["recipient"], m["status"]) for m in told] == [("referral", "sent")] * 2
+    for body in notify.received:
+        seen = str(body.get("personalisation", {})).lower()
+        for word in [*NEVER, *SEEN_TOO]:
+            assert word.lower() not in seen, word
+
+
+def test_no_missed_you_while_the_match_is_paused(
+    client: TestClient,
+    coordinator: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        _rid, _vid, sessions = _planned_match(client, coordinator)
+        traveller.move_to(datetime.fromisoformat(sessions[0]["ends_at"]))
+        _mark(client, coordinator, sessions[0], "missed")
+        # a safeguarding concern of a blocking category holds the match before the worker's round
+        concern = {
+            "match_id": sessions[0]["match_id"],
+            "category": "child_protection",
+            "what_happened": "A worry the volunteer raised after the visit.",
+            "occurred_at": (_at(sessions[0]) - timedelta(hours=1)).isoformat(),
+            "immediate_action": "Spoke to the safeguarding lead.",
+        }
+        assert client.post("/v1/concerns", json=concern, headers=coordinator).status_code == 201
+        worker.run_once()
+        traveller.shift(timedelta(hours=3))
+        worker.run_once()
+    assert _of(notify, "missed_you") == []
+
+
+def test_a_missed_you_waiting_out_quiet_hours_is_withheld_when_the_match_ends(
+    client: TestClient,
+    coordinator: dict[str, str],
+    admin: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+) -> None:
+    _set_programme(client, admin, programme, quiet_hours={"start": "09:00", "end": "18:00"})
+    with time_machine.travel(START, tick=False) as traveller:
+        referral_id, _vid, sessions = _planned_match(client, coordinator)
+        traveller.move_to(datetime.fromisoformat(sessions[0]["ends_at"]))
+        _mark(client, coordinator, sessions[0], "missed")
+        worker.run_once()
+        [waiting] = [m for m in _messages(client, coordinator, referral_id) if m["kind"] == "missed_you"]
+        assert waiting["status"] == "pending"
+        end = {"reason": "not_a_good_fit", "initiated_by": "parent", "rematch": False}
+        ended = client.post(f"/v1/matches/{sessions[0]['match_id']}/end", json=end, headers=coordinator)
+        assert ended.status_code == 200, ended.text
+        traveller.shift(timedelta(hours=8))
+        worker.run_once()
+        [withheld] = [m for m in _messages(client, coordinator, referral_id) if m["kind"] == "missed_you"]
+        assert (withheld["status"], withheld["withheld_reason"]) == ("withheld", "match_not_running")
+    assert _of(notify, "missed_you") == []
+
+
+def test_no_missed_you_after_she_withdrew_consent(
+    client: TestClient,
+    coordinator: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        referral_id, _vid, sessions = _planned_match(client, coordinator)
+        patched = client.patch(
+            f"/v1/referrals/{referral_id}", json={"consent": {"contact": False}}, headers=coordinator
+        )
+        assert patched.status_code == 200, patched.text
+        traveller.move_to(datetime.fromisoformat(sessions[0]["ends_at"]))
+        _mark(client, coordinator, sessions[0], "missed")
+        worker.run_once()
+        assert [m for m in _messages(client, coordinator, referral_id) if m["kind"] == "missed_you"] == []
+    assert _of(notify, "missed_you") == []
+
+
+def test_a_missed_session_marked_days_later_brings_no_message(
+    client: TestClient,
+    coordinator: dict[str, str],
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        _rid, _vid, sessions = _planned_match(client, coordinator)
+        traveller.move_to(datetime.fromisoformat(sessions[0]["ends_at"]))
+        _mark(client, coordinator, sessions[0], "missed")
+        traveller.shift(prompts.MISSED_WITHIN + timedelta(minutes=1))  # the worker was down meanwhile
+        worker.run_once()
+    assert _of(notify, "missed_you") == []
+
+
+def test_a_volunteer_is_prompted_to_check_in_once_as_each_home_visit_begins(
+    client: TestClient,
+    coordinator: dict[str, str],
+    make_key: KeyMaker,
+    programme: dict[str, Any],
+    worker: DeliveryWorker,
+    notify: FakeNotify,
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        _rid, volunteer_id, sessions = _planned_match(client, coordinator)
+        volunteer = make_key("volunteer", volunteer_id=volunteer_id)
+        prefs = {"contact_preferences": {"channel": "email", "language": "pl"}}
+        assert client.patch("/v1/me", json=prefs, headers=volunteer).status_code == 200
+        first, second, third, fourth = sessions[:4]
+        cancel = client.post(f"/v1/sessions/{second['id']}/cancel", json={"reason": "unwell"}, headers=coordinator)
+        assert cancel.status_code == 200, cancel.text
+        traveller.move_to(_at(first) - timedelta(minutes=1))
+        worker.run_once()
+        assert _of(notify, "check_in_prompt") == []  # not before it begins
+        traveller.move_to(_at(first) + timedelta(minutes=1))
+        worker.run_once()
+        worker.run_once()
+        traveller.shift(timedelta(minutes=10))
+        worker.run_once()
+        [prompt] = _of(notify, "check_in_prompt")
+        assert prompt["email_address"] == "joanna@example.org"
+        # her name, the day and the time: nothing of the parent, her address or the visit's place
+        assert prompt["personalisation"] == {"first_name": "Joanna", "date": _polish_date(_at(first)), "time": "10:00"}
+        traveller.move_to(_at(second) + timedelta(minutes=1))  # cancelled: no prompt
+        worker.run_once()
+        traveller.move_to(_at(third) + timedelta(minutes=1))
+        worker.run_once()
+        traveller.move_to(_at(fourth) + prompts.CHECK_IN_WITHIN + timedelta(minutes=1))  # the worker was down
+        worker.run_once()
+        assert len(_of(notify, "check_in_prompt")) == 2
+        mine = client.get("/v1/me/messages", headers=volunteer).json()["items"]
+        assert [m["kind"] for m in mine].count("check_in_prompt") == 2
+
+
+def test_a_second_worker_writing_the_same_prompt_writes_nothing(
+    client: TestClient, coordinator: dict[str, str], programme: dict[str, Any], db: Connection
+) -> None:
+    with time_machine.travel(START, tick=False) as traveller:
+        _rid, _vid, sessions = _planned_match(client, coordinator)
+        traveller.move_to(datetime.fromisoformat(sessions[0]["ends_at"]))
+        _mark(client, coordinator, sessions[0], "missed")
+        with Session(db) as session:
+            row = matches_repository.get_session(session, sessions[0]["id"])
+            assert row is not None
+            match = matches_repository.get(session, row.match_id)
+            assert match is not None
+            parent = matches_repository.referral_of(session, match)
+            volunteer = matches_repository.volunteer_of(session, match)
+            args = (MessageKind.missed_you, composing.PARENT, parent, volunteer)
+            # Both found the session before either wrote: the second write meets the first's cause id.
+            assert prompts._write_once(session, *args, match=match, session=row) == 1
+            assert prompts._write_once(session, *args, match=match, session=row) == 0
+            assert prompts.write_missed_you(session) == 0
+            session.commit()
+    count = db.execute(text("SELECT count(*) FROM message WHERE kind = 'missed_you'")).scalar_one()
+    assert count == 1
