@@ -113,7 +113,7 @@ def write(
             kind=kind.value,
             channel=prefs.channel.value,
             language=prefs.language,
-            template_id=template_for(programme, kind, prefs.language, sensitive=_sensitive(programme, person)),
+            template_id=template_for(programme, kind, prefs.language, sensitive=is_sensitive(programme, person)),
             personalisation=personalisation(
                 programme, kind, person, other, match=match, session=session, language=prefs.language
             ),
@@ -142,7 +142,8 @@ def template_for(programme: ProgrammeSettings, kind: MessageKind, language: str,
     return None
 
 
-def _sensitive(programme: ProgrammeSettings, person: Referral | Volunteer) -> bool:
+def is_sensitive(programme: ProgrammeSettings, person: Referral | Volunteer) -> bool:
+    """She carries one of the programme's sensitive codes: a different template, never the ordinary wording."""
     if not isinstance(person, Referral):
         return False
     codes = set(person.background or []) | set(person.experiences or [])

@@ -8,8 +8,11 @@ id) and sends only if there is none. Whether she may still be told is checked ag
 
 import random
 import re
+import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Protocol
 
 import structlog
@@ -21,7 +24,7 @@ from api_schemas.sessions import SessionStatus
 from service.core import clock
 from service.core.config import Settings
 from service.matches import repository as matches_repository
-from service.messages import composing, lifecycle, repository
+from service.messages import composing, lifecycle, repository, texts
 from service.models import Message, Referral, Volunteer
 from service.programme import service as programme_service
 from service.referrals import repository as referrals_repository
@@ -59,6 +62,9 @@ class Outgoing:
     template_id: str | None
     personalisation: dict[str, str]
     kind: str
+    # For channels that carry the text themselves (smtp): the email filled in; never logged.
+    subject: str | None = None
+    body: str | None = None
 
 
 class Channel(Protocol):
@@ -170,9 +176,76 @@ def _error_text(exc: Exception) -> str:
     return re.sub(r"[\w.+-]+@[\w.-]+|\+?\d[\d ]{5,}", "…", text)[:300]
 
 
+class SmtpChannel:
+    """Email through the programme's own mail server (smtplib), for programmes outside the public sector.
+
+    It sends email only: a message to someone who chose SMS fails for good and the coordinator is told.
+    A mail server keeps no record to ask, so a worker that died after the server took the message sends it
+    again after the lease (at least once); both copies carry the same Message-ID, which mail clients use to
+    show one. Nothing is polled: `sent` is the last status an SMTP message has."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        sender: str,
+        starttls: bool = True,
+        user: str = "",
+        password: str = "",
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.starttls, self.user, self.password = starttls, user, password
+        self.tls_context, self.timeout = tls_context, timeout
+
+    def send(self, outgoing: Outgoing) -> str:
+        if outgoing.channel != ContactChannel.email or outgoing.subject is None or outgoing.body is None:
+            raise PermanentError("the smtp channel sends email only")
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = outgoing.to
+        mail["Subject"] = outgoing.subject
+        domain = self.sender.rpartition("@")[2] or "peer-match"
+        mail["Message-ID"] = f"<{outgoing.reference}@{domain}>"
+        mail.set_content(outgoing.body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.tls_context or ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            # A 5xx for the address (no such mailbox) will not change on a retry; a 4xx (greylisting) may.
+            codes = [code for code, _text in exc.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentError(f"SMTPRecipientsRefused {codes[0]}") from None
+            raise TransientError(f"SMTPRecipientsRefused {codes[0] if codes else ''}".strip()) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientError(_error_text(exc)) from None
+        return ""  # nothing to ask about later
+
+    def find(self, reference: str) -> str | None:
+        return None
+
+    def status(self, provider_id: str) -> str | None:
+        return None
+
+
 def channel_from(settings: Settings) -> Channel:
     if settings.message_channel == "notify":
         return NotifyChannel(settings.notify_api_key, settings.notify_base_url)
+    if settings.message_channel == "smtp":
+        return SmtpChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+        )
     return LogChannel()
 
 
@@ -269,14 +342,23 @@ class MessageSender:
         if current is not channel:
             channel, to = current, person.phone if current is ContactChannel.sms else person.email
         assert to is not None
+        fields = dict(message.personalisation)
+        subject = body = None
+        if channel is ContactChannel.email:
+            sensitive = composing.is_sensitive(programme, person)
+            subject, body = texts.render(
+                programme, MessageKind(message.kind), message.language, fields, sensitive=sensitive
+            )
         return (
             Outgoing(
                 reference=message.id,
                 channel=channel.value,
                 to=to,
                 template_id=message.template_id,
-                personalisation=dict(message.personalisation),
+                personalisation=fields,
                 kind=message.kind,
+                subject=subject,
+                body=body,
             ),
             recovering,
         )

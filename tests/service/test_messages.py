@@ -4,24 +4,38 @@ after `none`, never for a cancelled session; a worker killed mid-send sends noth
 Notify's receipts, their token, and what leaves the service; `missed_you` and `check_in_prompt` once per
 session."""
 
+import email
+import email.message
+import email.policy
 import json
+import socket
+import ssl
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import structlog
 import time_machine
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from api_schemas.messages import MessageKind
+from api_schemas.programme import EMAIL_FIELDS, EmailText, MessageSettings, ProgrammeSettings
 from service.events.worker import DeliveryWorker
 from service.jobs import PERIODIC_JOBS
 from service.matches import repository as matches_repository
-from service.messages import composing, prompts, sending
-from service.messages.sending import LogChannel, MessageSender, NotifyChannel, Outgoing
+from service.messages import composing, prompts, sending, texts, words
+from service.messages.sending import LogChannel, MessageSender, NotifyChannel, Outgoing, SmtpChannel
 from tests.conftest import KeyMaker
 from tests.factories import referral_body, volunteer_body
 from tests.service.fake_notify import API_KEY, FakeNotify, Server
@@ -94,10 +108,14 @@ def _set_programme(client: TestClient, admin: dict[str, str], settings: dict[str
 
 
 def _planned_match(
-    client: TestClient, coordinator: dict[str, str], *, parent: dict[str, Any] | None = None
+    client: TestClient,
+    coordinator: dict[str, str],
+    *,
+    parent: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> tuple[str, str, list[dict[str, str]]]:
     volunteer = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()
-    body = referral_body(1, contact_preferences=parent if parent is not None else SMS)
+    body = referral_body(1, contact_preferences=parent if parent is not None else SMS, **(details or {}))
     referral = client.post("/v1/referrals", json=body, headers=coordinator)
     assert referral.status_code == 201, referral.text
     proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
@@ -712,3 +730,206 @@ def test_a_second_worker_writing_the_same_prompt_writes_nothing(
             session.commit()
     count = db.execute(text("SELECT count(*) FROM message WHERE kind = 'missed_you'")).scalar_one()
     assert count == 1
+
+
+# The smtp channel: smtplib against aiosmtpd on 127.0.0.1, started by the test.
+class Mailbox:
+    """What the local SMTP server received, and who logged in."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+        self.mails: list[email.message.EmailMessage] = []
+        self.logins: list[str] = []
+        self.over_tls: list[bool] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        self.mails.append(parsed)
+        self.over_tls.append(session.ssl is not None)
+        return "250 OK"
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> AuthResult:
+        good = isinstance(auth, LoginPassword) and (auth.login, auth.password) == (b"peer-match", b"s3cret")
+        if good:
+            self.logins.append(auth.login.decode())
+        return AuthResult(success=good)
+
+
+ALT_NAME = "subjectAltName=IP:127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _smtp_server(mailbox: Mailbox, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    port = _free_port()
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=mailbox.authenticate,
+        auth_require_tls=tls is not None,
+        tls_context=tls,
+        require_starttls=tls is not None,
+    )
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def _smtp(port: int, **options: Any) -> SmtpChannel:
+    options = {"starttls": False, "user": "peer-match", "password": "s3cret", **options}
+    return SmtpChannel("127.0.0.1", port, sender="support@peer-match.example", timeout=5, **options)
+
+
+def test_the_smtp_channel_sends_each_email_in_her_language_with_nothing_she_must_not_see(
+    client: TestClient,
+    coordinator: dict[str, str],
+    admin: dict[str, str],
+    make_key: KeyMaker,
+    programme: dict[str, Any],
+    db: Connection,
+) -> None:
+    # The programme's own English reminder text; none in Polish, so the parent's is the built-in Polish one.
+    own = {"subject": "See you ((date))", "body": "Hi ((first_name)), ((other_first_name)) at ((time)) ((surname))"}
+    texts = {"email_texts": {"session_reminder": {"en": own}}}
+    refused = client.put("/v1/programme", json={**programme, "messages": texts}, headers=admin)
+    assert refused.status_code == 422  # a field no message carries is refused
+    own["body"] = "Hi ((first_name)), ((other_first_name)) at ((time))."
+    _set_programme(client, admin, programme, **texts)
+    mailbox = Mailbox()
+    with _smtp_server(mailbox) as port, time_machine.travel(START, tick=False) as traveller:
+        worker = DeliveryWorker(db, allow_private=True, periodic=PERIODIC_JOBS, senders=[MessageSender(_smtp(port))])
+        referral_id, volunteer_id, sessions = _planned_match(
+            client,
+            coordinator,
+            parent={"channel": "email", "language": "pl"},
+            details={"parent": {"email": "agnieszka@example.org"}},
+        )
+        volunteer = make_key("volunteer", volunteer_id=volunteer_id)
+        prefs = {"contact_preferences": {"channel": "email", "language": "en"}}
+        assert client.patch("/v1/me", json=prefs, headers=volunteer).status_code == 200
+        worker.run_once()
+        traveller.move_to(_at(sessions[0]) - LEAD + timedelta(minutes=1))
+        worker.run_once()
+        worker.run_once()
+    by_kind = {(mail["To"], mail["Subject"]): mail for mail in mailbox.mails}
+    assert sorted(by_kind) == [
+        ("agnieszka@example.org", f"Przypomnienie: {_polish_date(_at(sessions[0]))}, godz. 10:00"),
+        ("agnieszka@example.org", "Twoja osoba wspierająca"),
+        ("joanna@example.org", f"See you {_at(sessions[0]):%A} {_at(sessions[0]).day} {_at(sessions[0]):%B}"),
+    ]
+    confirmed = by_kind[("agnieszka@example.org", "Twoja osoba wspierająca")]
+    assert "Twoją osobą wspierającą będzie Joanna. Forma spotkań: wizyty domowe." in confirmed.get_content()
+    [reminder] = [mail for (to, _subject), mail in by_kind.items() if to == "joanna@example.org"]
+    assert reminder.get_content().strip() == "Hi Joanna, Agnieszka at 10:00."
+    assert mailbox.logins == ["peer-match"] * 3 and mailbox.over_tls == [False] * 3
+    assert all(mail["From"] == "support@peer-match.example" for mail in mailbox.mails)
+    statuses = [(m["kind"], m["channel"], m["status"]) for m in _messages(client, coordinator, referral_id)]
+    assert sorted(statuses) == [("match_confirmed", "email", "sent"), ("session_reminder", "email", "sent")]
+    message_ids = {m["id"] for m in _messages(client, coordinator, referral_id)}
+    assert {mail["Message-ID"].strip("<>").split("@")[0] for mail in mailbox.mails} >= message_ids
+    for mail in mailbox.mails:
+        seen = mail.as_string().lower()
+        for word in [*NEVER, "07700"]:
+            assert word.lower() not in seen, word
+
+
+def test_the_smtp_channel_uses_starttls_and_tells_a_refused_address_from_a_server_that_is_down() -> None:
+    mail = Outgoing(
+        reference="01a2e4dc-b800-7258-b2ea-667012c6a995",
+        channel="email",
+        to="agnieszka@example.org",
+        template_id=None,
+        personalisation={"first_name": "Agnieszka"},
+        kind="missed_you",
+        subject="We missed you",
+        body="Hello Agnieszka",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key = f"{folder}/cert.pem", f"{folder}/key.pem"
+        subprocess.run(
+            [
+                *["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"],
+                "-addext",
+                ALT_NAME,
+                "-keyout",
+                key,
+                "-out",
+                cert,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server.load_cert_chain(cert, key)
+        trusting = ssl.create_default_context(cafile=cert)
+        mailbox = Mailbox(refuse=frozenset({"gone@example.org"}))
+        with _smtp_server(mailbox, tls=server) as port:
+            _smtp(port, starttls=True, tls_context=trusting).send(mail)
+            with pytest.raises(sending.PermanentError):
+                _smtp(port, starttls=True, tls_context=trusting).send(replace(mail, to="gone@example.org"))
+            with pytest.raises(sending.TransientError):  # her server's certificate is not trusted: try later
+                _smtp(port, starttls=True).send(mail)
+            with pytest.raises(sending.PermanentError):  # an SMS cannot go by email
+                _smtp(port, starttls=True, tls_context=trusting).send(replace(mail, channel="sms", to="07700 900123"))
+    with pytest.raises(sending.TransientError):
+        _smtp(port).send(mail)  # the server is gone
+    assert mailbox.over_tls == [True] and mailbox.logins == ["peer-match"] * 2  # the refused one logged in too
+    assert [m["To"] for m in mailbox.mails] == ["agnieszka@example.org"]
+
+
+def test_email_texts_take_her_language_first_and_a_sensitive_referral_only_the_built_in_ones() -> None:
+    own = EmailText(subject="Baby group news", body="Hi ((first_name))")
+    settings = ProgrammeSettings(messages=MessageSettings(email_texts={MessageKind.missed_you: {"en": own}}))
+    assert texts.text_for(settings, MessageKind.missed_you, "en-GB", sensitive=False) == own
+    assert texts.text_for(settings, MessageKind.missed_you, "pl", sensitive=False).subject == "Brakowało nam Ciebie"
+    assert texts.text_for(settings, MessageKind.missed_you, "cy", sensitive=False) == own  # no Welsh text: hers
+    assert texts.text_for(settings, MessageKind.missed_you, "en", sensitive=True).subject == "We missed you"
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    tag=st.sampled_from(["en", "en-GB", "pl", "pl-PL", "cy", "gd", "zh-Hant", "xx"]),
+)
+def test_a_local_date_names_the_day_in_her_language_or_english(moment: datetime, tag: str) -> None:
+    written = words.local_date(moment, tag)
+    assert str(moment.day) in written.split(" ")
+    language = words.language_of(tag)
+    assert written.startswith(words.DAYS[language][moment.weekday()])
+    assert words.MONTHS[language][moment.month - 1] in written
+    if tag.split("-")[0] not in words.LANGUAGES:
+        assert written == words.local_date(moment, "en") == f"{moment:%A} {moment.day} {moment:%B}"
+
+
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(sorted(EMAIL_FIELDS)), st.text(alphabet=st.characters(exclude_characters="()"), max_size=20)
+    )
+)
+def test_every_built_in_email_text_is_filled_whole_and_holds_only_the_fields_it_is_given(
+    fields: dict[str, str],
+) -> None:
+    for language, table in texts.BUILT_IN.items():
+        assert set(table) == set(MessageKind), language
+        for wording in table.values():
+            filled = texts.fill(wording.subject + "\n" + wording.body, fields)
+            assert "((" not in filled and "))" not in filled
+            blank = texts.fill(wording.subject + "\n" + wording.body, {})
+            assert len(filled) == len(blank) + sum(
+                len(fields.get(name, "")) * (wording.subject + wording.body).count(f"(({name}))")
+                for name in EMAIL_FIELDS
+            )
