@@ -22,6 +22,8 @@ from service.volunteers import repository as volunteers_repository
 # A session marked missed longer ago than this (the worker was down, or it was marked late) gets no "we missed
 # you": days after, it would read as a reproach rather than warmth.
 MISSED_WITHIN = timedelta(days=2)
+# Nor does a session that began more than this before it was marked missed.
+MISSED_STARTED_WITHIN = timedelta(days=14)
 # A prompt later than this after the visit began is no use: she has checked in, or forgotten, by then.
 CHECK_IN_WITHIN = timedelta(minutes=30)
 BATCH = 200
@@ -37,8 +39,11 @@ def write_missed_you(db: Session) -> int:
     """A gentle `missed_you` to the parent for each session marked missed, once; none if the match has ended or
     is paused. The number written."""
     now = clock.now()
+    found = repository.missed_since(
+        db, started_since=now - MISSED_STARTED_WITHIN, marked_since=now - MISSED_WITHIN, limit=BATCH
+    )
     written = 0
-    for session in repository.missed_not_told(db, marked_since=now - MISSED_WITHIN, limit=BATCH):
+    for session in _not_told(db, MessageKind.missed_you, found):
         match = matches_repository.get(db, session.match_id)
         if match is None or not composing.still_on(match):
             continue
@@ -54,8 +59,9 @@ def write_check_in_prompts(db: Session) -> int:
     """`check_in_prompt` to the volunteer of each planned home visit that has just begun, once. The number
     written. A cancelled, on-hold or paused session is not planned, so it is never prompted."""
     now = clock.now()
+    found = repository.home_visits_starting(db, since=now - CHECK_IN_WITHIN, now=now, limit=BATCH)
     written = 0
-    for session in repository.home_visits_starting(db, since=now - CHECK_IN_WITHIN, now=now, limit=BATCH):
+    for session in _not_told(db, MessageKind.check_in_prompt, found):
         match = matches_repository.get(db, session.match_id)
         volunteer = volunteers_repository.get(db, session.volunteer_id)  # the covering one, for a cover
         if match is None or volunteer is None or not composing.still_on(match):
@@ -65,6 +71,11 @@ def write_check_in_prompts(db: Session) -> int:
             db, MessageKind.check_in_prompt, composing.VOLUNTEER, volunteer, referral, match=match, session=session
         )
     return written
+
+
+def _not_told(db: Session, kind: MessageKind, sessions: list[SupportSession]) -> list[SupportSession]:
+    told = repository.causes_told(db, [cause_id(kind, s.id) for s in sessions])
+    return [s for s in sessions if cause_id(kind, s.id) not in told]
 
 
 def _write_once(

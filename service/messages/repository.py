@@ -1,13 +1,12 @@
 """Every query of the messages domain."""
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from api_schemas.common import Format
-from api_schemas.messages import MessageKind, MessageStatus
+from api_schemas.messages import MessageStatus
 from api_schemas.sessions import SessionStatus
 from service.models import Message, SupportSession
 
@@ -93,20 +92,15 @@ def of_recipient(db: Session, *, recipient_type: str, recipient_id: str, limit: 
     return list(db.exec(query))
 
 
-def _no_message(kind: str) -> Any:
-    """No message of this kind about the session yet (any status: a withheld one was its one chance)."""
-    told = select(Message.id).where(Message.session_id == SupportSession.id, Message.kind == kind)
-    return ~told.exists()
-
-
-def missed_not_told(db: Session, *, marked_since: datetime, limit: int) -> list[SupportSession]:
-    """Sessions marked missed since `marked_since` whose parent has no `missed_you` about them yet."""
+def missed_since(db: Session, *, started_since: datetime, marked_since: datetime, limit: int) -> list[SupportSession]:
+    """Sessions that started since `started_since` and were marked missed since `marked_since` (both bounds
+    keep the scan to the newest rows of the session table's indexes)."""
     query = (
         select(SupportSession)
         .where(
             SupportSession.status == SessionStatus.missed,
+            col(SupportSession.starts_at) >= started_since,
             col(SupportSession.updated_at) >= marked_since,
-            _no_message(MessageKind.missed_you),
         )
         .order_by(col(SupportSession.updated_at), col(SupportSession.id))
         .limit(limit)
@@ -115,7 +109,7 @@ def missed_not_told(db: Session, *, marked_since: datetime, limit: int) -> list[
 
 
 def home_visits_starting(db: Session, *, since: datetime, now: datetime, limit: int) -> list[SupportSession]:
-    """Planned home visits that started in (since, now] and whose volunteer has no check-in prompt about them."""
+    """Planned home visits that started in (since, now]."""
     query = (
         select(SupportSession)
         .where(
@@ -123,9 +117,15 @@ def home_visits_starting(db: Session, *, since: datetime, now: datetime, limit: 
             SupportSession.format == Format.home_visit,
             col(SupportSession.starts_at) > since,
             col(SupportSession.starts_at) <= now,
-            _no_message(MessageKind.check_in_prompt),
         )
         .order_by(col(SupportSession.starts_at), col(SupportSession.id))
         .limit(limit)
     )
     return list(db.exec(query))
+
+
+def causes_told(db: Session, cause_ids: list[str]) -> set[str]:
+    """Which of these causes already have their message (the unique pair's index on `event_id` answers)."""
+    if not cause_ids:
+        return set()
+    return set(db.exec(select(Message.event_id).where(col(Message.event_id).in_(cause_ids))))
