@@ -1,10 +1,11 @@
 """Programme settings: one organisation's service settings."""
 
+import re
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api_schemas.common import ApiModel, Code, LanguageTag
 from api_schemas.concerns import ConcernCategory
@@ -38,6 +39,25 @@ TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64, patte
 Templates = Annotated[dict[MessageKind, dict[LanguageTag, TemplateId]], Field(max_length=20)]
 
 
+# The personalisation fields an email text may name, as Notify's templates do: ((first_name)).
+EMAIL_FIELDS = frozenset({"first_name", "other_first_name", "format", "date", "time", "place"})
+_PLACEHOLDER = re.compile(r"\(\(([^()]*)\)\)")
+
+
+def _known_fields(text: str) -> str:
+    unknown = sorted(set(_PLACEHOLDER.findall(text)) - EMAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fields {unknown}; known: {sorted(EMAIL_FIELDS)}")
+    return text
+
+
+class EmailText(ApiModel):
+    """An email's subject and plain-text body for the smtp channel, with ((field)) placeholders as in Notify."""
+
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=150), AfterValidator(_known_fields)]
+    body: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_known_fields)]
+
+
 class MessageSettings(ApiModel):
     """Messages through GOV.UK Notify: the Notify template id for each kind and language (English when her
     language has none), another set for sensitive circumstances, and the quiet hours."""
@@ -50,6 +70,11 @@ class MessageSettings(ApiModel):
         [], description="Background or experience codes (bereavement, say) that mark sensitive circumstances"
     )
     quiet_hours: QuietHours = QuietHours()
+    email_texts: Annotated[dict[MessageKind, dict[LanguageTag, EmailText]], Field(max_length=20)] = Field(
+        {},
+        description="For the smtp channel: subject and body per kind and language (a built-in neutral text where "
+        "none is set; a referral with a sensitive code always gets the built-in one)",
+    )
 
 
 class ProgrammeSettings(ApiModel):

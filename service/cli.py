@@ -136,10 +136,15 @@ def demo(referrals: int = 120, volunteers: int = 60, seed: int = 7) -> None:
     with Session(engine) as db:
         counts = demo_data.fill(db, referrals=referrals, volunteers=volunteers, seed=seed)
         _key, secret = auth.create_key(db, name="demo coordinator", role=auth.Role.coordinator)
-        table = demo_data.proposals_table(db, demo_data.first_run(db)) if counts["referrals"] else ""
+        match_run = demo_data.first_run(db) if counts["referrals"] else None
+        table = demo_data.proposals_table(db, match_run) if match_run else ""
         db.commit()
+    # The log channel's masked lines for one match, from offer to reminders (the demo's clock moves, not time).
+    messages = demo_data.messages_walkthrough(engine, match_run) if match_run else ""
     typer.echo(f"demo data: {counts['referrals']} referrals, {counts['volunteers']} volunteers")
     if table:
         typer.echo(table)
+    if messages:
+        typer.echo(messages)
     typer.echo(f"coordinator key (shown once): {secret}")
     typer.echo(f"docs: {settings.public_base_url}/docs")

@@ -14,6 +14,7 @@ from service.matches.lone_working import raise_missed_check_outs
 from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
 from service.matches.reminders import raise_ending_soon, raise_session_reminders
 from service.messages import composing
+from service.messages.prompts import write_check_in_prompts, write_missed_you
 from service.messages.sending import MessageSender, channel_from
 from service.referrals.measures import lift_due_pauses as lift_due_referral_pauses
 from service.volunteers.alerts import raise_not_ready_alerts
@@ -28,6 +29,8 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     raise_session_reminders,
     raise_ending_soon,
     raise_missed_check_outs,
+    write_missed_you,
+    write_check_in_prompts,
     raise_not_ready_alerts,
     raise_due_soon,
     idempotency.prune,

@@ -34,10 +34,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     # Messages to parents and volunteers: `log` (the default) writes what would be sent, masked; `notify` sends
     # through GOV.UK Notify with this API key. Notify's delivery receipts carry `callback_token` as a bearer.
-    message_channel: str = Field("log", pattern="^(log|notify)$")
+    message_channel: str = Field("log", pattern="^(log|notify|smtp)$")
     notify_api_key: str = ""
     notify_base_url: str = "https://api.notifications.service.gov.uk"
     notify_callback_token: str = ""
+    # `smtp`: email through the programme's own mail server (text from the programme's email_texts or the
+    # built-in neutral ones); it sends no SMS. STARTTLS is on unless turned off for a server on localhost.
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
@@ -49,6 +57,8 @@ class Settings(BaseSettings):
             self.public_base_url = f"http://{shown}:{self.port}"
         if self.message_channel == "notify" and not self.notify_api_key:
             raise ValueError("PEER_MATCH_NOTIFY_API_KEY is needed for the notify message channel")
+        if self.message_channel == "smtp" and not (self.smtp_host and self.smtp_from):
+            raise ValueError("PEER_MATCH_SMTP_HOST and PEER_MATCH_SMTP_FROM are needed for the smtp message channel")
         if self.environment == "production" and self.public_base_url.startswith("http://"):
             raise ValueError("PEER_MATCH_PUBLIC_BASE_URL must be https in production")
         return self

@@ -16,7 +16,8 @@ from api_schemas.programme import ProgrammeSettings
 from service.core import clock
 from service.core.ids import new_id
 from service.matches import repository as matches_repository
-from service.messages import quiet, repository
+from service.matches.lifecycle import RUNNING
+from service.messages import quiet, repository, words
 from service.models import Match, Message, Referral, SupportSession, Volunteer
 from service.programme import service as programme_service
 
@@ -33,8 +34,6 @@ CAUSES: dict[str, tuple[tuple[str, MessageKind], ...]] = {
 }
 # When a match ends every later session is cancelled at once: one message says so, not one per session.
 COALESCED = frozenset({K.session_cancelled, K.plan_changed})
-FORMAT_WORDS = {"home_visit": "home visits", "telephone": "telephone calls", "in_person": "meeting in person"}
-FORMAT_WORDS["video"] = "video calls"
 PLACE_WORDS = {"home_visit": "home", "in_person": "venue"}
 
 
@@ -59,6 +58,11 @@ def on_event(
         person: Referral | Volunteer = referral if recipient == PARENT else volunteer
         other: Referral | Volunteer = volunteer if recipient == PARENT else referral
         write(db, programme, event_id, recipient, person, other, kind, match=match, session=session)
+
+
+def still_on(match: Match) -> bool:
+    """The match runs and is not paused: only then is a prompt about one of its sessions wanted."""
+    return match.status in RUNNING and not match.hold_reasons
 
 
 def preferences(person: Referral | Volunteer) -> ContactPreferences:
@@ -109,8 +113,10 @@ def write(
             kind=kind.value,
             channel=prefs.channel.value,
             language=prefs.language,
-            template_id=template_for(programme, kind, prefs.language, sensitive=_sensitive(programme, person)),
-            personalisation=personalisation(programme, kind, person, other, match=match, session=session),
+            template_id=template_for(programme, kind, prefs.language, sensitive=is_sensitive(programme, person)),
+            personalisation=personalisation(
+                programme, kind, person, other, match=match, session=session, language=prefs.language
+            ),
             status=MessageStatus.pending.value,
             next_attempt_at=allowed_from(now, programme, prefs),
             created_at=now,
@@ -136,7 +142,8 @@ def template_for(programme: ProgrammeSettings, kind: MessageKind, language: str,
     return None
 
 
-def _sensitive(programme: ProgrammeSettings, person: Referral | Volunteer) -> bool:
+def is_sensitive(programme: ProgrammeSettings, person: Referral | Volunteer) -> bool:
+    """She carries one of the programme's sensitive codes: a different template, never the ordinary wording."""
     if not isinstance(person, Referral):
         return False
     codes = set(person.background or []) | set(person.experiences or [])
@@ -156,20 +163,26 @@ def personalisation(
     *,
     match: Match,
     session: SupportSession | None,
+    language: str = "en",
 ) -> dict[str, str]:
-    """The fields the template fills in: first names, format, local date and time, where for visits."""
-    fields = {"first_name": first_name(person), "format": FORMAT_WORDS.get(match.format, match.format)}
+    """The fields the template fills in: first names, format, local date and time, where for visits; the
+    format and the date in her language's words."""
+    if kind is K.check_in_prompt:
+        # Read on her phone at the door: her name and the time, nothing of the parent or the place.
+        assert session is not None
+        return {"first_name": first_name(person), **when(session, programme, language)}
+    fields = {"first_name": first_name(person), "format": words.format_words(match.format, language)}
     if kind is not K.match_offered:
         # The volunteer is offered a match before she knows the parent; she learns her name when she accepts.
         fields["other_first_name"] = first_name(other)
     if session is not None:
-        fields.update(when(session, programme))
+        fields.update(when(session, programme, language))
         if match.format in PLACE_WORDS and kind in (K.session_reminder, K.session_changed, K.plan_changed):
             fields["place"] = PLACE_WORDS[match.format]
     return fields
 
 
-def when(session: SupportSession, programme: ProgrammeSettings) -> dict[str, str]:
-    """The session's local date and time as the template shows them."""
+def when(session: SupportSession, programme: ProgrammeSettings, language: str = "en") -> dict[str, str]:
+    """The session's local date (in her language) and time as the template shows them."""
     local = session.starts_at.astimezone(ZoneInfo(programme.time_zone))
-    return {"date": f"{local:%A} {local.day} {local:%B}", "time": f"{local:%H:%M}"}
+    return {"date": words.local_date(local, language), "time": f"{local:%H:%M}"}

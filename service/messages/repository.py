@@ -5,8 +5,10 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from api_schemas.common import Format
 from api_schemas.messages import MessageStatus
-from service.models import Message
+from api_schemas.sessions import SessionStatus
+from service.models import Message, SupportSession
 
 
 def add(db: Session, message: Message) -> None:
@@ -88,3 +90,42 @@ def of_recipient(db: Session, *, recipient_type: str, recipient_id: str, limit: 
         .limit(limit)
     )
     return list(db.exec(query))
+
+
+def missed_since(db: Session, *, started_since: datetime, marked_since: datetime, limit: int) -> list[SupportSession]:
+    """Sessions that started since `started_since` and were marked missed since `marked_since` (both bounds
+    keep the scan to the newest rows of the session table's indexes)."""
+    query = (
+        select(SupportSession)
+        .where(
+            SupportSession.status == SessionStatus.missed,
+            col(SupportSession.starts_at) >= started_since,
+            col(SupportSession.updated_at) >= marked_since,
+        )
+        .order_by(col(SupportSession.updated_at), col(SupportSession.id))
+        .limit(limit)
+    )
+    return list(db.exec(query))
+
+
+def home_visits_starting(db: Session, *, since: datetime, now: datetime, limit: int) -> list[SupportSession]:
+    """Planned home visits that started in (since, now]."""
+    query = (
+        select(SupportSession)
+        .where(
+            SupportSession.status == SessionStatus.planned,
+            SupportSession.format == Format.home_visit,
+            col(SupportSession.starts_at) > since,
+            col(SupportSession.starts_at) <= now,
+        )
+        .order_by(col(SupportSession.starts_at), col(SupportSession.id))
+        .limit(limit)
+    )
+    return list(db.exec(query))
+
+
+def causes_told(db: Session, cause_ids: list[str]) -> set[str]:
+    """Which of these causes already have their message (the unique pair's index on `event_id` answers)."""
+    if not cause_ids:
+        return set()
+    return set(db.exec(select(Message.event_id).where(col(Message.event_id).in_(cause_ids))))

@@ -8,8 +8,11 @@ id) and sends only if there is none. Whether she may still be told is checked ag
 
 import random
 import re
+import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Protocol
 
 import structlog
@@ -21,7 +24,7 @@ from api_schemas.sessions import SessionStatus
 from service.core import clock
 from service.core.config import Settings
 from service.matches import repository as matches_repository
-from service.messages import composing, lifecycle, repository
+from service.messages import composing, lifecycle, repository, texts
 from service.models import Message, Referral, Volunteer
 from service.programme import service as programme_service
 from service.referrals import repository as referrals_repository
@@ -59,6 +62,9 @@ class Outgoing:
     template_id: str | None
     personalisation: dict[str, str]
     kind: str
+    # For channels that carry the text themselves (smtp): the email filled in; never logged.
+    subject: str | None = None
+    body: str | None = None
 
 
 class Channel(Protocol):
@@ -90,18 +96,22 @@ class LogChannel:
     """Development and the demo: one masked line per message, nothing leaves the machine."""
 
     def send(self, outgoing: Outgoing) -> str:
-        log.info(
-            "message_would_send",
-            reference=outgoing.reference,
-            kind=outgoing.kind,
-            channel=outgoing.channel,
-            template_id=outgoing.template_id,
-            to=mask(outgoing.to),
-            personalisation={
+        log.info("message_would_send", **self.masked(outgoing))
+        return ""  # nothing to ask about later
+
+    @staticmethod
+    def masked(outgoing: Outgoing) -> dict[str, object]:
+        """What the log line shows: the number or address and the names masked, the email text left out."""
+        return {
+            "reference": outgoing.reference,
+            "kind": outgoing.kind,
+            "channel": outgoing.channel,
+            "template_id": outgoing.template_id,
+            "to": mask(outgoing.to),
+            "personalisation": {
                 key: mask(value) if key in PERSONAL_FIELDS else value for key, value in outgoing.personalisation.items()
             },
-        )
-        return ""  # nothing to ask about later
+        }
 
     def find(self, reference: str) -> str | None:
         return None
@@ -170,17 +180,84 @@ def _error_text(exc: Exception) -> str:
     return re.sub(r"[\w.+-]+@[\w.-]+|\+?\d[\d ]{5,}", "…", text)[:300]
 
 
+class SmtpChannel:
+    """Email through the programme's own mail server (smtplib), for programmes outside the public sector.
+
+    It sends email only: a message to someone who chose SMS fails for good and the coordinator is told.
+    A mail server keeps no record to ask, so a worker that died after the server took the message sends it
+    again after the lease (at least once); both copies carry the same Message-ID, which mail clients use to
+    show one. Nothing is polled: `sent` is the last status an SMTP message has."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        sender: str,
+        starttls: bool = True,
+        user: str = "",
+        password: str = "",
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.starttls, self.user, self.password = starttls, user, password
+        self.tls_context, self.timeout = tls_context, timeout
+
+    def send(self, outgoing: Outgoing) -> str:
+        if outgoing.channel != ContactChannel.email or outgoing.subject is None or outgoing.body is None:
+            raise PermanentError("the smtp channel sends email only")
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = outgoing.to
+        mail["Subject"] = outgoing.subject
+        domain = self.sender.rpartition("@")[2] or "peer-match"
+        mail["Message-ID"] = f"<{outgoing.reference}@{domain}>"
+        mail.set_content(outgoing.body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.tls_context or ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            # A 5xx for the address (no such mailbox) will not change on a retry; a 4xx (greylisting) may.
+            codes = [code for code, _text in exc.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentError(f"SMTPRecipientsRefused {codes[0]}") from None
+            raise TransientError(f"SMTPRecipientsRefused {codes[0] if codes else ''}".strip()) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientError(_error_text(exc)) from None
+        return ""  # nothing to ask about later
+
+    def find(self, reference: str) -> str | None:
+        return None
+
+    def status(self, provider_id: str) -> str | None:
+        return None
+
+
 def channel_from(settings: Settings) -> Channel:
     if settings.message_channel == "notify":
         return NotifyChannel(settings.notify_api_key, settings.notify_base_url)
+    if settings.message_channel == "smtp":
+        return SmtpChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+        )
     return LogChannel()
 
 
 class MessageSender:
     """The worker's message round: every message due, each in its own short transactions."""
 
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
+    def __init__(self, channel: Channel, *, log_sends: bool = True) -> None:
+        self.channel, self.log_sends = channel, log_sends
 
     def __call__(self, bind: Engine | Connection, *, limit: int = 100) -> int:
         """Send what is due; the number of messages handed to the channel."""
@@ -230,7 +307,8 @@ class MessageSender:
         with Session(bind) as db:
             self._record(db, message_id, outcome, provider_id=provider_id, error=error)
             db.commit()
-        log.info("message_sent", kind=outgoing.kind, channel=outgoing.channel, outcome=outcome.value)
+        if self.log_sends:
+            log.info("message_sent", kind=outgoing.kind, channel=outgoing.channel, outcome=outcome.value)
         return 1
 
     def _claim(self, db: Session, message_id: str) -> tuple[Outgoing, bool] | None:
@@ -269,14 +347,23 @@ class MessageSender:
         if current is not channel:
             channel, to = current, person.phone if current is ContactChannel.sms else person.email
         assert to is not None
+        fields = dict(message.personalisation)
+        subject = body = None
+        if channel is ContactChannel.email:
+            sensitive = composing.is_sensitive(programme, person)
+            subject, body = texts.render(
+                programme, MessageKind(message.kind), message.language, fields, sensitive=sensitive
+            )
         return (
             Outgoing(
                 reference=message.id,
                 channel=channel.value,
                 to=to,
                 template_id=message.template_id,
-                personalisation=dict(message.personalisation),
+                personalisation=fields,
                 kind=message.kind,
+                subject=subject,
+                body=body,
             ),
             recovering,
         )
@@ -315,13 +402,23 @@ def _recipient(db: Session, message: Message) -> Referral | Volunteer | None:
 
 
 def _stale(db: Session, message: Message) -> str | None:
-    """A reminder whose session was cancelled, moved or has begun is not sent (the change has its own message)."""
+    """A reminder whose session was cancelled, moved or has begun is not sent (the change has its own message);
+    nor a "we missed you" once the match has ended or is paused, nor a check-in prompt once the visit is over
+    or no longer planned (it waited out quiet hours, or the worker was down)."""
+    if message.kind == MessageKind.missed_you and message.match_id is not None:
+        match = matches_repository.get(db, message.match_id)
+        return None if match is not None and composing.still_on(match) else "match_not_running"
+    if message.kind == MessageKind.check_in_prompt and message.session_id is not None:
+        visit = matches_repository.get_session(db, message.session_id)
+        if visit is None or visit.status != SessionStatus.planned or visit.ends_at <= clock.now():
+            return "session_changed"
+        return None
     if message.kind != MessageKind.session_reminder or message.session_id is None:
         return None
     session = matches_repository.get_session(db, message.session_id)
     if session is None or session.status != SessionStatus.planned or session.starts_at <= clock.now():
         return "session_changed"
-    if composing.when(session, programme_service.current(db)) != {
+    if composing.when(session, programme_service.current(db), message.language) != {
         key: message.personalisation.get(key) for key in ("date", "time")
     }:
         return "session_changed"

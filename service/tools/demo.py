@@ -1,20 +1,32 @@
 """Synthetic but realistic demo data for Scotland, from city to island, posted through the real use cases."""
 
 import random
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from api_schemas.common import AvailabilityWindow
 from api_schemas.matching import MatchRunIn, MatchRunOut
+from api_schemas.messages import ContactChannel, ContactPreferences
 from api_schemas.referrals import Consent, Parent, ReferralIn, Referrer
 from api_schemas.venues import Address, OpeningHours, VenueIn
 from api_schemas.volunteers import BackgroundCheck, Capacity, VolunteerIn
+from service import jobs  # noqa: F401 (its import registers the outbox listener that writes messages)
 from service.core import clock, postcodes
 from service.core.auth import Principal, Role
 from service.core.ids import new_id
 from service.match_runs import service as match_run_service
+from service.matches import repository as matches_repository
+from service.matches import service as match_service
+from service.matches.reminders import raise_session_reminders
+from service.messages import composing
+from service.messages.prompts import write_check_in_prompts
+from service.messages.sending import LogChannel, MessageSender, Outgoing
 from service.models import Referral
+from service.programme import service as programme_service
 from service.referrals import service as referral_service
 from service.venues import service as venue_service
 from service.volunteers import service as volunteer_service
@@ -251,7 +263,7 @@ def _referral(rng: random.Random, places: list[tuple[str, str]], index: int) -> 
     formats = rng.sample(["home_visit", "telephone", "in_person"], k=rng.randint(1, 3))
     referrer_role, organisation, _ = rng.choices(REFERRERS, weights=[w for *_, w in REFERRERS])[0]
     background = rng.sample(BACKGROUND, k=rng.randint(0, 2)) + (["rural"] if district in ISLAND_OR_RURAL else [])
-    return ReferralIn(
+    referral_in = ReferralIn(
         external_id=f"DEMO-{index:05d}",
         referrer=Referrer(organisation=organisation, role=referrer_role),
         parent=Parent(
@@ -271,6 +283,8 @@ def _referral(rng: random.Random, places: list[tuple[str, str]], index: int) -> 
         volunteer_gender="male" if role == "father" and rng.random() < 0.5 else "any",
         consent=Consent(share_with_volunteer=True, contact=True, given_on=today - timedelta(days=rng.randint(0, 30))),
     )
+    # Told by text in her first language (the demo's draws stay as they were: these take no random number).
+    return referral_in.model_copy(update={"contact_preferences": _told_by(ContactChannel.sms, referral_in.languages)})
 
 
 def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) -> VolunteerIn:
@@ -280,7 +294,7 @@ def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) ->
     trained = today - timedelta(days=rng.randint(30, 900))
     checked = today - timedelta(days=rng.randint(30, 1500))
     expired = rng.random() < 0.05
-    return VolunteerIn(
+    volunteer_in = VolunteerIn(
         name=f"{rng.choice(FATHERS if male else FIRST)} {rng.choice(SURNAMES)}",
         email=f"volunteer{index}@example.org",
         phone=f"07700 8{rng.randint(0, 99999):05d}",
@@ -303,6 +317,13 @@ def _volunteer(rng: random.Random, places: list[tuple[str, str]], index: int) ->
         ),
         last_supervision_on=today - timedelta(days=rng.randint(0, 70)),
     )
+    return volunteer_in.model_copy(
+        update={"contact_preferences": _told_by(ContactChannel.email, volunteer_in.languages)}
+    )
+
+
+def _told_by(channel: ContactChannel, languages: list[str]) -> ContactPreferences:
+    return ContactPreferences(channel=channel, language=languages[0] if languages else "en")
 
 
 def first_run(db: Session) -> MatchRunOut:
@@ -340,3 +361,73 @@ def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> 
     for unmatched in match_run.unmatched[:5]:
         lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")
     return "\n".join(lines)
+
+
+class _Shown(LogChannel):
+    """The log channel's masked line for each message, kept to print with the demo clock's time."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def send(self, outgoing: Outgoing) -> str:
+        line = self.masked(outgoing)
+        fields = " ".join(f"{key}={value}" for key, value in dict(line["personalisation"]).items())  # type: ignore[call-overload]
+        self.lines.append(
+            f"{clock.now():%a %d %b %H:%M}  {outgoing.kind:<17} {outgoing.channel:<6} {line['to']:<22} {fields}"
+        )
+        return ""
+
+
+@contextmanager
+def _clock_at(moment: datetime) -> Iterator[None]:
+    # The demo shows a reminder a day before a session that is days away: it moves its own clock, nothing else.
+    real = clock.now
+    clock.now = lambda: moment  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        clock.now = real  # type: ignore[assignment]
+
+
+def _send_due(engine: Engine, sender: MessageSender) -> None:
+    """Send what is waiting, at the end of quiet hours if the demo clock is inside them."""
+    with Session(engine) as db:
+        moment = composing.allowed_from(clock.now(), programme_service.current(db), ContactPreferences())
+    with _clock_at(moment):
+        sender(engine)
+
+
+def messages_walkthrough(engine: Engine, match_run: MatchRunOut) -> str:
+    """One match's messages end to end as the log channel writes them (masked): the volunteer's offer, the
+    parent's confirmation, both reminders of the first session and, for a home visit, the check-in prompt."""
+    if not match_run.proposals:
+        return ""
+    # A home visit if there is one: it has the most to show (the volunteer's check-in prompt as well).
+    best = max(match_run.proposals, key=lambda p: (p.format == "home_visit", p.score, p.referral_id))
+    shown = _Shown()
+    sender = MessageSender(shown, log_sends=False)  # the demo prints its own lines; the CLI configures no logs
+    coordinator = Principal(key_id=new_id(), role=Role.coordinator)
+    with Session(engine) as db:
+        match_id = match_run_service.accept_proposal(db, actor=coordinator, proposal_id=best.id).id
+        db.commit()
+    _send_due(engine, sender)
+    with Session(engine) as db:
+        match = matches_repository.get(db, match_id)
+        assert match is not None
+        planned = match_service.accept(db, actor=coordinator, match=match)
+        first = min(planned, key=lambda s: s.starts_at)
+        starts_at, home_visit = first.starts_at, first.format == "home_visit"
+        lead = timedelta(hours=programme_service.current(db).reminder_lead_hours)
+        db.commit()
+    _send_due(engine, sender)
+    moments = [(starts_at - lead + timedelta(minutes=1), raise_session_reminders)]
+    if home_visit:
+        moments.append((starts_at + timedelta(minutes=1), write_check_in_prompts))
+    for moment, job in moments:
+        with _clock_at(moment):
+            with Session(engine) as db:
+                job(db)
+                db.commit()
+            _send_due(engine, sender)
+    header = f"one match's messages (log channel: the number or address and the names masked), match {match_id[-8:]}:"
+    return "\n".join([header, *(f"  {line}" for line in shown.lines)])
