@@ -505,6 +505,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "group": "first_time_parent",
                 }
             ],
+            "simd_quintile": [
+                {
+                    **_SMALL_PROGRAMME_ROW,
+                    "group": "unknown",
+                }
+            ],
         },
         "unmatched_by_reason": [],
     },

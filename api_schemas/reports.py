@@ -138,6 +138,9 @@ class OutcomeBreakdowns(ApiModel):
         description="By each of her background codes (refugee or asylum, ethnic minority, rural, ...); a parent with "
         'several counts in each, so these cells add up to the total or more; "none_recorded" when she has none'
     )
+    simd_quintile: OutcomeGroups = Field(
+        description='By the SIMD quintile of her home (1 most deprived to 5), "unknown" when not given'
+    )
 
 
 class UnmatchedReason(StrEnum):

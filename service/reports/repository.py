@@ -37,6 +37,7 @@ def referrals_received(db: Session, start: datetime | None, end: datetime | None
         Referral.due_date,
         Referral.baby_birth_date,
         Referral.background,
+        Referral.simd_quintile,
     )
     return list(db.exec(_received_between(query, start, end).order_by(Referral.id)))
 

@@ -13,8 +13,8 @@ What the figures mean (docs/contract.md says the same to API users):
 - EPDS: her earliest baseline and latest end measure; change is end - baseline; improved is a lower end total;
   flagged is a baseline total at or above the programme's threshold.
 - Breakdowns: her first format and language, her referrer's role, her area, her own role (mother, father,
-  co-parent, ...), antenatal or postnatal on the day of the referral, and each of her background codes (a parent
-  with several sits in several cells; `none_recorded` when she has none).
+  co-parent, ...), antenatal or postnatal on the day of the referral, each of her background codes (a parent
+  with several sits in several cells; `none_recorded` when she has none), and her SIMD quintile where given.
 - Audience: internal reports show exact counts; external ones suppress small numbers (figures.Cell), then
   withhold the further cells a "<5" could be subtracted back from (figures.secondary_suppression). The cells of
   each outcome breakdown (but background) and the unmatched reasons add up to the total, as do waiting referrals
@@ -55,7 +55,16 @@ from service.reports import repository
 from service.reports.figures import Cell, secondary_suppression
 
 UNKNOWN = "unknown"
-OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area", "parent_role", "stage_at_referral", "background")
+OUTCOME_BREAKDOWNS = (
+    "format",
+    "language",
+    "referrer_role",
+    "area",
+    "parent_role",
+    "stage_at_referral",
+    "background",
+    "simd_quintile",
+)
 # Breakdowns where a person may sit in several cells (each of her background codes): theirs add up to more.
 OVERLAPPING = frozenset({"background"})
 NO_BACKGROUND = "none_recorded"
@@ -206,6 +215,7 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
                     "parent_role": (referral.parent_role,),
                     "stage_at_referral": (_stage(referral, zone),),
                     "background": tuple(sorted(set(referral.background or []))) or (NO_BACKGROUND,),
+                    "simd_quintile": (UNKNOWN if referral.simd_quintile is None else str(referral.simd_quintile),),
                 },
                 days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches))
                 if matches
