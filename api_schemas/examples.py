@@ -6,6 +6,7 @@ people), and checked against their models by tests/service/test_openapi.py.
 from typing import Any
 
 # An outcomes row of a programme too small to show to funders: every count under five.
+_REPORT_LINK = "01a2e4dc-b800-721c-9677-78d046245135.1799136300.Xq3N0k7W8yVw1sJp0b5Hq6TzEw2cLd9mRf4gUa1iBcY"
 _SMALL_PROGRAMME_ROW: dict[str, Any] = {
     "received": "<5",
     "matched": "<5",
@@ -511,7 +512,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "group": "unknown",
                 }
             ],
+            "month": [
+                {
+                    **_SMALL_PROGRAMME_ROW,
+                    "group": "2027-01",
+                }
+            ],
         },
+        "epds_change": {"pairs": "<5", "mean": None, "sd": None, "p25": None, "median": None, "p75": None},
         "unmatched_by_reason": [],
     },
     "CapacityReport": {
@@ -529,6 +537,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             ],
             "area": [{"ready_volunteers": "<5", "free_places": None, "waiting_referrals": 0, "group": "EH7"}],
         },
+    },
+    "ReportLink": {
+        "url": f"/reports?link={_REPORT_LINK}",
+        "link": _REPORT_LINK,
+        "expires_at": "2027-01-05T08:15:00Z",
     },
     "EpdsIn": {"completed_on": "2027-01-05", "timepoint": "baseline", "answers": [1, 1, 2, 1, 0, 1, 2, 1, 1, 0]},
     "MeasureOut": {

@@ -141,6 +141,7 @@ class OutcomeBreakdowns(ApiModel):
     simd_quintile: OutcomeGroups = Field(
         description='By the SIMD quintile of her home (1 most deprived to 5), "unknown" when not given'
     )
+    month: OutcomeGroups = Field(description="By the month (YYYY-MM, programme time zone) she was referred in")
 
 
 class UnmatchedReason(StrEnum):
@@ -166,6 +167,19 @@ class UnmatchedCount(ApiModel):
     referrals: Count
 
 
+class EpdsChangeSpread(ApiModel):
+    """How the EPDS change (end total - baseline total) is spread over all the pairs of the period. Quartiles
+    and median are nearest rank; the standard deviation is the sample one (n - 1). All null when the pairs are
+    withheld (external reports: 1 to 4 pairs, or withheld to protect another cell) or there are none."""
+
+    pairs: Count = counted("People with a baseline and an end EPDS")
+    mean: EpdsChange = None
+    sd: Annotated[float | None, Field(ge=0, le=30, description="Sample standard deviation, two decimals")] = None
+    p25: Annotated[int | None, Field(ge=-30, le=30, description="Lower quartile")] = None
+    median: Annotated[int | None, Field(ge=-30, le=30)] = None
+    p75: Annotated[int | None, Field(ge=-30, le=30, description="Upper quartile")] = None
+
+
 class OutcomesReport(ApiModel):
     period: ReportPeriod
     audience: Audience
@@ -173,6 +187,7 @@ class OutcomesReport(ApiModel):
     epds_threshold: Annotated[int, Field(ge=0, le=30)]
     total: OutcomeFigures
     breakdowns: OutcomeBreakdowns
+    epds_change: EpdsChangeSpread = Field(description="The spread of the EPDS change over the period's pairs")
     unmatched_by_reason: Annotated[list[UnmatchedCount], Field(max_length=len(UnmatchedReason))]
 
 
@@ -212,3 +227,12 @@ class CapacityReport(ApiModel):
     as_of: date = Field(description="Today in the programme's time zone; readiness is judged on this day")
     total: CapacityFigures
     breakdowns: CapacityBreakdowns
+
+
+class ReportLink(ApiModel):
+    """A short-lived link to the report page (`GET /reports`), for a browser: it stands in for the API key there
+    and nowhere else, until `expires_at` or until the key is revoked."""
+
+    url: Annotated[str, Field(max_length=300, description="The page's path with the link; add from, to, audience")]
+    link: Annotated[str, Field(max_length=200, description="The `link` query parameter alone")]
+    expires_at: datetime

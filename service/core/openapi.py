@@ -90,6 +90,9 @@ OPERATION_IDS = {
     "calendar_feed": "getCalendarFeed",
     "outcomes_report": "getOutcomesReport",
     "capacity_report": "getCapacityReport",
+    "outcomes_chart": "getOutcomesChart",
+    "capacity_chart": "getCapacityChart",
+    "report_page": "getReportPage",
     "list_deliveries": "listWebhookDeliveries",
     "suggest_volunteers": "listSuggestedVolunteers",
 }

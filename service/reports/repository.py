@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
-from service.models import Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
+from service.models import ApiKey, Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
 
 UNMATCHED_STATUSES = (ReferralStatus.waiting, ReferralStatus.proposed, ReferralStatus.escalated)
 
@@ -103,3 +103,8 @@ def active_volunteers(db: Session) -> list[Volunteer]:
 def waiting_referrals(db: Session) -> list[Row[Any]]:
     query = select(Referral.languages, Referral.formats, Referral.area).where(Referral.status == ReferralStatus.waiting)
     return list(db.exec(query))
+
+
+def api_key(db: Session, key_id: str) -> ApiKey | None:
+    """The key a report link was made for (its stored hash signs the link)."""
+    return db.get(ApiKey, key_id)

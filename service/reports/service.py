@@ -14,7 +14,10 @@ What the figures mean (docs/contract.md says the same to API users):
   flagged is a baseline total at or above the programme's threshold.
 - Breakdowns: her first format and language, her referrer's role, her area, her own role (mother, father,
   co-parent, ...), antenatal or postnatal on the day of the referral, each of her background codes (a parent
-  with several sits in several cells; `none_recorded` when she has none), and her SIMD quintile where given.
+  with several sits in several cells; `none_recorded` when she has none), her SIMD quintile where given, and the
+  local month she was referred in.
+- EPDS change spread (`epds_change`): mean, sample SD and nearest-rank quartiles over all the period's pairs,
+  withheld whenever the count of pairs is.
 - Audience: internal reports show exact counts; external ones suppress small numbers (figures.Cell), then
   withhold the further cells a "<5" could be subtracted back from (figures.secondary_suppression). The cells of
   each outcome breakdown (but background) and the unmatched reasons add up to the total, as do waiting referrals
@@ -38,6 +41,7 @@ from api_schemas.reports import (
     CapacityFigures,
     CapacityGroup,
     CapacityReport,
+    EpdsChangeSpread,
     OutcomeBreakdowns,
     OutcomeFigures,
     OutcomeGroup,
@@ -52,7 +56,7 @@ from service.matches import repository as match_repository
 from service.profiles import readiness
 from service.programme import service as programme_service
 from service.reports import repository
-from service.reports.figures import Cell, secondary_suppression
+from service.reports.figures import Cell, nearest_rank, secondary_suppression
 
 UNKNOWN = "unknown"
 OUTCOME_BREAKDOWNS = (
@@ -64,6 +68,7 @@ OUTCOME_BREAKDOWNS = (
     "stage_at_referral",
     "background",
     "simd_quintile",
+    "month",
 )
 # Breakdowns where a person may sit in several cells (each of her background codes): theirs add up to more.
 OVERLAPPING = frozenset({"background"})
@@ -148,10 +153,28 @@ def outcomes(
                 for name in OUTCOME_BREAKDOWNS
             }
         ),
+        epds_change=_epds_spread(people, total["epds_pairs"], suppress=audience is Audience.external),
         # In the order the reasons are declared, so the order says nothing about suppressed sizes.
         unmatched_by_reason=[
             UnmatchedCount(reason=reason, referrals=reasons[reason]) for reason in UnmatchedReason if reason in reasons
         ],
+    )
+
+
+def _epds_spread(people: list[Person], shown_pairs: Any, *, suppress: bool) -> EpdsChangeSpread:
+    """Over all the period's pairs; withheld whenever their count is (so never for fewer than 5 externally)."""
+    changes = [p.epds_end - p.epds_baseline for p in people if p.epds_baseline is not None and p.epds_end is not None]
+    if not changes or (suppress and not isinstance(shown_pairs, int)):
+        return EpdsChangeSpread(pairs=shown_pairs)
+    mean = sum(changes) / len(changes)
+    sd = (sum((c - mean) ** 2 for c in changes) / (len(changes) - 1)) ** 0.5 if len(changes) > 1 else None
+    return EpdsChangeSpread(
+        pairs=shown_pairs,
+        mean=round(mean, 2),
+        sd=None if sd is None else round(sd, 2),
+        p25=nearest_rank(changes, 25),
+        median=nearest_rank(changes, 50),
+        p75=nearest_rank(changes, 75),
     )
 
 
@@ -216,6 +239,7 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
                     "stage_at_referral": (_stage(referral, zone),),
                     "background": tuple(sorted(set(referral.background or []))) or (NO_BACKGROUND,),
                     "simd_quintile": (UNKNOWN if referral.simd_quintile is None else str(referral.simd_quintile),),
+                    "month": (referral.received_at.astimezone(zone).strftime("%Y-%m"),),
                 },
                 days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches))
                 if matches

@@ -88,6 +88,10 @@ OPERATION_IDS = {
     ("get", "/v1/calendar/{token}.ics"): "getCalendarFeed",
     ("get", "/v1/reports/outcomes"): "getOutcomesReport",
     ("get", "/v1/reports/capacity"): "getCapacityReport",
+    ("get", "/v1/reports/outcomes.svg"): "getOutcomesChart",
+    ("get", "/v1/reports/capacity.svg"): "getCapacityChart",
+    ("post", "/v1/reports/links"): "createReportLink",
+    ("get", "/reports"): "getReportPage",
 }
 
 
