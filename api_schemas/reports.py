@@ -236,3 +236,34 @@ class ReportLink(ApiModel):
     url: Annotated[str, Field(max_length=300, description="The page's path with the link; add from, to, audience")]
     link: Annotated[str, Field(max_length=200, description="The `link` query parameter alone")]
     expires_at: datetime
+
+
+class LeftCount(ApiModel):
+    reason: Annotated[str, Field(max_length=64, description='A leave_reasons code; "not_recorded" when none')]
+    volunteers: Count
+
+
+class VolunteersReport(ApiModel):
+    """The volunteers' side. Sessions and matches are those of the period (a session by its start, a match by
+    when the volunteer accepted it); standing, supervision and reasons for leaving are as of today."""
+
+    period: ReportPeriod
+    audience: Audience
+    generated_at: datetime
+    active: Count = counted("Volunteers active today")
+    paused: Count = counted("Volunteers paused today")
+    left: Count = counted("Volunteers who have left")
+    sessions_held: Count = counted("Sessions attended in the period")
+    hours_given: Annotated[
+        float | None,
+        Field(ge=0, description="Hours of those sessions, one decimal; null when fewer than 5 volunteers gave them"),
+    ]
+    volunteers_giving: Count = counted("Volunteers who held at least one of those sessions")
+    matches_supported: Count = counted("Matches volunteers accepted in the period")
+    supervision_kept_up: Count = counted(
+        "Active volunteers whose last supervision is within the programme's supervision interval today"
+    )
+    supervision_share: Rate = Field(description="supervision_kept_up ÷ active")
+    left_by_reason: Annotated[list[LeftCount], Field(max_length=200)] = Field(
+        description="Volunteers who have left, by the reason recorded when they left; adds up to `left`"
+    )

@@ -10,6 +10,7 @@ from api_schemas.common import (
     ApiModel,
     Availability,
     AvailabilityWindow,
+    Code,
     Codes,
     DateRange,
     Email,
@@ -112,6 +113,9 @@ class VolunteerPatch(ApiModel):
     check: BackgroundCheck | None = None
     last_supervision_on: date | None = None
     status: VolunteerStatus | None = None
+    left_reason: Code | None = Field(
+        None, description="Why she leaves, a leave_reasons code; only with the move to status `left`"
+    )
     contact_preferences: ContactPreferences | None = None
 
     @field_validator(
@@ -189,6 +193,7 @@ class VolunteerOut(BaseModel):
     check: BackgroundCheck | None
     last_supervision_on: date | None
     status: VolunteerStatus
+    left_reason: str | None = Field(None, description="Why she left (a leave_reasons code), while she is `left`")
     resting_until: date | None
     current_parents: int
     ready: bool

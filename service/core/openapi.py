@@ -93,6 +93,7 @@ OPERATION_IDS = {
     "outcomes_chart": "getOutcomesChart",
     "capacity_chart": "getCapacityChart",
     "report_page": "getReportPage",
+    "volunteers_report": "getVolunteersReport",
     "list_deliveries": "listWebhookDeliveries",
     "suggest_volunteers": "listSuggestedVolunteers",
 }

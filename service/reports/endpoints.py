@@ -3,11 +3,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api_schemas.reports import Audience, CapacityReport, OutcomesReport, ReportDay, ReportLink
+from api_schemas.reports import Audience, CapacityReport, OutcomesReport, ReportDay, ReportLink, VolunteersReport
 from service.core.auth import Role, authenticate
 from service.core.deps import Coordinator, SessionDep
 from service.core.errors import Forbidden
-from service.reports import charts, csv_export, links, page
+from service.reports import charts, csv_export, links, page, volunteering
 from service.reports import service as report_service
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -85,6 +85,20 @@ def capacity_report(
     """Ready volunteers, their free places and the waiting referrals, in total and by language, format and
     area. Exact counts by default; with `audience=external`, small numbers are suppressed."""
     return report_service.capacity(db=db, audience=audience)
+
+
+@router.get("/volunteers", response_model=VolunteersReport)
+def volunteers_report(
+    db: SessionDep,
+    _caller: Coordinator,
+    from_: FromParam = None,
+    to: ToParam = None,
+    audience: AudienceParam = Audience.internal,
+) -> VolunteersReport:
+    """The volunteers' side: sessions held and hours given in the period, matches they accepted, supervision
+    kept up today, and why those who left did so. Exact by default; with `audience=external`, small numbers
+    are suppressed."""
+    return volunteering.volunteers(db=db, first_day=from_, last_day=to, audience=audience)
 
 
 def _svg(text: str) -> Response:

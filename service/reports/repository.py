@@ -108,3 +108,29 @@ def waiting_referrals(db: Session) -> list[Row[Any]]:
 def api_key(db: Session, key_id: str) -> ApiKey | None:
     """The key a report link was made for (its stored hash signs the link)."""
     return db.get(ApiKey, key_id)
+
+
+def volunteer_standing(db: Session) -> list[Row[Any]]:
+    """Every volunteer's status, reason for leaving and last supervision: nothing that names her."""
+    return list(db.exec(select(Volunteer.status, Volunteer.left_reason, Volunteer.last_supervision_on)))
+
+
+def held_sessions(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+    """Attended sessions starting in the period: who held each, and when it began and ended."""
+    query = select(SupportSession.volunteer_id, SupportSession.starts_at, SupportSession.ends_at).where(
+        SupportSession.status == SessionStatus.attended
+    )
+    if start is not None:
+        query = query.where(col(SupportSession.starts_at) >= start)
+    if end is not None:
+        query = query.where(col(SupportSession.starts_at) < end)
+    return list(db.exec(query))
+
+
+def matches_accepted(db: Session, start: datetime | None, end: datetime | None) -> int:
+    query = select(func.count()).select_from(Match).where(col(Match.confirmed_at).is_not(None))
+    if start is not None:
+        query = query.where(col(Match.confirmed_at) >= start)
+    if end is not None:
+        query = query.where(col(Match.confirmed_at) < end)
+    return int(db.exec(query).one())

@@ -92,6 +92,7 @@ OPERATION_IDS = {
     ("get", "/v1/reports/capacity.svg"): "getCapacityChart",
     ("post", "/v1/reports/links"): "createReportLink",
     ("get", "/reports"): "getReportPage",
+    ("get", "/v1/reports/volunteers"): "getVolunteersReport",
 }
 
 
