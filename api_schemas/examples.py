@@ -538,6 +538,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "area": [{"ready_volunteers": "<5", "free_places": None, "waiting_referrals": 0, "group": "EH7"}],
         },
     },
+    "FeedbackIn": {"respondent": "volunteer", "answers": {"hope": 4, "less_alone": 5, "comments": "A good match."}},
+    "FeedbackOut": {
+        "id": "01a2e4dc-b800-7a1c-9677-78d046245135",
+        "match_id": "01a2e4dc-b800-721c-9677-78d046245135",
+        "respondent": "parent",
+        "answers": {"hope": 4, "less_alone": 5, "would_recommend": True},
+    },
     "VolunteersReport": {
         "period": {"from": "2027-01-01", "to": "2027-01-31", "time_zone": "Europe/London"},
         "audience": "external",

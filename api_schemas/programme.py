@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from api_schemas.common import ApiModel, Code, LanguageTag
 from api_schemas.concerns import ConcernCategory
+from api_schemas.feedback import DEFAULT_QUESTIONNAIRE, FeedbackItem
 from api_schemas.messages import MessageKind, QuietHours
 
 
@@ -89,6 +90,10 @@ class ProgrammeSettings(ApiModel):
         False,
         description="The programme holds a licence for the SWEMWBS (Warwick Medical School); without it the "
         "service refuses SWEMWBS measures",
+    )
+    feedback_questionnaire: Annotated[list[FeedbackItem], Field(max_length=30)] = Field(
+        default_factory=lambda: list(DEFAULT_QUESTIONNAIRE),
+        description="The end-of-support questionnaire for parents and volunteers (POST /v1/matches/{id}/feedback)",
     )
 
     messages: MessageSettings = MessageSettings()

@@ -180,6 +180,18 @@ class EpdsChangeSpread(ApiModel):
     p75: Annotated[int | None, Field(ge=-30, le=30, description="Upper quartile")] = None
 
 
+class FeedbackFigures(ApiModel):
+    """Answers to one item of the end-of-support questionnaire, from one kind of respondent, for the matches of
+    the period's referrals. Short-text answers are never reported."""
+
+    respondent: Literal["parent", "volunteer"]
+    item: Annotated[str, Field(max_length=64, description="The item's code")]
+    answer_type: Literal["scale_1_5", "yes_no"]
+    answers: Count = counted("Respondents who answered it")
+    mean: Annotated[float | None, Field(ge=1, le=5, description="scale_1_5: the mean answer, two decimals")] = None
+    yes: Count | None = Field(None, description='yes_no: how many said yes; "suppressed" when the noes are 1 to 4')
+
+
 class OutcomesReport(ApiModel):
     period: ReportPeriod
     audience: Audience
@@ -188,6 +200,9 @@ class OutcomesReport(ApiModel):
     total: OutcomeFigures
     breakdowns: OutcomeBreakdowns
     epds_change: EpdsChangeSpread = Field(description="The spread of the EPDS change over the period's pairs")
+    feedback: Annotated[list[FeedbackFigures], Field(max_length=120)] = Field(
+        [], description="Per questionnaire item and respondent, in the questionnaire's order"
+    )
     unmatched_by_reason: Annotated[list[UnmatchedCount], Field(max_length=len(UnmatchedReason))]
 
 

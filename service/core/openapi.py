@@ -94,6 +94,7 @@ OPERATION_IDS = {
     "capacity_chart": "getCapacityChart",
     "report_page": "getReportPage",
     "volunteers_report": "getVolunteersReport",
+    "record_feedback": "recordMatchFeedback",
     "list_deliveries": "listWebhookDeliveries",
     "suggest_volunteers": "listSuggestedVolunteers",
 }

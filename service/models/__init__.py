@@ -4,6 +4,7 @@ from service.models.api_key import ApiKey
 from service.models.audit import AuditEvent
 from service.models.concern import Concern, ConcernActionRecord
 from service.models.events import Delivery, OutboxEvent, Webhook
+from service.models.feedback import Feedback
 from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
 from service.models.matching import ExcludedPair, MatchRun, Proposal
@@ -21,6 +22,7 @@ __all__ = [
     "ConcernActionRecord",
     "Delivery",
     "ExcludedPair",
+    "Feedback",
     "IdempotencyRecord",
     "Match",
     "MatchRun",

@@ -67,6 +67,12 @@ def tables(outcomes: OutcomesReport, capacity: CapacityReport) -> dict[str, str]
         ["pairs", "mean", "sd", "p25", "median", "p75"],
         [[spread.pairs, spread.mean, spread.sd, spread.p25, spread.median, spread.p75]],
     )
+    out["outcomes-feedback"] = _table(
+        "outcomes-feedback",
+        "End-of-support feedback, per item",
+        ["respondent", "item", "answers", "mean (1-5)", "yes"],
+        [[f.respondent, f.item, f.answers, f.mean, f.yes] for f in outcomes.feedback],
+    )
     out["outcomes-unmatched"] = _table(
         "outcomes-unmatched",
         "Still unmatched, by reason",

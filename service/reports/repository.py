@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
-from service.models import ApiKey, Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
+from service.models import ApiKey, Feedback, Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
 
 UNMATCHED_STATUSES = (ReferralStatus.waiting, ReferralStatus.proposed, ReferralStatus.escalated)
 
@@ -134,3 +134,13 @@ def matches_accepted(db: Session, start: datetime | None, end: datetime | None) 
     if end is not None:
         query = query.where(col(Match.confirmed_at) < end)
     return int(db.exec(query).one())
+
+
+def feedback_answers(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+    """Who answered and what, for the matches of the period's referrals."""
+    query = (
+        select(Feedback.respondent, Feedback.answers)
+        .join(Match, col(Match.id) == Feedback.match_id)
+        .join(Referral, col(Referral.id) == Match.referral_id)
+    )
+    return list(db.exec(_received_between(query, start, end)))

@@ -34,14 +34,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from api_schemas.feedback import AnswerType, FeedbackItem
 from api_schemas.referrals import ReferralStatus
 from api_schemas.reports import (
+    WITHHELD,
     Audience,
     CapacityBreakdowns,
     CapacityFigures,
     CapacityGroup,
     CapacityReport,
     EpdsChangeSpread,
+    FeedbackFigures,
     OutcomeBreakdowns,
     OutcomeFigures,
     OutcomeGroup,
@@ -56,7 +59,7 @@ from service.matches import repository as match_repository
 from service.profiles import readiness
 from service.programme import service as programme_service
 from service.reports import repository
-from service.reports.figures import Cell, nearest_rank, secondary_suppression
+from service.reports.figures import Cell, is_small, nearest_rank, secondary_suppression
 
 UNKNOWN = "unknown"
 OUTCOME_BREAKDOWNS = (
@@ -154,11 +157,42 @@ def outcomes(
             }
         ),
         epds_change=_epds_spread(people, total["epds_pairs"], suppress=audience is Audience.external),
+        feedback=_feedback(db, settings.feedback_questionnaire, start, end, suppress=audience is Audience.external),
         # In the order the reasons are declared, so the order says nothing about suppressed sizes.
         unmatched_by_reason=[
             UnmatchedCount(reason=reason, referrals=reasons[reason]) for reason in UnmatchedReason if reason in reasons
         ],
     )
+
+
+def _feedback(
+    db: Session, questionnaire: list[FeedbackItem], start: datetime | None, end: datetime | None, *, suppress: bool
+) -> list[FeedbackFigures]:
+    """Counts and means per item and respondent; externally a count of 1 to 4 is "<5", the mean of fewer than
+    5 answers null, and a yes count withheld when the noes (answers - yes) would be 1 to 4."""
+    rows = repository.feedback_answers(db, start, end)
+    out = []
+    for item in questionnaire:
+        if item.answer_type is AnswerType.short_text:
+            continue
+        for respondent in item.respondents:
+            values = [r.answers[item.code] for r in rows if r.respondent == respondent and item.code in r.answers]
+            cell = Cell(len(values), suppress=suppress)
+            figures = FeedbackFigures(
+                respondent=respondent.value,
+                item=item.code,
+                answer_type=item.answer_type.value,
+                answers=cell.count(len(values)),
+            )
+            if item.answer_type is AnswerType.scale_1_5:
+                figures.mean = cell.mean(sum(values), len(values), people=len(values))
+            else:
+                yes = sum(value is True for value in values)
+                figures.yes = cell.count(yes)
+                if suppress and isinstance(figures.yes, int) and is_small(len(values) - yes):
+                    figures.yes = WITHHELD
+            out.append(figures)
+    return out
 
 
 def _epds_spread(people: list[Person], shown_pairs: Any, *, suppress: bool) -> EpdsChangeSpread:

@@ -98,6 +98,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/reports/links"): STAFF,
     ("GET", "/reports"): STAFF,
     ("GET", "/v1/reports/volunteers"): STAFF,
+    ("POST", "/v1/matches/{match_id}/feedback"): MATCH_PARTIES,
     ("POST", "/v1/concerns"): MATCH_PARTIES,
     ("GET", "/v1/concerns"): LEADS,
     ("GET", "/v1/concerns/{concern_id}"): LEADS,

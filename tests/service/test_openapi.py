@@ -93,6 +93,7 @@ OPERATION_IDS = {
     ("post", "/v1/reports/links"): "createReportLink",
     ("get", "/reports"): "getReportPage",
     ("get", "/v1/reports/volunteers"): "getVolunteersReport",
+    ("post", "/v1/matches/{match_id}/feedback"): "recordMatchFeedback",
 }
 
 

@@ -25,6 +25,7 @@ TABLES = [
     "outcomes-total",
     *(f"outcomes-{b}" for b in [*OUTCOME_BREAKDOWNS, "simd_quintile", "month"]),
     "outcomes-epds-change",
+    "outcomes-feedback",
     "outcomes-unmatched",
     "capacity-language",
     "capacity-format",
