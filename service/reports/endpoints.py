@@ -144,7 +144,11 @@ def create_report_link(db: SessionDep, caller: Coordinator) -> ReportLink:
 @page_router.get(
     "/reports",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report page"}},
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report page"},
+        401: {"content": {"application/problem+json": {}}, "description": "No valid key, or the link has expired"},
+        403: {"content": {"application/problem+json": {}}, "description": "The key's role may not see reports"},
+    },
 )
 def report_page(
     request: Request,
