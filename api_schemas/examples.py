@@ -6,6 +6,7 @@ people), and checked against their models by tests/service/test_openapi.py.
 from typing import Any
 
 # An outcomes row of a programme too small to show to funders: every count under five.
+_REPORT_LINK = "01a2e4dc-b800-721c-9677-78d046245135.1799136300.Xq3N0k7W8yVw1sJp0b5Hq6TzEw2cLd9mRf4gUa1iBcY"
 _SMALL_PROGRAMME_ROW: dict[str, Any] = {
     "received": "<5",
     "matched": "<5",
@@ -567,7 +568,20 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "group": "first_time_parent",
                 }
             ],
+            "simd_quintile": [
+                {
+                    **_SMALL_PROGRAMME_ROW,
+                    "group": "unknown",
+                }
+            ],
+            "month": [
+                {
+                    **_SMALL_PROGRAMME_ROW,
+                    "group": "2027-01",
+                }
+            ],
         },
+        "epds_change": {"pairs": "<5", "mean": None, "sd": None, "p25": None, "median": None, "p75": None},
         "unmatched_by_reason": [],
     },
     "CapacityReport": {
@@ -815,5 +829,35 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "completed_on": "2026-01-31",
         "expires_on": "2027-01-31",
         "recorded_at": "2027-01-05T09:00:00Z",
+    },
+    "FeedbackIn": {"respondent": "volunteer", "answers": {"hope": 4, "less_alone": 5, "comments": "A good match."}},
+    "FeedbackOut": {
+        "id": "01a2e4dc-b800-7a1c-9677-78d046245135",
+        "match_id": "01a2e4dc-b800-721c-9677-78d046245135",
+        "respondent": "parent",
+        "answers": {"hope": 4, "less_alone": 5, "would_recommend": True},
+    },
+    "VolunteersReport": {
+        "period": {"from": "2027-01-01", "to": "2027-01-31", "time_zone": "Europe/London"},
+        "audience": "external",
+        "generated_at": "2027-02-01T08:00:00Z",
+        "active": 12,
+        "paused": "<5",
+        "left": 6,
+        "sessions_held": 58,
+        "hours_given": 61.5,
+        "volunteers_giving": 11,
+        "matches_supported": 9,
+        "supervision_kept_up": 10,
+        "supervision_share": 0.833,
+        "left_by_reason": [
+            {"reason": "moved_away", "volunteers": "<5"},
+            {"reason": "paid_work", "volunteers": "<5"},
+        ],
+    },
+    "ReportLink": {
+        "url": f"/reports?link={_REPORT_LINK}",
+        "link": _REPORT_LINK,
+        "expires_at": "2027-01-05T08:15:00Z",
     },
 }

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from api_schemas.common import ApiModel, Code, LanguageTag
 from api_schemas.concerns import ConcernCategory
+from api_schemas.feedback import DEFAULT_QUESTIONNAIRE, FeedbackItem
 from api_schemas.messages import MessageKind, QuietHours
 
 
@@ -134,6 +135,10 @@ class ProgrammeSettings(ApiModel):
         [],
         description="Training modules a volunteer must hold, unexpired, to be offered a new match (module codes "
         "as recorded at `/v1/volunteers/{id}/training`)",
+    )
+    feedback_questionnaire: Annotated[list[FeedbackItem], Field(max_length=30)] = Field(
+        default_factory=lambda: list(DEFAULT_QUESTIONNAIRE),
+        description="The end-of-support questionnaire for parents and volunteers (POST /v1/matches/{id}/feedback)",
     )
 
     messages: MessageSettings = MessageSettings()

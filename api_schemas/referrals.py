@@ -115,6 +115,17 @@ class Parent(ApiModel):
         return self
 
 
+SimdQuintile = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=5,
+        description="Scottish Index of Multiple Deprivation quintile of her home's data zone, where the referrer "
+        "knows it: 1 is the most deprived fifth, 5 the least. For reports only (docs/decisions/0020)",
+    ),
+]
+
+
 class Consent(ApiModel):
     share_with_volunteer: bool
     contact: bool
@@ -140,6 +151,7 @@ class ReferralIn(ApiModel):
     interests: Codes = []
     volunteer_gender: VolunteerGender = VolunteerGender.any
     must_match: Annotated[list[MustMatch], Field(max_length=20)] = []
+    simd_quintile: SimdQuintile = None
     consent: Consent
     epds: EpdsIn | None = Field(None, description="A baseline EPDS, if the referrer has one")
     contact_preferences: ContactPreferences = Field(
@@ -181,6 +193,7 @@ class ReferralPatch(ApiModel):
     interests: Codes | None = None
     volunteer_gender: VolunteerGender | None = None
     must_match: Annotated[list[MustMatch], Field(max_length=20)] | None = None
+    simd_quintile: SimdQuintile = None
     contact_preferences: ContactPreferences | None = None
     consent: ContactConsent | None = Field(None, description="She may withdraw (or give again) consent to contact")
 
@@ -221,6 +234,7 @@ class ReferralOut(BaseModel):
     interests: list[str]
     volunteer_gender: VolunteerGender
     must_match: list[str]
+    simd_quintile: SimdQuintile = None
     consent: ConsentOut
     contact_preferences: ContactPreferences
     priority: bool = Field(description="Goes ahead of newer referrals (a rematch after an early ending)")

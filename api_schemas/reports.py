@@ -138,6 +138,10 @@ class OutcomeBreakdowns(ApiModel):
         description="By each of her background codes (refugee or asylum, ethnic minority, rural, ...); a parent with "
         'several counts in each, so these cells add up to the total or more; "none_recorded" when she has none'
     )
+    simd_quintile: OutcomeGroups = Field(
+        description='By the SIMD quintile of her home (1 most deprived to 5), "unknown" when not given'
+    )
+    month: OutcomeGroups = Field(description="By the month (YYYY-MM, programme time zone) she was referred in")
 
 
 class UnmatchedReason(StrEnum):
@@ -163,6 +167,31 @@ class UnmatchedCount(ApiModel):
     referrals: Count
 
 
+class EpdsChangeSpread(ApiModel):
+    """How the EPDS change (end total - baseline total) is spread over all the pairs of the period. Quartiles
+    and median are nearest rank; the standard deviation is the sample one (n - 1). All null when the pairs are
+    withheld (external reports: 1 to 4 pairs, or withheld to protect another cell) or there are none."""
+
+    pairs: Count = counted("People with a baseline and an end EPDS")
+    mean: EpdsChange = None
+    sd: Annotated[float | None, Field(ge=0, le=30, description="Sample standard deviation, two decimals")] = None
+    p25: Annotated[int | None, Field(ge=-30, le=30, description="Lower quartile")] = None
+    median: Annotated[int | None, Field(ge=-30, le=30)] = None
+    p75: Annotated[int | None, Field(ge=-30, le=30, description="Upper quartile")] = None
+
+
+class FeedbackFigures(ApiModel):
+    """Answers to one item of the end-of-support questionnaire, from one kind of respondent, for the matches of
+    the period's referrals. Short-text answers are never reported."""
+
+    respondent: Literal["parent", "volunteer"]
+    item: Annotated[str, Field(max_length=64, description="The item's code")]
+    answer_type: Literal["scale_1_5", "yes_no"]
+    answers: Count = counted("Respondents who answered it")
+    mean: Annotated[float | None, Field(ge=1, le=5, description="scale_1_5: the mean answer, two decimals")] = None
+    yes: Count | None = Field(None, description='yes_no: how many said yes; "suppressed" when the noes are 1 to 4')
+
+
 class OutcomesReport(ApiModel):
     period: ReportPeriod
     audience: Audience
@@ -170,6 +199,10 @@ class OutcomesReport(ApiModel):
     epds_threshold: Annotated[int, Field(ge=0, le=30)]
     total: OutcomeFigures
     breakdowns: OutcomeBreakdowns
+    epds_change: EpdsChangeSpread = Field(description="The spread of the EPDS change over the period's pairs")
+    feedback: Annotated[list[FeedbackFigures], Field(max_length=120)] = Field(
+        [], description="Per questionnaire item and respondent, in the questionnaire's order"
+    )
     unmatched_by_reason: Annotated[list[UnmatchedCount], Field(max_length=len(UnmatchedReason))]
 
 
@@ -245,3 +278,43 @@ class RecruitmentReport(ApiModel):
     openings: list[RecruitmentOpening] = Field(max_length=100)
     profiles_considered: int = Field(ge=0)
     what_if_solves: int = Field(ge=0, description="Profiles whose count needed a solve (the rest were bounded)")
+
+
+class ReportLink(ApiModel):
+    """A short-lived link to the report page (`GET /reports`), for a browser: it stands in for the API key there
+    and nowhere else, until `expires_at` or until the key is revoked."""
+
+    url: Annotated[str, Field(max_length=300, description="The page's path with the link; add from, to, audience")]
+    link: Annotated[str, Field(max_length=200, description="The `link` query parameter alone")]
+    expires_at: datetime
+
+
+class LeftCount(ApiModel):
+    reason: Annotated[str, Field(max_length=64, description='A leave_reasons code; "not_recorded" when none')]
+    volunteers: Count
+
+
+class VolunteersReport(ApiModel):
+    """The volunteers' side. Sessions and matches are those of the period (a session by its start, a match by
+    when the volunteer accepted it); standing, supervision and reasons for leaving are as of today."""
+
+    period: ReportPeriod
+    audience: Audience
+    generated_at: datetime
+    active: Count = counted("Volunteers active today")
+    paused: Count = counted("Volunteers paused today")
+    left: Count = counted("Volunteers who have left")
+    sessions_held: Count = counted("Sessions attended in the period")
+    hours_given: Annotated[
+        float | None,
+        Field(ge=0, description="Hours of those sessions, one decimal; null when fewer than 5 volunteers gave them"),
+    ]
+    volunteers_giving: Count = counted("Volunteers who held at least one of those sessions")
+    matches_supported: Count = counted("Matches volunteers accepted in the period")
+    supervision_kept_up: Count = counted(
+        "Active volunteers whose last supervision is within the programme's supervision interval today"
+    )
+    supervision_share: Rate = Field(description="supervision_kept_up ÷ active")
+    left_by_reason: Annotated[list[LeftCount], Field(max_length=200)] = Field(
+        description="Volunteers who have left, by the reason recorded when they left; adds up to `left`"
+    )

@@ -13,6 +13,7 @@ class VocabularyKind(StrEnum):
     end_reasons = "end_reasons"
     cancel_reasons = "cancel_reasons"
     reject_reasons = "reject_reasons"
+    leave_reasons = "leave_reasons"  # why a volunteer left (`left_reason`), for the volunteers' report
 
 
 class VocabularyEntry(ApiModel):

@@ -10,6 +10,7 @@ from api_schemas.common import (
     ApiModel,
     Availability,
     AvailabilityWindow,
+    Code,
     Codes,
     DateRange,
     Email,
@@ -116,6 +117,9 @@ class VolunteerPatch(ApiModel):
         None, description="Deprecated: record supervision at `/v1/volunteers/{id}/supervision` instead"
     )
     status: VolunteerStatus | None = None
+    left_reason: Code | None = Field(
+        None, description="Why she leaves, a leave_reasons code; only with the move to status `left`"
+    )
     contact_preferences: ContactPreferences | None = None
 
     @field_validator(
@@ -207,6 +211,7 @@ class VolunteerOut(BaseModel):
         description="Her latest supervision: the latest supervision record, or the date given before records"
     )
     status: VolunteerStatus
+    left_reason: str | None = Field(None, description="Why she left (a leave_reasons code), while she is `left`")
     resting_until: date | None
     current_parents: int
     ready: bool

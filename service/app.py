@@ -34,6 +34,7 @@ from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
 from service.referrals.endpoints import measures_router
 from service.referrals.endpoints import router as referrals_router
+from service.reports.endpoints import page_router as report_page_router
 from service.reports.endpoints import router as reports_router
 from service.venues.endpoints import router as venues_router
 from service.vocabulary.endpoints import router as vocabulary_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         venues_router,
         lone_working_router,
         contacts_router,
+        report_page_router,
     ):
         app.include_router(router)
     openapi.install(app)

@@ -95,6 +95,11 @@ OPERATION_IDS = {
     "create_from_bundle": "createFhirBundle",
     "search_tasks": "searchFhirTasks",
     "recruitment_report": "getRecruitmentReport",
+    "outcomes_chart": "getOutcomesChart",
+    "capacity_chart": "getCapacityChart",
+    "report_page": "getReportPage",
+    "volunteers_report": "getVolunteersReport",
+    "record_feedback": "recordMatchFeedback",
     "list_deliveries": "listWebhookDeliveries",
     "suggest_volunteers": "listSuggestedVolunteers",
 }

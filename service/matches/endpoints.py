@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from api_schemas.common import Page
+from api_schemas.feedback import FeedbackIn, FeedbackOut
 from api_schemas.matching import CoverIn, EndIn, ExtensionIn, MatchIn, MatchOut, MatchStatus, SuggestionOut
 from api_schemas.sessions import Attendance, AttendanceIn, CancelIn, MyMatchOut, RescheduleIn, SessionOut
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, MatchParty, SessionDep, VolunteerSelf
 from service.core.pagination import CursorParam, LimitParam
-from service.matches import cover, creation, lone_working, repository, sessions
+from service.matches import cover, creation, feedback, lone_working, repository, sessions
 from service.matches import service as match_service
 from service.models import Match, SupportSession
 from service.profiles.windows import day_index
@@ -179,3 +180,11 @@ def check_out_of_visit(me: VolunteerSelf, own: OwnSession, db: SessionDep) -> Se
     the programme's grace after the planned end, the coordinators on duty are alerted."""
     row, match = own
     return sessions.to_out(db, lone_working.check_out(db, actor=me, row=row, match=match))
+
+
+@router.post("/{match_id}/feedback", status_code=201, response_model=FeedbackOut)
+def record_feedback(caller: MatchParty, match: VisibleMatch, body: FeedbackIn, db: SessionDep) -> FeedbackOut:
+    """The end-of-support questionnaire (programme settings `feedback_questionnaire`), once per respondent:
+    coordinators enter the parent's or the volunteer's answers, a volunteer her own. An unknown item or a wrong
+    value is 422 naming it; a second set for the same respondent is 409."""
+    return feedback.to_out(feedback.record(db, caller=caller, match=match, feedback_in=body))

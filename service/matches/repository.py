@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
 from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
-from service.models import ExcludedPair, Match, Referral, SupportSession, Venue, Volunteer
+from service.models import ExcludedPair, Feedback, Match, Referral, SupportSession, Venue, Volunteer
 from service.profiles.windows import slot_of
 
 _HOLDING = [s.value for s in HOLDS_CAPACITY]
@@ -358,3 +358,10 @@ def claim_safety_alert(db: Session, session_id: str, *, now: datetime) -> bool:
         .values(safety_alerted_at=now)
     )
     return bool(claimed.rowcount == 1)
+
+
+def add_feedback(db: Session, feedback: Feedback) -> None:
+    """Written at once, so a second answer set for the same respondent fails here on the unique constraint."""
+    with db.begin_nested():
+        db.add(feedback)
+        db.flush()

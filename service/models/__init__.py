@@ -5,6 +5,7 @@ from service.models.audit import AuditEvent
 from service.models.concern import Concern, ConcernActionRecord
 from service.models.contact import Contact
 from service.models.events import Delivery, OutboxEvent, Webhook
+from service.models.feedback import Feedback
 from service.models.idempotency import IdempotencyRecord
 from service.models.match import Match, SupportSession
 from service.models.matching import ExcludedPair, MatchRun, Proposal
@@ -25,6 +26,7 @@ __all__ = [
     "Delivery",
     "DueAlert",
     "ExcludedPair",
+    "Feedback",
     "IdempotencyRecord",
     "Match",
     "MatchRun",

@@ -33,6 +33,7 @@ class Referral(SQLModel, table=True):
     access_notes: str | None = Field(default=None, max_length=500)
     max_travel_km: float | None = None  # her own reach to a venue; the programme's default when None
     area: str | None = Field(default=None, max_length=10, index=True)
+    simd_quintile: int | None = None  # 1 most deprived to 5, as the referrer gave it; for reports
     due_date: date | None = None
     baby_birth_date: date | None = None
     languages: Any = Field(sa_column=json_column())

@@ -38,6 +38,7 @@ class Volunteer(SQLModel, table=True):
     # The latest supervision record's date (or the date given before records existed): kept with each record.
     last_supervision_on: date | None = None
     status: str = Field(default="active", max_length=10, index=True)
+    left_reason: str | None = Field(default=None, max_length=64)  # a leave_reasons code, while she is left
     resting_until: date | None = None
     calendar_token_hash: str | None = Field(default=None, max_length=64, unique=True)
     alerted_not_ready: Any = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -3,7 +3,8 @@
 Sources: PHQ-9 bands 5/10/15/20 and cut-off 10 (Kroenke, Spitzer and Williams 2001, J Gen Intern Med 16:606);
 GAD-7 bands 5/10/15 and cut-off 10 (Spitzer et al. 2006, Arch Intern Med 166:1092); SWEMWBS raw-to-metric
 conversion from its Rasch analysis (Stewart-Brown et al. 2009, Health Qual Life Outcomes 7:15), as printed
-in the Warwick Medical School user guide; EPDS is summed and compared with the programme's own threshold."""
+in the Warwick Medical School SWEMWBS conversion table (checked row for row on 2026-12-07, see
+tests/service/test_measures.py); EPDS is summed and compared with the programme's own threshold."""
 
 from dataclasses import dataclass
 

@@ -92,6 +92,7 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         interests=referral_in.interests,
         volunteer_gender=referral_in.volunteer_gender.value,
         must_match=referral_in.must_match,
+        simd_quintile=referral_in.simd_quintile,
         consent_share=referral_in.consent.share_with_volunteer,
         consent_contact=referral_in.consent.contact,
         consent_given_on=referral_in.consent.given_on,
@@ -199,6 +200,8 @@ def update(
             setattr(referral, name, getattr(patch, name))
     if patch.volunteer_gender is not None:
         referral.volunteer_gender = patch.volunteer_gender.value
+    if "simd_quintile" in fields:  # null clears it: a quintile given in error is not kept
+        referral.simd_quintile = patch.simd_quintile
     rules.check_must_match(referral.must_match, referral.volunteer_gender)
     if patch.referrer is not None:
         referral.referrer_organisation = patch.referrer.organisation
@@ -316,6 +319,7 @@ def to_out(referral: Referral) -> ReferralOut:
         interests=referral.interests,
         volunteer_gender=referral.volunteer_gender,
         must_match=referral.must_match,
+        simd_quintile=referral.simd_quintile,
         consent=ConsentOut(
             share_with_volunteer=referral.consent_share,
             contact=referral.consent_contact,

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from api_schemas.referrals import ReferralStatus
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
-from service.models import Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
+from service.models import ApiKey, Feedback, Match, MatchRun, Measure, Proposal, Referral, SupportSession, Volunteer
 
 UNMATCHED_STATUSES = (ReferralStatus.waiting, ReferralStatus.proposed, ReferralStatus.escalated)
 
@@ -37,6 +37,7 @@ def referrals_received(db: Session, start: datetime | None, end: datetime | None
         Referral.due_date,
         Referral.baby_birth_date,
         Referral.background,
+        Referral.simd_quintile,
     )
     return list(db.exec(_received_between(query, start, end).order_by(Referral.id)))
 
@@ -102,3 +103,44 @@ def active_volunteers(db: Session) -> list[Volunteer]:
 def waiting_referrals(db: Session) -> list[Row[Any]]:
     query = select(Referral.languages, Referral.formats, Referral.area).where(Referral.status == ReferralStatus.waiting)
     return list(db.exec(query))
+
+
+def api_key(db: Session, key_id: str) -> ApiKey | None:
+    """The key a report link was made for (its stored hash signs the link)."""
+    return db.get(ApiKey, key_id)
+
+
+def volunteer_standing(db: Session) -> list[Row[Any]]:
+    """Every volunteer's status, reason for leaving and last supervision: nothing that names her."""
+    return list(db.exec(select(Volunteer.status, Volunteer.left_reason, Volunteer.last_supervision_on)))
+
+
+def held_sessions(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+    """Attended sessions starting in the period: who held each, and when it began and ended."""
+    query = select(SupportSession.volunteer_id, SupportSession.starts_at, SupportSession.ends_at).where(
+        SupportSession.status == SessionStatus.attended
+    )
+    if start is not None:
+        query = query.where(col(SupportSession.starts_at) >= start)
+    if end is not None:
+        query = query.where(col(SupportSession.starts_at) < end)
+    return list(db.exec(query))
+
+
+def matches_accepted(db: Session, start: datetime | None, end: datetime | None) -> int:
+    query = select(func.count()).select_from(Match).where(col(Match.confirmed_at).is_not(None))
+    if start is not None:
+        query = query.where(col(Match.confirmed_at) >= start)
+    if end is not None:
+        query = query.where(col(Match.confirmed_at) < end)
+    return int(db.exec(query).one())
+
+
+def feedback_answers(db: Session, start: datetime | None, end: datetime | None) -> list[Row[Any]]:
+    """Who answered and what, for the matches of the period's referrals."""
+    query = (
+        select(Feedback.respondent, Feedback.answers)
+        .join(Match, col(Match.id) == Feedback.match_id)
+        .join(Referral, col(Referral.id) == Match.referral_id)
+    )
+    return list(db.exec(_received_between(query, start, end)))

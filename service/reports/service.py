@@ -13,8 +13,11 @@ What the figures mean (docs/contract.md says the same to API users):
 - EPDS: her earliest baseline and latest end measure; change is end - baseline; improved is a lower end total;
   flagged is a baseline total at or above the programme's threshold.
 - Breakdowns: her first format and language, her referrer's role, her area, her own role (mother, father,
-  co-parent, ...), antenatal or postnatal on the day of the referral, and each of her background codes (a parent
-  with several sits in several cells; `none_recorded` when she has none).
+  co-parent, ...), antenatal or postnatal on the day of the referral, each of her background codes (a parent
+  with several sits in several cells; `none_recorded` when she has none), her SIMD quintile where given, and the
+  local month she was referred in.
+- EPDS change spread (`epds_change`): mean, sample SD and nearest-rank quartiles over all the period's pairs,
+  withheld whenever the count of pairs is.
 - Audience: internal reports show exact counts; external ones suppress small numbers (figures.Cell), then
   withhold the further cells a "<5" could be subtracted back from (figures.secondary_suppression). The cells of
   each outcome breakdown (but background) and the unmatched reasons add up to the total, as do waiting referrals
@@ -31,13 +34,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from api_schemas.feedback import AnswerType, FeedbackItem
 from api_schemas.referrals import ReferralStatus
 from api_schemas.reports import (
+    WITHHELD,
     Audience,
     CapacityBreakdowns,
     CapacityFigures,
     CapacityGroup,
     CapacityReport,
+    EpdsChangeSpread,
+    FeedbackFigures,
     OutcomeBreakdowns,
     OutcomeFigures,
     OutcomeGroup,
@@ -52,10 +59,20 @@ from service.matches import repository as match_repository
 from service.profiles import readiness
 from service.programme import service as programme_service
 from service.reports import repository
-from service.reports.figures import Cell, secondary_suppression
+from service.reports.figures import Cell, is_small, nearest_rank, secondary_suppression
 
 UNKNOWN = "unknown"
-OUTCOME_BREAKDOWNS = ("format", "language", "referrer_role", "area", "parent_role", "stage_at_referral", "background")
+OUTCOME_BREAKDOWNS = (
+    "format",
+    "language",
+    "referrer_role",
+    "area",
+    "parent_role",
+    "stage_at_referral",
+    "background",
+    "simd_quintile",
+    "month",
+)
 # Breakdowns where a person may sit in several cells (each of her background codes): theirs add up to more.
 OVERLAPPING = frozenset({"background"})
 NO_BACKGROUND = "none_recorded"
@@ -139,10 +156,59 @@ def outcomes(
                 for name in OUTCOME_BREAKDOWNS
             }
         ),
+        epds_change=_epds_spread(people, total["epds_pairs"], suppress=audience is Audience.external),
+        feedback=_feedback(db, settings.feedback_questionnaire, start, end, suppress=audience is Audience.external),
         # In the order the reasons are declared, so the order says nothing about suppressed sizes.
         unmatched_by_reason=[
             UnmatchedCount(reason=reason, referrals=reasons[reason]) for reason in UnmatchedReason if reason in reasons
         ],
+    )
+
+
+def _feedback(
+    db: Session, questionnaire: list[FeedbackItem], start: datetime | None, end: datetime | None, *, suppress: bool
+) -> list[FeedbackFigures]:
+    """Counts and means per item and respondent; externally a count of 1 to 4 is "<5", the mean of fewer than
+    5 answers null, and a yes count withheld when the noes (answers - yes) would be 1 to 4."""
+    rows = repository.feedback_answers(db, start, end)
+    out = []
+    for item in questionnaire:
+        if item.answer_type is AnswerType.short_text:
+            continue
+        for respondent in item.respondents:
+            values = [r.answers[item.code] for r in rows if r.respondent == respondent and item.code in r.answers]
+            cell = Cell(len(values), suppress=suppress)
+            figures = FeedbackFigures(
+                respondent=respondent.value,
+                item=item.code,
+                answer_type=item.answer_type.value,
+                answers=cell.count(len(values)),
+            )
+            if item.answer_type is AnswerType.scale_1_5:
+                figures.mean = cell.mean(sum(values), len(values), people=len(values))
+            else:
+                yes = sum(value is True for value in values)
+                figures.yes = cell.count(yes)
+                if suppress and isinstance(figures.yes, int) and is_small(len(values) - yes):
+                    figures.yes = WITHHELD
+            out.append(figures)
+    return out
+
+
+def _epds_spread(people: list[Person], shown_pairs: Any, *, suppress: bool) -> EpdsChangeSpread:
+    """Over all the period's pairs; withheld whenever their count is (so never for fewer than 5 externally)."""
+    changes = [p.epds_end - p.epds_baseline for p in people if p.epds_baseline is not None and p.epds_end is not None]
+    if not changes or (suppress and not isinstance(shown_pairs, int)):
+        return EpdsChangeSpread(pairs=shown_pairs)
+    mean = sum(changes) / len(changes)
+    sd = (sum((c - mean) ** 2 for c in changes) / (len(changes) - 1)) ** 0.5 if len(changes) > 1 else None
+    return EpdsChangeSpread(
+        pairs=shown_pairs,
+        mean=round(mean, 2),
+        sd=None if sd is None else round(sd, 2),
+        p25=nearest_rank(changes, 25),
+        median=nearest_rank(changes, 50),
+        p75=nearest_rank(changes, 75),
     )
 
 
@@ -206,6 +272,8 @@ def _people(db: Session, start: datetime | None, end: datetime | None, zone: Zon
                     "parent_role": (referral.parent_role,),
                     "stage_at_referral": (_stage(referral, zone),),
                     "background": tuple(sorted(set(referral.background or []))) or (NO_BACKGROUND,),
+                    "simd_quintile": (UNKNOWN if referral.simd_quintile is None else str(referral.simd_quintile),),
+                    "month": (referral.received_at.astimezone(zone).strftime("%Y-%m"),),
                 },
                 days_to_match=local_days(referral.received_at, min(m.confirmed_at for m in matches))
                 if matches

@@ -102,7 +102,7 @@ def _apply(volunteer: Volunteer, values: dict[str, Any], fields: set[str]) -> No
             volunteer.check_expires_on = value["expires_on"] if value else None
         elif name in ("availability", "leave"):
             setattr(volunteer, name, [_json_dates(item) for item in value])
-        elif name in ("status", "contact_preferences"):
+        elif name in ("status", "contact_preferences", "left_reason"):
             continue  # the status moves through its lifecycle; preferences are stored as JSON by the caller
         elif name in ("formats", "gender"):
             setattr(volunteer, name, [str(v) for v in value] if isinstance(value, list) else str(value))
@@ -159,8 +159,16 @@ def update(
     if not fields:
         return volunteer
     new_status = getattr(patch, "status", None)
+    left_reason = getattr(patch, "left_reason", None)
+    leaving = new_status == VolunteerStatus.left and volunteer.status != VolunteerStatus.left
+    if left_reason is not None:
+        if not leaving:
+            raise invalid(["body", "left_reason"], "give it only with the move to status left, when she leaves")
+        vocabulary_service.check_codes(db, [(["body", "left_reason"], VocabularyKind.leave_reasons, left_reason)])
     if new_status is not None and new_status != volunteer.status:
         lifecycle.move(db, volunteer, VolunteerStatus(new_status), action="status changed", actor=caller)
+        # Her reason holds while she is left; one who comes back has none (she gives a new one if she leaves again).
+        volunteer.left_reason = left_reason if leaving else None
     volunteer.version += 1
     volunteer.updated_at = clock.now()
     db.add(volunteer)
@@ -240,6 +248,7 @@ def _out(
         check=check,
         last_supervision_on=volunteer.last_supervision_on,
         status=volunteer.status,
+        left_reason=volunteer.left_reason,
         resting_until=volunteer.resting_until,
         current_parents=current,
         ready=not reasons,

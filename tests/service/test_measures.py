@@ -266,6 +266,21 @@ def test_a_higher_total_is_never_in_a_milder_band(instrument: Instrument, low: i
     assert order.index(low_band) <= order.index(high_band)
 
 
+# The whole published table, copied independently of service/referrals/scoring.py from the Warwick Medical School
+# "SWEMWBS conversion table" (raw 7-35 to metric, from the Rasch analysis of Stewart-Brown et al. 2009, Health Qual
+# Life Outcomes 7:15), checked on 2026-12-07 against a second, independent transcription of it. Tables circulating
+# with other values (8 -> 8.50, 9 -> 9.51, ...) are not Warwick's.
+PUBLISHED_SWEMWBS = (
+    "7.00 9.51 11.25 12.40 13.33 14.08 14.75 15.32 15.84 16.36 16.88 17.43 17.98 18.59 19.25 19.98 20.73 21.54 "
+    "22.35 23.21 24.11 25.03 26.02 27.03 28.13 29.31 30.70 32.55 35.00"
+)
+
+
+def test_the_swemwbs_table_is_the_published_one_row_for_row() -> None:
+    published = dict(zip(range(7, 36), (float(value) for value in PUBLISHED_SWEMWBS.split()), strict=True))
+    assert published == scoring.SWEMWBS_METRIC
+
+
 def test_the_swemwbs_table_covers_every_raw_total_and_keeps_its_order() -> None:
     raw = sorted(scoring.SWEMWBS_METRIC)
     assert raw == list(range(7, 36))

@@ -109,6 +109,12 @@ OPERATION_IDS = {
     ("get", "/v1/referrals/{referral_id}/export"): "exportReferral",
     ("get", "/v1/volunteers/{volunteer_id}/export"): "exportVolunteer",
     ("post", "/v1/retention/run"): "runRetention",
+    ("get", "/v1/reports/outcomes.svg"): "getOutcomesChart",
+    ("get", "/v1/reports/capacity.svg"): "getCapacityChart",
+    ("post", "/v1/reports/links"): "createReportLink",
+    ("get", "/reports"): "getReportPage",
+    ("get", "/v1/reports/volunteers"): "getVolunteersReport",
+    ("post", "/v1/matches/{match_id}/feedback"): "recordMatchFeedback",
 }
 
 

@@ -172,11 +172,11 @@ def test_after_secondary_suppression_no_small_cell_has_one_possible_value(
 
 
 def test_the_csv_opens_in_excel_as_text_where_it_could_be_a_formula() -> None:
-    assert csv_export._field("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert csv_export._field("@sum") == "'@sum"
-    assert csv_export._field(-4.67) == "-4.67"  # a number stays a number
-    assert csv_export._field(date(2027, 1, 31)) == "2027-01-31"
-    assert csv_export._field(None) == ""
+    assert csv_export.field("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert csv_export.field("@sum") == "'@sum"
+    assert csv_export.field(-4.67) == "-4.67"  # a number stays a number
+    assert csv_export.field(date(2027, 1, 31)) == "2027-01-31"
+    assert csv_export.field(None) == ""
 
 
 APRIL = "/v1/reports/outcomes?from=2027-04-01&to=2027-04-30"
@@ -225,3 +225,53 @@ def test_external_breakdowns_of_who_is_reached_withhold_what_would_give_a_small_
     assert _cells(report, "parent_role") == {"co_parent": S, "father": W, "mother": 10}
     assert _cells(report, "stage_at_referral") == {"antenatal": 7, "postnatal": 10}
     assert _cells(report, "background") == {"first_time_parent": W, "none_recorded": S, "rural": 7}
+
+
+MAY = "/v1/reports/outcomes?from=2027-05-01&to=2027-05-31"
+
+
+@pytest.fixture
+def sixteen_by_quintile(client: TestClient, coordinator: dict[str, str]) -> list[str]:
+    """Sixteen referrals on 1 May 2027 carrying a SIMD quintile: 8 in the most deprived fifth (one of them first
+    given as 2 and corrected), 2 in the middle one, 6 in the least deprived."""
+    ids = []
+    with time_machine.travel(datetime(2027, 5, 1, 10, 0, tzinfo=UTC), tick=False):
+        for n, quintile in enumerate([1] * 7 + [3] * 2 + [5] * 6 + [2]):
+            response = client.post("/v1/referrals", json=referral_body(n, simd_quintile=quintile), headers=coordinator)
+            assert response.status_code == 201, response.text
+            assert response.json()["simd_quintile"] == quintile
+            ids.append(response.json()["id"])
+        corrected = client.patch(f"/v1/referrals/{ids[-1]}", json={"simd_quintile": 1}, headers=coordinator)
+        assert corrected.status_code == 200, corrected.text
+    return ids
+
+
+def test_the_report_breaks_down_by_deprivation_quintile(
+    client: TestClient, coordinator: dict[str, str], sixteen_by_quintile: list[str]
+) -> None:
+    report = client.get(MAY, headers=coordinator).json()
+    assert _cells(report, "simd_quintile") == {"1": 8, "3": 2, "5": 6}
+
+
+def test_an_external_deprivation_breakdown_withholds_what_would_give_the_middle_fifth_back(
+    client: TestClient, coordinator: dict[str, str], sixteen_by_quintile: list[str]
+) -> None:
+    """The middle fifth, 2, is "<5"; 16 - 8 - 6 would give it back, so the smaller shown cell is withheld."""
+    report = client.get(f"{MAY}&audience=external", headers=coordinator).json()
+    assert report["total"]["received"] == 16
+    assert _cells(report, "simd_quintile") == {"1": 8, "3": S, "5": W}
+
+
+def test_a_quintile_can_be_cleared_and_she_then_counts_as_unknown(
+    client: TestClient, coordinator: dict[str, str], sixteen_by_quintile: list[str]
+) -> None:
+    cleared = client.patch(f"/v1/referrals/{sixteen_by_quintile[0]}", json={"simd_quintile": None}, headers=coordinator)
+    assert cleared.status_code == 200 and cleared.json()["simd_quintile"] is None, cleared.text
+    report = client.get(MAY, headers=coordinator).json()
+    assert _cells(report, "simd_quintile") == {"1": 7, "3": 2, "5": 6, "unknown": 1}
+
+
+def test_only_quintiles_1_to_5_are_accepted(client: TestClient, coordinator: dict[str, str]) -> None:
+    response = client.post("/v1/referrals", json=referral_body(1, simd_quintile=6), headers=coordinator)
+    assert response.status_code == 422
+    assert "simd_quintile" in response.text, response.text

@@ -435,6 +435,8 @@ BREAKDOWNS = {
     "parent_role": {"mother": TOTAL},
     "stage_at_referral": {"postnatal": TOTAL},
     "background": {"first_time_parent": TOTAL},
+    "simd_quintile": {"unknown": TOTAL},  # none of the seeds carries one
+    "month": {"2027-01": TOTAL},
 }
 UNMATCHED_BY_REASON = {
     # 5: P14 (Arabic), P17..P20 (Urdu), the run found 0 speakers. Shown, 8 - 5 would leave three "<5" adding up
@@ -705,6 +707,8 @@ def test_an_empty_period_shows_zeros(client: TestClient, coordinator: dict[str, 
         "parent_role": [],
         "stage_at_referral": [],
         "background": [],
+        "simd_quintile": [],
+        "month": [],
     }
     assert report["unmatched_by_reason"] == []
 
