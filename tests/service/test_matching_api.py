@@ -24,7 +24,7 @@ def test_a_match_run_proposes_with_reasons_and_explains_the_unmatched(
     proposal = body["proposals"][0]
     assert proposal["volunteer_id"] == volunteer["id"] and proposal["status"] == "open"
     assert proposal["score"] == sum(r["points"] for r in proposal["reasons"])
-    assert any(r["detail"] == "both speak Polish (her first language)" for r in proposal["reasons"])
+    assert any(r["detail"] == "both speak Polish (the mother's first language)" for r in proposal["reasons"])
     unmatched = {u["referral_id"]: u["reasons"] for u in body["unmatched"]}
     assert unmatched[arabic] == ["0 available volunteers speak Arabic"]
     assert client.get(f"/v1/referrals/{first}", headers=coordinator).json()["status"] == "proposed"
