@@ -41,7 +41,7 @@ _PROPOSAL: dict[str, Any] = {
         {
             "criterion": "language",
             "points": 30,
-            "detail": "both speak Polish (her first language)",
+            "detail": "both speak Polish (the mother's first language)",
             "code": "first_language_shared",
             "params": {"language": "pl"},
         },
@@ -69,14 +69,14 @@ _PROPOSAL: dict[str, Any] = {
         {
             "criterion": "format",
             "points": 10,
-            "detail": "home visit, her first choice",
+            "detail": "home visit, the mother's first choice",
             "code": "format_choice",
             "params": {"format": "home_visit", "rank": 1},
         },
         {
             "criterion": "distance",
             "points": 8,
-            "detail": "2.0 km apart (she travels up to 10 km)",
+            "detail": "2.0 km apart (Morag travels up to 10 km)",
             "code": "distance",
             "params": {"km": 2.0, "max_travel_km": 10.0},
         },
@@ -90,7 +90,7 @@ _PROPOSAL: dict[str, Any] = {
         {
             "criterion": "load",
             "points": 5,
-            "detail": "supports 0 of 2 parents now",
+            "detail": "Morag supports 0 of 2 parents now",
             "code": "volunteer_load",
             "params": {"current_parents": 0, "max_parents": 2},
         },
@@ -247,7 +247,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "language",
                 "points": 30,
-                "detail": "both speak Polish (her first language)",
+                "detail": "both speak Polish (the mother's first language)",
                 "code": "first_language_shared",
                 "params": {"language": "pl"},
             },
@@ -275,14 +275,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "format",
                 "points": 10,
-                "detail": "home visit, her first choice",
+                "detail": "home visit, the mother's first choice",
                 "code": "format_choice",
                 "params": {"format": "home_visit", "rank": 1},
             },
             {
                 "criterion": "distance",
                 "points": 8,
-                "detail": "2.0 km apart (she travels up to 10 km)",
+                "detail": "2.0 km apart (Morag travels up to 10 km)",
                 "code": "distance",
                 "params": {"km": 2.0, "max_travel_km": 10.0},
             },
@@ -296,7 +296,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "load",
                 "points": 5,
-                "detail": "supports 0 of 2 parents now",
+                "detail": "Morag supports 0 of 2 parents now",
                 "code": "volunteer_load",
                 "params": {"current_parents": 0, "max_parents": 2},
             },
@@ -318,7 +318,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "language",
                 "points": 30,
-                "detail": "both speak Polish (her first language)",
+                "detail": "both speak Polish (the mother's first language)",
                 "code": "first_language_shared",
                 "params": {"language": "pl"},
             },
@@ -346,14 +346,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "format",
                 "points": 10,
-                "detail": "home visit, her first choice",
+                "detail": "home visit, the mother's first choice",
                 "code": "format_choice",
                 "params": {"format": "home_visit", "rank": 1},
             },
             {
                 "criterion": "distance",
                 "points": 8,
-                "detail": "2.0 km apart (she travels up to 10 km)",
+                "detail": "2.0 km apart (Morag travels up to 10 km)",
                 "code": "distance",
                 "params": {"km": 2.0, "max_travel_km": 10.0},
             },
@@ -367,7 +367,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "load",
                 "points": 5,
-                "detail": "supports 0 of 2 parents now",
+                "detail": "Morag supports 0 of 2 parents now",
                 "code": "volunteer_load",
                 "params": {"current_parents": 0, "max_parents": 2},
             },
@@ -637,5 +637,40 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "id": "740e5834-3a29-46b4-9a6f-16142fde533a",
         "reference": "01a24e42-2c99-7e33-a04f-7d1f2e5a8b3a",
         "status": "delivered",
+    },
+    "SuggestionPage": {
+        "items": [],
+        "next_cursor": None,
+        "unmatched": {
+            "referral_id": "01a2e4dc-b800-7e2e-aebb-b0ec8357eb1d",
+            "reasons": [
+                {
+                    "code": "no_volunteer_offers_her_formats",
+                    "params": {
+                        "stages": [["speak_her_language", 3], ["offer_her_formats", 0]],
+                        "ended_at": "offer_her_formats",
+                        "languages": ["ar"],
+                        "formats": ["home_visit"],
+                    },
+                    "detail": "3 available volunteers speak Arabic → 0 offer home visits",
+                }
+            ],
+            "not_ready": [
+                {
+                    "volunteer_id": "01a2e4dc-b800-7ad8-92d7-f0dc17673448",
+                    "first_name": "Aisha",
+                    "reason_code": "supervision_overdue",
+                    "until": None,
+                }
+            ],
+            "nearest_changes": [
+                {
+                    "change": "format",
+                    "detail": "telephone would match 3 volunteers now (the mother did not choose it)",
+                    "would_match": 3,
+                }
+            ],
+            "causes": [],
+        },
     },
 }

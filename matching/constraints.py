@@ -78,6 +78,12 @@ def within_reach(referral: ReferralProfile, volunteer: VolunteerProfile, fmt: st
     )
 
 
+def reachable_formats(referral: ReferralProfile, volunteer: VolunteerProfile) -> tuple[str, ...]:
+    """Her acceptable formats, in her order, that the volunteer offers and can reach, language aside."""
+    offered = set(volunteer.formats)
+    return tuple(f for f in referral.formats if f in offered and within_reach(referral, volunteer, f))
+
+
 def feasible_formats(referral: ReferralProfile, volunteer: VolunteerProfile) -> tuple[str, ...]:
     """Her acceptable formats, in her order, that the volunteer offers and can reach, in which they can talk:
     a shared language, or an interpreter arranged for that format."""
@@ -167,7 +173,7 @@ def broken(
         ("volunteer_not_ready", volunteer_ready(volunteer)),
         ("no_free_capacity", has_free_capacity(volunteer)),
         ("no_shared_language", shares_language(referral, volunteer) or bool(bridged_formats(referral, volunteer))),
-        ("no_reachable_shared_format", bool(feasible_formats(referral, volunteer))),
+        ("no_reachable_shared_format", bool(reachable_formats(referral, volunteer))),
         ("volunteer_gender", gender_as_asked(referral, volunteer)),
         ("essential_attribute_missing", essentials_met(referral, volunteer)),
         ("no_common_free_hour", has_common_hour(referral, volunteer, session_minutes)),

@@ -300,5 +300,7 @@ def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> 
             f"{proposal.volunteer_id[-8:]:<10} {proposal.fit:>3}  {reasons}"
         )
     for unmatched in match_run.unmatched[:5]:
-        lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")
+        lines.append(
+            f"not matched {unmatched.referral_id[-8:]}: {'; '.join(r.detail for r in unmatched.reasons)[:160]}"
+        )
     return "\n".join(lines)
