@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -68,17 +68,11 @@ class NotReadyOut(BaseModel):
     until: date | None = Field(None, description="The day she is ready again, when every reason ends by itself")
 
 
-class ChangeKind(StrEnum):
-    format = "format"
-    travel = "travel"
-    wait = "wait"
-
-
 class NearestChange(BaseModel):
     """A change that would match her: a format she did not choose, a wider travel distance, or a volunteer's
     return on a date; `would_match` is how many volunteers would then fit her."""
 
-    change: ChangeKind
+    change: Literal["format", "travel", "wait"]
     detail: str
     would_match: int
 

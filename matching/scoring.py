@@ -241,7 +241,7 @@ def interpreter_preference(referral: ReferralProfile, volunteer: VolunteerProfil
         text = f"{name(volunteer)} speaks {languages.name(tag)}"
         return Reason("interpreter", w.interpreter, text, VOLUNTEER_SPEAKS_INTERPRETER_LANGUAGE, params)
     if INTERPRETING in volunteer.specialisms:
-        text = f"{name(volunteer)} has the interpreting specialism"
+        text = f"{name(volunteer)} works with interpreters"
         return Reason("interpreter", w.interpreter, text, VOLUNTEER_INTERPRETS, params)
     return None
 
@@ -254,12 +254,13 @@ def interpreter_arranged(referral: ReferralProfile, volunteer: VolunteerProfile,
     if chosen not in constraints.interpreter_formats(referral):
         return None
     label = languages.name(need.language)
+    one = f"{'an' if label[:1] in 'AEIOU' else 'a'} {label} interpreter"
     way = "at_visits" if chosen in TRAVEL_FORMATS else "three_way_call"
     text = {
-        "telephone": f"a three-way call with a {label} interpreter",
-        "video": f"a three-way video call with a {label} interpreter",
-        "home_visit": f"a {label} interpreter at home visits",
-        "in_person": f"a {label} interpreter at venue meetings",
+        "telephone": f"a three-way call with {one}",
+        "video": f"a three-way video call with {one}",
+        "home_visit": f"{one} at home visits",
+        "in_person": f"{one} at venue meetings",
     }[chosen]
     params: Params = (("language", need.language), ("format", chosen), ("way", way))
     return Reason("interpreter", 0, text, INTERPRETER_ARRANGED, params)
