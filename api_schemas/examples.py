@@ -284,7 +284,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "language",
                 "points": 30,
-                "detail": "both speak Polish (her first language)",
+                "detail": "both speak Polish (the mother's first language)",
                 "code": "first_language_shared",
                 "params": {"language": "pl"},
             },
@@ -312,14 +312,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "format",
                 "points": 10,
-                "detail": "home visit, her first choice",
+                "detail": "home visit, the mother's first choice",
                 "code": "format_choice",
                 "params": {"format": "home_visit", "rank": 1},
             },
             {
                 "criterion": "distance",
                 "points": 8,
-                "detail": "2.0 km apart (she travels up to 10 km)",
+                "detail": "2.0 km apart (Morag travels up to 10 km)",
                 "code": "distance",
                 "params": {"km": 2.0, "max_travel_km": 10.0},
             },
@@ -333,7 +333,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "load",
                 "points": 5,
-                "detail": "supports 0 of 2 parents now",
+                "detail": "Morag supports 0 of 2 parents now",
                 "code": "volunteer_load",
                 "params": {"current_parents": 0, "max_parents": 2},
             },
@@ -355,7 +355,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "language",
                 "points": 30,
-                "detail": "both speak Polish (her first language)",
+                "detail": "both speak Polish (the mother's first language)",
                 "code": "first_language_shared",
                 "params": {"language": "pl"},
             },
@@ -383,14 +383,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "format",
                 "points": 10,
-                "detail": "home visit, her first choice",
+                "detail": "home visit, the mother's first choice",
                 "code": "format_choice",
                 "params": {"format": "home_visit", "rank": 1},
             },
             {
                 "criterion": "distance",
                 "points": 8,
-                "detail": "2.0 km apart (she travels up to 10 km)",
+                "detail": "2.0 km apart (Morag travels up to 10 km)",
                 "code": "distance",
                 "params": {"km": 2.0, "max_travel_km": 10.0},
             },
@@ -404,7 +404,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {
                 "criterion": "load",
                 "points": 5,
-                "detail": "supports 0 of 2 parents now",
+                "detail": "Morag supports 0 of 2 parents now",
                 "code": "volunteer_load",
                 "params": {"current_parents": 0, "max_parents": 2},
             },
@@ -859,5 +859,40 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "url": f"/reports?link={_REPORT_LINK}",
         "link": _REPORT_LINK,
         "expires_at": "2027-01-05T08:15:00Z",
+    },
+    "SuggestionPage": {
+        "items": [],
+        "next_cursor": None,
+        "unmatched": {
+            "referral_id": "01a2e4dc-b800-7e2e-aebb-b0ec8357eb1d",
+            "reasons": [
+                {
+                    "code": "no_volunteer_offers_her_formats",
+                    "params": {
+                        "stages": [["speak_her_language", 3], ["offer_her_formats", 0]],
+                        "ended_at": "offer_her_formats",
+                        "languages": ["ar"],
+                        "formats": ["home_visit"],
+                    },
+                    "detail": "3 available volunteers speak Arabic → 0 offer home visits",
+                }
+            ],
+            "not_ready": [
+                {
+                    "volunteer_id": "01a2e4dc-b800-7ad8-92d7-f0dc17673448",
+                    "first_name": "Aisha",
+                    "reason_code": "supervision_overdue",
+                    "until": None,
+                }
+            ],
+            "nearest_changes": [
+                {
+                    "change": "format",
+                    "detail": "telephone would match 3 volunteers now (the mother did not choose it)",
+                    "would_match": 3,
+                }
+            ],
+            "causes": [],
+        },
     },
 }

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -50,10 +50,45 @@ class ProposalOut(BaseModel):
     venue: VenueRef | None = Field(None, description="The venue chosen for an in-person proposal")
 
 
+class UnmatchedReason(BaseModel):
+    """Why she was left unmatched: `code` and `params` as in `Cause` (null code: kept from before codes), `detail`
+    the sentence, naming the parent by role, with grammatical counts."""
+
+    code: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    detail: str
+
+
+class NotReadyOut(BaseModel):
+    """A volunteer who would fit her but is not ready now."""
+
+    volunteer_id: str
+    first_name: str | None
+    reason_code: str = Field(
+        description="A readiness code (supervision_overdue, check_expired, on_leave, resting, untrained, ...) or full"
+    )
+    until: date | None = Field(None, description="The day she is ready again, when every reason ends by itself")
+
+
+class NearestChange(BaseModel):
+    """A change that would match her: a format she did not choose, a wider travel distance, or a volunteer's
+    return on a date; `would_match` is how many volunteers would then fit her."""
+
+    change: Literal["format", "travel", "wait"]
+    detail: str
+    would_match: int
+
+
 class UnmatchedOut(BaseModel):
     referral_id: str
-    reasons: list[str] = Field(description="The causes' sentences, as before codes existed")
-    causes: list[Cause] = Field(default_factory=list)
+    reasons: list[UnmatchedReason] = Field(description="Why, each as a code with its numbers and a sentence")
+    not_ready: list[NotReadyOut] = Field(
+        default_factory=list, description="Volunteers who would fit her but are not ready (or full)"
+    )
+    nearest_changes: list[NearestChange] = Field(
+        default_factory=list, description="The changes that would match her, the most volunteers first"
+    )
+    causes: list[Cause] = Field(default_factory=list, description="The reasons as before (code, params, sentence)")
 
 
 class MatchRunStats(BaseModel):
@@ -89,6 +124,14 @@ class SuggestionOut(BaseModel):
     fit: int
     format: str
     reasons: list[Reason]
+
+
+class SuggestionPage(BaseModel):
+    """The best volunteers for her; when there are none, `unmatched` says why and what would change it."""
+
+    items: list[SuggestionOut]
+    next_cursor: str | None = None
+    unmatched: UnmatchedOut | None = Field(None, description="Why no volunteer can be suggested (items empty)")
 
 
 class MatchIn(ApiModel):

@@ -15,6 +15,7 @@ from api_schemas.common import (
     ExternalId,
     Formats,
     Languages,
+    LanguageTag,
     Location,
     Name,
     Phone,
@@ -61,7 +62,10 @@ class VolunteerGender(StrEnum):
 MustMatch = Annotated[
     str,
     StringConstraints(
-        pattern=r"^(language|volunteer_gender|background:[a-z][a-z0-9_]{0,63}|experience:[a-z][a-z0-9_]{0,63})$"
+        pattern=(
+            r"^(language|volunteer_gender|background:[a-z][a-z0-9_]{0,63}|experience:[a-z][a-z0-9_]{0,63}"
+            r"|specialism:[a-z][a-z0-9_]{0,63})$"
+        )
     ),
 ]
 
@@ -84,6 +88,24 @@ class HomeAddress(ApiModel):
     postcode: Postcode | None = Field(
         None, description="Must be the parent's own postcode (the one matching measured distances from)"
     )
+
+
+class InterpreterNeed(ApiModel):
+    """An interpreter she needs: where one can be arranged, a volunteer sharing no language with her can still
+    support her in that format (telephone and video on a three-way call; home visits and venues with an
+    interpreter present)."""
+
+    language: LanguageTag = Field(description="BCP 47 tag of the language to interpret, e.g. ti")
+    three_way_calls: bool = Field(False, description="A three-way telephone or video call can be arranged")
+    at_visits: bool = Field(False, description="An interpreter can come to home visits and venue meetings")
+
+
+class Needs(ApiModel):
+    """What would help her beyond language and background: volunteers' `specialisms` (codes of the specialisms
+    vocabulary) earn points, and `specialism:<code>` in must_match makes one essential."""
+
+    specialisms: Codes = []
+    interpreter: InterpreterNeed | None = None
 
 
 class Referrer(ApiModel):
@@ -152,6 +174,7 @@ class ReferralIn(ApiModel):
     volunteer_gender: VolunteerGender = VolunteerGender.any
     must_match: Annotated[list[MustMatch], Field(max_length=20)] = []
     simd_quintile: SimdQuintile = None
+    needs: Needs = Field(Needs(), description="Specialisms that would help her, and an interpreter")
     consent: Consent
     epds: EpdsIn | None = Field(None, description="A baseline EPDS, if the referrer has one")
     contact_preferences: ContactPreferences = Field(
@@ -194,6 +217,7 @@ class ReferralPatch(ApiModel):
     volunteer_gender: VolunteerGender | None = None
     must_match: Annotated[list[MustMatch], Field(max_length=20)] | None = None
     simd_quintile: SimdQuintile = None
+    needs: Needs | None = None
     contact_preferences: ContactPreferences | None = None
     consent: ContactConsent | None = Field(None, description="She may withdraw (or give again) consent to contact")
 
@@ -235,6 +259,7 @@ class ReferralOut(BaseModel):
     volunteer_gender: VolunteerGender
     must_match: list[str]
     simd_quintile: SimdQuintile = None
+    needs: Needs = Field(Needs(), description="Specialisms that would help her, and an interpreter")
     consent: ConsentOut
     contact_preferences: ContactPreferences
     priority: bool = Field(description="Goes ahead of newer referrals (a rematch after an early ending)")

@@ -211,22 +211,32 @@ def _near(cell: tuple[int, int], table: VolunteerTable) -> Mask:
 
 def _pool(ref: ReferralProfile, gender: object, near: Mask | None, table: VolunteerTable) -> IntArray:
     """Positions of the volunteers speaking a language she wants, of the gender she asked for, offering a
-    format of hers without travel or, when near her, one with travel."""
+    format of hers without travel or, when near her, one with travel; with an interpreter, also those sharing no
+    language who offer a format where one can be arranged."""
     wanted = constraints.wanted_languages(ref)
-    if not wanted:
+    bridged = constraints.interpreter_formats(ref)
+    if not wanted and not bridged:
         return np.zeros(0, dtype=np.int64)
-    reach = np.zeros(table.rows.shape, dtype=bool)
-    for fmt in ref.formats:
-        if fmt not in TRAVEL_FORMATS:
-            reach |= table.offers[fmt]
-    if near is not None:
-        for fmt in ref.formats:
-            if fmt in TRAVEL_FORMATS:
-                reach |= near & table.offers[fmt]
+    reach = _offering(ref.formats, near, table)
     reach &= table.speaker_mask(wanted)
+    if bridged:
+        reach |= _offering(tuple(f for f in ref.formats if f in bridged), near, table)
     if gender is not None:
         reach &= table.gender == gender
     return np.flatnonzero(reach)
+
+
+def _offering(formats: tuple[str, ...], near: Mask | None, table: VolunteerTable) -> Mask:
+    """The volunteers offering one of these formats without travel or, when near her, one with travel."""
+    reach = np.zeros(table.rows.shape, dtype=bool)
+    for fmt in formats:
+        if fmt not in TRAVEL_FORMATS:
+            reach |= table.offers[fmt]
+    if near is not None:
+        for fmt in formats:
+            if fmt in TRAVEL_FORMATS:
+                reach |= near & table.offers[fmt]
+    return reach
 
 
 def _common_hour_and_essentials(
@@ -278,6 +288,9 @@ def _travel(
     km_h = grid.pair_km_hundredths(side.unit, table.unit, group[pairs.rows[some]], at, table.reach_h)
     reach_h = table.max_h[at]
     within = km_h <= reach_h
+    if side.sea_matters:  # no ferry crossing: both on one island group, or both on the mainland
+        hers, theirs = side.island[group[pairs.rows[some]]], table.island[at]
+        within &= (hers == theirs) | (hers < 0) | (theirs < 0)
     return _Travel(some, km_h, reach_h, {fmt: table.offers[fmt][at] & within for fmt in travel})
 
 
@@ -287,12 +300,17 @@ def _format_rank(
     """Per pair, the place in her order of the first format they can meet in (her number of formats: none)."""
     n = len(ref.formats)
     rank = np.full(pairs.rows.shape, n, dtype=np.int8)
+    bridged = constraints.interpreter_formats(ref)
+    # With an interpreter the pool holds volunteers sharing no language: only a bridged format is theirs.
+    speaks = table.speaker_mask(constraints.wanted_languages(ref))[pool][pairs.cols] if bridged else None
     for place, fmt in enumerate(ref.formats):
         if fmt in TRAVEL_FORMATS:
             offered = np.zeros(pairs.rows.shape, dtype=bool)
             offered[travel.some[travel.goes_there[fmt]]] = True
         else:
             offered = table.offers[fmt][pool][pairs.cols]
+        if speaks is not None and fmt not in bridged:
+            offered &= speaks
         if place:
             offered &= rank == n
         np.copyto(rank, np.int8(place), where=offered)
@@ -324,7 +342,13 @@ def _block_points(
     common /= scoring.CAP_STARTS
     points += np.floor(common, out=common)
     first = table.speaker_mask((ref.languages[0],))[pool]
-    her_points = table.load_points[pool] + np.where(first, w.preferred_language, w.shared_language)
+    other: int | IntArray = w.shared_language
+    if constraints.interpreter_formats(ref):  # the pool may hold volunteers sharing none of her languages
+        other = np.where(table.speaker_mask(ref.languages)[pool], w.shared_language, 0)
+    her_points = table.load_points[pool] + np.where(first, w.preferred_language, other)
+    if ref.interpreter is not None and w.interpreter:
+        helps = table.speaker_mask((ref.interpreter.language,))[pool] | table.interprets[pool]
+        her_points += np.where(helps, w.interpreter, 0)
     points += her_points.astype(np.float32)[None, :]
     points += side.fixed[group].astype(np.float32)[:, None]
     return points

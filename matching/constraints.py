@@ -2,7 +2,7 @@
 
 import math
 
-from matching import languages, weekly
+from matching import languages, sea, weekly
 from matching.model import TRAVEL_FORMATS, ReferralProfile, VolunteerProfile
 
 EARTH_KM = 6371.0088
@@ -39,7 +39,7 @@ def wanted_languages(referral: ReferralProfile) -> tuple[str, ...]:
 
 
 def essential_codes(referral: ReferralProfile, kind: str) -> frozenset[str]:
-    """The codes of one kind (`background` or `experience`) she marked essential."""
+    """The codes of one kind (`background`, `experience` or `specialism`) she marked essential."""
     prefix = kind + ":"
     return frozenset(item[len(prefix) :] for item in referral.must_match if item.startswith(prefix))
 
@@ -49,18 +49,47 @@ def shares_language(referral: ReferralProfile, volunteer: VolunteerProfile) -> b
     return any(languages.compatible(a, b) for a in wanted_languages(referral) for b in volunteer.languages)
 
 
+def interpreter_formats(referral: ReferralProfile) -> frozenset[str]:
+    """The formats in which an interpreter can bridge a missing shared language: telephone and video on a
+    three-way call, home visits and venues when an interpreter can come along. None when she marked language
+    essential (then only her first language will do)."""
+    need = referral.interpreter
+    if need is None or language_essential(referral):
+        return frozenset()
+    calls = frozenset({"telephone", "video"}) if need.three_way_calls else frozenset()
+    return calls | (TRAVEL_FORMATS if need.at_visits else frozenset())
+
+
+def bridged_formats(referral: ReferralProfile, volunteer: VolunteerProfile) -> frozenset[str]:
+    """Her formats the volunteer offers in which an interpreter can be arranged."""
+    return interpreter_formats(referral) & frozenset(referral.formats) & frozenset(volunteer.formats)
+
+
 def within_reach(referral: ReferralProfile, volunteer: VolunteerProfile, fmt: str) -> bool:
-    """Telephone and video need no travel; home visits and venues need both places within her travel limit."""
+    """Telephone and video need no travel; home visits and venues need both places within her travel limit and
+    on the same land (no sea between an island group and the mainland, sea.py)."""
     if fmt not in TRAVEL_FORMATS:
         return True
     km = pair_distance_km(referral, volunteer)
-    return km is not None and hundredths(km) <= hundredths(volunteer.max_travel_km)
+    return (
+        km is not None
+        and hundredths(km) <= hundredths(volunteer.max_travel_km)
+        and sea.same_land(referral.area, volunteer.area)
+    )
+
+
+def reachable_formats(referral: ReferralProfile, volunteer: VolunteerProfile) -> tuple[str, ...]:
+    """Her acceptable formats, in her order, that the volunteer offers and can reach, language aside."""
+    offered = set(volunteer.formats)
+    return tuple(f for f in referral.formats if f in offered and within_reach(referral, volunteer, f))
 
 
 def feasible_formats(referral: ReferralProfile, volunteer: VolunteerProfile) -> tuple[str, ...]:
-    """Her acceptable formats, in her order, that the volunteer offers and can reach."""
+    """Her acceptable formats, in her order, that the volunteer offers and can reach, in which they can talk:
+    a shared language, or an interpreter arranged for that format."""
     offered = set(volunteer.formats)
-    return tuple(f for f in referral.formats if f in offered and within_reach(referral, volunteer, f))
+    talk = frozenset(referral.formats) if shares_language(referral, volunteer) else interpreter_formats(referral)
+    return tuple(f for f in referral.formats if f in offered and f in talk and within_reach(referral, volunteer, f))
 
 
 def has_common_hour(referral: ReferralProfile, volunteer: VolunteerProfile, session_minutes: int) -> bool:
@@ -98,6 +127,8 @@ def essentials_met(referral: ReferralProfile, volunteer: VolunteerProfile) -> bo
             return False
         if kind == "experience" and code not in volunteer.experiences:
             return False
+        if kind == "specialism" and code not in volunteer.specialisms:
+            return False
         if kind == "volunteer_gender" and not gender_as_asked(referral, volunteer):
             return False
     return True
@@ -121,7 +152,7 @@ def is_candidate(
     return (
         volunteer_ready(volunteer)
         and has_free_capacity(volunteer)
-        and shares_language(referral, volunteer)
+        and (shares_language(referral, volunteer) or bool(bridged_formats(referral, volunteer)))
         and gender_as_asked(referral, volunteer)
         and essentials_met(referral, volunteer)
         and not_excluded(referral, volunteer, excluded_pairs)
@@ -141,8 +172,8 @@ def broken(
     checks = [
         ("volunteer_not_ready", volunteer_ready(volunteer)),
         ("no_free_capacity", has_free_capacity(volunteer)),
-        ("no_shared_language", shares_language(referral, volunteer)),
-        ("no_reachable_shared_format", bool(feasible_formats(referral, volunteer))),
+        ("no_shared_language", shares_language(referral, volunteer) or bool(bridged_formats(referral, volunteer))),
+        ("no_reachable_shared_format", bool(reachable_formats(referral, volunteer))),
         ("volunteer_gender", gender_as_asked(referral, volunteer)),
         ("essential_attribute_missing", essentials_met(referral, volunteer)),
         ("no_common_free_hour", has_common_hour(referral, volunteer, session_minutes)),

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching import bits, constraints, languages, weekly
+from matching import bits, constraints, languages, scoring, sea, weekly
 from matching.candidates import CandidateGraph
 from matching.grid import km_hundredths
 from matching.model import FORMATS, TRAVEL_FORMATS, Cause, MatchProblem, Params, ReferralProfile, Unmatched
+from matching.referrals import ESSENTIAL_KINDS
 from matching.table import VolunteerTable
 
 Positions = npt.NDArray[np.int64]
@@ -32,7 +33,8 @@ NEEDED_FOR_SOMEONE_ELSE = "needed_for_someone_else"
 # cause's params: `stages` ((stage, volunteers left after it), ...) for the stages that ran, `ended_at` the
 # last stage, `languages` (the wanted tags) and `formats` (hers); ending at can_reach_her, either
 # `location` "unknown" or, when some volunteer offering travel has a known place, `nearest_km` and
-# `nearest_max_travel_km`.
+# `nearest_max_travel_km`, or `across_sea` (how many were within reach but across the sea); ending at
+# match_her_essentials, `essentials` (what she marked essential beyond language).
 STAGES = (
     ("speak_her_language", "no_volunteer_speaks_her_language"),
     ("offer_her_formats", "no_volunteer_offers_her_formats"),
@@ -67,6 +69,28 @@ def _or(items: list[str]) -> str:
     return " or ".join(items)
 
 
+def _verb(count: int, verb: str) -> str:
+    """`1 volunteer speaks`, `3 volunteers speak` (the verb after a count)."""
+    if count != 1:
+        return verb
+    return verb + "es" if verb.endswith(("ch", "sh", "s")) else verb + "s"
+
+
+def essentials_named(referral: ReferralProfile) -> tuple[str, ...]:
+    """What she marked essential beyond language, as codes (`specialism:baby_loss`, `volunteer_gender:male`)."""
+    named = sorted(item for item in referral.must_match if item not in ("language", "volunteer_gender"))
+    if referral.volunteer_gender not in (None, "any"):
+        named.insert(0, f"volunteer_gender:{referral.volunteer_gender}")
+    return tuple(named)
+
+
+def _essential_words(item: str) -> str:
+    kind, _, code = item.partition(":")
+    if kind == "volunteer_gender":
+        return f"{scoring.GENDERS.get(code, 'a')} volunteer"
+    return f"{kind} {code.replace('_', ' ')}"
+
+
 @dataclass(frozen=True)
 class _Stage:
     """One hard rule of the funnel: which of the pool it keeps, and its sentence (and any parameters beyond
@@ -84,8 +108,13 @@ def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfi
     assert table is not None, "a graph built by candidates.build carries its volunteer table"
     wanted = constraints.wanted_languages(referral)
     pool: Positions = table.speakers(wanted) if wanted else np.zeros(0, dtype=np.int64)
-    names = _or([languages.name(tag) for tag in wanted]) or "her language"
-    steps = [f"{pool.size} available volunteers speak {names}"]
+    names = _or([languages.name(tag) for tag in wanted]) or "the parent's language"
+    bridged = constraints.interpreter_formats(referral) & frozenset(referral.formats)
+    if bridged and referral.interpreter is not None:
+        offering = np.flatnonzero((table.formats & sum(1 << FORMATS.index(f) for f in bridged)) != 0)
+        pool = np.union1d(pool, offering)
+        names += f" or can work with a {languages.name(referral.interpreter.language)} interpreter"
+    steps = [f"{scoring.plural(int(pool.size), 'available volunteer')} {_verb(pool.size, 'speak')} {names}"]
     counts = [(STAGES[0][0], int(pool.size))]
     extra: Params = ()
     for stage in _stages(problem, graph, table, referral):
@@ -115,11 +144,12 @@ def _stages(
     """The rules after language, in the funnel's order (reach only when she takes a format with travel)."""
     offered = sum(1 << FORMATS.index(f) for f in referral.formats if f in FORMATS)
     formats = _or([LABELS.get(f, f) for f in referral.formats])
+    who = scoring.parent(referral)
     stages = [
         _Stage(
             "offer_her_formats",
             lambda p: (table.formats[p] & offered) != 0,
-            lambda k, _: (f"{k.size} offer {formats}", ()),
+            lambda k, _: (f"{k.size} {_verb(k.size, 'offer')} {formats}", ()),
         )
     ]
     if any(f in TRAVEL_FORMATS for f in referral.formats):
@@ -130,11 +160,16 @@ def _stages(
                 lambda kept, before: _reach_text(referral, table, kept, before),
             )
         )
+    named = essentials_named(referral)
+    what = ", ".join(_essential_words(item) for item in named)
     stages.append(
         _Stage(
             "match_her_essentials",
             lambda p: _essentials(referral, graph, p),
-            lambda k, _: (f"{k.size} match what she marked essential", ()),
+            lambda k, _: (
+                f"{k.size} {_verb(k.size, 'match')} what {who} marked essential" + (f" ({what})" if what else ""),
+                (("essentials", named),),
+            ),
         )
     )
     her_starts = bits.week_words(weekly.starts(referral.availability, (), problem.weights.session_minutes))
@@ -142,7 +177,7 @@ def _stages(
         _Stage(
             "share_a_free_hour",
             lambda p: bits.popcount(table.starts[p] & her_starts) > 0,
-            lambda k, _: (f"{k.size} share a free weekly hour with her", ()),
+            lambda k, _: (f"{k.size} {_verb(k.size, 'share')} a free weekly hour with {who}", ()),
         )
     )
     return stages
@@ -157,7 +192,11 @@ def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions
     """A format she accepts that the volunteer offers and, if it needs travel, can reach her for."""
     keep = np.zeros(pool.shape, dtype=bool)
     located = referral.lat is not None and referral.lon is not None
-    near = _distances(referral, table, pool) <= table.max_h[pool] if located else keep
+    near = (
+        (_distances(referral, table, pool) <= table.max_h[pool]) & _same_land(referral, table, pool)
+        if located
+        else keep
+    )
     for fmt in referral.formats:
         if fmt in FORMATS:
             offered = (table.formats[pool] & (1 << FORMATS.index(fmt))) != 0
@@ -165,24 +204,35 @@ def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions
     return keep
 
 
+def _same_land(referral: ReferralProfile, table: VolunteerTable, pool: Positions) -> Keep:
+    hers, theirs = sea.group_number(referral.area), table.island[pool]
+    same: Keep = (theirs == hers) | (theirs < 0) | (hers < 0)
+    return same
+
+
 def _reach_text(
     referral: ReferralProfile, table: VolunteerTable, kept: Positions, before: Positions
 ) -> tuple[str, Params]:
     """The count that can reach her; when none can, why (no location, or the nearest one's distance)."""
     travel = _or([LABELS[f] for f in referral.formats if f in TRAVEL_FORMATS])
+    who = scoring.parent(referral)
     if kept.size:
-        return f"{kept.size} can reach her", ()
+        return f"{kept.size} can reach {who}", ()
     if referral.lat is None or referral.lon is None:
-        return f"0 can reach her: her location is unknown, so no {travel}", (("location", "unknown"),)
+        return f"0 can reach {who}: {who}'s location is unknown, so no {travel}", (("location", "unknown"),)
     offering = before[
         (table.formats[before] & sum(1 << FORMATS.index(f) for f in TRAVEL_FORMATS if f in referral.formats)) != 0
     ]
     distances = _distances(referral, table, offering)
     if offering.size == 0 or distances.min() == np.iinfo(np.int64).max:
-        return f"0 can reach her for {travel}", ()
+        return f"0 can reach {who} for {travel}", ()
+    across = int(((distances <= table.max_h[offering]) & ~_same_land(referral, table, offering)).sum())
+    if across:
+        text = f"0 can reach {who} for {travel}: {scoring.plural(across, 'volunteer')} within reach across the sea"
+        return text, (("across_sea", across),)
     nearest = int(np.argmin(distances))
     km, limit = distances[nearest] / 100, table.max_h[offering[nearest]] / 100
-    text = f"0 can reach her for {travel} (the nearest is {km:.1f} km away and travels up to {limit:g} km)"
+    text = f"0 can reach {who} for {travel} (the nearest is {km:.1f} km away and travels up to {limit:g} km)"
     return text, (("nearest_km", round(float(km), 1)), ("nearest_max_travel_km", float(limit)))
 
 
@@ -192,7 +242,7 @@ def _essentials(referral: ReferralProfile, graph: CandidateGraph, pool: Position
     keep = np.ones(pool.shape, dtype=bool)
     if referral.volunteer_gender not in (None, "any"):
         keep &= table.gender[pool] == referral.volunteer_gender
-    for kind, rule_kind in (("background", "background"), ("experiences", "experience")):
+    for kind, rule_kind in ESSENTIAL_KINDS:
         needed = constraints.essential_codes(referral, rule_kind)
         if needed:
             mask = bits.words(codes[kind].bits(needed), table.width[kind])

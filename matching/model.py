@@ -1,6 +1,7 @@
 """Plain, frozen inputs and outputs of the matching engine."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 TRAVEL_FORMATS = frozenset({"home_visit", "in_person"})
 FORMATS = ("home_visit", "telephone", "in_person", "video")
@@ -16,11 +17,24 @@ class WeeklyWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class Interpreter:
+    """An interpreter she needs, for `language` (a BCP 47 tag): on a three-way telephone or video call, and/or
+    at home visits and venue meetings. Where one can be arranged, a volunteer sharing no language with her can
+    still support her in that format."""
+
+    language: str
+    three_way_calls: bool = False
+    at_visits: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ReferralProfile:
     """A waiting parent as the engine sees her. `languages` and `formats` are in her order of preference
     (BCP 47 tags, normalised by the service); `lat`/`lon` in degrees (None: unknown, so no travel formats);
-    `must_match` holds `language`, `volunteer_gender`, `background:<code>`, `experience:<code>`;
-    `priority` marks a parent returning after an early ending."""
+    `must_match` holds `language`, `volunteer_gender`, `background:<code>`, `experience:<code>`,
+    `specialism:<code>`; `priority` marks a parent returning after an early ending. `role` (mother, father,
+    co_parent) names her in reasons; `specialisms` and `interpreter` are her needs; `area` is her postcode
+    district (for the sea between islands and the mainland, sea.py)."""
 
     id: str
     languages: tuple[str, ...]
@@ -36,6 +50,10 @@ class ReferralProfile:
     waiting_days: int = 0
     priority: bool = False
     max_travel_km: float | None = None  # her own reach to a venue; the problem's default when None
+    role: str = "mother"
+    specialisms: frozenset[str] = frozenset()
+    interpreter: Interpreter | None = None
+    area: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +61,9 @@ class VolunteerProfile:
     """A volunteer as the engine sees her. `max_travel_km` bounds home visits and venue meetings; `busy` is
     the weekly slots of her existing sessions (taken off `availability`); `ready` is decided by the service
     (trained, checked, supervised, active, not on leave or resting); `free_places` and
-    `free_weekly_sessions` are what is left after her open matches."""
+    `free_weekly_sessions` are what is left after her open matches. `first_name` names her in reasons;
+    `not_ready` holds the codes of why she is not ready (the service's readiness codes) and `until` the day
+    she is back when that is known (leave, rest); `area` is her postcode district."""
 
     id: str
     languages: tuple[str, ...]
@@ -63,7 +83,10 @@ class VolunteerProfile:
     free_weekly_sessions: int = 1
     current_parents: int = 0
     max_parents: int = 1
-    first_name: str | None = None  # named in a venue's reason ("3.4 km from Morag")
+    first_name: str | None = None  # named in reasons ("3.4 km from Morag")
+    not_ready: tuple[str, ...] = ()
+    until: date | None = None
+    area: str | None = None
 
     @property
     def slots(self) -> int:
@@ -86,6 +109,8 @@ class Weights:
     waiting: int = 2
     priority: int = 40
     load: int = 5
+    specialism: int = 10
+    interpreter: int = 10
     session_minutes: int = 60
 
 

@@ -78,7 +78,7 @@ def openings(
 
     `areas` gives each referral's area (postcode district) by id; a recruit for a format with travel lives at
     the middle of her area's waiting parents and travels `reach_km`; she takes `places` parents.
-    `specialisms` gives the specialisms each referral needs, by id. Without `shortcuts` every profile is
+    `specialisms` gives the specialisms each referral needs, by id (her profile's own by default). Without `shortcuts` every profile is
     solved, with no bounds (for tests: the answer must be the same)."""
     referrals = tuple(sorted(problem.referrals, key=lambda r: r.id))
     real = tuple(sorted(problem.volunteers, key=lambda v: v.id))
@@ -152,7 +152,7 @@ def _profiles(
             if fmt in TRAVEL_FORMATS and area is None:
                 continue  # she has no known place, so no recruit can be put near her
             for language in r.languages:
-                for specialism in (None, *specialisms.get(r.id, ())):
+                for specialism in (None, *specialisms.get(r.id, tuple(sorted(r.specialisms)))):
                     seen.add(Profile(language, fmt, area, r.volunteer_gender, specialism))
     return sorted(seen, key=Profile.key)
 

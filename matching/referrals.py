@@ -4,12 +4,14 @@ share one pool of volunteers (the volunteers' side is the volunteer table, table
 import numpy as np
 import numpy.typing as npt
 
-from matching import constraints, features, grid, scoring, weekly
+from matching import constraints, features, grid, scoring, sea, weekly
 from matching.bits import CodeBits
 from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile
 from matching.table import VolunteerTable
 
 IntArray = npt.NDArray[np.int64]
+# The kinds of code that can be marked essential: (the table's kind, the must_match prefix).
+ESSENTIAL_KINDS = (("background", "background"), ("experiences", "experience"), ("specialisms", "specialism"))
 
 
 class ReferralSide:
@@ -32,7 +34,12 @@ class ReferralSide:
         counted, present = features.atoms(her_starts + table.start_masks, weekly.WEEK_BITS)
         self.hours, table.hours = counted[: len(refs)], present[len(refs) :]
         # Shared codes: one product over all three kinds, weights on her side, while no kind passes the cap.
-        weights = {"experiences": w.experience, "background": w.background, "interests": w.interests}
+        weights = {
+            "experiences": w.experience,
+            "background": w.background,
+            "interests": w.interests,
+            "specialisms": w.specialism,
+        }
         self.kinds: dict[str, tuple[features.Matrix, features.Matrix]] = {}
         for kind, numbering in codes.items():
             size = len(numbering.index)
@@ -46,6 +53,9 @@ class ReferralSide:
         for mine, _ in self.kinds.values():
             self.over_cap |= mine.sum(axis=1) > scoring.CAP_SHARED
         self.essentials = _essentials(refs, codes)
+        # The sea matters only where someone is on an island group (group numbers above 0, sea.GROUPS).
+        self.island = np.array([sea.group_number(r.area) for r in refs], dtype=np.int8)
+        self.sea_matters = bool((self.island > 0).any() or (table.island > 0).any())
         self.excluded = _excluded(problem, table)
 
 
@@ -58,7 +68,7 @@ def _groups(refs: tuple[ReferralProfile, ...], table: VolunteerTable) -> dict[tu
         located = r.lat is not None and r.lon is not None
         cell = table.grid.cell_of(r.lat, r.lon) if travel and located else None  # type: ignore[arg-type]
         gender = None if r.volunteer_gender in (None, "any") else r.volunteer_gender
-        key = (r.languages, constraints.language_essential(r), r.formats, gender, cell, located)
+        key = (r.languages, constraints.language_essential(r), r.formats, gender, cell, located, r.interpreter)
         groups.setdefault(key, []).append(index)
     return groups
 
@@ -72,7 +82,7 @@ def _essentials(
     for index, r in enumerate(refs):
         if not r.must_match:
             continue
-        for kind, rule_kind in (("background", "background"), ("experiences", "experience")):
+        for kind, rule_kind in ESSENTIAL_KINDS:
             needed = constraints.essential_codes(r, rule_kind)
             if needed:
                 vector = features.bit_rows([codes[kind].bits(needed)], len(codes[kind].index))[0]

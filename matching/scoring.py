@@ -22,6 +22,11 @@ COMMON_START_TIMES = "common_start_times"  # count
 WAITING = "waiting"  # weeks
 RETURNING_AFTER_EARLY_ENDING = "returning_after_early_ending"
 VOLUNTEER_LOAD = "volunteer_load"  # current_parents, max_parents
+SPECIALISMS_NEEDED = "specialisms_needed"  # codes: her needs the volunteer's specialisms meet, sorted
+VOLUNTEER_SPEAKS_INTERPRETER_LANGUAGE = "volunteer_speaks_interpreter_language"  # language
+VOLUNTEER_INTERPRETS = "volunteer_interprets"  # language: the volunteer has the interpreting specialism
+INTERPRETER_ARRANGED = "interpreter_arranged"  # language, format, way (three_way_call or at_visits); 0 points
+VOLUNTEER_GENDER_AS_ASKED = "volunteer_gender_as_asked"  # gender; 0 points: the request, stated
 REASON_CODES = (
     FIRST_LANGUAGE_SHARED,
     OTHER_LANGUAGE_SHARED,
@@ -34,7 +39,32 @@ REASON_CODES = (
     WAITING,
     RETURNING_AFTER_EARLY_ENDING,
     VOLUNTEER_LOAD,
+    SPECIALISMS_NEEDED,
+    VOLUNTEER_SPEAKS_INTERPRETER_LANGUAGE,
+    VOLUNTEER_INTERPRETS,
+    INTERPRETER_ARRANGED,
+    VOLUNTEER_GENDER_AS_ASKED,
 )
+# Reasons shown even at 0 points: what was arranged or asked for, and the distance of a visit.
+STATED = frozenset({DISTANCE, INTERPRETER_ARRANGED, VOLUNTEER_GENDER_AS_ASKED})
+ROLES = {"mother": "the mother", "father": "the father"}
+GENDERS = {"male": "a male", "female": "a female", "non_binary": "a non-binary"}
+INTERPRETING = "interpreting"  # the specialism code of a volunteer who can interpret
+
+
+def parent(referral: ReferralProfile) -> str:
+    """The parent by role, never a pronoun: "the mother", "the father", "the parent"."""
+    return ROLES.get(referral.role, "the parent")
+
+
+def name(volunteer: VolunteerProfile) -> str:
+    """The volunteer by first name, or "the volunteer"."""
+    return volunteer.first_name or "the volunteer"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 volunteer`, `3 volunteers`."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"
 
 
 def _codes(codes: frozenset[str]) -> str:
@@ -48,7 +78,7 @@ def language(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights)
         return Reason(
             "language",
             w.preferred_language,
-            f"both speak {languages.name(first)} (her first language)",
+            f"both speak {languages.name(first)} ({parent(referral)}'s first language)",
             FIRST_LANGUAGE_SHARED,
             (("language", first),),
         )
@@ -118,7 +148,7 @@ def format_rank(referral: ReferralProfile, chosen: str, w: Weights) -> Reason | 
     label = chosen.replace("_", " ")
     if not points:
         return None
-    text = f"{label}, her {ORDINALS.get(rank, str(rank))} choice"
+    text = f"{label}, {parent(referral)}'s {ORDINALS.get(rank, str(rank))} choice"
     return Reason("format", points, text, FORMAT_CHOICE, (("format", chosen), ("rank", rank)))
 
 
@@ -130,17 +160,15 @@ def distance_points(km_h: int, max_h: int, weight: int) -> int:
 
 
 def distance(referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str, w: Weights) -> Reason | None:
-    """Closer scores more, for formats that need travel only."""
+    """Closer scores more, for formats that need travel only; the distance is shown even at 0 points."""
     if chosen not in TRAVEL_FORMATS:
         return None
     km = constraints.pair_distance_km(referral, volunteer)
     if km is None:
         return None
     points = distance_points(constraints.hundredths(km), constraints.hundredths(volunteer.max_travel_km), w.distance)
-    if not points:
-        return None
     apart, reach = round(km, 1), float(volunteer.max_travel_km)
-    text = f"{km:.1f} km apart (she travels up to {volunteer.max_travel_km:g} km)"
+    text = f"{km:.1f} km apart ({name(volunteer)} travels up to {volunteer.max_travel_km:g} km)"
     return Reason("distance", points, text, DISTANCE, (("km", apart), ("max_travel_km", reach)))
 
 
@@ -150,7 +178,7 @@ def availability(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weig
     points = w.availability * min(count, CAP_STARTS) // CAP_STARTS
     if not points:
         return None
-    text = f"{count} possible weekly start times in common"
+    text = f"{plural(count, 'possible weekly start time')} in common"
     return Reason("availability", points, text, COMMON_START_TIMES, (("count", count),))
 
 
@@ -158,7 +186,8 @@ def waiting(referral: ReferralProfile, w: Weights) -> Reason | None:
     """Points per full week she has waited, up to a cap, so the longest waits go first."""
     weeks = referral.waiting_days // 7
     points = w.waiting * min(weeks, CAP_WEEKS)
-    return Reason("waiting", points, f"waiting {weeks} weeks", WAITING, (("weeks", weeks),)) if points else None
+    text = f"{parent(referral)} has waited {plural(weeks, 'week')}"
+    return Reason("waiting", points, text, WAITING, (("weeks", weeks),)) if points else None
 
 
 def priority(referral: ReferralProfile, w: Weights) -> Reason | None:
@@ -168,7 +197,7 @@ def priority(referral: ReferralProfile, w: Weights) -> Reason | None:
     return Reason(
         "priority",
         w.priority,
-        "returning after an early ending, so she goes ahead of newer referrals",
+        f"{parent(referral)} is returning after an early ending, so goes ahead of newer referrals",
         RETURNING_AFTER_EARLY_ENDING,
     )
 
@@ -185,15 +214,75 @@ def load(volunteer: VolunteerProfile, w: Weights) -> Reason | None:
     points = load_points(volunteer, w)
     if not points:
         return None
-    text = f"supports {volunteer.current_parents} of {top} parents now"
+    text = f"{name(volunteer)} supports {volunteer.current_parents} of {plural(top, 'parent')} now"
     params: Params = (("current_parents", volunteer.current_parents), ("max_parents", top))
     return Reason("load", points, text, VOLUNTEER_LOAD, params)
+
+
+def specialisms(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
+    """Her needs the volunteer's specialisms meet, per code up to a cap."""
+    shared = referral.specialisms & volunteer.specialisms
+    if not shared or w.specialism == 0:
+        return None
+    points = w.specialism * min(len(shared), CAP_SHARED)
+    text = f"{name(volunteer)} brings what {parent(referral)} needs: {_codes(shared)}"
+    return Reason("specialism", points, text, SPECIALISMS_NEEDED, (("codes", tuple(sorted(shared))),))
+
+
+def interpreter_preference(referral: ReferralProfile, volunteer: VolunteerProfile, w: Weights) -> Reason | None:
+    """For a parent who needs an interpreter: a volunteer who speaks that language, or else one with the
+    interpreting specialism, is preferred."""
+    need = referral.interpreter
+    if need is None or w.interpreter == 0:
+        return None
+    tag = need.language
+    params: Params = (("language", tag),)
+    if any(languages.compatible(tag, other) for other in volunteer.languages):
+        text = f"{name(volunteer)} speaks {languages.name(tag)}"
+        return Reason("interpreter", w.interpreter, text, VOLUNTEER_SPEAKS_INTERPRETER_LANGUAGE, params)
+    if INTERPRETING in volunteer.specialisms:
+        text = f"{name(volunteer)} works with interpreters"
+        return Reason("interpreter", w.interpreter, text, VOLUNTEER_INTERPRETS, params)
+    return None
+
+
+def interpreter_arranged(referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str) -> Reason | None:
+    """What was arranged when they share no language: a three-way call or an interpreter at visits."""
+    need = referral.interpreter
+    if need is None or constraints.shares_language(referral, volunteer):
+        return None
+    if chosen not in constraints.interpreter_formats(referral):
+        return None
+    label = languages.name(need.language)
+    one = f"{'an' if label[:1] in 'AEIOU' else 'a'} {label} interpreter"
+    way = "at_visits" if chosen in TRAVEL_FORMATS else "three_way_call"
+    text = {
+        "telephone": f"a three-way call with {one}",
+        "video": f"a three-way video call with {one}",
+        "home_visit": f"{one} at home visits",
+        "in_person": f"{one} at venue meetings",
+    }[chosen]
+    params: Params = (("language", need.language), ("format", chosen), ("way", way))
+    return Reason("interpreter", 0, text, INTERPRETER_ARRANGED, params)
+
+
+def gender_as_asked(referral: ReferralProfile, volunteer: VolunteerProfile) -> Reason | None:
+    """A volunteer gender she asked for, stated as a reason (0 points: it is a rule, not a preference)."""
+    asked = referral.volunteer_gender
+    if asked in (None, "any") or volunteer.gender != asked:
+        return None
+    text = f"{GENDERS.get(asked, 'a')} peer supporter, as {parent(referral)} asked"
+    return Reason("gender", 0, text, VOLUNTEER_GENDER_AS_ASKED, (("gender", asked),))
 
 
 def reasons(referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str, w: Weights) -> tuple[Reason, ...]:
     """Every criterion's reason for a candidate pair meeting in the chosen format."""
     found = (
+        gender_as_asked(referral, volunteer),
         language(referral, volunteer, w),
+        interpreter_arranged(referral, volunteer, chosen),
+        interpreter_preference(referral, volunteer, w),
+        specialisms(referral, volunteer, w),
         experience(referral, volunteer, w),
         background(referral, volunteer, w),
         interests(referral, volunteer, w),
@@ -204,7 +293,7 @@ def reasons(referral: ReferralProfile, volunteer: VolunteerProfile, chosen: str,
         priority(referral, w),
         load(volunteer, w),
     )
-    return tuple(r for r in found if r is not None and r.points > 0)
+    return tuple(r for r in found if r is not None and (r.points > 0 or r.code in STATED))
 
 
 def best_possible(referral: ReferralProfile, w: Weights) -> int:
@@ -221,6 +310,8 @@ def best_possible(referral: ReferralProfile, w: Weights) -> int:
         + w.waiting * min(referral.waiting_days // 7, CAP_WEEKS)
         + (w.priority if referral.priority else 0)
         + w.load
+        + w.specialism * min(len(referral.specialisms), CAP_SHARED)
+        + (w.interpreter if referral.interpreter is not None else 0)
     )
 
 
@@ -235,6 +326,8 @@ def most_points(w: Weights) -> int:
         + w.waiting * CAP_WEEKS
         + w.priority
         + w.load
+        + CAP_SHARED * w.specialism
+        + w.interpreter
     )
 
 

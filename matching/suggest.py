@@ -1,7 +1,7 @@
 """The best k volunteers for one referral, for a coordinator matching by hand."""
 
-from matching import candidates, scoring
-from matching.model import FORMATS, MatchProblem, Proposal, ReferralProfile, VolunteerProfile, Weights
+from matching import candidates, explain, scoring, unmatched
+from matching.model import FORMATS, MatchProblem, Proposal, ReferralProfile, Unmatched, VolunteerProfile, Weights
 
 
 def suggest(
@@ -24,3 +24,17 @@ def suggest(
         score = sum(r.points for r in reasons)
         out.append(Proposal(referral.id, volunteer.id, score, scoring.fit(score, referral, weights), fmt, reasons))
     return tuple(out)
+
+
+def why_none(
+    referral: ReferralProfile,
+    volunteers: tuple[VolunteerProfile, ...],
+    weights: Weights,
+    excluded_pairs: frozenset[tuple[str, str]] = frozenset(),
+) -> unmatched.Explained:
+    """Why no volunteer can be suggested for her: the funnel of hard rules, the volunteers who would fit but are
+    not ready, and the nearest changes that would match her."""
+    problem = MatchProblem(referrals=(referral,), volunteers=volunteers, weights=weights, excluded_pairs=excluded_pairs)
+    graph = candidates.build(problem)
+    cause = explain.competition(graph.size) if graph.size else explain.funnel(problem, graph, referral)
+    return unmatched.explain_unmatched(problem, (Unmatched(referral.id, (cause,)),))[0]

@@ -4,13 +4,13 @@ the candidate graph and the unmatched funnel check and score them a block at a t
 import numpy as np
 import numpy.typing as npt
 
-from matching import bits, constraints, grid, languages, scoring, weekly
+from matching import bits, constraints, grid, languages, scoring, sea, weekly
 from matching.bits import CodeBits
 from matching.model import FORMATS, ReferralProfile, VolunteerProfile, Weights
 
 Positions = npt.NDArray[np.int64]
 # The kinds of code both sides carry, each numbered by its own CodeBits.
-CODE_KINDS = ("background", "experiences", "interests")
+CODE_KINDS = ("background", "experiences", "interests", "specialisms")
 
 
 def code_numbering() -> dict[str, CodeBits]:
@@ -44,6 +44,7 @@ class VolunteerTable:
         )
         self.offers = {fmt: (self.formats & (1 << i)) != 0 for i, fmt in enumerate(FORMATS)}
         self.gender = np.array([v.gender or "" for v in vols], dtype=object)
+        self.interprets = np.array([scoring.INTERPRETING in v.specialisms for v in vols], dtype=bool)
         self.start_masks = [weekly.starts(v.availability, v.busy, weights.session_minutes) for v in vols]
         self.starts = bits.pack(self.start_masks, bits.WEEK_WORDS)
         # Filled in by the referral side, which numbers the atoms and codes of both sides together.
@@ -64,6 +65,7 @@ class VolunteerTable:
         self.max_h = np.array([constraints.hundredths(v.max_travel_km) for v in vols], dtype=np.int64)
         self.reach_h = grid.reach_h(self.max_h)
         self.unit = grid.unit_vectors(self.lat, self.lon)
+        self.island = np.array([sea.group_number(v.area) for v in vols], dtype=np.int8)
         latitudes = [v.lat for v in vols if v.lat is not None] + [r.lat for r in referrals if r.lat is not None]
         self.grid = grid.Grid(
             max([float(v.max_travel_km) for v in vols] + [1.0]), [(v.lat, v.lon) for v in vols], latitudes
@@ -90,13 +92,15 @@ def _number_codes(
 ) -> None:
     """Every referral's codes (with those she marked essential) and then every volunteer's, numbered."""
     for referral in referrals:
-        background, experiences = referral.background, referral.experiences
+        background, experiences, specialisms = referral.background, referral.experiences, referral.specialisms
         if referral.must_match:  # most have none: no new sets for them
             background |= constraints.essential_codes(referral, "background")
             experiences |= constraints.essential_codes(referral, "experience")
+            specialisms |= constraints.essential_codes(referral, "specialism")
         codes["background"].bits(background)
         codes["experiences"].bits(experiences)
         codes["interests"].bits(referral.interests)
+        codes["specialisms"].bits(specialisms)
     for v in vols:
         for kind in codes:
             codes[kind].bits(getattr(v, kind))

@@ -137,20 +137,24 @@ def feasible_formats(
 ) -> tuple[str, ...]:
     """constraints.feasible_formats, with in person feasible only at a shared venue."""
     offered = set(volunteer.formats)
+    shared = constraints.shares_language(referral, volunteer)
+    talk = frozenset(referral.formats) if shared else constraints.interpreter_formats(referral)
     return tuple(
         f
         for f in referral.formats
-        if f in offered and (choice is not None if f == IN_PERSON else constraints.within_reach(referral, volunteer, f))
+        if f in offered
+        and f in talk
+        and (choice is not None if f == IN_PERSON else constraints.within_reach(referral, volunteer, f))
     )
 
 
 def _other_rules(
     referral: ReferralProfile, volunteer: VolunteerProfile, problem: MatchProblem, session_minutes: int
 ) -> bool:
-    """Every hard rule but the formats (the table holds only the ready volunteers with a free place)."""
+    """Every hard rule but the formats and the language (a format decides whether an interpreter can bridge
+    it); the table holds only the ready volunteers with a free place."""
     return (
-        constraints.shares_language(referral, volunteer)
-        and constraints.gender_as_asked(referral, volunteer)
+        constraints.gender_as_asked(referral, volunteer)
         and constraints.essentials_met(referral, volunteer)
         and constraints.not_excluded(referral, volunteer, problem.excluded_pairs)
         and constraints.has_common_hour(referral, volunteer, session_minutes)

@@ -1,5 +1,6 @@
 """Every query erasure makes: the rows outside the referral and volunteer tables that can hold their data."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,9 @@ from service.models import (
     AuditEvent,
     IdempotencyRecord,
     Match,
+    MatchRun,
     Message,
+    Proposal,
     Referral,
     RiskReview,
     SupportSession,
@@ -33,6 +36,38 @@ def clear_override_reasons(db: Session, *, referral_id: str | None = None, volun
     if volunteer_id is not None:
         query = query.where(col(Match.volunteer_id) == volunteer_id)
     db.exec(query)
+
+
+def _unnamed(value: Any, pattern: "re.Pattern[str]") -> Any:
+    """A JSON value with every sentence naming her reworded to "the volunteer"."""
+    if isinstance(value, str):
+        return pattern.sub("the volunteer", value)
+    if isinstance(value, list):
+        return [_unnamed(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {key: _unnamed(item, pattern) for key, item in value.items()}
+    return value
+
+
+def unname_in_reasons(db: Session, *, volunteer_id: str, first_name: str) -> None:
+    """Reasons name the volunteer by first name ("3.4 km from Joanna"): her proposals', her matches' and the
+    runs' unmatched explanations that list her are reworded, and the runs' `first_name` fields cleared."""
+    pattern = re.compile(rf"\b{re.escape(first_name)}\b")
+    for row in db.exec(select(Proposal).where(Proposal.volunteer_id == volunteer_id)):
+        row.reasons = _unnamed(row.reasons, pattern)
+        db.add(row)
+    for match in db.exec(select(Match).where(Match.volunteer_id == volunteer_id)):
+        match.reasons = _unnamed(match.reasons, pattern)
+        db.add(match)
+    mentioned = cast(MatchRun.unmatched, Text).contains(volunteer_id)  # type: ignore[attr-defined]
+    for run in db.exec(select(MatchRun).where(mentioned)):
+        entries = _unnamed(run.unmatched, pattern)
+        for entry in entries:
+            for fit in entry.get("not_ready") or []:
+                if fit.get("volunteer_id") == volunteer_id:
+                    fit["first_name"] = None
+        run.unmatched = entries
+        db.add(run)
 
 
 def bump_sessions_of_referral(db: Session, referral_id: str, *, now: datetime) -> None:

@@ -133,6 +133,8 @@ def erase_volunteer(*, db: Session, actor: Principal | None, volunteer: Voluntee
         return
     _end_her_volunteering(db, actor=actor, volunteer=volunteer)
     now = clock.now()
+    if volunteer.name:
+        repository.unname_in_reasons(db, volunteer_id=volunteer.id, first_name=volunteer.name.split()[0])
     _clear_volunteer(volunteer)
     volunteer.erased_at = now
     volunteer.version += 1

@@ -2,8 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api_schemas.common import Page
-from api_schemas.matching import MatchOut, MatchRunIn, MatchRunOut, ProposalOut, RejectIn, SuggestionOut
+from api_schemas.matching import MatchOut, MatchRunIn, MatchRunOut, ProposalOut, RejectIn, SuggestionPage
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, SessionDep
 from service.match_runs import service as run_service
@@ -47,9 +46,11 @@ def reject_proposal(proposal_id: str, body: RejectIn, db: SessionDep, caller: Co
     return run_service.proposal_out(db, proposal)
 
 
-@router.get("/v1/referrals/{referral_id}/suggestions", response_model=Page[SuggestionOut])
+@router.get("/v1/referrals/{referral_id}/suggestions", response_model=SuggestionPage)
 def suggest_volunteers(
     _caller: Coordinator, referral: VisibleReferral, db: SessionDep, k: Annotated[int, Query(ge=1, le=50)] = 5
-) -> Page[SuggestionOut]:
-    """The best k volunteers for one referral, with scores and reasons, for matching by hand."""
-    return Page[SuggestionOut](items=suggestions.best(db, referral=referral, k=k))
+) -> SuggestionPage:
+    """The best k volunteers for one referral, with scores and reasons, for matching by hand. When there are
+    none, `unmatched` says why and what would change it; 409 for a referral that cannot be matched now
+    (escalated, matched, ended)."""
+    return suggestions.best(db, referral=referral, k=k)

@@ -3,6 +3,7 @@ reasons some are left out. Accepted matches stay fixed, rejected pairs stay out,
 run expire, so a coordinator can keep the good part of a run and re-solve the rest. A coordinator's accept
 makes the match; a reject keeps the pair apart for good."""
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -15,10 +16,11 @@ from api_schemas.matching import (
     ProposalStatus,
     Reason,
     UnmatchedOut,
+    UnmatchedReason,
 )
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
-from matching import solver
+from matching import solver, unmatched
 from matching.model import MatchProblem, VolunteerProfile
 from service.core import audit, clock
 from service.core.auth import Principal
@@ -89,7 +91,9 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
     referrals = repository.waiting_referrals(db, run_in.referral_ids)
     if run_in.referral_ids is not None:
         _refuse_unwaiting(db, run_in.referral_ids, {r.id for r in referrals})
-    assignment = solver.solve(problem_for(db, referrals, settings=settings))
+    problem = problem_for(db, referrals, settings=settings)
+    assignment = solver.solve(problem)
+    explained = unmatched.explain_unmatched(problem, assignment.unmatched)
     match_run = MatchRun(
         id=new_id(),
         created_at=clock.now(),
@@ -102,14 +106,7 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
         optimal=assignment.stats.optimal,
         candidate_seconds=assignment.stats.candidate_seconds,
         solve_seconds=assignment.stats.solve_seconds,
-        unmatched=[
-            {
-                "referral_id": u.referral_id,
-                "reasons": list(u.reasons),
-                "causes": [{"code": c.code, "params": dict(c.params), "sentence": c.sentence} for c in u.causes],
-            }
-            for u in assignment.unmatched
-        ],
+        unmatched=[unmatched_json(u) for u in explained],
     )
     db.add(match_run)
     by_id = {r.id: r for r in referrals}
@@ -134,6 +131,42 @@ def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
     audit.record(db, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
     db.flush()
     return to_out(db, match_run)
+
+
+def unmatched_json(explained: unmatched.Explained) -> dict[str, object]:
+    """An unmatched referral as stored with its run (and as `UnmatchedOut` reads it back)."""
+    return {
+        "referral_id": explained.referral_id,
+        "reasons": [c.sentence for c in explained.causes],
+        "causes": [{"code": c.code, "params": dict(c.params), "sentence": c.sentence} for c in explained.causes],
+        "not_ready": [
+            {
+                "volunteer_id": n.volunteer_id,
+                "first_name": n.first_name,
+                "reason_code": n.reason_code,
+                "until": n.until.isoformat() if n.until else None,
+            }
+            for n in explained.not_ready
+        ],
+        "nearest_changes": [
+            {"change": c.change, "detail": c.detail, "would_match": c.would_match} for c in explained.nearest_changes
+        ],
+    }
+
+
+def unmatched_out(stored: dict[str, Any]) -> UnmatchedOut:
+    """A stored unmatched entry on the wire; entries kept before codes have sentences only."""
+    causes = stored.get("causes") or []
+    reasons = [UnmatchedReason(code=c["code"], params=c["params"], detail=c["sentence"]) for c in causes] or [
+        UnmatchedReason(detail=sentence) for sentence in stored.get("reasons", [])
+    ]
+    return UnmatchedOut(
+        referral_id=stored["referral_id"],
+        reasons=reasons,
+        not_ready=stored.get("not_ready", []),
+        nearest_changes=stored.get("nearest_changes", []),
+        causes=causes,
+    )
 
 
 def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:
@@ -233,6 +266,6 @@ def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
         id=match_run.id,
         created_at=match_run.created_at,
         proposals=[proposal_out(db, p) for p in proposal_repository.of_run(db, match_run.id)],
-        unmatched=[UnmatchedOut(**u) for u in match_run.unmatched],
+        unmatched=[unmatched_out(u) for u in match_run.unmatched],
         stats=stats,
     )

@@ -2,27 +2,36 @@
 
 from sqlmodel import Session
 
-from api_schemas.matching import Reason, SuggestionOut
-from matching.suggest import suggest
+from api_schemas.matching import Reason, SuggestionOut, SuggestionPage
+from matching.model import Proposal
+from matching.suggest import suggest, why_none
 from service.core import clock
-from service.match_runs.service import volunteer_profiles
+from service.match_runs.service import unmatched_json, unmatched_out, volunteer_profiles
 from service.matches import repository as match_repository
 from service.models import Referral
 from service.profiles import matching as match_inputs
 from service.profiles.matching import reason_json
 from service.programme import service as programme_service
+from service.referrals import lifecycle as referral_lifecycle
 
 
-def best(db: Session, *, referral: Referral, k: int) -> list[SuggestionOut]:
+def best(db: Session, *, referral: Referral, k: int) -> SuggestionPage:
+    """The best k; when there are none, why and what would change it. Refused (409) for a referral that cannot
+    be matched now (escalated, matched, ended, ...), as runs and manual matches are."""
+    referral_lifecycle.ensure_matchable(referral.status)
     settings = programme_service.current(db)
-    volunteers = volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings)
-    found = suggest(
-        match_inputs.referral_profile(referral, today=clock.today(settings.time_zone)),
-        tuple(volunteers),
-        match_inputs.weights(settings),
-        match_repository.excluded_pairs(db, [referral.id]),
-        k=k,
-    )
+    volunteers = tuple(volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings))
+    profile = match_inputs.referral_profile(referral, today=clock.today(settings.time_zone))
+    weights = match_inputs.weights(settings)
+    excluded = match_repository.excluded_pairs(db, [referral.id])
+    found = suggest(profile, volunteers, weights, excluded, k=k)
+    if not found:
+        why = why_none(profile, volunteers, weights, excluded)
+        return SuggestionPage(items=[], unmatched=unmatched_out(unmatched_json(why)))
+    return SuggestionPage(items=_items(found))
+
+
+def _items(found: tuple[Proposal, ...]) -> list[SuggestionOut]:
     return [
         SuggestionOut(
             volunteer_id=p.volunteer_id,

@@ -10,7 +10,8 @@ from sqlmodel import Session
 from api_schemas.matching import MatchIn, MatchStatus
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
-from matching import constraints
+from matching import constraints, scoring
+from matching.model import Reason
 from scheduling import solver as plan_solver
 from service.core import clock
 from service.core.auth import Principal
@@ -36,6 +37,9 @@ OVERRIDABLE = frozenset(
         "rejected_or_declined_before",
     }
 )
+
+
+OVERRIDDEN = "rule_overridden"  # the reason code naming a hard rule a coordinator overrode; params: rule
 
 
 def create(
@@ -79,6 +83,20 @@ def create(
         or tuple(f for f in r_profile.formats if f in v_profile.formats)
         or r_profile.formats
     )
+    if reasons is None:  # a coordinator's own choice: scored by the same rules, and any rule she overrode named
+        chosen = scoring.reasons(r_profile, v_profile, formats[0], match_inputs.weights(settings))
+        overridden = tuple(
+            Reason(
+                "override",
+                0,
+                f"rule overridden by the coordinator: {rule.replace('_', ' ')}",
+                OVERRIDDEN,
+                (("rule", rule),),
+            )
+            for rule in broken
+        )
+        reasons = [match_inputs.reason_json(r) for r in (*chosen, *overridden)]
+        score = sum(r.points for r in chosen)
     now = clock.now()
     match = Match(
         id=new_id(),

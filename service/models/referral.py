@@ -44,6 +44,8 @@ class Referral(SQLModel, table=True):
     interests: Any = Field(sa_column=json_column())
     volunteer_gender: str = Field(default="any", max_length=20)
     must_match: Any = Field(sa_column=json_column())
+    # The Needs wire model as JSON ({"specialisms": [...], "interpreter": {...} | null}); null: none.
+    needs: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     consent_share: bool
     consent_contact: bool
     consent_given_on: date

@@ -2,9 +2,11 @@
 queries here: the callers' repositories read the rows, load and busy slots."""
 
 from datetime import date
+from typing import Any
 
 from api_schemas.programme import ProgrammeSettings
-from matching.model import Reason, ReferralProfile, VolunteerProfile, WeeklyWindow, Weights
+from api_schemas.volunteers import NotReadyReason
+from matching.model import Interpreter, Reason, ReferralProfile, VolunteerProfile, WeeklyWindow, Weights
 from service.models import Referral, Volunteer
 from service.profiles import readiness
 from service.profiles.windows import weekly
@@ -12,6 +14,19 @@ from service.profiles.windows import weekly
 
 def weights(settings: ProgrammeSettings) -> Weights:
     return Weights(**settings.matching_weights.model_dump(), session_minutes=settings.session_minutes)
+
+
+def interpreter(needs: dict[str, Any] | None) -> Interpreter | None:
+    """Her stored interpreter need as the engine's."""
+    found = (needs or {}).get("interpreter")
+    if not found:
+        return None
+    return Interpreter(found["language"], bool(found.get("three_way_calls")), bool(found.get("at_visits")))
+
+
+def first_name(name: str | None) -> str | None:
+    """The first word of a volunteer's name, for reasons; None once erased."""
+    return name.split()[0] if name and name.split() else None
 
 
 def referral_profile(referral: Referral, *, today: date) -> ReferralProfile:
@@ -30,6 +45,10 @@ def referral_profile(referral: Referral, *, today: date) -> ReferralProfile:
         waiting_days=max(0, (today - referral.received_at.date()).days),
         priority=referral.priority,
         max_travel_km=referral.max_travel_km,
+        role=referral.parent_role,
+        specialisms=frozenset((referral.needs or {}).get("specialisms", ())),
+        interpreter=interpreter(referral.needs),
+        area=referral.area,
     )
 
 
@@ -73,10 +92,19 @@ def volunteer_profiles(
                 free_weekly_sessions=v.max_sessions_per_week - current,
                 current_parents=current,
                 max_parents=v.max_parents,
-                first_name=v.name.split()[0] if v.name else None,
+                first_name=first_name(v.name),
+                not_ready=tuple(r.code for r in reasons),
+                until=_back_on(reasons),
+                area=v.area,
             )
         )
     return out
+
+
+def _back_on(reasons: list[NotReadyReason]) -> date | None:
+    """The day she is ready again, known only when every reason ends by itself (leave, rest)."""
+    ends = [r.until for r in reasons if r.until is not None]
+    return max(ends) if reasons and len(ends) == len(reasons) else None
 
 
 def reason_json(reason: Reason) -> dict[str, object]:

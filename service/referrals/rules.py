@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from api_schemas.referrals import VolunteerGender
+from api_schemas.referrals import Needs, VolunteerGender
 from api_schemas.vocabulary import VocabularyKind
+from service.core import languages
 from service.core.errors import InvalidInput, invalid
 from service.vocabulary import service as vocabulary_service
 
@@ -62,6 +63,7 @@ def check_codes(
     experiences: list[str] | None,
     interests: list[str] | None,
     must_match: list[str] | None,
+    specialisms: list[str] | None = None,
 ) -> None:
     items = vocabulary_service.coded_fields(
         {
@@ -70,7 +72,14 @@ def check_codes(
             "interests": (VocabularyKind.interests, interests),
         }
     )
-    kinds = {"background": VocabularyKind.background, "experience": VocabularyKind.experiences}
+    items += [
+        (["body", "needs", "specialisms", i], VocabularyKind.specialisms, c) for i, c in enumerate(specialisms or [])
+    ]
+    kinds = {
+        "background": VocabularyKind.background,
+        "experience": VocabularyKind.experiences,
+        "specialism": VocabularyKind.specialisms,
+    }
     for index, item in enumerate(must_match or []):
         prefix, _, code = item.partition(":")
         if prefix in kinds:
@@ -81,3 +90,14 @@ def check_codes(
 def check_must_match(must_match: list[str], volunteer_gender: str) -> None:
     if "volunteer_gender" in must_match and volunteer_gender == VolunteerGender.any:
         raise invalid(["body", "must_match"], "volunteer_gender is essential but volunteer_gender is 'any'")
+
+
+def needs_json(needs: Needs) -> dict[str, object] | None:
+    """Her needs as stored, the interpreter's language normalised; None when she has none."""
+    if not needs.specialisms and needs.interpreter is None:
+        return None
+    stored = needs.model_dump(mode="json")
+    if needs.interpreter is not None:
+        loc = ["body", "needs", "interpreter", "language"]
+        stored["interpreter"]["language"] = languages.normalise([needs.interpreter.language], loc=loc)[0]
+    return stored

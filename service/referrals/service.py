@@ -10,6 +10,7 @@ from api_schemas.messages import ContactPreferences, missing_address
 from api_schemas.referrals import (
     ConsentOut,
     HomeAddress,
+    Needs,
     ParentOut,
     ReferralIn,
     ReferralOut,
@@ -47,7 +48,11 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
             experiences=referral_in.experiences,
             interests=referral_in.interests,
             must_match=referral_in.must_match,
+            specialisms=referral_in.needs.specialisms,
         )
+    needs = None
+    with found.check():
+        needs = rules.needs_json(referral_in.needs)
     tags: list[str] = []
     with found.check():
         tags = languages.normalise(referral_in.languages, loc=["body", "languages"])
@@ -93,6 +98,7 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         volunteer_gender=referral_in.volunteer_gender.value,
         must_match=referral_in.must_match,
         simd_quintile=referral_in.simd_quintile,
+        needs=needs,
         consent_share=referral_in.consent.share_with_volunteer,
         consent_contact=referral_in.consent.contact,
         consent_given_on=referral_in.consent.given_on,
@@ -194,7 +200,10 @@ def update(
         experiences=patch.experiences,
         interests=patch.interests,
         must_match=patch.must_match,
+        specialisms=patch.needs.specialisms if patch.needs is not None else None,
     )
+    if patch.needs is not None:
+        referral.needs = rules.needs_json(patch.needs)
     for name in ("background", "experiences", "interests", "must_match"):
         if getattr(patch, name) is not None:
             setattr(referral, name, getattr(patch, name))
@@ -320,6 +329,7 @@ def to_out(referral: Referral) -> ReferralOut:
         volunteer_gender=referral.volunteer_gender,
         must_match=referral.must_match,
         simd_quintile=referral.simd_quintile,
+        needs=Needs.model_validate(referral.needs or {}),
         consent=ConsentOut(
             share_with_volunteer=referral.consent_share,
             contact=referral.consent_contact,

@@ -359,7 +359,9 @@ def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> 
             f"{example.detail} (+{example.points})"
         )
     for unmatched in match_run.unmatched[:5]:
-        lines.append(f"not matched {unmatched.referral_id[-8:]}: {'; '.join(unmatched.reasons)[:160]}")
+        lines.append(
+            f"not matched {unmatched.referral_id[-8:]}: {'; '.join(r.detail for r in unmatched.reasons)[:160]}"
+        )
     return "\n".join(lines)
 
 

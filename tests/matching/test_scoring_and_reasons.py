@@ -16,7 +16,7 @@ def test_her_first_language_scores_more_than_a_shared_second_one() -> None:
     assert _criteria()["language"] == W.preferred_language
     assert _criteria(v=volunteer(languages=("en",)))["language"] == W.shared_language
     reason = scoring.language(referral(), volunteer(), W)
-    assert reason is not None and reason.detail == "both speak Polish (her first language)"
+    assert reason is not None and reason.detail == "both speak Polish (the mother's first language)"
 
 
 def test_shared_experiences_background_and_interests_score_per_code_up_to_three() -> None:

@@ -11,12 +11,22 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from matching import candidates, constraints, scoring
-from matching.model import FORMATS, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
+from matching.model import FORMATS, Interpreter, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
 from matching.solver import solve
 
 TOWNS = [(55.95, -3.19), (55.97, -3.17), (55.86, -4.25), (57.15, -2.09)]
 FORMAT_CHOICES = [("home_visit",), ("telephone",), ("home_visit", "telephone"), ("in_person", "home_visit")]
 LANGS = [("en",), ("pl", "en"), ("pl",), ("ar", "en")]
+# Districts on the mainland, two island groups, and unknown: the sea rule across the same towns.
+AREAS = ["EH1", "G1", "HS1", "KA27", None]
+SPECIALISMS = ["baby_loss", "fathers", "interpreting"]
+INTERPRETERS = [
+    None,
+    None,
+    Interpreter("ar", three_way_calls=True),
+    Interpreter("pl", at_visits=True),
+    Interpreter("ar", True, True),
+]
 
 
 @st.composite
@@ -42,7 +52,11 @@ def problems(draw: st.DrawFn) -> MatchProblem:
             waiting_days=rng.randint(0, 60),
             priority=rng.random() < 0.2,
             volunteer_gender=rng.choice([None, None, "female"]),
-            must_match=frozenset(rng.sample(["language", "experience:a"], rng.randint(0, 1))),
+            must_match=frozenset(rng.sample(["language", "experience:a", "specialism:baby_loss"], rng.randint(0, 1))),
+            role=rng.choice(["mother", "father", "co_parent"]),
+            specialisms=frozenset(rng.sample(SPECIALISMS, rng.randint(0, 2))),
+            interpreter=rng.choice(INTERPRETERS),
+            area=rng.choice(AREAS),
         )
         for i in range(n_r)
     )
@@ -62,6 +76,9 @@ def problems(draw: st.DrawFn) -> MatchProblem:
             free_weekly_sessions=rng.randint(p, 3),
             current_parents=rng.randint(0, 2),
             max_parents=3,
+            specialisms=frozenset(rng.sample(SPECIALISMS, rng.randint(0, 2))),
+            area=rng.choice(AREAS),
+            first_name=rng.choice([None, "Morag"]),
         )
         for j in range(n_v)
     )

@@ -21,7 +21,7 @@ def test_a_referral_out_of_reach_is_told_the_funnel_with_counts_and_the_nearest_
         volunteer(id="v3", languages=("en",)),
     )
     assert _why(MatchProblem((referral(languages=("pl",), formats=("home_visit",)),), vols)) == (
-        "2 available volunteers speak Polish → 1 offer home visits → 0 can reach her for home visits "
+        "2 available volunteers speak Polish → 1 offers home visits → 0 can reach the mother for home visits "
         "(the nearest is 146.2 km away and travels up to 10 km)"
     )
 
@@ -29,8 +29,8 @@ def test_a_referral_out_of_reach_is_told_the_funnel_with_counts_and_the_nearest_
 def test_a_far_volunteer_offering_only_home_visits_does_not_count_for_her_telephone_choice() -> None:
     far = volunteer(formats=("home_visit",), lat=ABERDEEN[0], lon=ABERDEEN[1])
     assert _why(MatchProblem((referral(formats=("home_visit", "telephone")),), (far,))) == (
-        "1 available volunteers speak Polish or English → 1 offer home visits or telephone → "
-        "0 can reach her for home visits (the nearest is 146.2 km away and travels up to 10 km)"
+        "1 available volunteer speaks Polish or English → 1 offers home visits or telephone → "
+        "0 can reach the mother for home visits (the nearest is 146.2 km away and travels up to 10 km)"
     )
 
 
@@ -46,17 +46,17 @@ def test_volunteers_who_are_not_ready_or_full_are_not_counted_as_available() -> 
 def test_her_essentials_and_free_hours_are_steps_of_the_funnel() -> None:
     essential = referral(must_match=frozenset({"background:refugee_or_asylum"}))
     assert _why(MatchProblem((essential,), (volunteer(),))).endswith(
-        "→ 1 can reach her → 0 match what she marked essential"
+        "→ 1 can reach the mother → 0 match what the mother marked essential (background refugee or asylum)"
     )
     wednesday = referral(availability=(WeeklyWindow(2, 600, 720),))
     assert _why(MatchProblem((wednesday,), (volunteer(),))).endswith(
-        "→ 1 match what she marked essential → 0 share a free weekly hour with her"
+        "→ 1 matches what the mother marked essential → 0 share a free weekly hour with the mother"
     )
 
 
 def test_a_pair_rejected_before_is_the_last_step() -> None:
     problem = MatchProblem((referral(),), (volunteer(),), excluded_pairs=frozenset({("r1", "v1")}))
-    assert _why(problem).endswith("→ 1 share a free weekly hour with her → 0 not rejected or declined before")
+    assert _why(problem).endswith("→ 1 shares a free weekly hour with the mother → 0 not rejected or declined before")
 
 
 def test_a_referral_who_lost_out_to_a_better_use_of_her_volunteers_is_told_so() -> None:

@@ -61,10 +61,14 @@ def _expected_pairs(problem: MatchProblem) -> dict[tuple[str, str], tuple[int, s
         if not ok or not venues._other_rules(r, v, problem, w.session_minutes):
             continue
         shared = _shared_venue(problem, r, v) if "in_person" in v.formats else None
+        # They must be able to talk: a shared language, or an interpreter arranged for the format.
+        talk = set(r.formats) if constraints.shares_language(r, v) else constraints.interpreter_formats(r)
         formats = [
             f
             for f in r.formats
-            if f in v.formats and (shared is not None if f == "in_person" else constraints.within_reach(r, v, f))
+            if f in v.formats
+            and f in talk
+            and (shared is not None if f == "in_person" else constraints.within_reach(r, v, f))
         ]
         if not formats:
             continue

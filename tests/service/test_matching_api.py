@@ -24,8 +24,8 @@ def test_a_match_run_proposes_with_reasons_and_explains_the_unmatched(
     proposal = body["proposals"][0]
     assert proposal["volunteer_id"] == volunteer["id"] and proposal["status"] == "open"
     assert proposal["score"] == sum(r["points"] for r in proposal["reasons"])
-    assert any(r["detail"] == "both speak Polish (her first language)" for r in proposal["reasons"])
-    unmatched = {u["referral_id"]: u["reasons"] for u in body["unmatched"]}
+    assert any(r["detail"] == "both speak Polish (the mother's first language)" for r in proposal["reasons"])
+    unmatched = {u["referral_id"]: [r["detail"] for r in u["reasons"]] for u in body["unmatched"]}
     assert unmatched[arabic] == ["0 available volunteers speak Arabic"]
     assert client.get(f"/v1/referrals/{first}", headers=coordinator).json()["status"] == "proposed"
     assert client.get(f"/v1/match-runs/{body['id']}", headers=coordinator).json() == body
@@ -86,7 +86,7 @@ def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator
     assert client.get(f"/v1/referrals/{referral_id}", headers=coordinator).json()["status"] == "waiting"
     again = client.post("/v1/match-runs", headers=coordinator).json()
     assert again["proposals"] == []
-    assert again["unmatched"][0]["reasons"][0].endswith("0 not rejected or declined before")
+    assert again["unmatched"][0]["reasons"][0]["detail"].endswith("0 not rejected or declined before")
 
 
 def test_a_new_run_expires_open_proposals_and_solves_again(client: TestClient, coordinator: dict[str, str]) -> None:
