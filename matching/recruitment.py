@@ -78,8 +78,8 @@ def openings(
 
     `areas` gives each referral's area (postcode district) by id; a recruit for a format with travel lives at
     the middle of her area's waiting parents and travels `reach_km`; she takes `places` parents.
-    `specialisms` gives the specialisms each referral needs, by id (her profile's own by default). Without `shortcuts` every profile is
-    solved, with no bounds (for tests: the answer must be the same)."""
+    `specialisms` gives the specialisms each referral needs, by id (her profile's own by default). Without
+    `shortcuts` every profile is solved, with no bounds (for tests: the answer must be the same)."""
     referrals = tuple(sorted(problem.referrals, key=lambda r: r.id))
     real = tuple(sorted(problem.volunteers, key=lambda v: v.id))
     n_ref, n_vol = len(referrals), len(real)

@@ -97,6 +97,7 @@ OPERATION_IDS = {
     "recruitment_report": "getRecruitmentReport",
     "outcomes_chart": "getOutcomesChart",
     "capacity_chart": "getCapacityChart",
+    "recruitment_chart": "getRecruitmentChart",
     "report_page": "getReportPage",
     "volunteers_report": "getVolunteersReport",
     "record_feedback": "recordMatchFeedback",

@@ -13,7 +13,7 @@ the same bytes."""
 import html
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
@@ -23,7 +23,7 @@ matplotlib.use("Agg")  # before anything else of matplotlib is imported: never l
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from api_schemas.reports import CapacityReport, OutcomesReport
+from api_schemas.reports import CapacityReport, OutcomesReport, RecruitmentReport
 
 matplotlib.rcParams.update({"svg.hashsalt": "peer-match", "svg.fonttype": "none", "font.size": 9})
 WITHHELD_COLOUR = "#bbbbbb"
@@ -187,7 +187,26 @@ def capacity_svg(report: CapacityReport, *, breakdown: str = "area") -> str:
     return _to_svg(figure, marks, title)
 
 
-# The charts the report page shows, in order. `recruitment` joins when its report exists (service/reports/
-# recruitment.py): a function from that report to SVG text, like these.
-Chart = Callable[..., str]
-CHARTS: dict[str, Chart] = {"outcomes": outcomes_svg, "capacity": capacity_svg}
+def recruitment_svg(report: RecruitmentReport) -> str:
+    """Where to recruit: per profile, the parents one such volunteer would match now, beside the waiting parents
+    who fit the profile directly."""
+    marks = _Marks("recruitment")
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    title = f"Where to recruit on {report.as_of}: {report.matchable_now} of {report.waiting} waiting can be matched now"
+    figure.suptitle(title)
+    ax = figure.subplots()
+    groups = [
+        " ".join(part for part in (o.language, o.format.replace("_", " "), o.area, o.gender, o.specialism) if part)
+        for o in report.openings
+    ]
+    _bars(
+        ax,
+        marks,
+        groups,
+        {
+            "more parents matched": [o.would_match for o in report.openings],
+            "waiting parents who fit": [o.fit_directly for o in report.openings],
+        },
+    )
+    ax.set(xlabel="One more volunteer: language, format, area", ylabel="Parents")
+    return _to_svg(figure, marks, title)

@@ -153,6 +153,17 @@ def outcomes_chart(
     return _svg(charts.outcomes_svg(report, breakdown=breakdown))
 
 
+@router.get("/recruitment.svg", response_class=Response, responses=SVG_RESPONSE)
+def recruitment_chart(
+    db: SessionDep,
+    _caller: Coordinator,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many openings, best first")] = 10,
+) -> Response:
+    """The recruitment report drawn: per volunteer profile, how many more parents one such volunteer would
+    match now, beside the waiting parents who fit it directly. Each bar carries its value (`data-value`)."""
+    return _svg(charts.recruitment_svg(recruitment.report(db, limit=limit)))
+
+
 @router.get("/capacity.svg", response_class=Response, responses=SVG_RESPONSE)
 def capacity_chart(
     db: SessionDep,

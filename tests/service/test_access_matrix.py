@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/reports/outcomes"): STAFF,
     ("GET", "/v1/reports/capacity"): STAFF,
     ("GET", "/v1/reports/recruitment"): STAFF,
+    ("GET", "/v1/reports/recruitment.svg"): STAFF,
     ("GET", "/v1/reports/outcomes.svg"): STAFF,
     ("GET", "/v1/reports/capacity.svg"): STAFF,
     ("POST", "/v1/reports/links"): STAFF,

@@ -103,6 +103,7 @@ OPERATION_IDS = {
     ("get", "/v1/reports/outcomes"): "getOutcomesReport",
     ("get", "/v1/reports/capacity"): "getCapacityReport",
     ("get", "/v1/reports/recruitment"): "getRecruitmentReport",
+    ("get", "/v1/reports/recruitment.svg"): "getRecruitmentChart",
     ("post", "/fhir/r4/ServiceRequest"): "createFhirServiceRequest",
     ("post", "/fhir/r4"): "createFhirBundle",
     ("get", "/fhir/r4/Task"): "searchFhirTasks",

@@ -3,6 +3,7 @@ matches exactly the parents it said; JSON and CSV agree; coordinators only."""
 
 import csv
 import io
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -86,3 +87,26 @@ def test_limit_is_bounded(client: TestClient, coordinator: dict[str, str]) -> No
 
 def test_only_staff_read_it(client: TestClient, make_key: Any) -> None:
     assert client.get("/v1/reports/recruitment", headers=make_key("integrator", source="nhs")).status_code == 403
+
+
+def test_the_chart_carries_the_reports_values(client: TestClient, coordinator: dict[str, str]) -> None:
+    _waiting_in_aberdeen(client, coordinator)
+    report = client.get("/v1/reports/recruitment?limit=5", headers=coordinator).json()
+    chart = client.get("/v1/reports/recruitment.svg?limit=5", headers=coordinator)
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    bars = re.findall(r'data-series="([^"]+)" data-group="([^"]+)" data-value="([^"]+)"', chart.text)
+    drawn = {(group, series): int(value) for series, group, value in bars}
+    for opening in report["openings"]:
+        label = " ".join(
+            part
+            for part in (
+                opening["language"],
+                opening["format"].replace("_", " "),
+                opening["area"],
+                opening["gender"],
+                opening["specialism"],
+            )
+            if part
+        )
+        assert drawn[(label, "more parents matched")] == opening["would_match"]
+        assert drawn[(label, "waiting parents who fit")] == opening["fit_directly"]

@@ -145,3 +145,61 @@ def test_a_deactivated_venue_leaves_its_sessions_needing_cover_as_leave_does(
         assert _planned(db, match_id) == []
         sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
         assert {s["status"] for s in sessions} == {"needs_cover"}
+
+
+def test_through_the_api_alone_a_venue_shared_by_two_matches_and_then_narrowed(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    """A coordinator's whole path: add a one-room venue, match two in-person parents there, read their sessions,
+    then narrow its hours with PATCH and read them again."""
+    with time_machine.travel(START, tick=False):
+        venue = client.post(
+            "/v1/venues",
+            json={
+                "name": "Leith Community Centre",
+                "address": {"lines": ["12A Newkirkgate"], "postcode": "EH6 6AD"},
+                "opening_hours": [{"day": "tue", "start": "10:00", "end": "13:00"}],
+                "rooms": 1,
+            },
+            headers=coordinator,
+        )
+        assert venue.status_code == 201, venue.text
+        venue_id = venue.json()["id"]
+        match_ids = []
+        for n in (1, 2):
+            vid = client.post(
+                "/v1/volunteers",
+                json=volunteer_body(formats=["in_person"], email=f"v{n}@example.org"),
+                headers=coordinator,
+            ).json()["id"]
+            rid = client.post(
+                "/v1/referrals",
+                json=referral_body(n, formats=["in_person"], availability=TUESDAY_MORNING),
+                headers=coordinator,
+            ).json()["id"]
+            made = client.post(
+                "/v1/matches",
+                json={"referral_id": rid, "volunteer_id": vid, "venue_id": venue_id},
+                headers=coordinator,
+            )
+            assert made.status_code == 201, made.text
+            me = make_key("volunteer", volunteer_id=vid)
+            assert client.post(f"/v1/matches/{made.json()['id']}/accept", headers=me).status_code == 200
+            match_ids.append(made.json()["id"])
+
+        def starts(match_id: str) -> set[str]:
+            items = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
+            assert all(s["venue"]["id"] == venue_id for s in items)
+            return {datetime.fromisoformat(s["starts_at"]).astimezone(LONDON).strftime("%H:%M") for s in items}
+
+        assert starts(match_ids[0]).isdisjoint(starts(match_ids[1]))  # one room: never at the same hour
+        etag = client.get(f"/v1/venues/{venue_id}", headers=coordinator).headers["etag"]
+        narrowed = client.patch(
+            f"/v1/venues/{venue_id}",
+            json={"opening_hours": [{"day": "tue", "start": "11:00", "end": "13:00"}]},
+            headers={**coordinator, "If-Match": etag},
+        )
+        assert narrowed.status_code == 200, narrowed.text
+        after = [starts(m) for m in match_ids]
+        assert all(hour >= "11:00" for hours in after for hour in hours)
+        assert after[0].isdisjoint(after[1])
