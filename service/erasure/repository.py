@@ -14,6 +14,7 @@ from service.matches.lifecycle import HOLDS_CAPACITY
 from service.models import (
     ApiKey,
     AuditEvent,
+    Feedback,
     IdempotencyRecord,
     Match,
     MatchRun,
@@ -68,6 +69,16 @@ def unname_in_reasons(db: Session, *, volunteer_id: str, first_name: str) -> Non
                     fit["first_name"] = None
         run.unmatched = entries
         db.add(run)
+
+
+def clear_feedback_text(db: Session, match_ids: list[str]) -> None:
+    """Free-text answers to the end-of-support questionnaire may name or describe either person: they go; the
+    scale and yes/no answers stay, anonymous, for the reports."""
+    if not match_ids:
+        return
+    for row in db.exec(select(Feedback).where(col(Feedback.match_id).in_(match_ids))):
+        row.answers = {code: value for code, value in (row.answers or {}).items() if not isinstance(value, str)}
+        db.add(row)
 
 
 def bump_sessions_of_referral(db: Session, referral_id: str, *, now: datetime) -> None:

@@ -23,21 +23,13 @@ matplotlib.use("Agg")  # before anything else of matplotlib is imported: never l
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from api_schemas.reports import CapacityReport, OutcomesReport, RecruitmentReport
+from api_schemas.reports import CapacityReport, OutcomeBreakdowns, OutcomesReport, RecruitmentReport
 
 matplotlib.rcParams.update({"svg.hashsalt": "peer-match", "svg.fonttype": "none", "font.size": 9})
 WITHHELD_COLOUR = "#bbbbbb"
 COLOURS = ("#1b6ca8", "#d9822b", "#3a8f4b", "#8a4fa0")
-OUTCOME_BREAKDOWNS = (
-    "format",
-    "language",
-    "referrer_role",
-    "area",
-    "parent_role",
-    "stage_at_referral",
-    "background",
-    "simd_quintile",
-)
+# Every breakdown of the outcomes report but the months, which the first chart draws over time.
+OUTCOME_BREAKDOWNS = tuple(name for name in OutcomeBreakdowns.model_fields if name != "month")
 CAPACITY_BREAKDOWNS = ("area", "language", "format")
 
 

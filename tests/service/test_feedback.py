@@ -120,3 +120,18 @@ def test_the_outcomes_report_counts_answers_per_item_and_suppresses_them_for_fun
         6,
         W,
     )
+
+
+def test_erasing_her_removes_the_free_text_and_keeps_the_scores(
+    client: TestClient, coordinator: dict[str, str], programme: dict[int, str], make_key: Any
+) -> None:
+    match = _match_of(client, coordinator, programme[1])
+    said = "Aisha says her sister in Leith helps"
+    assert _post(client, coordinator, match["id"], "parent", hope=4, comments=said).status_code == 201
+    volunteer = make_key("volunteer", volunteer_id=match["volunteer_id"])
+    assert _post(client, volunteer, match["id"], "volunteer", hope=3, comments=said).status_code == 201
+    assert client.delete(f"/v1/referrals/{programme[1]}", headers=make_key("admin")).status_code == 204
+    export = client.get(f"/v1/volunteers/{match['volunteer_id']}/export", headers=make_key("admin")).json()
+    rows = export["tables"]["feedback"]
+    assert sorted(row["answers"]["hope"] for row in rows) == [3, 4]
+    assert said not in str(export)
