@@ -217,7 +217,7 @@ def install(app: FastAPI) -> None:
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schemas["Problem"].pop("$defs", {}))
         for path, operations in document["paths"].items():
-            if not path.startswith(("/v1/", "/fhir/")):
+            if not path.startswith(("/v1/", "/fhir/", "/reports")):
                 continue
             for method, operation in operations.items():
                 _document_errors(path, method, operation)
