@@ -66,3 +66,14 @@ def volunteer_body(**overrides: Any) -> dict[str, Any]:
         "last_supervision_on": (today - timedelta(days=10)).isoformat(),
     }
     return _merge(base, overrides)
+
+
+def patch_current(client: Any, url: str, *, json: Any, headers: dict[str, str] | None = None) -> Any:
+    """PATCH as a careful client does: read the record's ETag first and send it back as If-Match (a PATCH without
+    one is 428). A read that fails leaves the header out, so the PATCH meets the same refusal."""
+    sent = dict(headers or {})
+    if not any(name.lower() == "if-match" for name in sent):
+        read = client.get(url, headers=sent)
+        if read.status_code == 200 and "etag" in read.headers:
+            sent["If-Match"] = read.headers["etag"]
+    return client.patch(url, json=json, headers=sent)

@@ -88,7 +88,7 @@ class Referrals:
         )
 
     async def update(
-        self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *, if_match: str | None = None
+        self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *, if_match: str
     ) -> ReferralView:
         return await self._send(calls.update_referral(referral_id, patch, if_match))
 
@@ -130,7 +130,7 @@ class Volunteers:
         return _pages(lambda cursor: self.list(status=status, area=area, limit=page_size, cursor=cursor))
 
     async def update(
-        self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *, if_match: str | None = None
+        self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *, if_match: str
     ) -> VolunteerOut:
         return await self._send(calls.update_volunteer(volunteer_id, patch, if_match))
 
@@ -248,7 +248,7 @@ class Me:
     async def get_tagged(self) -> Tagged[VolunteerOut]:
         return await self._send(calls.get_me_tagged())
 
-    async def update(self, patch: MePatch | Mapping[str, Any], *, if_match: str | None = None) -> VolunteerOut:
+    async def update(self, patch: MePatch | Mapping[str, Any], *, if_match: str) -> VolunteerOut:
         return await self._send(calls.update_me(patch, if_match))
 
     async def sessions(self) -> list[SessionOut]:

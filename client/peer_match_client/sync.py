@@ -86,9 +86,7 @@ class Referrals:
             lambda cursor: self.list(status=status, area=area, external_id=external_id, limit=page_size, cursor=cursor)
         )
 
-    def update(
-        self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *, if_match: str | None = None
-    ) -> ReferralView:
+    def update(self, referral_id: str, patch: ReferralPatch | Mapping[str, Any], *, if_match: str) -> ReferralView:
         return self._send(calls.update_referral(referral_id, patch, if_match))
 
     def withdraw(self, referral_id: str, reason: str) -> ReferralView:
@@ -126,9 +124,7 @@ class Volunteers:
     ) -> Iterator[VolunteerOut]:
         return _pages(lambda cursor: self.list(status=status, area=area, limit=page_size, cursor=cursor))
 
-    def update(
-        self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *, if_match: str | None = None
-    ) -> VolunteerOut:
+    def update(self, volunteer_id: str, patch: VolunteerPatch | Mapping[str, Any], *, if_match: str) -> VolunteerOut:
         return self._send(calls.update_volunteer(volunteer_id, patch, if_match))
 
 
@@ -245,7 +241,7 @@ class Me:
     def get_tagged(self) -> Tagged[VolunteerOut]:
         return self._send(calls.get_me_tagged())
 
-    def update(self, patch: MePatch | Mapping[str, Any], *, if_match: str | None = None) -> VolunteerOut:
+    def update(self, patch: MePatch | Mapping[str, Any], *, if_match: str) -> VolunteerOut:
         return self._send(calls.update_me(patch, if_match))
 
     def sessions(self) -> list[SessionOut]:

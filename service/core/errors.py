@@ -49,6 +49,10 @@ class PreconditionFailed(DomainError):
     status, title, type_slug = 412, "Precondition failed", "precondition-failed"
 
 
+class PreconditionRequired(DomainError):
+    status, title, type_slug = 428, "Precondition required", "precondition-required"
+
+
 class PayloadTooLarge(DomainError):
     status, title, type_slug = 413, "Payload too large", "payload-too-large"
 

@@ -337,6 +337,8 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
         codes |= ERRORS_FOR_KEY_HOLDERS
     if method in ("post", "put", "patch", "delete"):
         codes |= ERRORS_FOR_CHANGES
+    if method == "patch":
+        codes |= {"428": "No If-Match: send the ETag you read, so the change cannot undo someone else's"}
     responses = operation.setdefault("responses", {})
     # FHIR clients parse an OperationOutcome: /fhir routes send each problem as one.
     content = (

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 # Many connections at once, each seeing the others' commits: they cannot share one rolled-back transaction.
 pytestmark = pytest.mark.real_commits
@@ -85,7 +85,9 @@ def test_twenty_simultaneous_accepts_for_her_one_free_place_make_exactly_one_mat
         proposals = [p["id"] for p in run["proposals"]]
         assert len(proposals) == 10 and {p["volunteer_id"] for p in run["proposals"]} == {vid}
         others = [client.post("/v1/referrals", json=referral_body(100 + n)).json()["id"] for n in range(10)]
-        cut = client.patch(f"/v1/volunteers/{vid}", json={"capacity": {"max_parents": 1, "max_sessions_per_week": 1}})
+        cut = patch_current(
+            client, f"/v1/volunteers/{vid}", json={"capacity": {"max_parents": 1, "max_sessions_per_week": 1}}
+        )
         assert cut.status_code == 200, cut.text
 
     calls = [_post(f"/v1/proposals/{pid}/accept", coordinator) for pid in proposals]

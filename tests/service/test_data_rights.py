@@ -23,7 +23,7 @@ from service.erasure import service as erasure_service
 from service.erasure import subject_access
 from service.jobs import PERIODIC_JOBS
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before the volunteer's window
 TODAY = START.date().isoformat()
@@ -327,14 +327,16 @@ def past_and_recent(client: TestClient, coordinator: dict[str, str], make_key: K
         ids["left"] = client.post("/v1/volunteers", json=volunteer_body(name="Left Early"), headers=coordinator).json()[
             "id"
         ]
-        assert client.patch(f"/v1/volunteers/{ids['left']}", json={"status": "left"}, headers=coordinator).is_success
+        assert patch_current(
+            client, f"/v1/volunteers/{ids['left']}", json={"status": "left"}, headers=coordinator
+        ).is_success
         traveller.shift(timedelta(days=61))
         ids["withdrawn_later"] = client.post("/v1/referrals", json=referral_body(5), headers=coordinator).json()["id"]
         client.post(f"/v1/referrals/{ids['withdrawn_later']}/withdraw", json={"reason": "moved"}, headers=coordinator)
         ids["left_later"] = client.post(
             "/v1/volunteers", json=volunteer_body(name="Left Later"), headers=coordinator
         ).json()["id"]
-        client.patch(f"/v1/volunteers/{ids['left_later']}", json={"status": "left"}, headers=coordinator)
+        patch_current(client, f"/v1/volunteers/{ids['left_later']}", json={"status": "left"}, headers=coordinator)
         yield ids
 
 

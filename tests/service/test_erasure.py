@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from service.events.service import body as event_body
 from service.models import OutboxEvent
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 PROBLEM = "application/problem+json"
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before the volunteer's window
@@ -180,7 +180,10 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(
 
         assert client.delete(f"/v1/referrals/{rid}", headers=admin).status_code == 204
         assert _audit_actions(db, rid).count("referral.erased") == 1
-        assert client.patch(f"/v1/referrals/{rid}", json={"interests": []}, headers=coordinator).status_code == 409
+        assert (
+            patch_current(client, f"/v1/referrals/{rid}", json={"interests": []}, headers=coordinator).status_code
+            == 409
+        )
         epds = {"answers": [0] * 10, "completed_on": TODAY, "timepoint": "end"}
         refused = client.post(f"/v1/referrals/{rid}/measures", json=epds, headers=coordinator)
         assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
@@ -240,7 +243,7 @@ def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys
 
         assert client.delete(f"/v1/volunteers/{vid}", headers=admin).status_code == 204
         assert _audit_actions(db, vid).count("volunteer.erased") == 1
-        refused = client.patch(f"/v1/volunteers/{vid}", json={"name": "Joanna"}, headers=coordinator)
+        refused = patch_current(client, f"/v1/volunteers/{vid}", json={"name": "Joanna"}, headers=coordinator)
         assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
 
 

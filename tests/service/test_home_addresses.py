@@ -20,7 +20,7 @@ from sqlalchemy import Connection, inspect, text
 from service.me.calendar import title
 from service.models import SupportSession
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before the volunteer's window
 LINES = ["Flat 3F2", "17 Madeup Terrace", "Leith"]
@@ -101,16 +101,18 @@ def test_patch_changes_clears_and_keeps_the_address_with_her_postcode(
 ) -> None:
     rid = client.post("/v1/referrals", json=_home_referral(), headers=coordinator).json()["id"]
     url = f"/v1/referrals/{rid}"
-    notes = client.patch(url, json={"parent": {"access_notes": "Side door"}}, headers=coordinator)
+    notes = patch_current(client, url, json={"parent": {"access_notes": "Side door"}}, headers=coordinator)
     assert notes.json()["parent"]["access_notes"] == "Side door" and notes.json()["parent"]["address"] == ADDRESS
-    moved = client.patch(url, json={"parent": {"postcode": "EH7 5QY"}}, headers=coordinator)
+    moved = patch_current(client, url, json={"parent": {"postcode": "EH7 5QY"}}, headers=coordinator)
     assert moved.status_code == 422 and moved.json()["errors"][0]["loc"] == ["body", "parent", "address"]
     new_home = {"lines": ["2 Other Road"], "postcode": "EH7 5QY"}
-    moved = client.patch(url, json={"parent": {"postcode": "EH7 5QY", "address": new_home}}, headers=coordinator)
+    moved = patch_current(
+        client, url, json={"parent": {"postcode": "EH7 5QY", "address": new_home}}, headers=coordinator
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["parent"]["address"] == new_home and moved.json()["area"] == "EH7"
-    cleared = client.patch(
-        url, json={"parent": {"address": None, "access_notes": None, "max_travel_km": 3}}, headers=coordinator
+    cleared = patch_current(
+        client, url, json={"parent": {"address": None, "access_notes": None, "max_travel_km": 3}}, headers=coordinator
     ).json()["parent"]
     assert (cleared["address"], cleared["access_notes"], cleared["max_travel_km"]) == (None, None, 3.0)
 

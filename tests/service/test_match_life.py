@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday, before her 10:00 window
 
@@ -50,7 +50,9 @@ def test_a_match_lives_from_acceptance_to_a_completed_ending_and_her_rest(
         assert ended["outcome"] == "completed"
         assert client.get(f"/v1/referrals/{rid}", headers=coordinator).json()["status"] == "ended"
         assert _events(db, "match.ending_soon") == 1 and _events(db, "match.ended") == 1
-        client.patch(f"/v1/volunteers/{vid}", json={"last_supervision_on": ended["ended_on"]}, headers=coordinator)
+        patch_current(
+            client, f"/v1/volunteers/{vid}", json={"last_supervision_on": ended["ended_on"]}, headers=coordinator
+        )
         volunteer = client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()
         assert [r["code"] for r in volunteer["not_ready_reasons"]] == ["resting"]
         client.post("/v1/referrals", json=referral_body(50), headers=coordinator)

@@ -37,7 +37,7 @@ from service.matches import repository as matches_repository
 from service.messages import composing, prompts, sending, texts, words
 from service.messages.sending import LogChannel, MessageSender, NotifyChannel, Outgoing, SmtpChannel
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 from tests.service.fake_notify import API_KEY, FakeNotify, Server
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday; her window is Tuesdays from 10:00 (London = UTC)
@@ -226,7 +226,7 @@ def test_no_message_after_she_withdrew_consent_or_chose_none(
         referral_id, _vid, sessions = _planned_match(client, coordinator)
         traveller.move_to(_at(sessions[0]) - LEAD + timedelta(minutes=1))
         worker.run_once()  # the first reminder waits for the end of quiet hours
-        patched = client.patch(f"/v1/referrals/{referral_id}", json=change, headers=coordinator)
+        patched = patch_current(client, f"/v1/referrals/{referral_id}", json=change, headers=coordinator)
         assert patched.status_code == 200, patched.text
         for planned in sessions[:3]:
             traveller.move_to(_at(planned) - LEAD + timedelta(hours=3))
@@ -399,7 +399,9 @@ def test_no_message_or_log_line_carries_a_surname_an_address_or_her_health(
         _referral_id, volunteer_id, sessions = _planned_match(client, coordinator)
         volunteer = make_key("volunteer", volunteer_id=volunteer_id)
         assert (
-            client.patch("/v1/me", json={"contact_preferences": {"channel": "email"}}, headers=volunteer).status_code
+            patch_current(
+                client, "/v1/me", json={"contact_preferences": {"channel": "email"}}, headers=volunteer
+            ).status_code
             == 200
         )
         client.post(f"/v1/sessions/{sessions[2]['id']}/reschedule", json={}, headers=coordinator)
@@ -472,8 +474,8 @@ def test_contact_preferences_need_the_number_or_address_they_use(
     created = client.post("/v1/referrals", json=referral_body(1, contact_preferences=SMS), headers=coordinator)
     assert created.json()["contact_preferences"] == {**SMS, "quiet_hours": None}
     assert created.json()["consent"]["contact"] is True
-    withdrawn = client.patch(
-        f"/v1/referrals/{created.json()['id']}", json={"consent": {"contact": False}}, headers=coordinator
+    withdrawn = patch_current(
+        client, f"/v1/referrals/{created.json()['id']}", json={"consent": {"contact": False}}, headers=coordinator
     )
     assert withdrawn.status_code == 200 and withdrawn.json()["consent"]["contact"] is False
 
@@ -642,8 +644,8 @@ def test_no_missed_you_after_she_withdrew_consent(
 ) -> None:
     with time_machine.travel(START, tick=False) as traveller:
         referral_id, _vid, sessions = _planned_match(client, coordinator)
-        patched = client.patch(
-            f"/v1/referrals/{referral_id}", json={"consent": {"contact": False}}, headers=coordinator
+        patched = patch_current(
+            client, f"/v1/referrals/{referral_id}", json={"consent": {"contact": False}}, headers=coordinator
         )
         assert patched.status_code == 200, patched.text
         traveller.move_to(datetime.fromisoformat(sessions[0]["ends_at"]))
@@ -681,7 +683,7 @@ def test_a_volunteer_is_prompted_to_check_in_once_as_each_home_visit_begins(
         _rid, volunteer_id, sessions = _planned_match(client, coordinator)
         volunteer = make_key("volunteer", volunteer_id=volunteer_id)
         prefs = {"contact_preferences": {"channel": "email", "language": "pl"}}
-        assert client.patch("/v1/me", json=prefs, headers=volunteer).status_code == 200
+        assert patch_current(client, "/v1/me", json=prefs, headers=volunteer).status_code == 200
         first, second, third, fourth = sessions[:4]
         cancel = client.post(f"/v1/sessions/{second['id']}/cancel", json={"reason": "unwell"}, headers=coordinator)
         assert cancel.status_code == 200, cancel.text
@@ -821,7 +823,7 @@ def test_the_smtp_channel_sends_each_email_in_her_language_with_nothing_she_must
         )
         volunteer = make_key("volunteer", volunteer_id=volunteer_id)
         prefs = {"contact_preferences": {"channel": "email", "language": "en"}}
-        assert client.patch("/v1/me", json=prefs, headers=volunteer).status_code == 200
+        assert patch_current(client, "/v1/me", json=prefs, headers=volunteer).status_code == 200
         worker.run_once()
         traveller.move_to(_at(sessions[0]) - LEAD + timedelta(minutes=1))
         worker.run_once()

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from service.models import OutboxEvent
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday
 
@@ -38,8 +38,8 @@ def test_after_four_weeks_of_leave_the_sessions_are_numbered_in_date_order(
         before = _live(client, match_id, me)
         third = date.fromisoformat(str(before[2]["starts_at"])[:10])
         sixth = date.fromisoformat(str(before[5]["starts_at"])[:10])
-        patched = client.patch(
-            "/v1/me", json={"leave": [{"start": third.isoformat(), "end": sixth.isoformat()}]}, headers=me
+        patched = patch_current(
+            client, "/v1/me", json={"leave": [{"start": third.isoformat(), "end": sixth.isoformat()}]}, headers=me
         )
         assert patched.status_code == 200, patched.text
         after = _live(client, match_id, me)
@@ -66,7 +66,9 @@ def _five_months_of_leave(
     before = _live(client, match_id, me)
     start = date.fromisoformat(str(before[2]["starts_at"])[:10])
     end = date(start.year, start.month + 5, 28)
-    answer = client.patch("/v1/me", json={"leave": [{"start": start.isoformat(), "end": end.isoformat()}]}, headers=me)
+    answer = patch_current(
+        client, "/v1/me", json={"leave": [{"start": start.isoformat(), "end": end.isoformat()}]}, headers=me
+    )
     assert answer.status_code == 200, answer.text
     return match_id, me, start, end
 
@@ -234,7 +236,9 @@ def test_sessions_after_her_check_lapses_need_cover_and_are_never_reminded(
         lapse = date.fromisoformat(str(sessions[3]["starts_at"])[:10])
         check = {"scheme": "PVG", "checked_on": "2024-01-01", "expires_on": lapse.isoformat()}
         assert (
-            client.patch(f"/v1/volunteers/{volunteer_id}", json={"check": check}, headers=coordinator).status_code
+            patch_current(
+                client, f"/v1/volunteers/{volunteer_id}", json={"check": check}, headers=coordinator
+            ).status_code
             == 200
         )
         with Session(db) as job_db:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from service.volunteers import due
-from tests.factories import volunteer_body
+from tests.factories import patch_current, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
 TODAY = START.date()
@@ -77,7 +77,9 @@ def test_last_supervision_on_is_the_latest_whatever_order_dates_arrive_in(
             assert client.post(f"/v1/volunteers/{vid}/supervision", json=body, headers=coordinator).status_code == 201
         assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["last_supervision_on"] == _days(-3)
         # A date given the old way never hides a later record.
-        patched = client.patch(f"/v1/volunteers/{vid}", json={"last_supervision_on": _days(-40)}, headers=coordinator)
+        patched = patch_current(
+            client, f"/v1/volunteers/{vid}", json={"last_supervision_on": _days(-40)}, headers=coordinator
+        )
         assert patched.status_code == 200 and patched.json()["last_supervision_on"] == _days(-3)
         future = {"held_on": _days(1), "kind": "group", "supervisor": "Morag Reid"}
         assert client.post(f"/v1/volunteers/{vid}/supervision", json=future, headers=coordinator).status_code == 422
@@ -178,7 +180,10 @@ def test_a_renewed_check_is_alerted_afresh_and_training_expiry_is_alerted_with_i
         assert client.post(f"/v1/volunteers/{vid}/training", json=body, headers=coordinator).status_code == 201
         assert _scan(db) == 2
         new_check = {"scheme": "PVG", "checked_on": _days(-1), "expires_on": _days(3)}  # say, a short renewal
-        assert client.patch(f"/v1/volunteers/{vid}", json={"check": new_check}, headers=coordinator).status_code == 200
+        assert (
+            patch_current(client, f"/v1/volunteers/{vid}", json={"check": new_check}, headers=coordinator).status_code
+            == 200
+        )
         assert _scan(db) == 1
         raised = [(p["what"], p["module"], p["due_on"], p["days_before"]) for _r, p in _due_events(db)]
         assert sorted(raised) == sorted(

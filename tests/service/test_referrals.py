@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from service.core import idempotency
 from tests.conftest import KeyMaker
-from tests.factories import referral_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 PROBLEM = "application/problem+json"
 
@@ -109,7 +109,7 @@ def test_an_integrator_sees_only_its_own_referrals_and_only_their_status(
     assert client.get(f"/v1/referrals/{mine['id']}", headers=lothian).status_code == 200
     listed = client.get("/v1/referrals", headers=lothian).json()["items"]
     assert [r["id"] for r in listed] == [mine["id"]]
-    patch = client.patch(f"/v1/referrals/{theirs['id']}", json={"interests": []}, headers=lothian)
+    patch = patch_current(client, f"/v1/referrals/{theirs['id']}", json={"interests": []}, headers=lothian)
     assert patch.status_code == 404
 
 
@@ -206,17 +206,17 @@ def test_patch_with_a_stale_etag_is_412_and_with_the_current_one_succeeds(
     created = client.post("/v1/referrals", json=referral_body(), headers=coordinator)
     etag = created.headers["etag"]
     url = f"/v1/referrals/{created.json()['id']}"
-    ok = client.patch(url, json={"interests": ["crafts"]}, headers={**coordinator, "If-Match": etag})
+    ok = patch_current(client, url, json={"interests": ["crafts"]}, headers={**coordinator, "If-Match": etag})
     assert ok.status_code == 200 and ok.json()["interests"] == ["crafts"]
     assert ok.headers["etag"] != etag
-    stale = client.patch(url, json={"interests": ["music"]}, headers={**coordinator, "If-Match": etag})
+    stale = patch_current(client, url, json={"interests": ["music"]}, headers={**coordinator, "If-Match": etag})
     assert stale.status_code == 412
     assert client.get(url, headers=coordinator).json()["interests"] == ["crafts"]
 
 
 def test_patching_the_postcode_moves_her_area(client: TestClient, coordinator: dict[str, str]) -> None:
     url = f"/v1/referrals/{client.post('/v1/referrals', json=referral_body(), headers=coordinator).json()['id']}"
-    moved = client.patch(url, json={"parent": {"postcode": "ze1 0aa"}}, headers=coordinator).json()
+    moved = patch_current(client, url, json={"parent": {"postcode": "ze1 0aa"}}, headers=coordinator).json()
     assert moved["parent"]["postcode"] == "ZE1 0AA" and moved["area"] == "ZE1"
 
 
@@ -228,7 +228,7 @@ def test_a_withdrawn_referral_cannot_be_withdrawn_or_edited_again(
     assert withdrawn.json()["status"] == "withdrawn"
     again = client.post(f"{url}/withdraw", json={"reason": "again"}, headers=coordinator)
     assert again.status_code == 409 and again.json()["state"] == "withdrawn"
-    assert client.patch(url, json={"interests": []}, headers=coordinator).status_code == 409
+    assert patch_current(client, url, json={"interests": []}, headers=coordinator).status_code == 409
 
 
 def test_lists_page_with_a_cursor_and_filter_by_status(client: TestClient, coordinator: dict[str, str]) -> None:
@@ -255,8 +255,32 @@ def test_every_change_is_audited_without_personal_data(
     from sqlalchemy import text
 
     created = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()
-    client.patch(f"/v1/referrals/{created['id']}", json={"parent": {"phone": "07700 900999"}}, headers=coordinator)
+    patch_current(
+        client, f"/v1/referrals/{created['id']}", json={"parent": {"phone": "07700 900999"}}, headers=coordinator
+    )
     rows = db.execute(text("SELECT * FROM audit_event ORDER BY at")).mappings().all()
     assert [row["action"] for row in rows] == ["referral.received", "referral.updated"]
     dumped = repr([dict(row) for row in rows])
     assert "Nowak" not in dumped and "900999" not in dumped and "EH6" not in dumped
+
+
+def test_a_change_without_if_match_is_428_and_changes_nothing(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    """Two coordinators editing one record must not silently undo each other: every PATCH names the version."""
+    rid = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()["id"]
+    vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
+    me = make_key("volunteer", volunteer_id=vid)
+    for url, headers, body in (
+        (f"/v1/referrals/{rid}", coordinator, {"interests": ["crafts"]}),
+        (f"/v1/volunteers/{vid}", coordinator, {"interests": ["crafts"]}),
+        ("/v1/me", me, {"phone": "07700 900001"}),
+    ):
+        before = client.get(url, headers=headers)
+        refused = client.patch(url, json=body, headers=headers)
+        assert refused.status_code == 428, (url, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["etag"] == before.headers["etag"]
+        assert client.get(url, headers=headers).json() == before.json()
+        anyway = client.patch(url, json=body, headers={**headers, "If-Match": "*"})
+        assert anyway.status_code == 200, anyway.text

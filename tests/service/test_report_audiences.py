@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from service.reports import csv_export
 from service.reports.figures import Cell, secondary_suppression
-from tests.factories import referral_body
+from tests.factories import patch_current, referral_body
 from tests.service.test_reports import JANUARY, TOTAL, epds
 from tests.service.test_reports import programme as programme  # the seeded programme, a fixture
 
@@ -241,7 +241,7 @@ def sixteen_by_quintile(client: TestClient, coordinator: dict[str, str]) -> list
             assert response.status_code == 201, response.text
             assert response.json()["simd_quintile"] == quintile
             ids.append(response.json()["id"])
-        corrected = client.patch(f"/v1/referrals/{ids[-1]}", json={"simd_quintile": 1}, headers=coordinator)
+        corrected = patch_current(client, f"/v1/referrals/{ids[-1]}", json={"simd_quintile": 1}, headers=coordinator)
         assert corrected.status_code == 200, corrected.text
     return ids
 
@@ -265,7 +265,9 @@ def test_an_external_deprivation_breakdown_withholds_what_would_give_the_middle_
 def test_a_quintile_can_be_cleared_and_she_then_counts_as_unknown(
     client: TestClient, coordinator: dict[str, str], sixteen_by_quintile: list[str]
 ) -> None:
-    cleared = client.patch(f"/v1/referrals/{sixteen_by_quintile[0]}", json={"simd_quintile": None}, headers=coordinator)
+    cleared = patch_current(
+        client, f"/v1/referrals/{sixteen_by_quintile[0]}", json={"simd_quintile": None}, headers=coordinator
+    )
     assert cleared.status_code == 200 and cleared.json()["simd_quintile"] is None, cleared.text
     report = client.get(MAY, headers=coordinator).json()
     assert _cells(report, "simd_quintile") == {"1": 7, "3": 2, "5": 6, "unknown": 1}

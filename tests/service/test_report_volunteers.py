@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from tests.factories import volunteer_body
+from tests.factories import patch_current, volunteer_body
 from tests.service.test_reports import programme as programme  # the seeded programme, a fixture
 
 S, W = "<5", "suppressed"
@@ -23,7 +23,7 @@ def _volunteer(client: TestClient, coordinator: dict[str, str], n: int, **overri
 
 
 def _leave(client: TestClient, coordinator: dict[str, str], volunteer_id: str, **body: Any) -> Any:
-    return client.patch(f"/v1/volunteers/{volunteer_id}", json={"status": "left", **body}, headers=coordinator)
+    return patch_current(client, f"/v1/volunteers/{volunteer_id}", json={"status": "left", **body}, headers=coordinator)
 
 
 def test_a_reason_for_leaving_is_recorded_with_the_move_and_checked(
@@ -32,12 +32,14 @@ def test_a_reason_for_leaving_is_recorded_with_the_move_and_checked(
     volunteer_id = _volunteer(client, coordinator, 1)
     unknown = _leave(client, coordinator, volunteer_id, left_reason="won_the_lottery")
     assert unknown.status_code == 422 and "left_reason" in unknown.text, unknown.text
-    staying = client.patch(f"/v1/volunteers/{volunteer_id}", json={"left_reason": "moved_away"}, headers=coordinator)
+    staying = patch_current(
+        client, f"/v1/volunteers/{volunteer_id}", json={"left_reason": "moved_away"}, headers=coordinator
+    )
     assert staying.status_code == 422 and "left_reason" in staying.text, staying.text
     left = _leave(client, coordinator, volunteer_id, left_reason="moved_away")
     assert left.status_code == 200, left.text
     assert (left.json()["status"], left.json()["left_reason"]) == ("left", "moved_away")
-    back = client.patch(f"/v1/volunteers/{volunteer_id}", json={"status": "active"}, headers=coordinator)
+    back = patch_current(client, f"/v1/volunteers/{volunteer_id}", json={"status": "active"}, headers=coordinator)
     assert (back.json()["status"], back.json()["left_reason"]) == ("active", None)
 
 

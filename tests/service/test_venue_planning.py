@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from service.models import Match, SupportSession, Venue
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday
 LONDON = ZoneInfo("Europe/London")
@@ -194,7 +194,8 @@ def test_through_the_api_alone_a_venue_shared_by_two_matches_and_then_narrowed(
 
         assert starts(match_ids[0]).isdisjoint(starts(match_ids[1]))  # one room: never at the same hour
         etag = client.get(f"/v1/venues/{venue_id}", headers=coordinator).headers["etag"]
-        narrowed = client.patch(
+        narrowed = patch_current(
+            client,
             f"/v1/venues/{venue_id}",
             json={"opening_hours": [{"day": "tue", "start": "11:00", "end": "13:00"}]},
             headers={**coordinator, "If-Match": etag},

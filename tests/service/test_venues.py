@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday
 LEITH = {"lines": ["12 New Kirkgate"], "postcode": "EH6 6AD"}  # 0.8 km from the parent, 1.2 km from the volunteer
@@ -51,10 +51,15 @@ def test_a_coordinator_adds_lists_reads_and_changes_a_venue_with_its_etag(
     assert venue["area"] == "EH6" and venue["active"] is True and venue["address"] == LEITH
     assert client.get("/v1/venues", headers=coordinator).json()["items"] == [venue]
     assert client.get(f"/v1/venues/{venue['id']}", headers=coordinator).json() == venue
-    stale = client.patch(f"/v1/venues/{venue['id']}", json={"rooms": 2}, headers={**coordinator, "If-Match": '"7"'})
+    stale = patch_current(
+        client, f"/v1/venues/{venue['id']}", json={"rooms": 2}, headers={**coordinator, "If-Match": '"7"'}
+    )
     assert stale.status_code == 412
-    patched = client.patch(
-        f"/v1/venues/{venue['id']}", json={"rooms": 2, "active": False}, headers={**coordinator, "If-Match": '"1"'}
+    patched = patch_current(
+        client,
+        f"/v1/venues/{venue['id']}",
+        json={"rooms": 2, "active": False},
+        headers={**coordinator, "If-Match": '"1"'},
     )
     assert patched.status_code == 200 and patched.headers["ETag"] == '"2"'
     assert patched.json()["rooms"] == 2 and patched.json()["active"] is False
@@ -87,7 +92,7 @@ def test_a_bad_venue_is_422_naming_the_field(
 
 def test_null_is_refused_for_a_field_every_venue_has(client: TestClient, coordinator: dict[str, str]) -> None:
     venue_id = client.post("/v1/venues", json=venue_body(), headers=coordinator).json()["id"]
-    response = client.patch(f"/v1/venues/{venue_id}", json={"rooms": None}, headers=coordinator)
+    response = patch_current(client, f"/v1/venues/{venue_id}", json={"rooms": None}, headers=coordinator)
     assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "rooms"]
 
 
@@ -161,10 +166,10 @@ def test_a_deactivated_venue_is_never_chosen(client: TestClient, coordinator: di
             json=venue_body(name="Calton Hub", address={"lines": ["3 Calton Road"], "postcode": "EH1 1YZ"}),
             headers=coordinator,
         ).json()
-        client.patch(f"/v1/venues/{near['id']}", json={"active": False}, headers=coordinator)
+        patch_current(client, f"/v1/venues/{near['id']}", json={"active": False}, headers=coordinator)
         [proposal] = _run(client, coordinator)["proposals"]
         assert proposal["venue"]["id"] == farther["id"]
-        client.patch(f"/v1/venues/{farther['id']}", json={"active": False}, headers=coordinator)
+        patch_current(client, f"/v1/venues/{farther['id']}", json={"active": False}, headers=coordinator)
         run = _run(client, coordinator)
         assert run["proposals"] == [] and run["unmatched"][0]["causes"][0]["code"] == "no_venue_in_reach"
 

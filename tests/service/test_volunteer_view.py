@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from tests.conftest import KeyMaker
-from tests.factories import referral_body, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
 
@@ -82,7 +82,9 @@ def test_leave_she_adds_moves_the_sessions_it_covers(
         match_id, me = _scheduled(client, coordinator, make_key)
         before = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"]
         second_day = before[1]["starts_at"][:10]
-        patched = client.patch("/v1/me", json={"leave": [{"start": second_day, "end": second_day}]}, headers=me)
+        patched = patch_current(
+            client, "/v1/me", json={"leave": [{"start": second_day, "end": second_day}]}, headers=me
+        )
         assert patched.status_code == 200
         after = client.get(f"/v1/matches/{match_id}/sessions", headers=me).json()["items"]
         assert all(s["starts_at"][:10] != second_day for s in after)

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from tests.conftest import KeyMaker
-from tests.factories import volunteer_body
+from tests.factories import patch_current, volunteer_body
 
 
 def _reasons(body: dict[str, object]) -> list[str]:
@@ -65,7 +65,8 @@ def test_unknown_specialism_is_422(client: TestClient, coordinator: dict[str, st
 def test_a_coordinator_patches_a_volunteer_and_the_etag_moves(client: TestClient, coordinator: dict[str, str]) -> None:
     created = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     url = f"/v1/volunteers/{created.json()['id']}"
-    patched = client.patch(
+    patched = patch_current(
+        client,
         url,
         json={"status": "paused", "capacity": {"max_parents": 1, "max_sessions_per_week": 1}},
         headers={**coordinator, "If-Match": created.headers["etag"]},
@@ -73,7 +74,9 @@ def test_a_coordinator_patches_a_volunteer_and_the_etag_moves(client: TestClient
     assert patched.status_code == 200
     assert patched.json()["status"] == "paused" and patched.json()["capacity"]["max_parents"] == 1
     assert _reasons(patched.json()) == ["paused"]
-    stale = client.patch(url, json={"status": "active"}, headers={**coordinator, "If-Match": created.headers["etag"]})
+    stale = patch_current(
+        client, url, json={"status": "active"}, headers={**coordinator, "If-Match": created.headers["etag"]}
+    )
     assert stale.status_code == 412
 
 
@@ -83,10 +86,13 @@ def test_an_explicit_null_for_a_field_her_record_needs_is_422_not_a_500(
     # Found by the stateful contract test: PATCH {"formats": null} reached the row and failed on the way out.
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     for field in ("formats", "availability", "capacity", "status", "languages", "max_travel_km"):
-        refused = client.patch(f"/v1/volunteers/{vid}", json={field: None}, headers=coordinator)
+        refused = patch_current(client, f"/v1/volunteers/{vid}", json={field: None}, headers=coordinator)
         assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", field], field
     assert (
-        client.patch("/v1/me", json={"leave": None}, headers=make_key("volunteer", volunteer_id=vid)).status_code == 422
+        patch_current(
+            client, "/v1/me", json={"leave": None}, headers=make_key("volunteer", volunteer_id=vid)
+        ).status_code
+        == 422
     )
     assert client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()["formats"] == ["home_visit", "telephone"]
 
@@ -99,10 +105,10 @@ def test_a_volunteer_reads_and_edits_her_own_record_only(
     me = make_key("volunteer", volunteer_id=vid)
     assert client.get("/v1/me", headers=me).json()["id"] == vid
     new_leave = [{"start": "2027-07-01", "end": "2027-07-14"}]
-    patched = client.patch("/v1/me", json={"leave": new_leave, "phone": "07700 900000"}, headers=me)
+    patched = patch_current(client, "/v1/me", json={"leave": new_leave, "phone": "07700 900000"}, headers=me)
     assert patched.status_code == 200
     assert patched.json()["leave"] == new_leave and patched.json()["phone"] == "07700 900000"
-    assert client.patch("/v1/me", json={"status": "active"}, headers=me).status_code == 422
+    assert patch_current(client, "/v1/me", json={"status": "active"}, headers=me).status_code == 422
     assert client.get(f"/v1/volunteers/{other}", headers=me).status_code == 403
     assert client.get("/v1/volunteers", headers=me).status_code == 403
 
@@ -136,9 +142,9 @@ def test_a_lapsed_check_alerts_the_coordinator_once_and_again_after_it_lapses_an
 
     assert run() == 1 and run() == 0
     renewed = {"scheme": "PVG", "checked_on": date.today().isoformat()}
-    client.patch(f"/v1/volunteers/{vid}", json={"check": renewed}, headers=coordinator)
+    patch_current(client, f"/v1/volunteers/{vid}", json={"check": renewed}, headers=coordinator)
     assert run() == 0
-    client.patch(f"/v1/volunteers/{vid}", json={"check": body["check"]}, headers=coordinator)
+    patch_current(client, f"/v1/volunteers/{vid}", json={"check": body["check"]}, headers=coordinator)
     assert run() == 1
     rows = db.execute(text("SELECT record_id, payload FROM outbox_event WHERE type='volunteer.not_ready'"))
     assert [row[0] for row in rows] == [vid, vid]
