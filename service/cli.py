@@ -1,6 +1,7 @@
 """The `peer-match` command: serve, migrate, keys, demo."""
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,6 +41,8 @@ def serve(
         os.environ["PEER_MATCH_HOST"] = host
     if port:
         os.environ["PEER_MATCH_PORT"] = str(port)
+    if workers > 1:
+        _count_across_workers(settings.data_dir / "metrics")
     uvicorn.run(
         "service.main:app",
         host=host or settings.host,
@@ -48,6 +51,18 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+def _count_across_workers(directory: Path) -> None:
+    """With several workers, each counts into files in `directory` (prometheus_client's multiprocess mode) and
+    /metrics adds them up; otherwise each answer would hold one worker's share. Emptied at every start, so a
+    restart does not count the last run's requests again. A directory set in the environment is left as given."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.db"):
+        old.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 @keys.command("create")
