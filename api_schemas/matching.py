@@ -50,7 +50,7 @@ class ProposalOut(BaseModel):
     venue: VenueRef | None = Field(None, description="The venue chosen for an in-person proposal")
 
 
-class UnmatchedReason(BaseModel):
+class UnmatchedExplanation(BaseModel):
     """Why she was left unmatched: `code` and `params` as in `Cause` (null code: kept from before codes), `detail`
     the sentence, naming the parent by role, with grammatical counts."""
 
@@ -81,7 +81,7 @@ class NearestChange(BaseModel):
 
 class UnmatchedOut(BaseModel):
     referral_id: str
-    reasons: list[UnmatchedReason] = Field(description="Why, each as a code with its numbers and a sentence")
+    reasons: list[UnmatchedExplanation] = Field(description="Why, each as a code with its numbers and a sentence")
     not_ready: list[NotReadyOut] = Field(
         default_factory=list, description="Volunteers who would fit her but are not ready (or full)"
     )

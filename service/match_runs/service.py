@@ -16,7 +16,7 @@ from api_schemas.matching import (
     ProposalStatus,
     Reason,
     UnmatchedOut,
-    UnmatchedReason,
+    UnmatchedExplanation,
 )
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
@@ -157,8 +157,8 @@ def unmatched_json(explained: unmatched.Explained) -> dict[str, object]:
 def unmatched_out(stored: dict[str, Any]) -> UnmatchedOut:
     """A stored unmatched entry on the wire; entries kept before codes have sentences only."""
     causes = stored.get("causes") or []
-    reasons = [UnmatchedReason(code=c["code"], params=c["params"], detail=c["sentence"]) for c in causes] or [
-        UnmatchedReason(detail=sentence) for sentence in stored.get("reasons", [])
+    reasons = [UnmatchedExplanation(code=c["code"], params=c["params"], detail=c["sentence"]) for c in causes] or [
+        UnmatchedExplanation(detail=sentence) for sentence in stored.get("reasons", [])
     ]
     return UnmatchedOut(
         referral_id=stored["referral_id"],
