@@ -15,8 +15,8 @@ from api_schemas.matching import (
     ProposalOut,
     ProposalStatus,
     Reason,
-    UnmatchedOut,
     UnmatchedExplanation,
+    UnmatchedOut,
 )
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
