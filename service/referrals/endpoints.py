@@ -13,7 +13,7 @@ from api_schemas.referrals import (
     ReferralStatusOut,
     WithdrawIn,
 )
-from service.core import idempotency
+from service.core import idempotency, problems
 from service.core.auth import Role
 from service.core.deps import Coordinator, ReferralWriter, SessionDep
 from service.core.errors import invalid
@@ -22,9 +22,12 @@ from service.core.pagination import CursorParam, LimitParam
 from service.models import Referral
 from service.programme import service as programme_service
 from service.referrals import measures as measure_service
+from service.referrals import rules
 from service.referrals import service as referral_service
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+# A body the schema refuses is still checked against the rules, so one 422 names every error.
+problems.RULES_ON_REFUSED_BODIES[("POST", "/v1/referrals")] = rules.on_refused_body
 measures_router = APIRouter(prefix="/v1/referrals/{referral_id}", tags=["measures and safety"])
 
 ReferralView = ReferralOut | ReferralStatusOut

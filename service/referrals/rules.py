@@ -3,12 +3,13 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from api_schemas.referrals import Needs, VolunteerGender
 from api_schemas.vocabulary import VocabularyKind
-from service.core import languages
+from service.core import languages, places
 from service.core.errors import InvalidInput, invalid
 from service.vocabulary import service as vocabulary_service
 
@@ -101,3 +102,33 @@ def needs_json(needs: Needs) -> dict[str, object] | None:
         loc = ["body", "needs", "interpreter", "language"]
         stored["interpreter"]["language"] = languages.normalise([needs.interpreter.language], loc=loc)[0]
     return stored
+
+
+def _strings(value: Any) -> list[str] | None:
+    return value if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
+
+
+def on_refused_body(db: Session, body: dict[str, Any]) -> list[tuple[list[str | int], str]]:
+    """The rules on a referral body the wire schema refused, as far as it can be read: languages, the postcode and
+    the vocabulary codes. The 422 then names every error at once, schema and rules alike, and an integrator
+    fixes a referral in one round trip."""
+    found = Findings()
+    tags = _strings(body.get("languages"))
+    if tags:
+        with found.check():
+            languages.normalise(tags, loc=["body", "languages"])
+    parent = body.get("parent")
+    if isinstance(parent, dict) and isinstance(parent.get("postcode"), str) and parent["postcode"].strip():
+        with found.check():
+            places.resolve(parent["postcode"].strip(), None, loc=["body", "parent"])
+    needs = body.get("needs")
+    with found.check():
+        check_codes(
+            db,
+            background=_strings(body.get("background")),
+            experiences=_strings(body.get("experiences")),
+            interests=_strings(body.get("interests")),
+            must_match=_strings(body.get("must_match")),
+            specialisms=_strings(needs.get("specialisms")) if isinstance(needs, dict) else None,
+        )
+    return found.errors

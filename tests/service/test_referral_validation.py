@@ -37,6 +37,22 @@ def test_every_rule_a_referral_breaks_is_named_in_one_answer(
     assert db.execute(text("SELECT count(*) FROM referral")).scalar() == 0
 
 
+def test_schema_and_rule_errors_come_back_together(client: TestClient, coordinator: dict[str, str]) -> None:
+    """A field the schema refuses (no consent, a number for a name) does not hide the rules broken elsewhere: an
+    invalid language, an unknown postcode and an unknown code are named in the same answer."""
+    body = referral_body(languages=["pl", "zz"], interests=["skydiving"], parent={"postcode": "ZZ99 9ZZ", "name": 7})
+    del body["consent"]
+    response = client.post("/v1/referrals", json=body, headers=coordinator)
+    assert response.status_code == 422
+    assert sorted(_locs(response)) == [
+        "body.consent",
+        "body.interests.0",
+        "body.languages.1",
+        "body.parent.name",
+        "body.parent.postcode",
+    ]
+
+
 def test_an_integrator_without_external_id_hears_of_the_other_errors_too(client: TestClient, make_key: Any) -> None:
     integrator = {**make_key("integrator", source="nhs-lothian"), "Idempotency-Key": "validation-1"}
     body = referral_body(parent={"postcode": "ZZ99 9ZZ"})
