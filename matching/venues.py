@@ -89,11 +89,15 @@ class Reach:
         return self.distances_h(volunteer.lat, volunteer.lon, volunteer.max_travel_km)
 
     def choose(
-        self, referral: ReferralProfile, volunteer: VolunteerProfile, parent_h: IntArray | None = None
+        self,
+        referral: ReferralProfile,
+        volunteer: VolunteerProfile,
+        parent_h: IntArray | None = None,
+        volunteer_h: IntArray | None = None,
     ) -> VenueChoice | None:
         """The venue minimising the farther of the two distances (ties: lower id), or None when none is shared."""
         hers = self.parent_h(referral) if parent_h is None else parent_h
-        theirs = self.volunteer_h(volunteer)
+        theirs = self.volunteer_h(volunteer) if volunteer_h is None else volunteer_h
         far = np.maximum(hers, theirs)
         if far.size == 0 or far.min() == FAR:
             return None
@@ -162,36 +166,84 @@ def _other_rules(
 
 
 def rebuild(problem: MatchProblem, graph: CandidateGraph) -> CandidateGraph:
-    """The graph with the pairs of every referral taking in person made again under the venue rule. Each
-    referral's pairs stay one consecutive run; the seed lists are dropped (the sparse solve remakes them)."""
+    """The graph with the pairs of every referral taking in person made again under the venue rule, where the
+    rule can change them. Each referral's pairs stay one consecutive run; the seed lists are dropped (the sparse
+    solve remakes them).
+
+    For a referral who takes in person, a pair can change only if the graph chose in person for it (the venue
+    may fail, or score otherwise), or if the volunteer offers in person and reaches a venue within the
+    parent's reach (in person may now be feasible, or better placed in her order than the format chosen). Every
+    other pair of hers keeps the format and score the graph gave it: its format is not in person, and in person
+    is no more feasible than it was. Only the changeable pairs take the per-pair path."""
     again = [i for i, r in enumerate(problem.referrals) if IN_PERSON in r.formats]
     if not again or graph.table is None:
         return graph
     reach, w = Reach(problem), problem.weights
-    rows = [int(row) for row in graph.table.rows]
-    keep = ~np.isin(graph.referral, np.array(again, dtype=np.int32))
+    rows = np.array([int(row) for row in graph.table.rows], dtype=np.int64)
+    offers = np.array([IN_PERSON in problem.volunteers[row].formats for row in rows], dtype=bool)
+    # Each volunteer's distances to the venues within her reach, once: rows x venues.
+    distances = np.array([reach.volunteer_h(problem.volunteers[row]) for row in rows], dtype=np.int64).reshape(
+        rows.size, len(reach.venues)
+    )
+    theirs_of = {int(row): distances[i] for i, row in enumerate(rows)}
+    reaches = distances != FAR
+    in_person = FORMATS.index(IN_PERSON)
+    redo = np.zeros(graph.size, dtype=bool)
     made: list[tuple[int, int, int, int]] = []
+    # Where each referral's run of pairs starts and ends in the graph.
+    starts = np.flatnonzero(np.r_[True, graph.referral[1:] != graph.referral[:-1]]) if graph.size else np.zeros(0, int)
+    ends = np.r_[starts[1:], graph.size] if starts.size else starts
+    run_of = {int(graph.referral[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
     for index in again:
         referral = problem.referrals[index]
         hers = reach.parent_h(referral)
-        for row in rows:
+        first, last = run_of.get(index, (0, 0))
+        chosen_in_person = graph.format[first:last] == in_person
+        near = offers & reaches[:, hers != FAR].any(axis=1) if len(reach.venues) else np.zeros(rows.size, bool)
+        changeable = set(rows[near].tolist()) | set(graph.volunteer[first:last][chosen_in_person].tolist())
+        if not changeable:
+            continue
+        mine = graph.volunteer[first:last]
+        redo[first:last] = np.isin(mine, np.array(sorted(changeable), dtype=mine.dtype))
+        graph_pair = {
+            int(v): (int(f), int(s))
+            for v, f, s in zip(mine, graph.format[first:last], graph.score[first:last], strict=True)
+        }
+        for row in sorted(changeable):
             volunteer = problem.volunteers[row]
             if not _other_rules(referral, volunteer, problem, w.session_minutes):
                 continue
-            choice = reach.choose(referral, volunteer, hers) if IN_PERSON in volunteer.formats else None
+            choice = None
+            if IN_PERSON in volunteer.formats:
+                choice = reach.choose(referral, volunteer, hers, theirs_of.get(row))
             formats = feasible_formats(referral, volunteer, choice)
             if not formats:
                 continue
-            score = sum(r.points for r in reasons(referral, volunteer, formats[0], w, choice))
-            made.append((index, row, score, FORMATS.index(formats[0])))
+            chosen = FORMATS.index(formats[0])
+            before = graph_pair.get(row)
+            if before is not None and before[0] == chosen and chosen != in_person:
+                score = before[1]  # the same format as the graph chose, which scored it without a venue
+            else:
+                score = sum(r.points for r in reasons(referral, volunteer, formats[0], w, choice))
+            made.append((index, row, score, chosen))
+    keep = ~redo
     extra = np.array(made, dtype=np.int64).reshape(-1, 4)
-    return replace(
+    merged = replace(
         graph,
         referral=np.concatenate([graph.referral[keep], extra[:, 0].astype(np.int32)]),
         volunteer=np.concatenate([graph.volunteer[keep], extra[:, 1].astype(np.int32)]),
         score=np.concatenate([graph.score[keep], extra[:, 2].astype(np.int32)]),
         format=np.concatenate([graph.format[keep], extra[:, 3].astype(np.int8)]),
         lists=None,
+    )
+    # Each referral's pairs in one run again, her volunteers in index order.
+    order = np.lexsort((merged.volunteer, merged.referral))
+    return replace(
+        merged,
+        referral=merged.referral[order],
+        volunteer=merged.volunteer[order],
+        score=merged.score[order],
+        format=merged.format[order],
     )
 
 
