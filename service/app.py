@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPIOffline(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
-    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute)
+    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
     install_handlers(app)
     middleware.install(
         app,

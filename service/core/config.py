@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = False
     # Per API key and per worker process (the window is in memory); 0 turns the limit off.
     rate_limit_per_minute: int = Field(1200, ge=0)
+    # A `limits` storage URI: memory:// counts per worker process; redis://… or memcached://… across them all.
+    rate_limit_storage: str = "memory://"
     # When set, GET /metrics needs `Authorization: Bearer <this>`: request counts by route are operational data.
     metrics_token: str = ""
     # Browser front ends on other origins allowed to call the API (CORS), e.g. ["https://cases.example.org"];

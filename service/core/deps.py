@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from service.core.auth import Principal, Role, authenticate
 from service.core.db import commit_and_close, rollback_and_close
-from service.core.errors import Forbidden
+from service.core.errors import Forbidden, TooManyRequests
 
 bearer = HTTPBearer(auto_error=False, description="An API key created with `peer-match keys create`.")
 
@@ -39,7 +39,11 @@ def get_principal(
     request: Request, db: SessionDep, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> Principal:
     principal = authenticate(db, request.headers.get("authorization"))
-    request.app.state.rate_limiter.hit(principal.key_id)
+    quota = request.app.state.rate_limiter.hit(principal.key_id)
+    # The answer carries RateLimit-* headers from this (service/core/middleware.py).
+    request.state.rate_limit = quota
+    if quota is not None and not quota.allowed:
+        raise TooManyRequests(retry_after=max(1, quota.reset_seconds))
     request.state.principal = principal
     return principal
 

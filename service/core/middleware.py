@@ -57,10 +57,12 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
+                quota = scope.get("state", {}).get("rate_limit")
                 message["headers"] = [
                     *message["headers"],
                     (b"x-request-id", request_id.encode()),
                     *_protective_headers(scope, message["headers"]),
+                    *(quota.headers() if quota is not None else ()),
                 ]
             await send(message)
 
@@ -185,7 +187,15 @@ def install(app: Any, *, max_body_bytes: int, max_requests_at_once: int, cors_or
             allow_origins=list(cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "X-Request-ID",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
             allow_credentials=False,
             max_age=600,
         )

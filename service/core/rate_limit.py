@@ -1,24 +1,45 @@
-"""Requests per API key: a moving one-minute window kept in this process's memory, so with several worker
-processes each enforces the limit on its own share of the traffic (the limit is per worker)."""
+"""Requests per API key over a moving one-minute window, with `limits`.
+
+Where the counts live is a setting (`PEER_MATCH_RATE_LIMIT_STORAGE`, a `limits` storage URI). The default,
+`memory://`, keeps them in each worker process, so with several workers each enforces the limit on its own
+share of the traffic. A shared store (`redis://…`, `memcached://…`, with that client installed) makes N per
+minute mean N across every worker and machine."""
 
 import math
 import time
+from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from service.core.errors import TooManyRequests
+
+@dataclass(frozen=True)
+class Quota:
+    """One request's standing against its key's limit, for the RateLimit-* headers and a 429's Retry-After."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int  # until the oldest request in the window leaves it
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset_seconds).encode()),
+        ]
 
 
 class KeyRateLimiter:
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, storage_uri: str = "memory://") -> None:
         self.item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
-    def hit(self, key_id: str) -> None:
-        """Count one request of this key; 429 with the seconds until a place frees if it is over its limit."""
-        if self.item is None or self.limiter.hit(self.item, "api_key", key_id):
-            return
-        reset_at, _remaining = self.limiter.get_window_stats(self.item, "api_key", key_id)
-        raise TooManyRequests(retry_after=max(1, math.ceil(reset_at - time.time())))
+    def hit(self, key_id: str) -> Quota | None:
+        """Count one request of this key (none when no limit is set); `allowed` is false once it is over."""
+        if self.item is None:
+            return None
+        allowed = self.limiter.hit(self.item, "api_key", key_id)
+        reset_at, remaining = self.limiter.get_window_stats(self.item, "api_key", key_id)
+        return Quota(allowed, self.item.amount, remaining, max(0, math.ceil(reset_at - time.time())))

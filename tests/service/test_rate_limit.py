@@ -89,3 +89,23 @@ def test_the_limit_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("PEER_MATCH_RATE_LIMIT_PER_MINUTE", "50")
     assert Settings(data_dir=tmp_path).rate_limit_per_minute == 50
     assert Settings(data_dir=tmp_path, rate_limit_per_minute=0).rate_limit_per_minute == 0  # 0: no limit
+
+
+def test_every_answer_to_a_key_says_how_much_of_its_limit_is_left(limited: TestClient, make_key: KeyMaker) -> None:
+    busy = make_key("coordinator")
+    with time_machine.travel(NOW, tick=False):
+        answers = [limited.get("/v1/vocabulary", headers=busy) for _ in range(LIMIT + 1)]
+    assert [a.status_code for a in answers] == [200] * LIMIT + [429]
+    assert [a.headers["ratelimit-limit"] for a in answers] == [str(LIMIT)] * (LIMIT + 1)
+    assert [int(a.headers["ratelimit-remaining"]) for a in answers] == [2, 1, 0, 0]
+    assert all(0 <= int(a.headers["ratelimit-reset"]) <= 60 for a in answers)
+    # No key, no quota: an unauthenticated answer carries none.
+    assert "ratelimit-limit" not in limited.get("/v1/vocabulary").headers
+
+
+def test_the_store_is_a_setting_and_a_wrong_one_fails_at_start(settings: Settings, engine: Engine) -> None:
+    """`PEER_MATCH_RATE_LIMIT_STORAGE` names a `limits` store (redis:// shares the counts between workers); a
+    store that cannot be made stops the app at start, not at the first request."""
+    create_app(settings.model_copy(update={"rate_limit_storage": "memory://"}), engine)
+    with pytest.raises(Exception, match="storage"):
+        create_app(settings.model_copy(update={"rate_limit_storage": "nonsense://"}), engine)
