@@ -29,7 +29,6 @@ _SMALL_PROGRAMME_ROW: dict[str, Any] = {
     "unmatched": "<5",
 }
 
-# One proposal of a run, shown alone and inside its run.
 # The reasons of the proposal that became the example match (both show them).
 _MATCH_REASONS: list[dict[str, Any]] = [
     {
@@ -90,6 +89,7 @@ _MATCH_REASONS: list[dict[str, Any]] = [
     },
 ]
 
+# One proposal of a run, shown alone and inside its run.
 _PROPOSAL: dict[str, Any] = {
     "id": "01a2e4dc-b800-769d-8e24-8fd0b79bcdcd",
     "run_id": "01a2e4dc-b800-7e2e-aebb-b0ec8357eb1c",
@@ -98,64 +98,7 @@ _PROPOSAL: dict[str, Any] = {
     "score": 78,
     "fit": 96,
     "format": "home_visit",
-    "reasons": [
-        {
-            "criterion": "language",
-            "points": 30,
-            "detail": "both speak Polish (her first language)",
-            "code": "first_language_shared",
-            "params": {"language": "pl"},
-        },
-        {
-            "criterion": "experience",
-            "points": 10,
-            "detail": "both have lived experience of postnatal depression",
-            "code": "experience_shared",
-            "params": {"codes": ["postnatal_depression"]},
-        },
-        {
-            "criterion": "background",
-            "points": 8,
-            "detail": "shared background: first time parent",
-            "code": "background_shared",
-            "params": {"codes": ["first_time_parent"]},
-        },
-        {
-            "criterion": "interests",
-            "points": 3,
-            "detail": "shared interests: walking",
-            "code": "interests_shared",
-            "params": {"codes": ["walking"]},
-        },
-        {
-            "criterion": "format",
-            "points": 10,
-            "detail": "home visit, her first choice",
-            "code": "format_choice",
-            "params": {"format": "home_visit", "rank": 1},
-        },
-        {
-            "criterion": "distance",
-            "points": 8,
-            "detail": "2.0 km apart (she travels up to 10 km)",
-            "code": "distance",
-            "params": {"km": 2.0, "max_travel_km": 10.0},
-        },
-        {
-            "criterion": "availability",
-            "points": 4,
-            "detail": "7 possible weekly start times in common",
-            "code": "common_start_times",
-            "params": {"count": 7},
-        },
-        {
-            "criterion": "load",
-            "points": 5,
-            "detail": "supports 0 of 2 parents now",
-            "code": "volunteer_load",
-            "params": {"current_parents": 0, "max_parents": 2},
-        },
-    ],
+    "reasons": _MATCH_REASONS,
     "status": "open",
 }
 
