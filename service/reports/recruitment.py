@@ -35,13 +35,13 @@ def report(db: Session, *, limit: int) -> RecruitmentReport:
     settings = programme_service.current(db)
     referrals = run_repository.waiting_referrals(db, None)
     volunteers = match_repository.active_volunteers(db)
-    places = int(statistics.median_low([v.max_parents for v in volunteers])) if volunteers else DEFAULT_PLACES
+    places = max(1, int(statistics.median_low([v.max_parents for v in volunteers]))) if volunteers else DEFAULT_PLACES
     travellers = [v.max_travel_km for v in volunteers if TRAVEL_FORMATS & set(v.formats)]
     reach = float(statistics.median_low(travellers)) if travellers else DEFAULT_REACH_KM
     found = recruitment.openings(
         run_service.problem_for(db, referrals, settings=settings, volunteers=volunteers),
         areas={r.id: r.area for r in referrals if r.area},
-        places=max(1, places),
+        places=places,
         reach_km=reach,
         limit=limit,
     )
@@ -49,7 +49,7 @@ def report(db: Session, *, limit: int) -> RecruitmentReport:
         as_of=clock.today(settings.time_zone),
         waiting=found.waiting,
         matchable_now=found.matchable_now,
-        places_assumed=max(1, places),
+        places_assumed=places,
         reach_km_assumed=reach,
         openings=[_opening(o) for o in found.openings],
         profiles_considered=found.profiles_considered,
