@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPIOffline(title="peer-match", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
-    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
+    app.state.rate_limiter = KeyRateLimiter(
+        settings.rate_limit_per_minute, settings.rate_limit_storage, settings.database_url
+    )
     install_handlers(app)
     middleware.install(
         app,

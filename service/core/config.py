@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = False
     # Per API key and per worker process (the window is in memory); 0 turns the limit off.
     rate_limit_per_minute: int = Field(1200, ge=0)
-    # A `limits` storage URI: memory:// counts per worker process; redis://… or memcached://… across them all.
+    # A `limits` storage URI: memory:// counts per worker process; redis://… or memcached://… across them all;
+    # `database` across them all in the service's own PostgreSQL (no other service to run).
     rate_limit_storage: str = "memory://"
     # When set, GET /metrics needs `Authorization: Bearer <this>`: request counts by route are operational data.
     metrics_token: str = ""

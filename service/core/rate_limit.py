@@ -3,7 +3,8 @@
 Where the counts live is a setting (`PEER_MATCH_RATE_LIMIT_STORAGE`, a `limits` storage URI). The default,
 `memory://`, keeps them in each worker process, so with several workers each enforces the limit on its own
 share of the traffic. A shared store (`redis://…`, `memcached://…`, with that client installed) makes N per
-minute mean N across every worker and machine."""
+minute mean N across every worker and machine; so does `database`, the service's own PostgreSQL
+(`rate_limit_store.py`), which needs no other service."""
 
 import math
 import time
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from limits import RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from service.core.rate_limit_store import DatabaseStorage
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,12 @@ class Quota:
 
 
 class KeyRateLimiter:
-    def __init__(self, per_minute: int, storage_uri: str = "memory://") -> None:
+    def __init__(self, per_minute: int, storage_uri: str = "memory://", database_url: str = "") -> None:
         self.item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        storage = DatabaseStorage(database_url) if storage_uri == "database" else storage_from_string(storage_uri)
+        if storage_uri == "database" and not storage.check():
+            raise ValueError("the rate limit storage `database` has no table: run `peer-match migrate`")
+        self.limiter = MovingWindowRateLimiter(storage)
 
     def hit(self, key_id: str) -> Quota | None:
         """Count one request of this key (none when no limit is set); `allowed` is false once it is over."""

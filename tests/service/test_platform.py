@@ -75,7 +75,13 @@ def test_the_migrations_build_exactly_the_tables_the_models_declare(engine: Engi
 
     assert migrate.is_current(engine)
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+        context = MigrationContext.configure(connection, opts={"include_name": _kept_by_the_models})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def _kept_by_the_models(name: str | None, type_: str, _parent: object) -> bool:
+    # Tables made by migrations for infrastructure, on PostgreSQL only, with no model: the shared rate limit's.
+    return not (type_ == "table" and name == "rate_limit_window")
 
 
 def test_the_vocabulary_has_the_uk_starter_set_and_admins_add_codes(

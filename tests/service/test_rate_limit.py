@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import time_machine
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from service.app import create_app
 from service.core import auth
 from service.core.config import Settings
 from tests.conftest import KeyMaker
+from tests.served import served
 
 PROBLEM = "application/problem+json"
 LIMIT = 3
@@ -109,3 +111,33 @@ def test_the_store_is_a_setting_and_a_wrong_one_fails_at_start(settings: Setting
     create_app(settings.model_copy(update={"rate_limit_storage": "memory://"}), engine)
     with pytest.raises(Exception, match="storage"):
         create_app(settings.model_copy(update={"rate_limit_storage": "nonsense://"}), engine)
+
+
+@pytest.mark.real_commits  # the server's two processes use connections of their own
+def test_two_processes_sharing_the_database_store_admit_the_limit_once(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    """Two uvicorn workers with `PEER_MATCH_RATE_LIMIT_STORAGE=database`: N a minute means N across both, not N
+    each (with memory:// each worker would admit its own N)."""
+    if settings.is_sqlite:
+        pytest.skip("the database store needs PostgreSQL")
+    with Session(engine) as session:
+        _key, secret = auth.create_key(session, name="two workers", role=auth.Role.coordinator)
+        session.commit()
+    limit = 12
+    env = {"PEER_MATCH_RATE_LIMIT_STORAGE": "database", "PEER_MATCH_RATE_LIMIT_PER_MINUTE": str(limit)}
+    with served(data_dir=tmp_path, database_url=settings.database_url, workers=2, env=env) as base_url:
+        statuses = []
+        for _ in range(limit * 3):
+            # A new connection each time, so the kernel spreads the requests over both workers.
+            with httpx.Client(base_url=base_url, timeout=10) as http:
+                statuses.append(http.get("/v1/vocabulary", headers={"Authorization": f"Bearer {secret}"}).status_code)
+    assert statuses.count(200) == limit
+    assert statuses.count(429) == limit * 2
+
+
+def test_the_database_store_needs_postgresql(settings: Settings, engine: Engine) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("on SQLite only")
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        create_app(settings.model_copy(update={"rate_limit_storage": "database"}), engine)
