@@ -33,27 +33,35 @@ def by_id(problem: MatchProblem) -> tuple[VenueProfile, ...]:
     return tuple(sorted(problem.venues or (), key=lambda v: v.id))
 
 
-def islands(venues: tuple[VenueProfile, ...]) -> Islands:
-    """Each venue's island group number (sea.group_number; -1 where its district is unknown)."""
-    return np.array([sea.group_number(v.area) for v in venues], dtype=np.int8)
+@dataclass(frozen=True)
+class Places:
+    """Venues (or people) as arrays: latitudes and longitudes in radians, island group numbers."""
+
+    lat: grid.Radians
+    lon: grid.Radians
+    island: Islands
+
+    def __getitem__(self, at: slice) -> "Places":
+        return Places(self.lat[at], self.lon[at], self.island[at])
 
 
-def in_reach_h(
-    lat: grid.Radians,
-    lon: grid.Radians,
-    island: Islands,
-    reach_h: IntArray | None,
-    venues: tuple[VenueProfile, ...],
-    venue_island: Islands,
-) -> IntArray:
-    """Each place's (rows, radians) distance to each venue (columns) in hundredths of a km; UNREACHED beyond the
-    row's reach (None: no limit), across the sea from the venue, or where the place is unknown."""
-    v_lat, v_lon = grid.radians([v.lat for v in venues]), grid.radians([v.lon for v in venues])
-    km_h = grid.km_hundredths_between(lat, lon, v_lat, v_lon)
+def places(venues: tuple[VenueProfile, ...]) -> Places:
+    """The venues' places as arrays, island group numbers by sea.group_number (-1: district unknown)."""
+    return Places(
+        grid.radians([v.lat for v in venues]),
+        grid.radians([v.lon for v in venues]),
+        np.array([sea.group_number(v.area) for v in venues], dtype=np.int8),
+    )
+
+
+def in_reach_h(people: Places, reach_h: IntArray | None, venues: Places) -> IntArray:
+    """Each person's (rows) distance to each venue (columns) in hundredths of a km; UNREACHED beyond the
+    person's reach (None: no limit), across the sea from the venue, or where the place is unknown."""
+    km_h = grid.km_hundredths_between(people.lat, people.lon, venues.lat, venues.lon)
     if reach_h is not None:
         km_h[km_h > reach_h[:, None]] = UNREACHED
-    if (island > 0).any() or (venue_island > 0).any():  # mainland-only runs pay nothing for the sea
-        mine, theirs = island[:, None], venue_island[None, :]
+    if (people.island > 0).any() or (venues.island > 0).any():  # mainland-only runs pay nothing for the sea
+        mine, theirs = people.island[:, None], venues.island[None, :]
         km_h[(mine != theirs) & (mine >= 0) & (theirs >= 0)] = UNREACHED
     return km_h
 
@@ -82,22 +90,23 @@ class VenueTable:
         self.venues = by_id(problem)
         if len(self.venues) > np.iinfo(np.int16).max:
             raise ValueError(f"{len(self.venues)} venues: the graph numbers them in 16 bits")
-        venue_island = islands(self.venues)
+        at = places(self.venues)
         refs = problem.referrals
         self.parent_reach_h = np.array(
             [constraints.hundredths(parent_reach_km(problem, r)) for r in refs], dtype=np.int64
         )
         self.parent_h = _narrow(
             in_reach_h(
-                grid.radians([r.lat for r in refs]),
-                grid.radians([r.lon for r in refs]),
-                np.array([sea.group_number(r.area) for r in refs], dtype=np.int8),
+                Places(
+                    grid.radians([r.lat for r in refs]),
+                    grid.radians([r.lon for r in refs]),
+                    np.array([sea.group_number(r.area) for r in refs], dtype=np.int8),
+                ),
                 self.parent_reach_h,
-                self.venues,
-                venue_island,
+                at,
             )
         )
-        volunteers = in_reach_h(table.lat, table.lon, table.island, table.max_h, self.venues, venue_island)
+        volunteers = in_reach_h(Places(table.lat, table.lon, table.island), table.max_h, at)
         self.volunteer_h = _narrow(volunteers)
         self.volunteer_reach_h = table.max_h
         self.reached_by = [np.flatnonzero(self.volunteer_h[:, k] != FAR) for k in range(len(self.venues))]

@@ -65,7 +65,7 @@ class Reach:
         """Venues are taken in id order, so ties go to the lower id whatever order they came in."""
         self.problem = problem
         self.venues = venue_table.by_id(problem)
-        self.islands = venue_table.islands(self.venues)
+        self.places = venue_table.places(self.venues)
 
     def distances_h(
         self, lat: float | None, lon: float | None, reach_km: float | None, area: str | None = None
@@ -73,12 +73,17 @@ class Reach:
         """From one place (degrees) in postcode district `area` to each venue in hundredths of a km; FAR beyond
         the reach (None: no limit), across the sea (a district known on both sides) or when the place is
         unknown."""
-        if lat is None or lon is None or not self.venues:
-            return np.full(len(self.venues), FAR, dtype=np.int64)
+        return self._distances_h(lat, lon, reach_km, area, slice(None))
+
+    def _distances_h(
+        self, lat: float | None, lon: float | None, reach_km: float | None, area: str | None, at: slice
+    ) -> IntArray:
+        venues = self.places[at]
+        if lat is None or lon is None or not venues.lat.size:
+            return np.full(venues.lat.size, FAR, dtype=np.int64)
         reach_h = None if reach_km is None else np.array([constraints.hundredths(reach_km)], dtype=np.int64)
-        island = np.array([sea.group_number(area)], dtype=np.int8)
-        here = grid.radians([lat]), grid.radians([lon])
-        out: IntArray = venue_table.in_reach_h(*here, island, reach_h, self.venues, self.islands)[0]
+        here = venue_table.Places(grid.radians([lat]), grid.radians([lon]), np.array([sea.group_number(area)], np.int8))
+        out: IntArray = venue_table.in_reach_h(here, reach_h, venues)[0]
         return out
 
     def parent_h(self, referral: ReferralProfile) -> IntArray:
@@ -113,13 +118,19 @@ class Reach:
         volunteer_h: IntArray | None = None,
     ) -> VenueChoice:
         """The pair meeting at the venue of this index (in id order), as the candidate graph chose it."""
-        hers = self.parent_h(referral) if parent_h is None else parent_h
-        theirs = self.volunteer_h(volunteer) if volunteer_h is None else volunteer_h
-        limit = max(
-            constraints.hundredths(parent_reach_km(self.problem, referral)),
-            constraints.hundredths(volunteer.max_travel_km),
+        at, reach = slice(index, index + 1), parent_reach_km(self.problem, referral)
+        hers = (
+            self._distances_h(referral.lat, referral.lon, reach, referral.area, at)
+            if parent_h is None
+            else parent_h[at]
         )
-        return VenueChoice(self.venues[index], int(hers[index]), int(theirs[index]), limit)
+        theirs = (
+            self._distances_h(volunteer.lat, volunteer.lon, volunteer.max_travel_km, volunteer.area, at)
+            if volunteer_h is None
+            else volunteer_h[at]
+        )
+        limit = max(constraints.hundredths(reach), constraints.hundredths(volunteer.max_travel_km))
+        return VenueChoice(self.venues[index], int(hers[0]), int(theirs[0]), limit)
 
 
 def venue_reason(choice: VenueChoice, volunteer: VolunteerProfile, w: Weights) -> Reason:
