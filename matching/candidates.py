@@ -44,8 +44,9 @@ class CandidateGraph:
     table: VolunteerTable | None = None
     codes: dict[str, CodeBits] | None = None
     lists: seed.Lists | None = None  # the first part of the seeded solve, made only when it will run
-    # With venues in the problem: where an in-person pair meets (index into venue_table.by_id), else -1.
+    # With venues in the problem: where an in-person pair meets (index into `venues.venues`), else -1.
     venue: VenueIndex | None = None
+    venues: VenueTable | None = None
 
     @property
     def size(self) -> int:
@@ -80,7 +81,7 @@ def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
         if not found:
             empty = np.zeros(0, dtype=np.int32)
             none = np.zeros(0, dtype=np.int16) if venues is not None else None
-            return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes, venue=none)
+            return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes, None, none, venues)
         # The seed lists are made per block, before the join, where each block's pairs are at hand.
         pairs = sum(block.size() for block in found)
         lists_of = _on_two_threads(found, _Block.size, _block_lists, pool) if pairs > lists_above else []
@@ -97,7 +98,7 @@ def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
         top = scoring.most_points(w)
         made = joined[len(names) :]
         lists = seed.Lists(made[0], made[1], seed.histogram(volunteer, score, len(problem.volunteers), top))
-    return CandidateGraph(referral, volunteer, score, fmt, table, codes, lists, venue)
+    return CandidateGraph(referral, volunteer, score, fmt, table, codes, lists, venue, venues)
 
 
 _COLUMNS = ("referral", "volunteer", "score", "format")

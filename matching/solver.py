@@ -35,8 +35,7 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     solve_started = time.perf_counter()
     chosen, optimal = assign(graph, problem)
     solve_seconds = time.perf_counter() - solve_started
-    reach = venues.Reach(problem)
-    proposals = tuple(_proposal(problem, graph, reach, int(arc)) for arc in chosen)
+    proposals = tuple(_proposal(problem, graph, int(arc)) for arc in chosen)
     matched_ids = {p.referral_id for p in proposals}
     unmatched = explain.unmatched(problem, graph, matched_ids)
     if venues.applies(problem):
@@ -125,12 +124,11 @@ def _flow(
     return chosen
 
 
-def _proposal(problem: MatchProblem, graph: candidates.CandidateGraph, reach: venues.Reach, arc: int) -> Proposal:
+def _proposal(problem: MatchProblem, graph: candidates.CandidateGraph, arc: int) -> Proposal:
     referral = problem.referrals[int(graph.referral[arc])]
     volunteer = problem.volunteers[int(graph.volunteer[arc])]
     fmt = FORMATS[int(graph.format[arc])]
-    at = int(graph.venue[arc]) if graph.venue is not None else -1
-    choice = reach.at(referral, volunteer, at) if at >= 0 else None  # where the graph scored them
+    choice = venues.chosen(graph, arc)  # where the graph scored them
     reasons = venues.reasons(referral, volunteer, fmt, problem.weights, choice)
     score = sum(r.points for r in reasons)
     return Proposal(

@@ -111,6 +111,10 @@ class VenueTable:
         self.volunteer_reach_h = table.max_h
         self.reached_by = [np.flatnonzero(self.volunteer_h[:, k] != FAR) for k in range(len(self.venues))]
 
+    def distances_h(self, referral: int, position: int, venue: int) -> tuple[int, int]:
+        """The parent's and the volunteer's (at this position in the table) distances to one venue."""
+        return int(self.parent_h[referral, venue]), int(self.volunteer_h[position, venue])
+
     def near(self, group: IntArray) -> tuple[Indices, Mask | None]:
         """The venues some of these referrals reach (ascending: id order), and as a mask over the table the
         volunteers reaching one of them; None when no venue is in any of their reaches."""

@@ -133,6 +133,19 @@ class Reach:
         return VenueChoice(self.venues[index], int(hers[0]), int(theirs[0]), limit)
 
 
+def chosen(graph: CandidateGraph, pair: int) -> VenueChoice | None:
+    """Where the candidate graph has this pair (an index into it) meet, with the distances it scored, or None
+    when they do not meet at a venue."""
+    at = int(graph.venue[pair]) if graph.venue is not None else -1
+    if at < 0 or graph.venues is None or graph.table is None:
+        return None
+    referral, row = int(graph.referral[pair]), int(graph.volunteer[pair])
+    position = int(np.searchsorted(graph.table.rows, row))  # the table's rows ascend
+    hers, theirs = graph.venues.distances_h(referral, position, at)
+    limit = max(int(graph.venues.parent_reach_h[referral]), int(graph.table.max_h[position]))
+    return VenueChoice(graph.venues.venues[at], hers, theirs, limit)
+
+
 def venue_reason(choice: VenueChoice, volunteer: VolunteerProfile, w: Weights) -> Reason:
     """`at Leith Community Centre, 1.2 km from the parent, 3.4 km from Morag`."""
     parent_km, volunteer_km = round(choice.parent_h / 100, 1), round(choice.volunteer_h / 100, 1)

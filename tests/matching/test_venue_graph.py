@@ -69,6 +69,10 @@ def _new(problem: MatchProblem) -> Pairs:
     ids = venues.Reach(problem).venues
     runs = graph.referral[np.r_[True, graph.referral[1:] != graph.referral[:-1]]] if graph.size else graph.referral
     assert np.unique(runs).size == runs.size  # each referral's pairs one run
+    reach = venues.Reach(problem)
+    for pair in np.flatnonzero(graph.venue >= 0):  # the distances a proposal shows are the per-pair path's
+        parent, helper = problem.referrals[graph.referral[pair]], problem.volunteers[graph.volunteer[pair]]
+        assert venues.chosen(graph, int(pair)) == reach.choose(parent, helper)
     return {
         (int(r), int(v)): (int(s), int(f), ids[int(at)].id if at >= 0 else None)
         for r, v, s, f, at in zip(graph.referral, graph.volunteer, graph.score, graph.format, graph.venue, strict=True)
