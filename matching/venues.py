@@ -29,7 +29,9 @@ from matching.model import (
 
 IN_PERSON = "in_person"
 VENUE_IN_REACH = "venue_in_reach"  # reason: venue_id, venue, parent_km, volunteer_km
-NO_VENUE_IN_REACH = "no_venue_in_reach"  # cause: venues, max_travel_km, and nearest_venue_km when any venue
+# cause: venues, max_travel_km, nearest_venue_km when any venue, across_sea (how many venues within her reach are
+# on other land) when any
+NO_VENUE_IN_REACH = "no_venue_in_reach"
 FAR = np.iinfo(np.int64).max
 IntArray = npt.NDArray[np.int64]
 
@@ -238,8 +240,11 @@ def no_venue_cause(problem: MatchProblem, reach: Reach, referral: ReferralProfil
         return Cause(NO_VENUE_IN_REACH, params, sentence)
     nearest = reach.distances_h(referral.lat, referral.lon, None).min() / 100
     params = (*params, ("nearest_venue_km", round(float(nearest), 1)))
-    sentence = (
-        f"no venue is within her reach ({limit:g} km; the nearest is {nearest:.1f} km away): "
-        "adding a venue near her would help"
-    )
+    # Venues near enough in a straight line but on other land (sea.py): say so, or the numbers contradict.
+    beyond = reach.distances_h(referral.lat, referral.lon, limit) != FAR
+    across_sea = int(beyond.sum()) - int((reach.parent_h(referral) != FAR).sum())
+    if across_sea:
+        params = (*params, ("across_sea", across_sea))
+    where = f"the nearest is {nearest:.1f} km away" + (", across the sea" if across_sea else "")
+    sentence = f"no venue is within her reach ({limit:g} km; {where}): adding a venue near her would help"
     return Cause(NO_VENUE_IN_REACH, params, sentence)

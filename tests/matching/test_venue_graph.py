@@ -119,6 +119,8 @@ def test_a_venue_across_the_sea_is_out_of_a_parents_reach() -> None:
     assert not assignment.proposals
     [unmatched] = assignment.unmatched
     assert [c.code for c in unmatched.causes] == [venues.NO_VENUE_IN_REACH]
+    assert dict(unmatched.causes[0].params)["across_sea"] == 1
+    assert "the nearest is 80.1 km away, across the sea" in unmatched.causes[0].sentence
 
 
 def test_a_venue_across_the_sea_is_out_of_a_volunteers_reach() -> None:
