@@ -29,8 +29,8 @@ Mask = npt.NDArray[np.bool_]
 # The graph's columns are 32-bit (8-bit for the format): at 10 M pairs that halves the biggest allocation.
 Int32Array = npt.NDArray[np.int32]
 Item = TypeVar("Item")
-IN_PERSON = "in_person"
 Done = TypeVar("Done")
+IN_PERSON = "in_person"
 
 
 @dataclass(frozen=True)
