@@ -6,7 +6,10 @@ solve-time ratio at the largest size.
 
 `--against DIR` times this engine and the one in DIR (another checkout, e.g. a `git worktree` of the last
 release) on the same data, alternating runs so both see the same neighbours on the CPU, and prints each
-run's figures, the optimum each reached, and the median ratio new/old with its spread."""
+run's figures, the optimum each reached, and the median ratio new/old with its spread.
+
+`--venues N` times the whole solve with the venue rule (a venue in each of the first N towns) against the same
+problem without it, alternating in one process, and prints the median ratio: what the rule costs."""
 
 import argparse
 import json
@@ -15,14 +18,15 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from matching import candidates, solver
-from matching.model import MatchProblem
-from matching.synthetic import population
+from matching.model import MatchProblem, VenueProfile
+from matching.synthetic import PLACES, population
 
 SIZES = [(1000, 500), (5000, 2500), (20000, 10000)]
 
@@ -170,6 +174,43 @@ def against(baseline: Path, sizes: list[str], runs: int) -> None:
             )
 
 
+def venue_cost(sizes: list[str], venues: int, runs: int) -> None:
+    """Alternate solves without and with the venue rule on the same people; print each run and the median
+    ratio with / without (wall time, and CPU time of all threads)."""
+    found = tuple(_venue(k) for k in range(venues))
+    print(f"{'size':>12} {'run':>3} {'venues':>7} {'pairs':>9} {'matched':>8} {'score':>9} {'total s':>8} {'CPU s':>6}")
+    for size in sizes:
+        n_ref, n_vol = (int(x) for x in size.split("x"))
+        without = MatchProblem(*population(n_ref, n_vol, seed=11))
+        times: dict[str, list[tuple[float, float]]] = {"none": [], "with": []}
+        for run in range(runs):
+            order = [("none", None), ("with", found)] if run % 2 == 0 else [("with", found), ("none", None)]
+            for name, at in order:
+                started, cpu = time.perf_counter(), time.process_time()
+                out = solver.solve(replace(without, venues=at))
+                times[name].append((time.perf_counter() - started, time.process_time() - cpu))
+                st = out.stats
+                print(
+                    f"{size:>12} {run + 1:>3} {name:>7} {st.candidate_pairs:>9} {st.matched:>8} {st.total_score:>9} "
+                    f"{times[name][-1][0]:>8.2f} {times[name][-1][1]:>6.2f}"
+                )
+        for label, i in (("total", 0), ("CPU", 1)):
+            ratios = [w[i] / n[i] for w, n in zip(times["with"], times["none"], strict=True)]
+            medians = [statistics.median(t[i] for t in times[name]) for name in ("with", "none")]
+            print(
+                f"{size:>12} with/without venues {label}: median {statistics.median(ratios):.3f}, runs "
+                f"{min(ratios):.3f}-{max(ratios):.3f}; medians with {medians[0]:.2f} s, without {medians[1]:.2f} s"
+            )
+
+
+def _venue(k: int) -> VenueProfile:
+    """The k-th venue: one in each town in turn, the next round a little north of the last."""
+    name, lat, lon, _ = PLACES[k % len(PLACES)]
+    return VenueProfile(
+        f"venue{k:03d}", f"{name} Family Centre {k // len(PLACES) + 1}", lat + 0.01 * (k // len(PLACES)), lon
+    )
+
+
 def main() -> None:
     """Run each size in its own process and print the table, then the solve-time ratio last."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -177,7 +218,11 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--against", type=Path, help="a checkout of another engine to compare with, run by run")
     parser.add_argument("--runs", type=int, default=3, help="runs of each engine per size with --against")
+    parser.add_argument("--venues", type=int, help="time the solve with this many venues against none")
     args = parser.parse_args()
+    if args.venues:
+        venue_cost(args.sizes.split(","), args.venues, args.runs)
+        return
     if args.against:
         against(args.against.resolve(), args.sizes.split(","), args.runs)
         return

@@ -2,7 +2,8 @@
 pairs. Referrals are grouped by what decides their pool of volunteers (languages, formats, asked-for gender,
 and for formats with travel the grid cell), and each group's block of pairs is checked and scored at once:
 common weekly hours and shared codes as matrix products (features.py), the rest with numpy. The volunteers'
-side is the volunteer table (table.py)."""
+side is the volunteer table (table.py). With venues in the problem, in person is met at a venue both reach
+(venue_table.py, decision 0014), found in the same block work."""
 
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from matching.model import FORMATS, TRAVEL_FORMATS, MatchProblem, ReferralProfil
 from matching.pages import small_pages
 from matching.referrals import ReferralSide
 from matching.table import VolunteerTable, code_numbering
+from matching.venue_table import VenueIndex, VenueTable
 
 IntArray = npt.NDArray[np.int64]
 Indices = npt.NDArray[np.intp]
@@ -28,6 +30,7 @@ Mask = npt.NDArray[np.bool_]
 Int32Array = npt.NDArray[np.int32]
 Item = TypeVar("Item")
 Done = TypeVar("Done")
+IN_PERSON = "in_person"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class CandidateGraph:
     table: VolunteerTable | None = None
     codes: dict[str, CodeBits] | None = None
     lists: seed.Lists | None = None  # the first part of the seeded solve, made only when it will run
+    # With venues in the problem: where an in-person pair meets (index into `venues.venues`), else -1.
+    venue: VenueIndex | None = None
+    venues: VenueTable | None = None
 
     @property
     def size(self) -> int:
@@ -61,6 +67,7 @@ def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
     codes = code_numbering()
     table = VolunteerTable(problem.volunteers, w, codes, problem.referrals)
     side = ReferralSide(problem, table, codes)
+    venues = VenueTable(problem, table) if problem.venues is not None else None
     # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
     # the service should leave the other core to requests.
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
@@ -68,26 +75,30 @@ def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
         found = _on_two_threads(
             items,
             lambda item: _work(item[1], side, table),
-            lambda item: _block(item[0], item[1], side, table, w),
+            lambda item: _block(item[0], item[1], side, table, w, venues),
             pool,
         )
         if not found:
             empty = np.zeros(0, dtype=np.int32)
-            return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes)
+            none = np.zeros(0, dtype=np.int16) if venues is not None else None
+            return CandidateGraph(empty, empty, empty, np.zeros(0, dtype=np.int8), table, codes, None, none, venues)
         # The seed lists are made per block, before the join, where each block's pairs are at hand.
         pairs = sum(block.size() for block in found)
         lists_of = _on_two_threads(found, _Block.size, _block_lists, pool) if pairs > lists_above else []
         # Each referral is in one block, her pairs consecutive there: the graph keeps them in runs, block by
         # block. The columns are joined side by side: most of the time goes to the kernel giving fresh pages.
-        columns = [[getattr(block, name) for block in found] for name in _COLUMNS]
+        names = (*_COLUMNS, "venue") if venues is not None else _COLUMNS
+        columns = [[getattr(block, name) for block in found] for name in names]
         columns += [[made[0] for made in lists_of], [made[1] for made in lists_of]] if lists_of else []
         joined = list(pool.map(np.concatenate, columns))
     referral, volunteer, score, fmt = joined[:4]
+    venue = joined[4] if venues is not None else None
     lists = None
     if lists_of:
         top = scoring.most_points(w)
-        lists = seed.Lists(joined[4], joined[5], seed.histogram(volunteer, score, len(problem.volunteers), top))
-    return CandidateGraph(referral, volunteer, score, fmt, table, codes, lists)
+        made = joined[len(names) :]
+        lists = seed.Lists(made[0], made[1], seed.histogram(volunteer, score, len(problem.volunteers), top))
+    return CandidateGraph(referral, volunteer, score, fmt, table, codes, lists, venue, venues)
 
 
 _COLUMNS = ("referral", "volunteer", "score", "format")
@@ -141,6 +152,7 @@ class _Block:
     score: Int32Array
     format: npt.NDArray[np.int8]
     counts: IntArray  # pairs per member of the group, whose pairs come in the members' order
+    venue: VenueIndex | None  # with venues in the problem only
 
     def size(self) -> int:
         """The block's number of pairs."""
@@ -158,47 +170,66 @@ class _Pairs:
 
 
 @dataclass(frozen=True)
-class _Travel:
-    """For the pairs whose distance is measured (`some`, indices into the block's pairs): their distance and
-    the volunteer's reach (hundredths of a km), and per format with travel whether she goes there."""
+class _Trip:
+    """The block's pairs that can meet in one format with travel (indices into its pairs), the distance that
+    scores and the reach it is scored against (hundredths of a km), and at a venue, which one."""
 
-    some: Indices
+    pairs: Indices
     km_h: IntArray
     reach_h: IntArray
-    goes_there: dict[str, Mask]
+    venue: VenueIndex | None = None
+
+
+# Where the volunteers near enough for each format with travel are (a mask over the table), None: nobody is.
+Near = dict[str, Mask | None]
 
 
 def _block(
-    key: tuple[object, ...], members: list[int], side: ReferralSide, table: VolunteerTable, w: Weights
+    key: tuple[object, ...],
+    members: list[int],
+    side: ReferralSide,
+    table: VolunteerTable,
+    w: Weights,
+    venues: VenueTable | None,
 ) -> _Block | None:
-    """The pairs of one group of referrals: pool by language, format, gender and cell, then every other rule
-    and the score over the group's block at once. What depends on the referral alone or the volunteer alone
-    (and the products of both) is worked out over the dense block, then read off once per pair."""
+    """The pairs of one group of referrals: pool by language, format, gender and cell (or shared venues), then
+    every other rule and the score over the group's block at once. What depends on the referral alone or the
+    volunteer alone (and the products of both) is worked out over the dense block, then read off once per pair."""
     ref = side.refs[members[0]]
     cell = key[4]
-    near = _near(cell, table) if cell is not None else None  # type: ignore[arg-type]
+    group = np.array(members, dtype=np.int64)
+    near_cell = _near(cell, table) if cell is not None else None  # type: ignore[arg-type]
+    near: Near = {fmt: near_cell for fmt in TRAVEL_FORMATS}
+    at: npt.NDArray[np.intp] | None = None
+    if venues is not None and IN_PERSON in ref.formats:
+        # A pair sharing a venue can be both reaches apart, past the cells around hers: her venues decide.
+        at, near[IN_PERSON] = venues.near(group)
     pool = _pool(ref, key[3], near, table)
     if pool.size == 0:
         return None
-    group = np.array(members, dtype=np.int64)
     common = side.hours[group] @ table.hours[pool].T
     pairs = _pairs(_common_hour_and_essentials(common, members, pool, side, table), group, pool, side, table)
     if pairs is None:
         return None
-    travel = _travel(ref, near, group, pool, pairs, side, table)
-    rank = _format_rank(ref, pool, pairs, travel, table)
+    by_pair = [f for f in ref.formats if f in TRAVEL_FORMATS and (f != IN_PERSON or at is None)]
+    trips = _travel(by_pair, near_cell, group, pool, pairs, side, table)
+    if at is not None and venues is not None:
+        trips[IN_PERSON] = _at_venues(near[IN_PERSON], at, group, pool, pairs, table, venues)
+    rank = _format_rank(ref, pool, pairs, trips, table)
     ok = np.flatnonzero(rank < len(ref.formats))
     if ok.size == 0:
         return None
     points = _block_points(ref, group, pool, common, side, table, w)
-    score = _pair_scores(ref, points, pairs, rank, travel, w)
+    score = _pair_scores(ref, points, pairs, rank, trips, w)
     chosen = np.array([FORMATS.index(f) for f in ref.formats] + [-1], dtype=np.int8)[rank]
+    venue = _venues_chosen(ref, rank, trips) if venues is not None else None
     rows, positions = pairs.rows, pairs.positions
     if ok.size < rows.size:
         rows, positions, score, chosen = rows[ok], positions[ok], score[ok], chosen[ok]
+        venue = venue[ok] if venue is not None else None
     referral = group[rows].astype(np.int32)
     volunteer = table.rows[positions].astype(np.int32)
-    return _Block(referral, volunteer, score, chosen, np.bincount(rows, minlength=len(members)))
+    return _Block(referral, volunteer, score, chosen, np.bincount(rows, minlength=len(members)), venue)
 
 
 def _near(cell: tuple[int, int], table: VolunteerTable) -> Mask:
@@ -209,10 +240,10 @@ def _near(cell: tuple[int, int], table: VolunteerTable) -> Mask:
     return near
 
 
-def _pool(ref: ReferralProfile, gender: object, near: Mask | None, table: VolunteerTable) -> IntArray:
+def _pool(ref: ReferralProfile, gender: object, near: Near, table: VolunteerTable) -> IntArray:
     """Positions of the volunteers speaking a language she wants, of the gender she asked for, offering a
-    format of hers without travel or, when near her, one with travel; with an interpreter, also those sharing no
-    language who offer a format where one can be arranged."""
+    format of hers without travel or, when near enough for it, one with travel; with an interpreter, also those
+    sharing no language who offer a format where one can be arranged."""
     wanted = constraints.wanted_languages(ref)
     bridged = constraints.interpreter_formats(ref)
     if not wanted and not bridged:
@@ -226,16 +257,15 @@ def _pool(ref: ReferralProfile, gender: object, near: Mask | None, table: Volunt
     return np.flatnonzero(reach)
 
 
-def _offering(formats: tuple[str, ...], near: Mask | None, table: VolunteerTable) -> Mask:
-    """The volunteers offering one of these formats without travel or, when near her, one with travel."""
+def _offering(formats: tuple[str, ...], near: Near, table: VolunteerTable) -> Mask:
+    """The volunteers offering one of these formats without travel or, when near enough for it, one with
+    travel."""
     reach = np.zeros(table.rows.shape, dtype=bool)
     for fmt in formats:
         if fmt not in TRAVEL_FORMATS:
             reach |= table.offers[fmt]
-    if near is not None:
-        for fmt in formats:
-            if fmt in TRAVEL_FORMATS:
-                reach |= near & table.offers[fmt]
+        elif (close := near[fmt]) is not None:
+            reach |= close & table.offers[fmt]
     return reach
 
 
@@ -266,19 +296,18 @@ def _pairs(keep: Mask, group: IntArray, pool: IntArray, side: ReferralSide, tabl
 
 
 def _travel(
-    ref: ReferralProfile,
+    travel: list[str],
     near: Mask | None,
     group: IntArray,
     pool: IntArray,
     pairs: _Pairs,
     side: ReferralSide,
     table: VolunteerTable,
-) -> _Travel:
-    """Distances of the pairs where the volunteer offers a format of hers with travel and is near her."""
-    travel = [f for f in ref.formats if f in TRAVEL_FORMATS]
+) -> dict[str, _Trip]:
+    """Per format of hers met where one of them lives, the pairs within the volunteer's reach: distances of the
+    pairs where the volunteer offers one of those formats and is near her (in her cell or the eight around)."""
     if not travel or near is None:
-        none = np.zeros(0, dtype=np.int64)
-        return _Travel(np.zeros(0, dtype=np.intp), none, none, {})
+        return {}
     goes = np.zeros(pool.size, dtype=bool)
     for fmt in travel:
         goes |= table.offers[fmt][pool]
@@ -291,11 +320,45 @@ def _travel(
     if side.sea_matters:  # no ferry crossing: both on one island group, or both on the mainland
         hers, theirs = side.island[group[pairs.rows[some]]], table.island[at]
         within &= (hers == theirs) | (hers < 0) | (theirs < 0)
-    return _Travel(some, km_h, reach_h, {fmt: table.offers[fmt][at] & within for fmt in travel})
+    trips = {}
+    for fmt in travel:
+        goes_there = table.offers[fmt][at] & within
+        trips[fmt] = _Trip(some[goes_there], km_h[goes_there], reach_h[goes_there])
+    return trips
+
+
+def _at_venues(
+    near: Mask | None,
+    at: npt.NDArray[np.intp],
+    group: IntArray,
+    pool: IntArray,
+    pairs: _Pairs,
+    table: VolunteerTable,
+    venues: VenueTable,
+) -> _Trip:
+    """The pairs who share a venue (among `at`, the venues some of the group reach): the venue minimising the
+    farther of their two distances, scored as a visit of that length within the larger reach."""
+    if near is None:
+        none = np.zeros(0, dtype=np.int64)
+        return _Trip(np.zeros(0, dtype=np.intp), none, none, np.zeros(0, dtype=np.int16))
+    some = np.flatnonzero((table.offers[IN_PERSON][pool] & near[pool])[pairs.cols])
+    found = venues.meetings(group[pairs.rows[some]], pairs.positions[some], at)
+    shared = found.shared
+    return _Trip(some[shared], found.far_h[shared], found.limit_h[shared], found.venue[shared])
+
+
+def _venues_chosen(ref: ReferralProfile, rank: npt.NDArray[np.int8], trips: dict[str, _Trip]) -> VenueIndex:
+    """Per pair, the venue where they meet when in person is the format chosen, else -1."""
+    venue = np.full(rank.shape, -1, dtype=np.int16)
+    trip = trips.get(IN_PERSON)
+    if trip is not None and trip.venue is not None:
+        there = rank[trip.pairs] == ref.formats.index(IN_PERSON)
+        venue[trip.pairs[there]] = trip.venue[there]
+    return venue
 
 
 def _format_rank(
-    ref: ReferralProfile, pool: IntArray, pairs: _Pairs, travel: _Travel, table: VolunteerTable
+    ref: ReferralProfile, pool: IntArray, pairs: _Pairs, trips: dict[str, _Trip], table: VolunteerTable
 ) -> npt.NDArray[np.int8]:
     """Per pair, the place in her order of the first format they can meet in (her number of formats: none)."""
     n = len(ref.formats)
@@ -306,7 +369,8 @@ def _format_rank(
     for place, fmt in enumerate(ref.formats):
         if fmt in TRAVEL_FORMATS:
             offered = np.zeros(pairs.rows.shape, dtype=bool)
-            offered[travel.some[travel.goes_there[fmt]]] = True
+            if fmt in trips:
+                offered[trips[fmt].pairs] = True
         else:
             offered = table.offers[fmt][pool][pairs.cols]
         if speaks is not None and fmt not in bridged:
@@ -359,22 +423,22 @@ def _pair_scores(
     points: npt.NDArray[np.float32],
     pairs: _Pairs,
     rank: npt.NDArray[np.int8],
-    travel: _Travel,
+    trips: dict[str, _Trip],
     w: Weights,
 ) -> Int32Array:
     """Each pair's score: the block's points read off, her format's rank, and distance points where she is
-    met in a format with travel."""
+    met in a format with travel (scoring.distance_points)."""
     n = len(ref.formats)
     rank_points = np.array([w.format_rank * (n - place) // n for place in range(n)] + [0], dtype=np.int32)
     score = points.ravel()[pairs.flat].astype(np.int32)
     score += rank_points[rank]
-    travelled = np.zeros(travel.some.shape, dtype=bool)
-    ranked = rank[travel.some]
     for place, fmt in enumerate(ref.formats):
-        if fmt in TRAVEL_FORMATS:
-            travelled |= ranked == place
-    max_h, near_h = travel.reach_h[travelled], travel.km_h[travelled]
-    score[travel.some[travelled]] += np.where(
-        max_h > 0, w.distance * np.maximum(0, max_h - near_h) // np.maximum(max_h, 1), w.distance
-    ).astype(np.int32)
+        if fmt not in trips:
+            continue
+        trip = trips[fmt]
+        travelled = rank[trip.pairs] == place
+        max_h, near_h = trip.reach_h[travelled], trip.km_h[travelled]
+        score[trip.pairs[travelled]] += np.where(
+            max_h > 0, w.distance * np.maximum(0, max_h - near_h) // np.maximum(max_h, 1), w.distance
+        ).astype(np.int32)
     return score

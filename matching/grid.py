@@ -73,6 +73,21 @@ def km_hundredths(lat: float, lon: float, lats: Radians, lons: Radians) -> Posit
     return out
 
 
+def km_hundredths_between(lat: Radians, lon: Radians, lats: Radians, lons: Radians) -> Positions:
+    """Haversine distances from each of many places (radians, rows) to each of a few (columns) in whole
+    hundredths of a km; unknown places are huge. The venue rule's one distance: the per-pair path and the
+    candidate graph both read it, so they agree to the hundredth."""
+    h = (
+        np.sin((lats[None, :] - lat[:, None]) / 2) ** 2
+        + np.cos(lat)[:, None] * np.cos(lats)[None, :] * np.sin((lons[None, :] - lon[:, None]) / 2) ** 2
+    )
+    km = 2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    out = np.full(h.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    known = ~np.isnan(km)
+    out[known] = np.round(km[known] * 100).astype(np.int64)
+    return out
+
+
 def pair_km_hundredths(
     mine: list[Radians], hers: list[Radians], first: Positions, second: Positions, within_h: Radians
 ) -> Positions:

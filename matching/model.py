@@ -116,12 +116,14 @@ class Weights:
 
 @dataclass(frozen=True, slots=True)
 class VenueProfile:
-    """An active venue with opening hours and a known place, where in-person pairs may meet."""
+    """An active venue with opening hours and a known place, where in-person pairs may meet. `area` is its
+    postcode district: a venue on an island group is within reach only of people on it (sea.py)."""
 
     id: str
     name: str
     lat: float
     lon: float
+    area: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,6 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     )
     started = time.perf_counter()
     graph = candidates.build(problem)
-    if venues.applies(problem):
-        graph = venues.rebuild(problem, graph)
     candidate_seconds = time.perf_counter() - started
     solve_started = time.perf_counter()
     chosen, optimal = assign(graph, problem)
@@ -130,11 +128,7 @@ def _proposal(problem: MatchProblem, graph: candidates.CandidateGraph, arc: int)
     referral = problem.referrals[int(graph.referral[arc])]
     volunteer = problem.volunteers[int(graph.volunteer[arc])]
     fmt = FORMATS[int(graph.format[arc])]
-    choice = (
-        venues.Reach(problem).choose(referral, volunteer)
-        if fmt == venues.IN_PERSON and venues.applies(problem)
-        else None
-    )
+    choice = venues.chosen(graph, arc)  # where the graph scored them
     reasons = venues.reasons(referral, volunteer, fmt, problem.weights, choice)
     score = sum(r.points for r in reasons)
     return Proposal(

@@ -1,23 +1,21 @@
 """In-person sessions meet at a venue. With venues in the problem, an in-person pair is feasible only where some
-venue lies within the volunteer's `max_travel_km` and within the parent's own reach; the venue chosen is the one
-whose farther distance of the two is least (ties: the lower id), and the nearer it is, the more points.
+venue lies within the volunteer's `max_travel_km` and within the parent's own reach, on the same land as each of
+them (no sea between, sea.py); the venue chosen is the one whose farther distance of the two is least (ties: the
+lower id), and the nearer it is, the more points.
 
-The candidate graph is built as before and then, for the referrals who take in person, their pairs are made
-again here, rule by rule (constraints.py) with the venue in place of the pair's own distance for in person, and
-scored as scoring.py does with the venue's reason in place of the distance reason. The solve is unchanged and
-as exact as before; only those referrals' pairs take the slower, per-pair path."""
+The candidate graph applies the rule in its vectorised block work (candidates.py, venue_table.py). Here are the
+same rule pair by pair (`Reach`, `feasible_formats`, `reasons`), which proposals and tests read, and the cause
+given to a parent no venue is within reach of."""
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from matching import constraints, grid, scoring
+from matching import constraints, grid, scoring, sea, venue_table
 from matching import explain as funnel
 from matching.candidates import CandidateGraph
 from matching.model import (
-    FORMATS,
     Cause,
     MatchProblem,
     Params,
@@ -31,7 +29,9 @@ from matching.model import (
 
 IN_PERSON = "in_person"
 VENUE_IN_REACH = "venue_in_reach"  # reason: venue_id, venue, parent_km, volunteer_km
-NO_VENUE_IN_REACH = "no_venue_in_reach"  # cause: venues, max_travel_km, and nearest_venue_km when any venue
+# cause: venues, max_travel_km, nearest_venue_km when any venue, across_sea (how many venues within her reach are
+# on other land) when any
+NO_VENUE_IN_REACH = "no_venue_in_reach"
 FAR = np.iinfo(np.int64).max
 IntArray = npt.NDArray[np.int64]
 
@@ -43,7 +43,7 @@ def applies(problem: MatchProblem) -> bool:
 
 def parent_reach_km(problem: MatchProblem, referral: ReferralProfile) -> float:
     """How far the parent travels to a venue: her own limit, else the programme's."""
-    return referral.max_travel_km if referral.max_travel_km is not None else problem.in_person_max_travel_km
+    return venue_table.parent_reach_km(problem, referral)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,27 +66,35 @@ class Reach:
     def __init__(self, problem: MatchProblem) -> None:
         """Venues are taken in id order, so ties go to the lower id whatever order they came in."""
         self.problem = problem
-        self.venues = tuple(sorted(problem.venues or (), key=lambda v: v.id))
-        self.lat = grid.radians([v.lat for v in self.venues])
-        self.lon = grid.radians([v.lon for v in self.venues])
+        self.venues = venue_table.by_id(problem)
+        self.places = venue_table.places(self.venues)
 
-    def distances_h(self, lat: float | None, lon: float | None, reach_km: float | None) -> IntArray:
-        """From one place (degrees) to each venue in hundredths of a km; FAR beyond the reach (None: no limit)
-        or when the place is unknown."""
-        if lat is None or lon is None or not self.venues:
-            return np.full(len(self.venues), FAR, dtype=np.int64)
-        out = grid.km_hundredths(math.radians(lat), math.radians(lon), self.lat, self.lon)
-        if reach_km is not None:
-            out[out > constraints.hundredths(reach_km)] = FAR
+    def distances_h(
+        self, lat: float | None, lon: float | None, reach_km: float | None, area: str | None = None
+    ) -> IntArray:
+        """From one place (degrees) in postcode district `area` to each venue in hundredths of a km; FAR beyond
+        the reach (None: no limit), across the sea (a district known on both sides) or when the place is
+        unknown."""
+        return self._distances_h(lat, lon, reach_km, area, slice(None))
+
+    def _distances_h(
+        self, lat: float | None, lon: float | None, reach_km: float | None, area: str | None, at: slice
+    ) -> IntArray:
+        venues = self.places[at]
+        if lat is None or lon is None or not venues.lat.size:
+            return np.full(venues.lat.size, FAR, dtype=np.int64)
+        reach_h = None if reach_km is None else np.array([constraints.hundredths(reach_km)], dtype=np.int64)
+        here = venue_table.Places(grid.radians([lat]), grid.radians([lon]), np.array([sea.group_number(area)], np.int8))
+        out: IntArray = venue_table.in_reach_h(here, reach_h, venues)[0]
         return out
 
     def parent_h(self, referral: ReferralProfile) -> IntArray:
         """The parent's distances to the venues within her reach."""
-        return self.distances_h(referral.lat, referral.lon, parent_reach_km(self.problem, referral))
+        return self.distances_h(referral.lat, referral.lon, parent_reach_km(self.problem, referral), referral.area)
 
     def volunteer_h(self, volunteer: VolunteerProfile) -> IntArray:
         """The volunteer's distances to the venues within her reach."""
-        return self.distances_h(volunteer.lat, volunteer.lon, volunteer.max_travel_km)
+        return self.distances_h(volunteer.lat, volunteer.lon, volunteer.max_travel_km, volunteer.area)
 
     def choose(
         self,
@@ -101,12 +109,43 @@ class Reach:
         far = np.maximum(hers, theirs)
         if far.size == 0 or far.min() == FAR:
             return None
-        best = int(np.argmin(far))  # the first of equals: the lowest id
-        limit = max(
-            constraints.hundredths(parent_reach_km(self.problem, referral)),
-            constraints.hundredths(volunteer.max_travel_km),
+        return self.at(referral, volunteer, int(np.argmin(far)), hers, theirs)  # the first of equals: lowest id
+
+    def at(
+        self,
+        referral: ReferralProfile,
+        volunteer: VolunteerProfile,
+        index: int,
+        parent_h: IntArray | None = None,
+        volunteer_h: IntArray | None = None,
+    ) -> VenueChoice:
+        """The pair meeting at the venue of this index (in id order), as the candidate graph chose it."""
+        at, reach = slice(index, index + 1), parent_reach_km(self.problem, referral)
+        hers = (
+            self._distances_h(referral.lat, referral.lon, reach, referral.area, at)
+            if parent_h is None
+            else parent_h[at]
         )
-        return VenueChoice(self.venues[best], int(hers[best]), int(theirs[best]), limit)
+        theirs = (
+            self._distances_h(volunteer.lat, volunteer.lon, volunteer.max_travel_km, volunteer.area, at)
+            if volunteer_h is None
+            else volunteer_h[at]
+        )
+        limit = max(constraints.hundredths(reach), constraints.hundredths(volunteer.max_travel_km))
+        return VenueChoice(self.venues[index], int(hers[0]), int(theirs[0]), limit)
+
+
+def chosen(graph: CandidateGraph, pair: int) -> VenueChoice | None:
+    """Where the candidate graph has this pair (an index into it) meet, with the distances it scored, or None
+    when they do not meet at a venue."""
+    at = int(graph.venue[pair]) if graph.venue is not None else -1
+    if at < 0 or graph.venues is None or graph.table is None:
+        return None
+    referral, row = int(graph.referral[pair]), int(graph.volunteer[pair])
+    position = int(np.searchsorted(graph.table.rows, row))  # the table's rows ascend
+    hers, theirs = graph.venues.distances_h(referral, position, at)
+    limit = max(int(graph.venues.parent_reach_h[referral]), int(graph.table.max_h[position]))
+    return VenueChoice(graph.venues.venues[at], hers, theirs, limit)
 
 
 def venue_reason(choice: VenueChoice, volunteer: VolunteerProfile, w: Weights) -> Reason:
@@ -166,85 +205,9 @@ def _other_rules(
 
 
 def rebuild(problem: MatchProblem, graph: CandidateGraph) -> CandidateGraph:
-    """The graph with the pairs of every referral taking in person made again under the venue rule, where the
-    rule can change them. Each referral's pairs stay one consecutive run; the seed lists are dropped (the sparse
-    solve remakes them).
-
-    For a referral who takes in person, a pair can change only if the graph chose in person for it (the venue
-    may fail, or score otherwise), or if the volunteer offers in person and reaches a venue within the
-    parent's reach (in person may now be feasible, or better placed in her order than the format chosen). Every
-    other pair of hers keeps the format and score the graph gave it: its format is not in person, and in person
-    is no more feasible than it was. Only the changeable pairs take the per-pair path."""
-    again = [i for i, r in enumerate(problem.referrals) if IN_PERSON in r.formats]
-    if not again or graph.table is None:
-        return graph
-    reach, w = Reach(problem), problem.weights
-    rows = np.array([int(row) for row in graph.table.rows], dtype=np.int64)
-    offers = np.array([IN_PERSON in problem.volunteers[row].formats for row in rows], dtype=bool)
-    # Each volunteer's distances to the venues within her reach, once: rows x venues.
-    distances = np.array([reach.volunteer_h(problem.volunteers[row]) for row in rows], dtype=np.int64).reshape(
-        rows.size, len(reach.venues)
-    )
-    theirs_of = {int(row): distances[i] for i, row in enumerate(rows)}
-    reaches = distances != FAR
-    in_person = FORMATS.index(IN_PERSON)
-    redo = np.zeros(graph.size, dtype=bool)
-    made: list[tuple[int, int, int, int]] = []
-    # Where each referral's run of pairs starts and ends in the graph.
-    starts = np.flatnonzero(np.r_[True, graph.referral[1:] != graph.referral[:-1]]) if graph.size else np.zeros(0, int)
-    ends = np.r_[starts[1:], graph.size] if starts.size else starts
-    run_of = {int(graph.referral[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
-    for index in again:
-        referral = problem.referrals[index]
-        hers = reach.parent_h(referral)
-        first, last = run_of.get(index, (0, 0))
-        chosen_in_person = graph.format[first:last] == in_person
-        near = offers & reaches[:, hers != FAR].any(axis=1) if len(reach.venues) else np.zeros(rows.size, bool)
-        changeable = set(rows[near].tolist()) | set(graph.volunteer[first:last][chosen_in_person].tolist())
-        if not changeable:
-            continue
-        mine = graph.volunteer[first:last]
-        redo[first:last] = np.isin(mine, np.array(sorted(changeable), dtype=mine.dtype))
-        graph_pair = {
-            int(v): (int(f), int(s))
-            for v, f, s in zip(mine, graph.format[first:last], graph.score[first:last], strict=True)
-        }
-        for row in sorted(changeable):
-            volunteer = problem.volunteers[row]
-            if not _other_rules(referral, volunteer, problem, w.session_minutes):
-                continue
-            choice = None
-            if IN_PERSON in volunteer.formats:
-                choice = reach.choose(referral, volunteer, hers, theirs_of.get(row))
-            formats = feasible_formats(referral, volunteer, choice)
-            if not formats:
-                continue
-            chosen = FORMATS.index(formats[0])
-            before = graph_pair.get(row)
-            if before is not None and before[0] == chosen and chosen != in_person:
-                score = before[1]  # the same format as the graph chose, which scored it without a venue
-            else:
-                score = sum(r.points for r in reasons(referral, volunteer, formats[0], w, choice))
-            made.append((index, row, score, chosen))
-    keep = ~redo
-    extra = np.array(made, dtype=np.int64).reshape(-1, 4)
-    merged = replace(
-        graph,
-        referral=np.concatenate([graph.referral[keep], extra[:, 0].astype(np.int32)]),
-        volunteer=np.concatenate([graph.volunteer[keep], extra[:, 1].astype(np.int32)]),
-        score=np.concatenate([graph.score[keep], extra[:, 2].astype(np.int32)]),
-        format=np.concatenate([graph.format[keep], extra[:, 3].astype(np.int8)]),
-        lists=None,
-    )
-    # Each referral's pairs in one run again, her volunteers in index order.
-    order = np.lexsort((merged.volunteer, merged.referral))
-    return replace(
-        merged,
-        referral=merged.referral[order],
-        volunteer=merged.volunteer[order],
-        score=merged.score[order],
-        format=merged.format[order],
-    )
+    """The graph under the venue rule: `candidates.build` applies it itself now, so the graph as it is. Kept
+    for callers of before."""
+    return graph
 
 
 # Causes a venue would not cure: nobody speaks her language, or nobody offers meetings in person.
@@ -277,8 +240,11 @@ def no_venue_cause(problem: MatchProblem, reach: Reach, referral: ReferralProfil
         return Cause(NO_VENUE_IN_REACH, params, sentence)
     nearest = reach.distances_h(referral.lat, referral.lon, None).min() / 100
     params = (*params, ("nearest_venue_km", round(float(nearest), 1)))
-    sentence = (
-        f"no venue is within her reach ({limit:g} km; the nearest is {nearest:.1f} km away): "
-        "adding a venue near her would help"
-    )
+    # Venues near enough in a straight line but on other land (sea.py): say so, or the numbers contradict.
+    beyond = reach.distances_h(referral.lat, referral.lon, limit) != FAR
+    across_sea = int(beyond.sum()) - int((reach.parent_h(referral) != FAR).sum())
+    if across_sea:
+        params = (*params, ("across_sea", across_sea))
+    where = f"the nearest is {nearest:.1f} km away" + (", across the sea" if across_sea else "")
+    sentence = f"no venue is within her reach ({limit:g} km; {where}): adding a venue near her would help"
     return Cause(NO_VENUE_IN_REACH, params, sentence)
