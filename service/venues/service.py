@@ -95,7 +95,7 @@ def update(*, db: Session, caller: Principal, venue: Venue, patch: VenuePatch, i
 def engine_venues(db: Session) -> tuple[VenueProfile, ...]:
     """The venues a match run may choose: active, located, and open at some hour of the week."""
     return tuple(
-        VenueProfile(id=v.id, name=v.name, lat=v.lat, lon=v.lon)
+        VenueProfile(id=v.id, name=v.name, lat=v.lat, lon=v.lon, area=v.area)
         for v in repository.open_venues(db)
         if v.opening_hours and v.lat is not None and v.lon is not None
     )

@@ -194,3 +194,34 @@ def test_a_manual_in_person_match_may_name_an_active_venue_only(
         made = client.post("/v1/matches", json={**body, "venue_id": venue["id"]}, headers=coordinator)
         assert made.status_code == 201, made.text
         assert made.json()["format"] == "in_person" and made.json()["venue"]["id"] == venue["id"]
+
+
+def test_a_venue_across_the_minch_is_out_of_reach_of_two_people_on_lewis(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    """Ullapool is 80 km from Stornoway in a straight line, within both people's 100 km, but across the sea: the
+    venue rule judges a venue's reach by island group as home visits are (decision 0021)."""
+    with time_machine.travel(START, tick=False):
+        client.post(
+            "/v1/volunteers",
+            json=volunteer_body(formats=["in_person"], name="Eilidh Morrison", postcode="HS1 2AA", max_travel_km=100),
+            headers=coordinator,
+        )
+        parent = {**referral_body()["parent"], "postcode": "HS1 2AA", "max_travel_km": 100}
+        rid = client.post(
+            "/v1/referrals", json=referral_body(formats=["in_person"], parent=parent), headers=coordinator
+        ).json()["id"]
+        ullapool = {"lines": ["Macphail Centre"], "postcode": "IV26 2UE"}
+        made = client.post("/v1/venues", json=venue_body(name="Macphail Centre", address=ullapool), headers=coordinator)
+        assert made.status_code == 201, made.text
+        first = _run(client, coordinator)
+        assert first["proposals"] == []
+        [unmatched] = first["unmatched"]
+        assert unmatched["referral_id"] == rid
+        [cause] = unmatched["causes"]
+        assert cause["code"] == "no_venue_in_reach" and cause["params"]["across_sea"] == 1
+
+        stornoway = {"lines": ["Town Hall"], "postcode": "HS1 2AA"}
+        client.post("/v1/venues", json=venue_body(name="Stornoway Town Hall", address=stornoway), headers=coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        assert proposal["venue"]["name"] == "Stornoway Town Hall"
