@@ -72,6 +72,14 @@ def commit_and_close(db: Session) -> None:
         db.close()
 
 
+def commit_here(db: Session) -> None:
+    """Commit the request's unit of work now, from the thread already doing its work, for a route whose answer
+    needs nothing after it (the referral post). The session's end then has nothing left to send and takes no
+    trip through the thread pool; a failed commit raises here and the session's end rolls back as for any error.
+    Nothing may be written after it: a later write would begin a transaction the session's end then commits."""
+    db.commit()
+
+
 def rollback_and_close(db: Session) -> None:
     """The end of a request's unit of work that failed: nothing it wrote is kept."""
     try:

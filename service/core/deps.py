@@ -27,6 +27,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         with CancelScope(shield=True):
             await anyio.to_thread.run_sync(rollback_and_close, db, limiter=CapacityLimiter(1))
         raise
+    if not db.in_transaction():
+        # The route committed from its own thread (db.commit_here) or wrote nothing: closing sends nothing.
+        db.close()
+        return
     with CancelScope(shield=True):
         await anyio.to_thread.run_sync(commit_and_close, db, limiter=CapacityLimiter(1))
 

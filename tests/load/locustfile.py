@@ -23,6 +23,8 @@ _integrators = itertools.cycle(KEYS["integrators"])
 _volunteers = itertools.cycle(KEYS["volunteers"])
 INTEGRATORS = 40
 POST_RATE = float(os.environ.get("PEER_MATCH_LOAD_POST_RATE", "320"))
+# The floor phase of the runner posts the same bodies to the floor endpoint (tests/load/floor.py).
+POST_PATH = os.environ.get("PEER_MATCH_LOAD_POST_PATH", "/v1/referrals")
 if trace.TRACE_DIR:
     events.init.add_listener(lambda environment, **_kwargs: trace.record_client(environment))
 
@@ -52,7 +54,7 @@ class Integrator(FastHttpUser):
     def post_referral(self) -> None:
         self.count += 1
         headers = {**self.headers, "Idempotency-Key": uuid.uuid4().hex}
-        self.client.post("/v1/referrals", json=referral(self.count), headers=headers, name="POST /v1/referrals")
+        self.client.post(POST_PATH, json=referral(self.count), headers=headers, name="POST /v1/referrals")
 
 
 class Volunteer(FastHttpUser):

@@ -31,7 +31,8 @@ os.environ.setdefault("PEER_MATCH_RATE_LIMIT_PER_MINUTE", "1000000")
 
 from service.app import create_app
 from service.core.config import Settings
-from tests.load import cpu
+from service.core.db import make_engine
+from tests.load import cpu, floor
 from tests.load.bodies import referral
 from tests.load.run import free_port, prepare
 
@@ -83,37 +84,12 @@ async def send_one(app: Callable[..., Any], scope: dict[str, Any], body: bytes) 
     return status
 
 
-FLOOR_PATH = "/load-floor"
-
-
-def add_floor(app: Any) -> None:
-    """The floor endpoint, on this measuring copy of the app only: one INSERT through the request's session."""
-    from fastapi import Response
-    from sqlalchemy import text
-
-    from service.core.deps import SessionDep
-
-    @app.post(FLOOR_PATH, include_in_schema=False)
-    def floor(db: SessionDep) -> Response:
-        db.connection().execute(text("INSERT INTO load_floor (id, at) VALUES (:id, now())"), {"id": uuid.uuid4().hex})
-        return Response(status_code=201)
-
-
-def create_floor_table(settings: Settings) -> None:
-    from sqlalchemy import text
-
-    from service.core.db import make_engine
-
-    with make_engine(settings).begin() as connection:
-        connection.execute(text("CREATE TABLE IF NOT EXISTS load_floor (id varchar(32) PRIMARY KEY, at timestamptz)"))
-
-
 async def floor_many(app: Callable[..., Any], count: int) -> float:
     """CPU seconds for `count` floor requests, one after another; each must be a 201."""
     scope = {
         **post_request("", 0)[0],
-        "path": FLOOR_PATH,
-        "raw_path": FLOOR_PATH.encode(),
+        "path": floor.PATH,
+        "raw_path": floor.PATH.encode(),
         "headers": [(b"host", b"127.0.0.1"), (b"content-length", b"0")],
     }
     cpu = time.process_time()
@@ -223,9 +199,9 @@ async def main() -> None:
     secret = str(keys["integrators"][0])  # type: ignore[index]
     if args.profile:
         run_inline()
-    create_floor_table(settings)
+    floor.create_table(make_engine(settings))
     app = create_app(settings)
-    add_floor(app)
+    floor.add_floor(app)
     await post_many(app, secret, 200)  # warm: pool, statement caches, lazy imports
     await floor_many(app, 200)
     if args.profile:
@@ -239,11 +215,11 @@ async def main() -> None:
         return
     for _ in range(args.rounds):
         cpu, wall = await post_many(app, secret, args.posts, args.at_once)
-        floor = await floor_many(app, args.posts)
+        floor_cpu = await floor_many(app, args.posts)
         print(
             f"app alone, {args.posts} posts, {args.at_once} at once: {cpu / args.posts * 1000:.2f} ms CPU, "
             f"{wall / args.posts * 1000:.2f} ms wall per post; floor (one INSERT through the same session): "
-            f"{floor / args.posts * 1000:.2f} ms; post/floor {cpu / floor:.2f}"
+            f"{floor_cpu / args.posts * 1000:.2f} ms; post/floor {cpu / floor_cpu:.2f}"
         )
     if args.uvicorn is not None:
         through_uvicorn(secret, args.posts, args.rounds, args.uvicorn)

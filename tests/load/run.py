@@ -25,11 +25,12 @@ from service.core import auth, migrate
 from service.core.auth import Principal, Role
 from service.core.config import Settings
 from service.core.db import make_engine
+from service.core.errors import Conflict
 from service.core.ids import new_id
 from service.match_runs import service as match_run_service
 from service.matches import service as match_service
 from service.tools import demo
-from tests.load import cpu, trace
+from tests.load import cpu, floor, trace
 
 HERE = Path(__file__).parent
 
@@ -41,6 +42,7 @@ def prepare(settings: Settings, *, integrators: int, volunteers_with_schedules: 
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     migrate.upgrade(engine)
+    floor.create_table(engine)
     actor = Principal(key_id=new_id(), role=Role.coordinator)
     with Session(engine) as session:
         demo.fill(session, referrals=300, volunteers=150, seed=5)
@@ -51,8 +53,13 @@ def prepare(settings: Settings, *, integrators: int, volunteers_with_schedules: 
                 break
             if proposal.volunteer_id in volunteer_ids:
                 continue
-            match = match_run_service.accept_proposal(session, actor=actor, proposal_id=proposal.id)
-            match_service.accept(session, actor=actor, match=match)
+            # A proposal the accept's re-check refuses (the rules moved on since the run) is skipped.
+            try:
+                with session.begin_nested():
+                    match = match_run_service.accept_proposal(session, actor=actor, proposal_id=proposal.id)
+                    match_service.accept(session, actor=actor, match=match)
+            except Conflict:
+                continue
             volunteer_ids.append(proposal.volunteer_id)
         keys = {
             "coordinator": auth.create_key(session, name="load coordinator", role=Role.coordinator)[1],
@@ -91,6 +98,13 @@ def main() -> None:
         "machine would, to see how much room the service has (tests/load/neighbour.py)",
     )
     parser.add_argument(
+        "--floor-seconds",
+        type=int,
+        default=20,
+        help="then, in the same run, the integrators post as often to the floor (tests/load/floor.py) for this "
+        "long, alone, and the server CPU per post is given beside the floor's (0: no floor)",
+    )
+    parser.add_argument(
         "--trace",
         type=Path,
         metavar="DIR",
@@ -104,7 +118,7 @@ def main() -> None:
     if args.trace:
         args.trace.mkdir(parents=True, exist_ok=True)
         env["PEER_MATCH_LOAD_TRACE"] = str(args.trace.resolve())
-    target = "tests.load.traced_app:app" if args.trace else "service.main:app"
+    target = "tests.load.traced_app:app" if args.trace else "tests.load.floor_app:app"
     server = subprocess.Popen(
         [
             sys.executable,
@@ -145,7 +159,13 @@ def main() -> None:
             locust_env.pop("PEER_MATCH_LOAD_TRACE", None)  # the client records the measured run only
             # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
             # been up for a minute has them; the figures come from the second run.
-            for seconds, csv_prefix in ((args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")):
+            phases = [(args.warmup, f"{out}/warmup"), (args.seconds, f"{out}/load")]
+            if args.floor_seconds:
+                phases.append((args.floor_seconds, f"{out}/floor"))
+            used: dict[str, CpuUse] = {}
+            for seconds, csv_prefix in phases:
+                phase = csv_prefix.rsplit("/", 1)[1]
+                floor_only = phase == "floor"
                 before = CpuUse.now(server.pid, neighbour)
                 stop_recording = threading.Event()
                 if args.trace and csv_prefix.endswith("load"):
@@ -160,9 +180,9 @@ def main() -> None:
                         str(HERE / "locustfile.py"),
                         "--headless",
                         "-u",
-                        str(args.users),
+                        str(INTEGRATORS if floor_only else args.users),
                         "-r",
-                        str(args.users),
+                        str(INTEGRATORS if floor_only else args.users),
                         "-t",
                         f"{seconds}s",
                         "--host",
@@ -172,15 +192,19 @@ def main() -> None:
                         "--only-summary",
                         "--loglevel",
                         "WARNING",
+                        # The floor: the integrators alone, posting the same bodies at the same rate to it.
+                        *(["Integrator"] if floor_only else []),
                     ],
-                    env=locust_env,
+                    env={**locust_env, "PEER_MATCH_LOAD_POST_PATH": floor.PATH} if floor_only else locust_env,
                     check=False,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-                used = CpuUse.now(server.pid, neighbour) - before
+                used[phase] = CpuUse.now(server.pid, neighbour) - before
                 stop_recording.set()
-            report(Path(f"{out}/load_stats.csv"), args, used)
+            report(Path(f"{out}/load_stats.csv"), args, used["load"])
+            if args.floor_seconds:
+                verdict(Path(out), args, used["load"], used["floor"])
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -246,6 +270,48 @@ def report(stats_file: Path, args: argparse.Namespace, used: CpuUse) -> None:
     failures = stats_file.with_name(stats_file.name.replace("_stats", "_failures"))
     for row in csv.DictReader(failures.open()) if failures.exists() else []:
         print(f"failure: {row['Method']} {row['Name']} x{row['Occurrences']}: {row['Error'][:200]}")
+
+
+POST = "POST /v1/referrals"
+INTEGRATORS = 40  # as in locustfile.py
+
+
+def _row(stats_file: Path, name: str) -> dict[str, str]:
+    return next((row for row in csv.DictReader(stats_file.open()) if row["Name"] == name), {})
+
+
+def verdict(out: Path, args: argparse.Namespace, load: CpuUse, floor_use: CpuUse) -> None:
+    """Server CPU per post beside the floor's, as a ratio, and issue 25's target, met or not, part by part."""
+    rows = list(csv.DictReader((out / "load_stats.csv").open()))
+    requests = sum(int(row["Request Count"]) for row in rows if row["Name"] != "Aggregated")
+    failures = sum(int(row["Failure Count"]) for row in rows if row["Name"] != "Aggregated")
+    post = _row(out / "load_stats.csv", POST)
+    floor_row = _row(out / "floor_stats.csv", POST)
+    floor_requests = int(floor_row.get("Request Count", 0))
+    floor_failures = int(floor_row.get("Failure Count", 0))
+    # Every route's CPU is counted against the scenario's requests (posts are ~97% of them; the match runs and
+    # lists cost more each), so the ratio errs against the service.
+    per_request = load.server / max(1, requests) * 1000
+    per_floor = floor_use.server / max(1, floor_requests) * 1000
+    ratio = per_request / per_floor if per_floor else float("inf")
+    print(
+        f"floor ({args.floor_seconds} s, the {INTEGRATORS} integrators alone posting to {floor.PATH}): "
+        f"{float(floor_row.get('Requests/s', 0)):.1f}/s, p99 {floor_row.get('99%', '?')} ms, "
+        f"{floor_failures} failures; server {floor_use.server / floor_use.wall:.2f} cores, whole machine "
+        f"{floor_use.machine / floor_use.wall:.2f}; server CPU per request {per_floor:.2f} ms"
+    )
+    rate, p99 = float(post.get("Requests/s", 0)), float(post.get("99%", "inf") or "inf")
+    checks = {
+        f"posts/s {rate:.1f} >= 300": rate >= 300,
+        f"posts p99 {p99:.0f} ms < 100": p99 < 100,
+        f"failures {failures} == 0": failures == 0 and floor_failures == 0,
+        f"server CPU per request / floor's {per_request:.2f} / {per_floor:.2f} = {ratio:.2f} <= 3": ratio <= 3,
+    }
+    print(
+        f"target at {args.post_rate:.0f} offered: "
+        + "; ".join(f"{check} {'yes' if ok else 'NO'}" for check, ok in checks.items())
+        + f" -- {'met' if all(checks.values()) else 'missed'}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ cores, five times a second)."""
 
 import argparse
 import asyncio
+import contextvars
 import gc
 import json
 import os
@@ -24,6 +25,11 @@ from tests.load import cpu
 
 TRACE_DIR = os.environ.get("PEER_MATCH_LOAD_TRACE", "")
 Span = tuple[float, float, str]  # start, end, what
+# Where a request's wall time went, in seconds: waiting for admission, waiting for a thread of the pool,
+# running in a thread, of which in the driver's execute (a statement's round trip and its Python), waiting for
+# the event loop to take the answer back from the thread; then the trips through the pool and statements made.
+PARTS = ("admission", "thread queue", "in thread", "of which statements", "back to loop", "pool trips", "statements")
+_parts: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("load_trace_parts", default=None)
 
 
 class Recorder:
@@ -32,6 +38,7 @@ class Recorder:
         self.gc: list[Span] = []
         self.loop_late: list[Span] = []
         self.worker: list[Span] = []
+        self.parts: list[tuple[float, float, str, list[float]]] = []
         self._gc_started = 0.0
 
     def on_gc(self, phase: str, info: dict[str, int]) -> None:
@@ -52,7 +59,15 @@ class Recorder:
     def write(self) -> None:
         path = Path(TRACE_DIR) / f"worker-{os.getpid()}.json"
         path.write_text(
-            json.dumps({"requests": self.requests, "gc": self.gc, "loop_late": self.loop_late, "worker": self.worker})
+            json.dumps(
+                {
+                    "requests": self.requests,
+                    "gc": self.gc,
+                    "loop_late": self.loop_late,
+                    "worker": self.worker,
+                    "parts": self.parts,
+                }
+            )
         )
 
 
@@ -67,12 +82,82 @@ def _timed(recorder: Recorder, name: str, func: Callable[..., Any]) -> Callable[
     return timed
 
 
+class _Admission:
+    """What AdmitAtMost reads of itself, with the app it admits to timed: how long the request waited."""
+
+    def __init__(self, admit: Any, app: Any) -> None:
+        self.__dict__.update(admit.__dict__)
+        self.app = app
+
+
+def _time_the_parts() -> None:
+    """Patches, in this worker only: admission, the thread pool's trips and the driver's statements add to the
+    current request's parts."""
+    import anyio.to_thread
+    from sqlalchemy import Engine, event
+
+    from service.core.middleware import AdmitAtMost
+
+    admit_call = AdmitAtMost.__call__
+
+    async def timed_admit(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        parts, asked = _parts.get(), time.perf_counter()
+        inner = self.app
+
+        async def admitted(scope: Any, receive: Any, send: Any) -> None:
+            if parts is not None:
+                parts[0] += time.perf_counter() - asked
+            await inner(scope, receive, send)
+
+        await admit_call(_Admission(self, admitted), scope, receive, send)  # type: ignore[arg-type]
+
+    AdmitAtMost.__call__ = timed_admit  # type: ignore[method-assign]
+    run_sync = anyio.to_thread.run_sync
+
+    async def timed_run_sync(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        parts = _parts.get()
+        if parts is None:
+            return await run_sync(func, *args, **kwargs)
+        asked, ran = time.perf_counter(), [0.0, 0.0]
+
+        def timed(*a: Any) -> Any:
+            ran[0] = time.perf_counter()
+            try:
+                return func(*a)
+            finally:
+                ran[1] = time.perf_counter()
+
+        try:
+            return await run_sync(timed, *args, **kwargs)
+        finally:
+            back = time.perf_counter()
+            parts[1] += ran[0] - asked
+            parts[2] += ran[1] - ran[0]
+            parts[4] += back - ran[1]
+            parts[5] += 1
+
+    anyio.to_thread.run_sync = timed_run_sync  # type: ignore[assignment]
+
+    def before(conn: Any, *_args: Any) -> None:
+        conn.info["load_trace_started"] = time.perf_counter()
+
+    def after(conn: Any, *_args: Any) -> None:
+        parts = _parts.get()
+        if parts is not None:
+            parts[3] += time.perf_counter() - conn.info.pop("load_trace_started", time.perf_counter())
+            parts[6] += 1
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+
+
 def traced_app() -> Any:
     from service.events.worker import DeliveryWorker
-    from service.main import app as service_app
+    from tests.load.floor_app import app as service_app
 
     recorder = Recorder()
     gc.callbacks.append(recorder.on_gc)
+    _time_the_parts()
     DeliveryWorker.run_jobs = _timed(recorder, "jobs", DeliveryWorker.run_jobs)  # type: ignore[method-assign]
     DeliveryWorker._due = _timed(recorder, "due", DeliveryWorker._due)  # type: ignore[method-assign]
     watching: list[asyncio.Task[None]] = []
@@ -92,11 +177,15 @@ def traced_app() -> Any:
             return
         if not watching:
             watching.append(asyncio.get_running_loop().create_task(recorder.watch_loop()))
-        started = time.time()
+        started, parts = time.time(), [0.0] * len(PARTS)
+        token = _parts.set(parts)
         try:
             await service_app(scope, receive, send)
         finally:
-            recorder.requests.append((started, time.time(), f"{scope['method']} {scope['path']}"))
+            _parts.reset(token)
+            what = f"{scope['method']} {scope['path']}"
+            recorder.requests.append((started, time.time(), what))
+            recorder.parts.append((started, time.time(), what, parts))
 
     return app
 
@@ -210,6 +299,27 @@ def analyse(directory: Path, slow_ms: float) -> None:
         )
 
 
+def where_the_time_went(directory: Path, what: str = "POST /v1/referrals") -> None:
+    """A post's wall time in the service, in parts: all posts, and the slowest 1% of them."""
+    spans = [
+        (s[1] - s[0], s[3])
+        for p in sorted(directory.glob("worker-*.json"))
+        for s in json.loads(p.read_text()).get("parts", [])
+        if s[2] == what
+    ]
+    if not spans:
+        return
+    spans.sort(key=lambda s: s[0])
+    print(f"\n{what} in the service, mean ms per request (pool trips and statements: counts)")
+    print("| requests | wall | " + " | ".join(PARTS) + " |")
+    print("| --- | ---: | " + " | ".join("---:" for _ in PARTS) + " |")
+    for label, chosen in (("all", spans), ("slowest 1%", spans[-max(1, len(spans) // 100) :])):
+        mean = [sum(c[1][i] for c in chosen) / len(chosen) for i in range(len(PARTS))]
+        cells = [f"{m * 1000:.2f}" for m in mean[:5]] + [f"{m:.1f}" for m in mean[5:]]
+        wall = sum(c[0] for c in chosen) / len(chosen) * 1000
+        print(f"| {label} ({len(chosen)}) | {wall:.1f} | " + " | ".join(cells) + " |")
+
+
 def others_when_slow(directory: Path, slow_ms: float) -> None:
     """Each second with a slow request in the service, and what used CPU beside the server, PostgreSQL and
     locust then."""
@@ -247,6 +357,7 @@ def main() -> None:
     parser.add_argument("--slow-ms", type=float, default=100)
     args = parser.parse_args()
     analyse(args.directory, args.slow_ms)
+    where_the_time_went(args.directory)
     others_when_slow(args.directory, args.slow_ms)
 
 
