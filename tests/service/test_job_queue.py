@@ -4,6 +4,7 @@ webhook delivery loses nothing and duplicates nothing. The worker tests start re
 processes against the test database; they skip on SQLite, which keeps the in-process loop (tests/service/
 test_events.py and test_messages.py cover that path)."""
 
+import asyncio
 import itertools
 import os
 import signal
@@ -256,4 +257,80 @@ def test_a_worker_killed_during_a_delivery_loses_nothing_and_sends_nothing_twice
         assert _scalar(queue_db, "SELECT attempts FROM delivery") == 1
     finally:
         receiver.release.set()
+        receiver.server.shutdown()
+
+
+@pytest.mark.real_commits
+def test_jobs_of_a_worker_gone_silent_run_again_and_a_periodic_one_with_a_successor_is_closed(
+    queue_db: Engine, settings: Settings
+) -> None:
+    with queue_db.begin() as connection:
+        dead = connection.execute(
+            text("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id")
+        ).scalar()
+        insert = text(
+            """INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, status, worker_id)
+               VALUES ('peer_match', :task, :qlock, '{}', CAST(:status AS procrastinate_job_status), :worker)
+               RETURNING id"""
+        )
+        task = connection.execute(insert, {"task": queue.RUN, "qlock": None, "status": "doing", "worker": dead})
+        task_id = task.scalar()
+        scans = "peer_match.periodic.scans"
+        stalled_scan = connection.execute(insert, {"task": scans, "qlock": "scans", "status": "doing", "worker": dead})
+        stalled_scan_id = stalled_scan.scalar()
+        connection.execute(insert, {"task": scans, "qlock": "scans", "status": "todo", "worker": None})
+
+    async def clean_up() -> int:
+        app = queue.worker_app(settings.database_url, [])
+        async with app.open_async():
+            return await queue.retry_stalled_jobs(app)
+
+    assert asyncio.run(clean_up()) == 1
+    status = "SELECT status FROM procrastinate_jobs WHERE id = :id"
+    assert _scalar(queue_db, status, id=task_id) == "todo"  # a deferred task runs again
+    assert _scalar(queue_db, status, id=stalled_scan_id) == "failed"  # the next scan already waits
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.event_ids: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.event_ids.append(self.headers["X-Peer-Match-Event-Id"])
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.real_commits
+def test_without_the_queue_the_app_still_delivers_in_its_own_loop(
+    engine: Engine, settings: Settings, make_key: Callable[..., dict[str, str]]
+) -> None:
+    # The two-command start on SQLite (and any test environment): the in-process loop, started by the lifespan.
+    receiver = Receiver()
+    in_app = settings.model_copy(update={"run_worker_in_app": True})
+    assert not in_app.uses_job_queue
+    try:
+        with TestClient(create_app(in_app, engine)) as client:
+            assert isinstance(tasks.runner(), tasks.InProcessRunner)
+            hook = client.post(
+                "/v1/webhooks",
+                json={"url": receiver.url, "events": ["referral.received"], "secret": "a-shared-secret-of-some-length"},
+                headers=make_key("admin"),
+            )
+            assert hook.status_code == 201, hook.text
+            created = client.post("/v1/referrals", json=referral_body(), headers=make_key("coordinator"))
+            assert created.status_code == 201
+            _until(lambda: receiver.event_ids, timeout=30, what="the in-app delivery")
+        assert len(receiver.event_ids) == 1
+    finally:
         receiver.server.shutdown()
