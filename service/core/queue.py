@@ -15,11 +15,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import cast
 
 import procrastinate
 import structlog
 from procrastinate import exceptions, job_context, jobs
 from procrastinate.schema import SchemaManager
+from procrastinate.types import JSONValue
 from sqlalchemy import Engine
 
 from service.core import tasks
@@ -81,7 +83,7 @@ class ProcrastinateRunner:
 
     def defer(self, engine: Engine, name: str, kwargs: dict[str, str]) -> None:
         tasks.registered(name)
-        job_id = self.app.configure_task(RUN, queue=QUEUE).defer(task=name, kwargs=kwargs)
+        job_id = self.app.configure_task(RUN, queue=QUEUE).defer(task=name, kwargs=cast(JSONValue, kwargs))
         log.info("task_deferred", task=name, job_id=job_id)
 
     def close(self) -> None:
@@ -117,14 +119,15 @@ def worker_app(database_url: str, periodic: list[Periodic]) -> procrastinate.App
 
 def _schedule(app: procrastinate.App, periodic: Periodic) -> None:
     # The queueing lock keeps one run waiting at most: a slow run is not followed by a queue of them.
-    lock = {"lock": periodic.name} if periodic.exclusive else {}
-
     def run_periodic(timestamp: int) -> None:
         periodic.run()
 
-    task = app.task(name=f"peer_match.periodic.{periodic.name}", queue=QUEUE, queueing_lock=periodic.name, **lock)(
-        run_periodic
-    )
+    task = app.task(
+        name=f"peer_match.periodic.{periodic.name}",
+        queue=QUEUE,
+        queueing_lock=periodic.name,
+        lock=periodic.name if periodic.exclusive else None,
+    )(run_periodic)
     app.periodic(cron=periodic.cron, periodic_id=periodic.name)(task)
 
 
