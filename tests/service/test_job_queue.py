@@ -104,7 +104,7 @@ def test_periodic_work_must_fit_a_minute() -> None:
     with pytest.raises(ValueError, match="divide 60"):
         queue.Periodic("scans", 7, lambda: None)
     with pytest.raises(ValueError, match="divide 60"):
-        Settings(scan_every_s=45)
+        Settings(database_url="sqlite://", scan_every_s=45)
 
 
 def test_the_queue_is_for_postgresql_outside_tests() -> None:
