@@ -22,7 +22,7 @@ from service.events.endpoints import router as events_router
 from service.events.worker import DeliveryWorker
 from service.fhir.endpoints import OperationOutcomes
 from service.fhir.endpoints import router as fhir_router
-from service.jobs import PERIODIC_JOBS, senders
+from service.jobs import PERIODIC_JOBS, on_job_queue, senders
 from service.match_runs.endpoints import router as match_runs_router
 from service.matches.endpoints import router as matches_router
 from service.matches.endpoints import sessions_router
@@ -51,6 +51,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.uses_job_queue:
+            async with on_job_queue(settings, engine):
+                yield
+            engine.dispose()
+            return
         stop = threading.Event()
         thread = None
         if settings.run_worker_in_app:

@@ -120,20 +120,33 @@ def keys_revoke(key_id: str) -> None:
 
 @app.command()
 def worker() -> None:
-    """Deliver webhooks and raise reminders, alone (when the service runs with PEER_MATCH_RUN_WORKER_IN_APP=false)."""
+    """Run the background work alone (when the service runs with PEER_MATCH_RUN_WORKER_IN_APP=false): on
+    PostgreSQL a job queue worker (as many as you like, on any machine); on SQLite the delivery loop."""
     import signal
     import threading
 
     from service.events.worker import DeliveryWorker
-    from service.jobs import PERIODIC_JOBS, senders
+    from service.jobs import PERIODIC_JOBS, periodic, senders
 
     settings = get_settings()
+    engine = make_engine(settings)
+    if settings.uses_job_queue:
+        from service.core import queue, tasks
+
+        tasks.set_runner(queue.ProcrastinateRunner(settings.database_url))
+        typer.echo(f"job queue worker running ({settings.worker_concurrency} at once); Ctrl-C to stop")
+        queue.run_worker(
+            queue.worker_app(settings.database_url, periodic(settings, engine)),
+            engine,
+            concurrency=settings.worker_concurrency,
+        )
+        return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     typer.echo("worker running; Ctrl-C to stop")
     DeliveryWorker(
-        make_engine(settings),
+        engine,
         allow_private=settings.allow_private_webhooks,
         periodic=PERIODIC_JOBS,
         senders=senders(settings),

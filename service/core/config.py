@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = ""
+    # Background work on PostgreSQL runs on a job queue (procrastinate; docs/decisions/0023-job-queue.md): jobs
+    # one worker process runs at once, and how often the scans and the relay (webhooks, messages) run, once per
+    # period across every worker. Seconds, each a divisor of 60.
+    worker_concurrency: int = Field(4, ge=1, le=32)
+    scan_every_s: int = Field(30, ge=1, le=60)
+    relay_every_s: int = Field(2, ge=1, le=60)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":
@@ -62,6 +68,9 @@ class Settings(BaseSettings):
             raise ValueError("PEER_MATCH_NOTIFY_API_KEY is needed for the notify message channel")
         if self.message_channel == "smtp" and not (self.smtp_host and self.smtp_from):
             raise ValueError("PEER_MATCH_SMTP_HOST and PEER_MATCH_SMTP_FROM are needed for the smtp message channel")
+        for name in ("scan_every_s", "relay_every_s"):
+            if 60 % getattr(self, name):
+                raise ValueError(f"PEER_MATCH_{name.upper()} must divide 60")
         if self.environment == "production" and self.public_base_url.startswith("http://"):
             raise ValueError("PEER_MATCH_PUBLIC_BASE_URL must be https in production")
         return self
@@ -69,6 +78,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_job_queue(self) -> bool:
+        """Background work goes through procrastinate on PostgreSQL; SQLite keeps the in-process loop and runner.
+        The test environment keeps them too: a test picks its own runner, and no worker would take the jobs."""
+        return not self.is_sqlite and self.environment != "test"
 
 
 @lru_cache

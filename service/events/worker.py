@@ -1,8 +1,10 @@
 """The delivery worker: due deliveries, in order per record, signed, retried with back-off, then dead.
 
-It runs inside the service (started and stopped with the app's lifespan) or alone (`peer-match worker`).
-Each delivery is claimed in its own short transaction, so a worker stopped mid-delivery loses nothing:
-the attempt is simply made again, with the same event id.
+On SQLite its loop runs inside the service (started and stopped with the app's lifespan) or alone
+(`peer-match worker`). On PostgreSQL there is no loop: the job queue calls `run_jobs` and `run_once(jobs=False)`
+as periodic tasks (`service/jobs.periodic`, docs/decisions/0023-job-queue.md). Each delivery is claimed in its
+own short transaction, so a worker stopped mid-delivery loses nothing: the attempt is simply made again, with
+the same event id.
 """
 
 import json
