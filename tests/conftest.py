@@ -22,7 +22,7 @@ from typing import Any, cast
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, Table, delete, event, select, text, update
+from sqlalchemy import Connection, Engine, Table, delete, event, inspect, select, text, update
 from sqlmodel import Session, SQLModel
 
 from service.app import create_app
@@ -30,6 +30,7 @@ from service.core import auth, migrate
 from service.core.config import Settings
 from service.core.db import make_engine
 from service.core.deps import get_session
+from service.migrations.outside_models import is_outside_models
 from service.vocabulary import service as vocabulary_service
 
 # The tables the migrations fill, restored after a real_commits test rather than emptied: vocabulary codes are
@@ -58,6 +59,10 @@ def empty_records(engine: Engine) -> None:
             # No CASCADE: a seeded table pointing at a record table would fail here rather than be emptied.
             names = ", ".join(connection.dialect.identifier_preparer.format_table(t) for t in record_tables())
             connection.execute(text(f"TRUNCATE {names}"))
+            # The job queue's and the rate limit's tables (no models): their own foreign keys, so CASCADE.
+            outside = [n for n in inspect(connection).get_table_names() if is_outside_models(n)]
+            if outside:
+                connection.execute(text(f"TRUNCATE {', '.join(outside)} CASCADE"))
         else:
             for table in record_tables():
                 connection.execute(delete(table))

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import service.models  # noqa: F401  (registers the tables)
 from service.core.config import get_settings
 from service.core.db import make_engine
+from service.migrations.outside_models import include_name
 
 config = context.config
 
@@ -22,7 +23,13 @@ def run_migrations() -> None:
 
 
 def _run(connection: object) -> None:
-    context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_name=include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

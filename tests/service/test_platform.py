@@ -6,6 +6,7 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session, SQLModel
 
 from service.core import auth, migrate
+from service.migrations.outside_models import include_name
 from tests.factories import referral_body
 
 PROBLEM = "application/problem+json"
@@ -75,13 +76,8 @@ def test_the_migrations_build_exactly_the_tables_the_models_declare(engine: Engi
 
     assert migrate.is_current(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": _kept_by_the_models})
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
         assert compare_metadata(context, SQLModel.metadata) == []
-
-
-def _kept_by_the_models(name: str | None, type_: str, _parent: object) -> bool:
-    # Tables made by migrations for infrastructure, on PostgreSQL only, with no model: the shared rate limit's.
-    return not (type_ == "table" and name == "rate_limit_window")
 
 
 def test_the_vocabulary_has_the_uk_starter_set_and_admins_add_codes(

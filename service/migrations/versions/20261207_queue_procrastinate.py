@@ -1,7 +1,7 @@
 """the job queue's tables (procrastinate 3.10) on PostgreSQL; nothing on SQLite, where work runs in process
 
 Revision ID: queue_procrastinate
-Revises: trust_needs
+Revises: rate_limit_window
 Create Date: 2026-12-07 06:05:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "queue_procrastinate"
-down_revision: str | None = "trust_needs"
+down_revision: str | None = "rate_limit_window"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
