@@ -33,11 +33,16 @@ def due_delivery_ids(db: Session, *, now: datetime, limit: int) -> list[str]:
     return list(db.exec(query))
 
 
-def claim_pending(db: Session, delivery_id: str) -> Delivery | None:
-    """The delivery, locked, if still pending and no other worker holds it."""
+def claim_pending(db: Session, delivery_id: str, *, now: datetime) -> Delivery | None:
+    """The delivery, locked, if still pending, due now and no other worker holds it. Due is asked again here:
+    another worker may have tried and failed it since it was listed, and its back-off must hold."""
     return db.exec(
         select(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.pending)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == DeliveryStatus.pending,
+            col(Delivery.next_attempt_at) <= now,
+        )
         .with_for_update(skip_locked=True)
     ).first()
 

@@ -78,7 +78,7 @@ class DeliveryWorker:
 
     def _attempt(self, delivery_id: str) -> int:
         with Session(self.engine) as db:
-            delivery = repository.claim_pending(db, delivery_id)
+            delivery = repository.claim_pending(db, delivery_id, now=clock.now())
             if delivery is None or repository.earlier_pending_exists(db, delivery):
                 return 0
             event = repository.get_event(db, delivery.event_id)

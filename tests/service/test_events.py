@@ -102,6 +102,21 @@ def test_a_failed_delivery_is_retried_later_and_the_log_shows_attempts(
     assert len(receiver.received) == 1
 
 
+def test_a_delivery_listed_by_one_relay_and_failed_by_another_waits_for_its_back_off(
+    client: TestClient, admin: dict[str, str], coordinator: dict[str, str], db: Connection, receiver: Receiver
+) -> None:
+    """Two relays overlap (the job queue runs them on several workers): one lists a delivery as due, another tries
+    it first and fails; the first must not try it again at once, before its back-off."""
+    _subscribe(client, admin, receiver.url, ["*"])
+    client.post("/v1/referrals", json=referral_body(), headers=coordinator)
+    first, second = DeliveryWorker(db, allow_private=True), DeliveryWorker(db, allow_private=True)
+    [listed] = first._due(limit=10)
+    receiver.fail_next = 1
+    assert second.run_once() == 1  # tried and failed: due again only after the back-off
+    assert first._attempt(listed) == 0
+    assert receiver.fail_next == 0 and receiver.received == []
+
+
 class _KilledAfterSending(httpx.Client):
     """Sends, then dies before the worker can record the delivery: a crash mid-delivery."""
 
