@@ -59,7 +59,7 @@ def test_a_match_run_that_fails_after_writing_its_proposals_leaves_no_trace(
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     for n in range(3):
         client.post("/v1/referrals", json=referral_body(n), headers=coordinator)
-    first = client.post("/v1/match-runs", headers=coordinator).json()
+    first = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     client.post("/v1/referrals", json=referral_body(9), headers=coordinator)
     before = _run_state(engine)
     assert before["runs"] == 1 and before["proposals"] == {"open": len(first["proposals"])}
@@ -69,7 +69,7 @@ def test_a_match_run_that_fails_after_writing_its_proposals_leaves_no_trace(
 
     # to_out runs after the run, its proposals, the referrals' new status and the audit row are flushed.
     monkeypatch.setattr(run_service, "to_out", fail_after_everything_is_flushed)
-    failed = client.post("/v1/match-runs", headers=coordinator)
+    failed = client.post("/v1/match-runs?wait=true", headers=coordinator)
     assert failed.status_code == 500
     assert failed.headers["content-type"].startswith(PROBLEM_JSON)
     assert _run_state(engine) == before  # earlier proposals not expired, no new run, no referral moved
@@ -80,14 +80,14 @@ def test_a_match_run_whose_solver_fails_changes_nothing(
 ) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
-    client.post("/v1/match-runs", headers=coordinator)
+    client.post("/v1/match-runs?wait=true", headers=coordinator)
     before = _run_state(engine)
 
     def solver_crash(*_args: Any, **_kwargs: Any) -> Any:
         raise MemoryError("out of memory in the solver")
 
     monkeypatch.setattr(run_service.solver, "solve", solver_crash)
-    assert client.post("/v1/match-runs", headers=coordinator).status_code == 500
+    assert client.post("/v1/match-runs?wait=true", headers=coordinator).status_code == 500
     assert _run_state(engine) == before
 
 
@@ -172,7 +172,7 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(
     server_process.start(PAUSED_MARKER=str(marker))
     with httpx.Client(base_url=server_process.url, headers=coordinator, timeout=30) as client:
         with contextlib.suppress(httpx.ReadTimeout):  # the answer never comes: the server is paused
-            client.post("/v1/match-runs", timeout=0.5)
+            client.post("/v1/match-runs?wait=true", timeout=0.5)
         deadline = time.monotonic() + 60  # the run itself is slow on a busy 2-core box
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -192,7 +192,7 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(
     server_process.start()  # a restart: nothing to repair, and the next run works
     with httpx.Client(base_url=server_process.url, headers=coordinator, timeout=30) as client:
         assert client.get("/readyz").status_code == 200
-        run = client.post("/v1/match-runs")
+        run = client.post("/v1/match-runs?wait=true")
         assert run.status_code == 201, run.text
     after = _run_state(engine)
     assert after["runs"] == 1 and after["proposals"] == {"open": run.json()["stats"]["matched"]}
@@ -243,7 +243,7 @@ def test_while_the_database_is_away_every_route_is_a_clean_503_and_it_recovers_w
     _is_unavailable(client.get("/v1/referrals", headers=coordinator))
     _is_unavailable(client.get(f"/v1/referrals/{rid}", headers=coordinator))
     _is_unavailable(client.post("/v1/referrals", json=referral_body(2), headers=coordinator))
-    _is_unavailable(client.post("/v1/match-runs", headers=coordinator))
+    _is_unavailable(client.post("/v1/match-runs?wait=true", headers=coordinator))
 
     outage.up()
     assert client.get("/readyz").status_code == 200
