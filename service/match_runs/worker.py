@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from api_schemas.matching import MatchRunIn, ProposalStatus
+from api_schemas.matching import MatchRunIn, MatchRunOut, ProposalStatus
 from api_schemas.matching import MatchRunStatus as S
 from matching import solver, unmatched
 from matching.model import Assignment, MatchProblem
@@ -184,8 +184,8 @@ def run_here(bind: Bind, run_id: str) -> None:
     run (and logged), which the caller then shows."""
     try:
         run_job(bind, run_id)
-    except Exception:  # recorded on the run as `failed`, with its error, which the answer shows
-        return
+    except Exception as exc:  # recorded on the run as `failed`, with its error, which the answer shows
+        log.error("match_run_stopped", run_id=run_id, error_type=type(exc).__name__)
 
 
 def fail_stuck_runs(db: Session) -> int:
@@ -213,3 +213,15 @@ def start(db: Session, *, actor: Principal, run_in: MatchRunIn, wait: bool) -> t
     run_here(bind, match_run.id)
     db.refresh(match_run)
     return match_run, True
+
+
+def run_now(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
+    """Start a run and solve it here whatever its size (the demo, tools): its result, or its failure."""
+    match_run = run_service.start(db, actor=actor, run_in=run_in)
+    run_id = match_run.id
+    # A session that expires on commit began a transaction to read that id: end it, or on SQLite the run's own
+    # transactions would wait for the write lock it holds.
+    db.commit()
+    run_here(db.get_bind(), run_id)
+    db.refresh(match_run)
+    return run_service.to_out(db, match_run)
