@@ -228,3 +228,26 @@ def _inline_tasks() -> Iterator[None]:
     old = tasks.set_runner(InlineRunner())
     yield
     tasks.set_runner(old)
+
+
+class HeldRunner:
+    """Keeps deferred tasks until the test lets them go: a match run stays queued, as behind a busy worker."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Any, str, dict[str, str]]] = []
+
+    def defer(self, engine: Any, name: str, kwargs: dict[str, str]) -> None:
+        self.held.append((engine, name, kwargs))
+
+    def release(self) -> None:
+        while self.held:
+            engine, name, kwargs = self.held.pop(0)
+            tasks.registered(name)(engine, **kwargs)
+
+
+@pytest.fixture
+def held_tasks(_inline_tasks: None) -> Iterator[HeldRunner]:
+    runner = HeldRunner()
+    old = tasks.set_runner(runner)
+    yield runner
+    tasks.set_runner(old)

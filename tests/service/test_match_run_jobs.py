@@ -1,7 +1,6 @@
 """Match runs as jobs: 202 and a URL to poll, progress by stage, one run at a time, never half-written."""
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,32 +13,15 @@ from sqlmodel import Session
 from matching import solver
 from service.core import clock, tasks
 from service.match_runs import worker
+from tests.conftest import HeldRunner
 from tests.factories import referral_body, volunteer_body
 
 PROBLEM_JSON = "application/problem+json"
 
 
-class HeldRunner:
-    """Keeps deferred runs until the test lets them go: a run stays queued, as behind a busy worker."""
-
-    def __init__(self) -> None:
-        self.held: list[tuple[Any, str, dict[str, str]]] = []
-
-    def defer(self, engine: Any, name: str, kwargs: dict[str, str]) -> None:
-        self.held.append((engine, name, kwargs))
-
-    def release(self) -> None:
-        for engine, name, kwargs in self.held:
-            tasks.registered(name)(engine, **kwargs)
-        self.held.clear()
-
-
 @pytest.fixture
-def held() -> Iterator[HeldRunner]:
-    runner = HeldRunner()
-    old = tasks.set_runner(runner)
-    yield runner
-    tasks.set_runner(old)
+def held(held_tasks: HeldRunner) -> HeldRunner:
+    return held_tasks
 
 
 def _people(client: TestClient, headers: dict[str, str], *, referrals: int, volunteers: int) -> list[str]:
