@@ -194,8 +194,8 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(
             assert (
                 _count(
                     engine,
-                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-                    "AND backend_xid IS NOT NULL",
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'idle in transaction' AND backend_xid IS NOT NULL",
                 )
                 == 1
             )  # its writes are there, uncommitted
