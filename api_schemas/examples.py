@@ -264,6 +264,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "MatchRunOut": {
         "id": "01a2e4dc-b800-7e2e-aebb-b0ec8357eb1c",
         "created_at": "2027-01-05T08:00:00Z",
+        "status": "done",
+        "progress": {
+            "pairs_built": 1,
+            "solve_round": 1,
+            "stage_seconds": {"loading": 0.0123, "building": 0.0204, "solving": 0.0011, "saving": 0.0087},
+        },
+        "error": None,
         "proposals": [_PROPOSAL],
         "unmatched": [],
         "stats": {

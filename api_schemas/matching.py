@@ -106,12 +106,41 @@ class MatchRunIn(ApiModel):
     referral_ids: Annotated[list[Annotated[str, Field(max_length=36)]], Field(max_length=10_000)] | None = None
 
 
+class MatchRunStatus(StrEnum):
+    """A run is a job: `queued` until a worker takes it, then its stages, then `done` (with its result) or
+    `failed` (with an `error`, and nothing written)."""
+
+    queued = "queued"
+    building = "building"
+    solving = "solving"
+    saving = "saving"
+    done = "done"
+    failed = "failed"
+
+
+Stage = Literal["loading", "building", "solving", "saving"]
+
+
+class MatchRunProgress(BaseModel):
+    """How far a run has got: candidate pairs once built, the round of the seeded solve (large runs solve in
+    rounds; a small one has round 1 only), and each stage's seconds once that stage has ended."""
+
+    pairs_built: int | None = None
+    solve_round: int | None = None
+    stage_seconds: dict[Stage, float] = Field(default_factory=dict)
+
+
 class MatchRunOut(BaseModel):
+    """A run as it stands; `proposals`, `unmatched` and `stats` once it is `done`, `error` if it `failed`."""
+
     id: str
     created_at: datetime
-    proposals: list[ProposalOut]
-    unmatched: list[UnmatchedOut]
-    stats: MatchRunStats
+    status: MatchRunStatus = MatchRunStatus.done
+    progress: MatchRunProgress = Field(default_factory=MatchRunProgress)
+    error: str | None = None
+    proposals: list[ProposalOut] | None = None
+    unmatched: list[UnmatchedOut] | None = None
+    stats: MatchRunStats | None = None
 
 
 class RejectIn(ApiModel):

@@ -6,7 +6,9 @@ source → referral (capacity 1) → volunteer (capacity 1, cost C - score) → 
 objective (most matched, then best total) in one exact solve. See docs/decisions/0002.
 """
 
+import itertools
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -17,13 +19,16 @@ from matching import candidates, explain, scoring, seed, sparse, venues
 from matching.model import FORMATS, Assignment, MatchProblem, MatchStats, Proposal
 from matching.pages import small_pages
 
+# Told ("pairs_built", candidate pairs) once the graph is built, then ("solve_round", n) as each flow round starts.
+Progress = Callable[[str, int], None]
 
-def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assignment:
+
+def solve(problem: MatchProblem, *, time_limit_s: float | None = None, progress: Progress | None = None) -> Assignment:
     """The assignment matching the most referrals and, among those, with the highest total score.
 
     Referrals and volunteers are taken in id order, so the same people in any order give the same proposals
     (in referral id order). Min-cost flow is exact and needs no time limit; the argument is accepted for a
-    uniform engine interface with scheduling."""
+    uniform engine interface with scheduling. `progress`, if given, hears how far the solve has got."""
     problem = replace(
         problem,
         referrals=tuple(sorted(problem.referrals, key=lambda r: r.id)),
@@ -32,8 +37,10 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
     started = time.perf_counter()
     graph = candidates.build(problem)
     candidate_seconds = time.perf_counter() - started
+    if progress is not None:
+        progress("pairs_built", graph.size)
     solve_started = time.perf_counter()
-    chosen, optimal = assign(graph, problem)
+    chosen, optimal = assign(graph, problem, progress=progress)
     solve_seconds = time.perf_counter() - solve_started
     proposals = tuple(_proposal(problem, graph, int(arc)) for arc in chosen)
     matched_ids = {p.referral_id for p in proposals}
@@ -54,21 +61,29 @@ def solve(problem: MatchProblem, *, time_limit_s: float | None = None) -> Assign
 
 
 def assign(
-    graph: candidates.CandidateGraph, problem: MatchProblem, *, sparse_above: int = seed.SEEDED_ABOVE
+    graph: candidates.CandidateGraph,
+    problem: MatchProblem,
+    *,
+    sparse_above: int = seed.SEEDED_ABOVE,
+    progress: Progress | None = None,
 ) -> tuple[npt.NDArray[np.int64], bool]:
     """Indices of the chosen candidate pairs, and whether they are proved optimal."""
     with small_pages():
-        return _assign(graph, problem, sparse_above)
+        return _assign(graph, problem, sparse_above, progress)
 
 
 def _assign(
-    graph: candidates.CandidateGraph, problem: MatchProblem, sparse_above: int
+    graph: candidates.CandidateGraph, problem: MatchProblem, sparse_above: int, progress: Progress | None = None
 ) -> tuple[npt.NDArray[np.int64], bool]:
     if graph.size == 0:
         return np.zeros(0, dtype=np.int64), True
     slots = np.array([v.slots for v in problem.volunteers], dtype=np.int64)
 
+    rounds = itertools.count(1)
+
     def flow(part: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
+        if progress is not None:
+            progress("solve_round", next(rounds))
         return _flow(graph, part, slots, len(problem.referrals))
 
     chosen = None

@@ -14,6 +14,7 @@ from service.core.config import Settings
 from service.core.queue import Periodic, ProcrastinateRunner
 from service.erasure.service import apply_retention
 from service.events.worker import DeliveryWorker
+from service.match_runs.worker import fail_stuck_runs
 from service.matches.disruptions import cover_what_cannot_go_ahead
 from service.matches.lone_working import raise_missed_check_outs
 from service.matches.pauses import lift_due_pauses as lift_due_match_pauses
@@ -39,6 +40,8 @@ PERIODIC_JOBS: list[Callable[[Session], int]] = [
     raise_not_ready_alerts,
     raise_due_soon,
     idempotency.prune,
+    # A match run whose worker died frees the programme for the next run (importing it registers the run's task).
+    fail_stuck_runs,
     # Once a programme day (it checks its own audit row): what is past the retention schedule is erased.
     apply_retention,
 ]

@@ -12,6 +12,7 @@ writers at once, a refused or dropped connection, /readyz, anything calling `eng
 except the rows the migrations seed. On SQLite such a test cannot run in the default mode: the test's open
 transaction holds the write lock, so any other connection's BEGIN IMMEDIATE would wait out the busy timeout."""
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, Engine, Table, delete, event, inspect, select
 from sqlmodel import Session, SQLModel
 
 from service.app import create_app
-from service.core import auth, migrate
+from service.core import auth, migrate, tasks
 from service.core.config import Settings
 from service.core.db import make_engine
 from service.core.deps import get_session
@@ -214,3 +215,44 @@ def coordinator(make_key: KeyMaker) -> dict[str, str]:
 @pytest.fixture
 def admin(make_key: KeyMaker) -> dict[str, str]:
     return make_key("admin")
+
+
+class InlineRunner:
+    """Runs a deferred task at once, on the thread that deferred it (after its commit): a task given the test's
+    connection may not use it from another thread, and a test sees the work done when its request returns."""
+
+    def defer(self, engine: Engine, name: str, kwargs: dict[str, str]) -> None:
+        # As the in-process runner does, a task's failure does not reach whoever deferred it: the task has
+        # recorded it (a failed run says so itself).
+        with contextlib.suppress(Exception):
+            tasks.registered(name)(engine, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _inline_tasks() -> Iterator[None]:
+    old = tasks.set_runner(InlineRunner())
+    yield
+    tasks.set_runner(old)
+
+
+class HeldRunner:
+    """Keeps deferred tasks until the test lets them go: a match run stays queued, as behind a busy worker."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Any, str, dict[str, str]]] = []
+
+    def defer(self, engine: Any, name: str, kwargs: dict[str, str]) -> None:
+        self.held.append((engine, name, kwargs))
+
+    def release(self) -> None:
+        while self.held:
+            engine, name, kwargs = self.held.pop(0)
+            tasks.registered(name)(engine, **kwargs)
+
+
+@pytest.fixture
+def held_tasks(_inline_tasks: None) -> Iterator[HeldRunner]:
+    runner = HeldRunner()
+    old = tasks.set_runner(runner)
+    yield runner
+    tasks.set_runner(old)

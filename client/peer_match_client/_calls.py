@@ -17,6 +17,7 @@ from api_schemas.matching import (
     MatchOut,
     MatchRunIn,
     MatchRunOut,
+    MatchRunStatus,
     MatchStatusWire,
     ProposalOut,
     RejectIn,
@@ -178,9 +179,14 @@ def update_volunteer(
 
 
 # Match runs and proposals
-def create_match_run(referral_ids: list[str] | None) -> Call[MatchRunOut]:
+# A run in one of these has ended: nothing more will change.
+FINISHED = frozenset({MatchRunStatus.done, MatchRunStatus.failed})
+
+
+def create_match_run(referral_ids: list[str] | None, *, wait: bool = False) -> Call[MatchRunOut]:
     body = MatchRunIn(referral_ids=referral_ids) if referral_ids is not None else MatchRunIn()
-    return Call("POST", "/v1/match-runs", _reader(MatchRunOut), json=_json(body))
+    params = {"wait": "true"} if wait else {}
+    return Call("POST", "/v1/match-runs", _reader(MatchRunOut), params=params, json=_json(body))
 
 
 def get_match_run(run_id: str) -> Call[MatchRunOut]:

@@ -136,15 +136,32 @@ class Volunteers:
 
 
 class MatchRuns:
-    def __init__(self, send: AsyncSender) -> None:
+    def __init__(self, send: AsyncSender, sleep: Callable[[float], Awaitable[None]] = anyio.sleep) -> None:
         self._send = send
+        self._sleep = sleep
 
-    async def create(self, *, referral_ids: list[str] | None = None, idempotency_key: str | None = None) -> MatchRunOut:
-        """Solve the named referrals, or every waiting one; the proposals wait for a coordinator."""
-        return await self._send(calls.create_match_run(referral_ids), idempotency_key=idempotency_key)
+    async def create(
+        self, *, referral_ids: list[str] | None = None, wait: bool = True, idempotency_key: str | None = None
+    ) -> MatchRunOut:
+        """Solve the named referrals, or every waiting one; the proposals wait for a coordinator. With `wait`
+        (the default) the run is returned finished (`done` or `failed`): solved in the request when it is small
+        enough, or else polled until it ends. Without, it is returned as it starts (`queued`): see `wait_for`."""
+        run = await self._send(calls.create_match_run(referral_ids, wait=wait), idempotency_key=idempotency_key)
+        return await self.wait_for(run.id) if wait and run.status not in calls.FINISHED else run
 
     async def get(self, run_id: str) -> MatchRunOut:
         return await self._send(calls.get_match_run(run_id))
+
+    async def wait_for(self, run_id: str, *, poll_every_s: float = 1.0, timeout_s: float = 600.0) -> MatchRunOut:
+        """Poll a run until it is `done` or `failed`; TimeoutError if it is still under way after `timeout_s`."""
+        deadline = anyio.current_time() + timeout_s
+        while True:
+            run = await self.get(run_id)
+            if run.status in calls.FINISHED:
+                return run
+            if anyio.current_time() >= deadline:
+                raise TimeoutError(f"match run {run_id} is still {run.status} after {timeout_s} s")
+            await self._sleep(poll_every_s)
 
 
 class Proposals:
@@ -284,7 +301,7 @@ class AsyncPeerMatch:
         )
         self.referrals = Referrals(send)
         self.volunteers = Volunteers(send)
-        self.match_runs = MatchRuns(send)
+        self.match_runs = MatchRuns(send, sleep)
         self.proposals = Proposals(send)
         self.matches = Matches(send)
         self.sessions = Sessions(send)

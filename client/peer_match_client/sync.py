@@ -129,15 +129,32 @@ class Volunteers:
 
 
 class MatchRuns:
-    def __init__(self, send: Sender) -> None:
+    def __init__(self, send: Sender, sleep: Callable[[float], None] = time.sleep) -> None:
         self._send = send
+        self._sleep = sleep
 
-    def create(self, *, referral_ids: list[str] | None = None, idempotency_key: str | None = None) -> MatchRunOut:
-        """Solve the named referrals, or every waiting one; the proposals wait for a coordinator."""
-        return self._send(calls.create_match_run(referral_ids), idempotency_key=idempotency_key)
+    def create(
+        self, *, referral_ids: list[str] | None = None, wait: bool = True, idempotency_key: str | None = None
+    ) -> MatchRunOut:
+        """Solve the named referrals, or every waiting one; the proposals wait for a coordinator. With `wait`
+        (the default) the run is returned finished (`done` or `failed`): solved in the request when it is small
+        enough, or else polled until it ends. Without, it is returned as it starts (`queued`): see `wait_for`."""
+        run = self._send(calls.create_match_run(referral_ids, wait=wait), idempotency_key=idempotency_key)
+        return self.wait_for(run.id) if wait and run.status not in calls.FINISHED else run
 
     def get(self, run_id: str) -> MatchRunOut:
         return self._send(calls.get_match_run(run_id))
+
+    def wait_for(self, run_id: str, *, poll_every_s: float = 1.0, timeout_s: float = 600.0) -> MatchRunOut:
+        """Poll a run until it is `done` or `failed`; TimeoutError if it is still under way after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            run = self.get(run_id)
+            if run.status in calls.FINISHED:
+                return run
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"match run {run_id} is still {run.status} after {timeout_s} s")
+            self._sleep(poll_every_s)
 
 
 class Proposals:
@@ -277,7 +294,7 @@ class PeerMatch:
         )
         self.referrals = Referrals(send)
         self.volunteers = Volunteers(send)
-        self.match_runs = MatchRuns(send)
+        self.match_runs = MatchRuns(send, sleep)
         self.proposals = Proposals(send)
         self.matches = Matches(send)
         self.sessions = Sessions(send)

@@ -6,7 +6,7 @@ from api_schemas.matching import MatchOut, MatchRunIn, MatchRunOut, ProposalOut,
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, SessionDep
 from service.match_runs import service as run_service
-from service.match_runs import suggestions
+from service.match_runs import suggestions, worker
 from service.matches import service as match_service
 from service.referrals.endpoints import VisibleReferral
 from service.vocabulary import service as vocabulary_service
@@ -14,15 +14,33 @@ from service.vocabulary import service as vocabulary_service
 router = APIRouter(tags=["matching"])
 
 
-@router.post("/v1/match-runs", status_code=201, response_model=MatchRunOut)
+@router.post(
+    "/v1/match-runs",
+    status_code=202,
+    response_model=MatchRunOut,
+    responses={201: {"model": MatchRunOut, "description": "Solved in the request (`wait=true`), with its result"}},
+)
 def create_match_run(
-    db: SessionDep, caller: Coordinator, response: Response, run_in: MatchRunIn | None = None
+    db: SessionDep,
+    caller: Coordinator,
+    response: Response,
+    run_in: MatchRunIn | None = None,
+    wait: Annotated[
+        bool,
+        Query(
+            description=f"Solve in the request and answer 201 with the result, for runs of at most "
+            f"{worker.WAIT_AT_MOST} referrals (larger ones answer 202 as without it)"
+        ),
+    ] = False,
 ) -> MatchRunOut:
-    """Solve every waiting referral (or the ones named) against every available volunteer: the most matched,
-    then the highest total score, every hard rule kept. Proposals wait for a coordinator's accept."""
-    out = run_service.run(db, actor=caller, run_in=run_in or MatchRunIn())
-    response.headers["Location"] = f"/v1/match-runs/{out.id}"
-    return out
+    """Start a run of every waiting referral (or the ones named) against every available volunteer: the most
+    matched, then the highest total score, every hard rule kept. 202: poll `Location` until `done`. One run at a
+    time: 409 names the run under way. Proposals wait for a coordinator's accept."""
+    match_run, solved_here = worker.start(db, actor=caller, run_in=run_in or MatchRunIn(), wait=wait)
+    response.headers["Location"] = f"/v1/match-runs/{match_run.id}"
+    if solved_here:
+        response.status_code = 201
+    return run_service.to_out(db, match_run)
 
 
 @router.get("/v1/match-runs/{run_id}", response_model=MatchRunOut)

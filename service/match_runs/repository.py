@@ -1,7 +1,18 @@
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, insert, or_
 from sqlmodel import Session, col, select, update
 
+from api_schemas.matching import ProposalStatus
 from api_schemas.referrals import ReferralStatus
-from service.models import MatchRun, Programme, Referral
+from service.match_runs.lifecycle import ACTIVE
+from service.models import MatchRun, Programme, Proposal, Referral
+
+# Proposals are written as one executemany of plain rows: 2,000 ORM objects one by one cost several times more
+# (docs/decisions/0024).
+_PROPOSAL_TABLE: Table = Proposal.__table__  # type: ignore[attr-defined]
 
 
 def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
@@ -11,16 +22,81 @@ def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
     return list(db.exec(query.order_by(Referral.id)))
 
 
+def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[str]) -> list[Referral]:
+    """The referrals a run solves: the waiting ones (of `ids`, if named) and the proposed ones whose open
+    proposals the run will expire (`reopening`), as they will be once it has."""
+    matchable = col(Referral.status) == ReferralStatus.waiting
+    if reopening:
+        reopened = (col(Referral.status) == ReferralStatus.proposed) & col(Referral.id).in_(list(reopening))
+        matchable = or_(matchable, reopened)
+    query = select(Referral).where(matchable)
+    if ids is not None:
+        query = query.where(col(Referral.id).in_(ids))
+    return list(db.exec(query.order_by(Referral.id)))
+
+
+def count_to_solve(db: Session, ids: list[str] | None) -> int:
+    """About how many referrals a run would solve: those named, or every waiting or proposed one."""
+    if ids is not None:
+        return len(ids)
+    matchable = [ReferralStatus.waiting.value, ReferralStatus.proposed.value]
+    return int(db.exec(select(func.count()).select_from(Referral).where(col(Referral.status).in_(matchable))).one())
+
+
 def referrals_by_id(db: Session, ids: list[str]) -> list[Referral]:
     return list(db.exec(select(Referral).where(col(Referral.id).in_(ids))))
 
 
-def get_run(db: Session, run_id: str) -> MatchRun | None:
-    return db.get(MatchRun, run_id)
+def waiting_ids(db: Session, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    query = select(Referral.id).where(col(Referral.id).in_(ids), Referral.status == ReferralStatus.waiting)
+    return set(db.exec(query))
+
+
+def open_per_volunteer_of(db: Session, referral_ids: list[str]) -> dict[str, int]:
+    """How many open proposals of these referrals name each volunteer: places a run is about to free."""
+    if not referral_ids:
+        return {}
+    query = (
+        select(Proposal.volunteer_id, func.count())
+        .where(col(Proposal.referral_id).in_(referral_ids), Proposal.status == ProposalStatus.open)
+        .group_by(Proposal.volunteer_id)
+    )
+    return {volunteer_id: count for volunteer_id, count in db.exec(query)}
+
+
+def get_run(db: Session, run_id: str, *, for_update: bool = False) -> MatchRun | None:
+    if not for_update:
+        return db.get(MatchRun, run_id)
+    return db.exec(select(MatchRun).where(MatchRun.id == run_id).with_for_update()).first()
+
+
+def active_run(db: Session) -> MatchRun | None:
+    """The run holding the programme (queued or under way), if any."""
+    query = select(MatchRun).where(col(MatchRun.status).in_([s.value for s in ACTIVE]))
+    return db.exec(query.order_by(col(MatchRun.created_at))).first()
+
+
+def stuck_runs(db: Session, *, quiet_since: datetime) -> list[MatchRun]:
+    """Runs under way that have not moved since then. Rows a live worker holds (saving) are skipped rather than
+    waited for: that run is not stuck."""
+    query = (
+        select(MatchRun)
+        .where(col(MatchRun.status).in_([s.value for s in ACTIVE]))
+        .where(func.coalesce(MatchRun.updated_at, MatchRun.created_at) < quiet_since)
+        .with_for_update(skip_locked=True)
+    )
+    return list(db.exec(query))
+
+
+def insert_proposals(db: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        db.execute(insert(_PROPOSAL_TABLE), list(rows))
 
 
 def hold_the_programme(db: Session) -> None:
-    """One match run at a time: a write to the programme's row, which the run's transaction then holds until it
-    commits. A second run waits here and then solves what the first left (PostgreSQL: the row lock; SQLite: the
-    database's one write lock, taken before the run reads anything, so it never reads a stale snapshot)."""
+    """One match run at a time: a write to the programme's row, which the transaction then holds until it
+    commits. A run starts (is queued) and saves under it, so two starts cannot both see no run under way, and a
+    save never interleaves with another (PostgreSQL: the row lock; SQLite: the database's one write lock)."""
     db.exec(update(Programme).where(col(Programme.id) == 1).values(version=Programme.version))

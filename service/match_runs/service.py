@@ -1,7 +1,8 @@
 """Match runs: solve every waiting referral against every available volunteer, keep the proposals and the
-reasons some are left out. Accepted matches stay fixed, rejected pairs stay out, open proposals of an earlier
-run expire, so a coordinator can keep the good part of a run and re-solve the rest. A coordinator's accept
-makes the match; a reject keeps the pair apart for good."""
+reasons some are left out. A run is a job: started here, solved by a worker (match_runs/worker.py). Accepted
+matches stay fixed, rejected pairs stay out, open proposals of an earlier run expire, so a coordinator can keep
+the good part of a run and re-solve the rest. A coordinator's accept makes the match; a reject keeps the pair
+apart for good."""
 
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,9 @@ from sqlmodel import Session
 from api_schemas.matching import (
     MatchRunIn,
     MatchRunOut,
+    MatchRunProgress,
     MatchRunStats,
+    MatchRunStatus,
     ProposalOut,
     ProposalStatus,
     Reason,
@@ -20,20 +23,19 @@ from api_schemas.matching import (
 )
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
-from matching import solver, unmatched
+from matching import unmatched
 from matching.model import MatchProblem, VolunteerProfile
-from service.core import audit, clock
+from service.core import clock
 from service.core.auth import Principal
 from service.core.errors import Conflict, NotFound, invalid
 from service.core.ids import new_id
+from service.match_runs import lifecycle as run_lifecycle
 from service.match_runs import repository
 from service.matches import creation as match_creation
 from service.matches import repository as match_repository
 from service.matches import service as match_service
 from service.models import Match, MatchRun, Proposal, Referral, Volunteer
 from service.profiles import matching as match_inputs
-from service.profiles.matching import reason_json
-from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
 from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
@@ -41,16 +43,23 @@ from service.venues import service as venue_service
 
 
 def volunteer_profiles(
-    db: Session, volunteers: list[Volunteer], *, settings: ProgrammeSettings, proposals_hold: bool = False
+    db: Session,
+    volunteers: list[Volunteer],
+    *,
+    settings: ProgrammeSettings,
+    proposals_hold: bool = False,
+    released: list[str] | None = None,
 ) -> list[VolunteerProfile]:
     """Profiles of these volunteers with their load and the weekly slots their sessions already take. With
     `proposals_hold`, an open proposal holds her place as a pending match does (a run over some referrals leaves
-    the others' proposals standing)."""
+    the others' proposals standing), except the open proposals of the `released` referrals (a run re-solving
+    them will expire those)."""
     ids = [v.id for v in volunteers]
     load = match_repository.current_parents(db, ids)
     if proposals_hold:
+        freed = repository.open_per_volunteer_of(db, released or [])
         for volunteer_id, count in proposal_repository.open_per_volunteer(db, ids).items():
-            load[volunteer_id] = load.get(volunteer_id, 0) + count
+            load[volunteer_id] = load.get(volunteer_id, 0) + count - freed.get(volunteer_id, 0)
     return match_inputs.volunteer_profiles(
         volunteers,
         load=load,
@@ -61,15 +70,20 @@ def volunteer_profiles(
 
 
 def problem_for(
-    db: Session, referrals: list[Referral], *, settings: ProgrammeSettings, volunteers: list[Volunteer] | None = None
+    db: Session,
+    referrals: list[Referral],
+    *,
+    settings: ProgrammeSettings,
+    volunteers: list[Volunteer] | None = None,
+    released: list[str] | None = None,
 ) -> MatchProblem:
     """These referrals against every active volunteer (or those given) as a run sees them now: open proposals
-    hold places."""
+    hold places, but for those of the `released` referrals, which the run will expire."""
     today = clock.today(settings.time_zone)
     volunteers = match_repository.active_volunteers(db) if volunteers is None else volunteers
     return MatchProblem(
         referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
-        volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True)),
+        volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True, released=released)),
         weights=match_inputs.weights(settings),
         excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
         venues=venue_service.engine_venues(db),
@@ -77,60 +91,53 @@ def problem_for(
     )
 
 
-def run(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRunOut:
+def reopened_by(db: Session, referral_ids: list[str] | None) -> list[str]:
+    """The referrals whose open proposals a run over these (None: every waiting one) expires: a run re-solves
+    its own referrals only, so two coordinators' runs never undo each other."""
+    open_ids = proposal_repository.open_referral_ids(db)
+    if referral_ids is None:
+        return open_ids
+    asked = set(referral_ids)
+    return [rid for rid in open_ids if rid in asked]
+
+
+def start(db: Session, *, actor: Principal, run_in: MatchRunIn) -> MatchRun:
+    """A queued run, committed (a worker reads it from another connection; a second start sees it and is
+    refused), or 409 naming the run already under way: one run at a time per programme."""
     repository.hold_the_programme(db)
-    settings = programme_service.current(db)
-    # A run re-solves its own referrals only: their open proposals expire; everyone else's stand, and hold
-    # their volunteer's place, so two coordinators' runs never undo each other.
-    expired_for = proposal_repository.open_referral_ids(db)
+    running = repository.active_run(db)
+    if running is not None:
+        raise Conflict(
+            f"Match run {running.id} is {running.status}: one run at a time; wait for it to finish.",
+            extra={"running_run_id": running.id, "running_run": f"/v1/match-runs/{running.id}"},
+        )
     if run_in.referral_ids is not None:
-        expired_for = [rid for rid in expired_for if rid in set(run_in.referral_ids)]
-    proposal_lifecycle.expire_open(db, referral_ids=expired_for)
-    referral_lifecycle.return_proposed_to_waiting(db, expired_for)
-    db.flush()
-    referrals = repository.waiting_referrals(db, run_in.referral_ids)
-    if run_in.referral_ids is not None:
-        _refuse_unwaiting(db, run_in.referral_ids, {r.id for r in referrals})
-    problem = problem_for(db, referrals, settings=settings)
-    assignment = solver.solve(problem)
-    explained = unmatched.explain_unmatched(problem, assignment.unmatched)
+        reopening = set(reopened_by(db, run_in.referral_ids))
+        matchable = {r.id for r in repository.run_referrals(db, run_in.referral_ids, reopening=reopening)}
+        _refuse_unwaiting(db, run_in.referral_ids, matchable)
+    now = clock.now()
     match_run = MatchRun(
         id=new_id(),
-        created_at=clock.now(),
+        created_at=now,
+        updated_at=now,
         created_by_key_id=actor.key_id,
-        referrals=assignment.stats.referrals,
-        volunteers=assignment.stats.volunteers,
-        candidate_pairs=assignment.stats.candidate_pairs,
-        matched=assignment.stats.matched,
-        total_score=assignment.stats.total_score,
-        optimal=assignment.stats.optimal,
-        candidate_seconds=assignment.stats.candidate_seconds,
-        solve_seconds=assignment.stats.solve_seconds,
-        unmatched=[unmatched_json(u) for u in explained],
+        referrals=0,
+        volunteers=0,
+        candidate_pairs=0,
+        matched=0,
+        total_score=0,
+        optimal=False,
+        candidate_seconds=0.0,
+        solve_seconds=0.0,
+        unmatched=[],
+        referral_ids=run_in.referral_ids,
+        progress={},
     )
-    db.add(match_run)
-    by_id = {r.id: r for r in referrals}
-    db.flush()
-    proposals = [
-        Proposal(
-            id=new_id(),
-            run_id=match_run.id,
-            referral_id=found.referral_id,
-            volunteer_id=found.volunteer_id,
-            score=found.score,
-            fit=found.fit,
-            format=found.format,
-            venue_id=found.venue_id,
-            status=ProposalStatus.open.value,
-            reasons=[reason_json(r) for r in found.reasons],
-        )
-        for found in assignment.proposals
-    ]
-    proposal_repository.add_all(db, proposals)
-    referral_lifecycle.mark_proposed(db, [by_id[p.referral_id] for p in proposals])
-    audit.record(db, actor=actor, action="match_run.created", record_type="match_run", record_id=match_run.id)
-    db.flush()
-    return to_out(db, match_run)
+    run_lifecycle.queue(db, match_run, actor=actor)
+    # The one place a use case commits: the run must be visible to the worker (another connection) and to any
+    # start racing this one before the work is deferred.
+    db.commit()
+    return match_run
 
 
 def unmatched_json(explained: unmatched.Explained) -> dict[str, object]:
@@ -252,7 +259,17 @@ def proposal_out(db: Session, proposal: Proposal) -> ProposalOut:
 
 
 def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
-    stats = MatchRunStats(
+    """The run as it stands; its result once done."""
+    out = MatchRunOut(
+        id=match_run.id,
+        created_at=match_run.created_at,
+        status=MatchRunStatus(match_run.status),
+        progress=MatchRunProgress(**(match_run.progress or {})),
+        error=match_run.error,
+    )
+    if match_run.status != MatchRunStatus.done:
+        return out
+    out.stats = MatchRunStats(
         referrals=match_run.referrals,
         volunteers=match_run.volunteers,
         candidate_pairs=match_run.candidate_pairs,
@@ -262,10 +279,6 @@ def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
         candidate_seconds=match_run.candidate_seconds,
         solve_seconds=match_run.solve_seconds,
     )
-    return MatchRunOut(
-        id=match_run.id,
-        created_at=match_run.created_at,
-        proposals=[proposal_out(db, p) for p in proposal_repository.of_run(db, match_run.id)],
-        unmatched=[unmatched_out(u) for u in match_run.unmatched],
-        stats=stats,
-    )
+    out.proposals = [proposal_out(db, p) for p in proposal_repository.of_run(db, match_run.id)]
+    out.unmatched = [unmatched_out(u) for u in match_run.unmatched]
+    return out

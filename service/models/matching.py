@@ -24,6 +24,12 @@ class MatchRun(SQLModel, table=True):
     candidate_seconds: float
     solve_seconds: float
     unmatched: Any = Field(sa_column=Column(JSON, nullable=False))
+    # A run is a job: queued, then its stages, then done or failed (match_runs/lifecycle.py).
+    status: str = Field(default="queued", max_length=12, index=True)
+    referral_ids: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    progress: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = Field(default=None, max_length=300)
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Proposal(SQLModel, table=True):

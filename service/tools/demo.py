@@ -19,6 +19,7 @@ from service.core import clock, postcodes
 from service.core.auth import Principal, Role
 from service.core.ids import new_id
 from service.match_runs import service as match_run_service
+from service.match_runs import worker as match_run_worker
 from service.matches import repository as matches_repository
 from service.matches import service as match_service
 from service.matches.reminders import raise_session_reminders
@@ -329,7 +330,7 @@ def _told_by(channel: ContactChannel, languages: list[str]) -> ContactPreference
 def first_run(db: Session) -> MatchRunOut:
     """The demo's first match run, as a coordinator would start it."""
     actor = Principal(key_id=new_id(), role=Role.coordinator)
-    return match_run_service.run(db, actor=actor, run_in=MatchRunIn())
+    return match_run_worker.run_now(db, actor=actor, run_in=MatchRunIn())
 
 
 def proposals_table(db: Session, match_run: MatchRunOut, *, limit: int = 15) -> str:

@@ -2,13 +2,16 @@
 
 import asyncio
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from peer_match_client import ConflictError, InvalidInputError, NotFoundError, RateLimitedError
+from peer_match_client import AsyncPeerMatch, ConflictError, InvalidInputError, NotFoundError, RateLimitedError
 
+from api_schemas.matching import MatchRunStatus
 from api_schemas.referrals import ReferralIn, ReferralOut
-from tests.client.conftest import Gateway, async_client, secret_of
-from tests.conftest import KeyMaker
+from service.match_runs import worker
+from tests.client.conftest import BASE_URL, Gateway, async_client, secret_of
+from tests.conftest import HeldRunner, KeyMaker
 from tests.factories import referral_body, volunteer_body
 
 
@@ -111,3 +114,31 @@ def test_a_match_from_run_to_sessions(
                 await client.proposals.accept(proposal.id)
 
     asyncio.run(scenario())
+
+
+def test_a_run_started_without_waiting_is_polled_until_it_is_done(
+    app: FastAPI, coordinator_key: str, held_tasks: HeldRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def the_worker_runs_meanwhile(seconds: float) -> None:
+        waits.append(seconds)
+        held_tasks.release()
+
+    async def scenario() -> None:
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+        async with AsyncPeerMatch(coordinator_key, http_client=http, sleep=the_worker_runs_meanwhile) as client:
+            await client.volunteers.create(volunteer_body())
+            await client.referrals.create(referral_body(1))
+            started = await client.match_runs.create(wait=False)
+            assert started.status == MatchRunStatus.queued and started.proposals is None
+            done = await client.match_runs.wait_for(started.id, poll_every_s=0.5)
+            assert done.status == MatchRunStatus.done and done.proposals is not None and len(done.proposals) == 1
+            monkeypatch.setattr(worker, "WAIT_AT_MOST", 0)
+            await client.referrals.create(referral_body(2))
+            polled = await client.match_runs.create()
+            assert polled.status == MatchRunStatus.done and polled.stats is not None
+        await http.aclose()
+
+    asyncio.run(scenario())
+    assert waits == [0.5, 1.0]

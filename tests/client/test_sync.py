@@ -3,6 +3,7 @@
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from peer_match_client import (
     NO_RETRY,
     ConflictError,
@@ -14,9 +15,11 @@ from peer_match_client import (
     ServiceUnavailableError,
 )
 
+from api_schemas.matching import MatchRunStatus
 from api_schemas.referrals import ReferralIn, ReferralOut, ReferralStatusOut
-from tests.client.conftest import Gateway, secret_of, sync_client
-from tests.conftest import KeyMaker
+from service.match_runs import worker
+from tests.client.conftest import BASE_URL, Gateway, secret_of, sync_client
+from tests.conftest import HeldRunner, KeyMaker
 from tests.factories import referral_body, volunteer_body
 
 
@@ -188,3 +191,29 @@ def test_an_update_with_a_stale_etag_is_refused(app: FastAPI, coordinator_key: s
     with pytest.raises(PreconditionFailedError):
         client.referrals.update(created.id, {"interests": ["walking"]}, if_match=tagged.etag)
     assert client.referrals.get(created.id).interests == ["reading"]
+
+
+def test_a_run_started_without_waiting_is_polled_until_it_is_done(
+    app: FastAPI, coordinator_key: str, held_tasks: HeldRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    def the_worker_runs_meanwhile(seconds: float) -> None:
+        waits.append(seconds)
+        held_tasks.release()
+
+    client = PeerMatch(coordinator_key, http_client=TestClient(app, base_url=BASE_URL), sleep=the_worker_runs_meanwhile)
+    client.volunteers.create(volunteer_body())
+    client.referrals.create(referral_body(1))
+    started = client.match_runs.create(wait=False)
+    assert started.status == MatchRunStatus.queued and started.proposals is None
+
+    done = client.match_runs.wait_for(started.id, poll_every_s=0.5)
+    assert done.status == MatchRunStatus.done and done.proposals is not None and len(done.proposals) == 1
+    assert waits == [0.5]
+
+    # Too large to solve in the request: create(wait=True) answers 202 and polls to the end itself.
+    monkeypatch.setattr(worker, "WAIT_AT_MOST", 0)
+    client.referrals.create(referral_body(2))
+    polled = client.match_runs.create()
+    assert polled.status == MatchRunStatus.done and polled.stats is not None and polled.stats.referrals == 2

@@ -102,5 +102,8 @@ class Coordinator(FastHttpUser):
         ]
         if referral_ids:
             self.client.post(
-                "/v1/match-runs", json={"referral_ids": referral_ids}, headers=self.headers, name="POST /v1/match-runs"
+                "/v1/match-runs?wait=true",
+                json={"referral_ids": referral_ids},
+                headers=self.headers,
+                name="POST /v1/match-runs",
             )

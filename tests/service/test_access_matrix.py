@@ -171,7 +171,7 @@ def world(client: TestClient, make_key: KeyMaker) -> Iterator[World]:
         rid = client.post(
             "/v1/referrals", json=referral_body(1), headers={**integrator, "Idempotency-Key": "matrix-1"}
         ).json()["id"]
-        run = client.post("/v1/match-runs", json={"referral_ids": [rid]}, headers=coordinator).json()
+        run = client.post("/v1/match-runs?wait=true", json={"referral_ids": [rid]}, headers=coordinator).json()
         spare_vid = client.post(
             "/v1/volunteers", json=volunteer_body(name="Spare Volunteer"), headers=coordinator
         ).json()["id"]
@@ -347,7 +347,7 @@ def test_a_volunteer_reads_only_her_own_record_and_others_are_refused_alike(
 
 def test_a_match_run_is_for_coordinators_and_an_unknown_one_is_404(client: TestClient, make_key: KeyMaker) -> None:
     coordinator = make_key("coordinator")
-    run_id = client.post("/v1/match-runs", headers=coordinator).json()["id"]
+    run_id = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["id"]
     _not_found(client.get(f"/v1/match-runs/{secrets.token_hex(8)}", headers=coordinator))
     for role in ("integrator", "volunteer"):
         headers = make_key(

@@ -81,7 +81,7 @@ def test_twenty_simultaneous_accepts_for_her_one_free_place_make_exactly_one_mat
         ).json()["id"]
         for n in range(10):
             assert client.post("/v1/referrals", json=referral_body(n)).status_code == 201
-        run = client.post("/v1/match-runs").json()
+        run = client.post("/v1/match-runs?wait=true").json()
         proposals = [p["id"] for p in run["proposals"]]
         assert len(proposals) == 10 and {p["volunteer_id"] for p in run["proposals"]} == {vid}
         others = [client.post("/v1/referrals", json=referral_body(100 + n)).json()["id"] for n in range(10)]
@@ -133,7 +133,7 @@ def test_simultaneous_reschedules_never_double_book_her(
         ).json()["id"]
         for n in range(2):
             client.post("/v1/referrals", json=referral_body(n))
-        proposals = client.post("/v1/match-runs").json()["proposals"]
+        proposals = client.post("/v1/match-runs?wait=true").json()["proposals"]
         assert len(proposals) == 2
         matches = [client.post(f"/v1/proposals/{p['id']}/accept").json()["id"] for p in proposals]
         for match_id in matches:
@@ -200,7 +200,7 @@ def test_simultaneous_accepts_of_one_match_plan_her_sessions_once(
     with httpx.Client(base_url=live_url, headers=coordinator, timeout=60) as client:
         client.post("/v1/volunteers", json=volunteer_body())
         client.post("/v1/referrals", json=referral_body(1))
-        proposal = client.post("/v1/match-runs").json()["proposals"][0]
+        proposal = client.post("/v1/match-runs?wait=true").json()["proposals"][0]
         match_id = client.post(f"/v1/proposals/{proposal['id']}/accept").json()["id"]
 
     responses = all_at_once(live_url, [_post(f"/v1/matches/{match_id}/accept", coordinator) for _ in range(5)])
@@ -239,9 +239,14 @@ def test_five_match_runs_at_once_never_over_propose(live_url: str, coordinator: 
         for n in range(20):
             assert client.post("/v1/referrals", json=referral_body(n)).status_code == 201
 
-    responses = all_at_once(live_url, [_post("/v1/match-runs", coordinator) for _ in range(5)])
+    responses = all_at_once(live_url, [_post("/v1/match-runs?wait=true", coordinator) for _ in range(5)])
 
-    assert [r.status_code for r in responses] == [201] * 5, [r.text for r in responses]
+    # One run at a time: a run started while another is under way is refused, naming it.
+    codes = [r.status_code for r in responses]
+    assert set(codes) <= {201, 409} and 201 in codes, [r.text for r in responses]
+    _conflicts_are_problems(responses)
+    solved = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert {r.json()["running_run_id"] for r in responses if r.status_code == 409} <= solved
     with engine.connect() as connection:
         twice = connection.execute(
             text(

@@ -101,7 +101,7 @@ def _life(
         f"/v1/referrals/{rid}/risk-review", headers=coordinator, json={"outcome": "cleared", "note": "Safe; GP aware"}
     )
     assert reviewed.status_code == 201, reviewed.text
-    run = client.post("/v1/match-runs", json={"referral_ids": [rid]}, headers=coordinator).json()
+    run = client.post("/v1/match-runs?wait=true", json={"referral_ids": [rid]}, headers=coordinator).json()
     match_id = client.post(f"/v1/proposals/{run['proposals'][0]['id']}/accept", headers=coordinator).json()["id"]
     me = make_key("volunteer", volunteer_id=vid)
     assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200

@@ -127,7 +127,7 @@ def test_an_erased_referral_leaves_no_trace_of_her_and_the_counts_stay(
             json={"outcome": "cleared", "note": "Spoke with Agnieszka Nowak at EH6 6QQ; safe, GP aware"},
         )
         assert reviewed.status_code == 201, reviewed.text
-        proposal = client.post("/v1/match-runs", json={"referral_ids": [rid]}, headers=coordinator).json()
+        proposal = client.post("/v1/match-runs?wait=true", json={"referral_ids": [rid]}, headers=coordinator).json()
         match_id = client.post(f"/v1/proposals/{proposal['proposals'][0]['id']}/accept", headers=coordinator).json()[
             "id"
         ]
@@ -205,7 +205,7 @@ def test_an_erased_volunteer_leaves_no_trace_her_parents_wait_again_and_her_keys
         match_id = own.json()["id"]
         me = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
-        run = client.post("/v1/match-runs", json={"referral_ids": [other_rid]}, headers=coordinator).json()
+        run = client.post("/v1/match-runs?wait=true", json={"referral_ids": [other_rid]}, headers=coordinator).json()
         assert [p["volunteer_id"] for p in run["proposals"]] == [vid]
         client.post(
             "/v1/volunteers",
@@ -275,7 +275,7 @@ def test_a_waiting_referral_is_withdrawn_and_integrators_see_that_she_was_erased
 
     seen = client.get(f"/v1/referrals/{rid}", headers=integrator).json()
     assert seen["status"] == "withdrawn" and seen["erased_at"] is not None and seen["external_id"] is None
-    assert client.post("/v1/match-runs", headers=make_key("coordinator")).json()["stats"]["referrals"] == 0
+    assert client.post("/v1/match-runs?wait=true", headers=make_key("coordinator")).json()["stats"]["referrals"] == 0
 
 
 def test_erasing_a_referral_with_a_pending_risk_review_is_409_until_it_is_recorded(

@@ -9,18 +9,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from matching import solver
+from service.core import clock
 from service.core.config import Settings
-from service.match_runs import service as run_service
+from service.match_runs import worker
 from service.tools import demo
 from tests.factories import referral_body, volunteer_body
 
@@ -37,17 +41,20 @@ def _count(engine: Engine, sql: str) -> int:
 
 
 def _run_state(engine: Engine) -> dict[str, Any]:
-    """What a match run writes or changes: runs, proposals by status, referrals by status, held places."""
+    """What a match run writes or changes: runs done, proposals by status, referrals by status, held places. (A
+    run's own row and its `match_run.created` audit row are committed when it starts, before any work.)"""
     with engine.connect() as connection:
         return {
-            "runs": connection.execute(text("SELECT count(*) FROM match_run")).scalar(),
+            "runs": connection.execute(text("SELECT count(*) FROM match_run WHERE status = 'done'")).scalar(),
             "proposals": dict(connection.execute(text("SELECT status, count(*) FROM proposal GROUP BY status")).all()),
             "referrals": dict(connection.execute(text("SELECT status, count(*) FROM referral GROUP BY status")).all()),
             "matches": connection.execute(text("SELECT count(*) FROM match")).scalar(),
-            "audit": connection.execute(
-                text("SELECT count(*) FROM audit_event WHERE action = 'match_run.created'")
-            ).scalar(),
         }
+
+
+def _status_of(engine: Engine, run_id: str) -> str:
+    with engine.connect() as connection:
+        return str(connection.execute(text("SELECT status FROM match_run WHERE id = :r"), {"r": run_id}).scalar())
 
 
 # --- a match run is one transaction ---------------------------------------------------------------------------
@@ -59,20 +66,24 @@ def test_a_match_run_that_fails_after_writing_its_proposals_leaves_no_trace(
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     for n in range(3):
         client.post("/v1/referrals", json=referral_body(n), headers=coordinator)
-    first = client.post("/v1/match-runs", headers=coordinator).json()
+    first = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     client.post("/v1/referrals", json=referral_body(9), headers=coordinator)
     before = _run_state(engine)
     assert before["runs"] == 1 and before["proposals"] == {"open": len(first["proposals"])}
 
-    def fail_after_everything_is_flushed(*_args: Any, **_kwargs: Any) -> Any:
-        raise RuntimeError("the process died here")
+    real_advance = worker.run_lifecycle.advance
 
-    # to_out runs after the run, its proposals, the referrals' new status and the audit row are flushed.
-    monkeypatch.setattr(run_service, "to_out", fail_after_everything_is_flushed)
-    failed = client.post("/v1/match-runs", headers=coordinator)
-    assert failed.status_code == 500
-    assert failed.headers["content-type"].startswith(PROBLEM_JSON)
-    assert _run_state(engine) == before  # earlier proposals not expired, no new run, no referral moved
+    def fail_after_everything_is_flushed(db: Any, match_run: Any, target: Any) -> None:
+        if target == "done":
+            raise RuntimeError("the process died here")
+        real_advance(db, match_run, target)
+
+    # The move to done is the save's last step: the proposals, the expiry and the referrals' moves are flushed.
+    monkeypatch.setattr(worker.run_lifecycle, "advance", fail_after_everything_is_flushed)
+    failed = client.post("/v1/match-runs?wait=true", headers=coordinator)
+    assert failed.status_code == 201 and failed.json()["status"] == "failed"
+    assert failed.json()["error"] == "The run stopped while saving: RuntimeError."
+    assert _run_state(engine) == before  # earlier proposals not expired, no new run done, no referral moved
 
 
 def test_a_match_run_whose_solver_fails_changes_nothing(
@@ -80,14 +91,15 @@ def test_a_match_run_whose_solver_fails_changes_nothing(
 ) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
-    client.post("/v1/match-runs", headers=coordinator)
+    client.post("/v1/match-runs?wait=true", headers=coordinator)
     before = _run_state(engine)
 
     def solver_crash(*_args: Any, **_kwargs: Any) -> Any:
         raise MemoryError("out of memory in the solver")
 
-    monkeypatch.setattr(run_service.solver, "solve", solver_crash)
-    assert client.post("/v1/match-runs", headers=coordinator).status_code == 500
+    monkeypatch.setattr(solver, "solve", solver_crash)
+    failed = client.post("/v1/match-runs?wait=true", headers=coordinator)
+    assert failed.status_code == 201 and failed.json()["status"] == "failed"
     assert _run_state(engine) == before
 
 
@@ -96,14 +108,15 @@ PAUSED_SERVER = """
 import os, socket, sys, time
 import uvicorn
 from service.app import create_app
-from service.match_runs import service as run_service
+from service.referrals import lifecycle
 
 def paused(*args, **kwargs):
     open(os.environ["PAUSED_MARKER"], "w").close()
     time.sleep(600)
 
+# The save's proposals are written and their referrals about to be marked, all in one transaction.
 if os.environ.get("PAUSED_MARKER"):
-    run_service.to_out = paused
+    lifecycle.mark_proposed = paused
 listener = socket.socket(fileno=int(sys.argv[1]))
 uvicorn.Server(uvicorn.Config(create_app(), lifespan="off", log_level="warning")).run(sockets=[listener])
 """
@@ -172,7 +185,7 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(
     server_process.start(PAUSED_MARKER=str(marker))
     with httpx.Client(base_url=server_process.url, headers=coordinator, timeout=30) as client:
         with contextlib.suppress(httpx.ReadTimeout):  # the answer never comes: the server is paused
-            client.post("/v1/match-runs", timeout=0.5)
+            client.post("/v1/match-runs?wait=true", timeout=0.5)
         deadline = time.monotonic() + 60  # the run itself is slow on a busy 2-core box
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -182,18 +195,25 @@ def test_a_server_killed_mid_run_leaves_no_half_written_run(
                 _count(
                     engine,
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND state = 'idle in transaction' "
-                    "AND backend_xid IS NOT NULL",
+                    "AND state = 'idle in transaction' AND backend_xid IS NOT NULL",
                 )
                 == 1
             )  # its writes are there, uncommitted
         server_process.kill()  # kill -9 between the last write and the commit
 
     assert _run_state(engine) == before
-    server_process.start()  # a restart: nothing to repair, and the next run works
+    with engine.connect() as connection:
+        killed = str(connection.execute(text("SELECT id FROM match_run")).scalar())
+    assert _status_of(engine, killed) == "saving"
+    server_process.start()  # a restart: nothing to repair; the killed run holds the programme until the scan
     with httpx.Client(base_url=server_process.url, headers=coordinator, timeout=30) as client:
         assert client.get("/readyz").status_code == 200
-        run = client.post("/v1/match-runs")
+        assert client.post("/v1/match-runs?wait=true").json()["running_run_id"] == killed
+        with time_machine.travel(clock.now() + worker.STUCK_AFTER + timedelta(seconds=1)), Session(engine) as db:
+            assert worker.fail_stuck_runs(db) == 1
+            db.commit()
+        assert _status_of(engine, killed) == "failed"
+        run = client.post("/v1/match-runs?wait=true")
         assert run.status_code == 201, run.text
     after = _run_state(engine)
     assert after["runs"] == 1 and after["proposals"] == {"open": run.json()["stats"]["matched"]}
@@ -244,7 +264,7 @@ def test_while_the_database_is_away_every_route_is_a_clean_503_and_it_recovers_w
     _is_unavailable(client.get("/v1/referrals", headers=coordinator))
     _is_unavailable(client.get(f"/v1/referrals/{rid}", headers=coordinator))
     _is_unavailable(client.post("/v1/referrals", json=referral_body(2), headers=coordinator))
-    _is_unavailable(client.post("/v1/match-runs", headers=coordinator))
+    _is_unavailable(client.post("/v1/match-runs?wait=true", headers=coordinator))
 
     outage.up()
     assert client.get("/readyz").status_code == 200

@@ -170,7 +170,7 @@ def test_the_task_follows_her_to_completion_and_says_nothing_else(
         assert status() == "requested"
         volunteer = volunteer_body(languages=["ar", "en"])
         vid = client.post("/v1/volunteers", json=volunteer, headers=coordinator).json()["id"]
-        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
         match = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()
         assert status() == "accepted"
         me = make_key("volunteer", volunteer_id=vid)

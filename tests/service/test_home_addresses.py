@@ -38,7 +38,9 @@ def _pending(client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
     """A match a coordinator accepted from a run, awaiting the volunteer; returns (match id, her headers)."""
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     rid = client.post("/v1/referrals", json=body, headers=coordinator).json()["id"]
-    proposal = client.post("/v1/match-runs", json={"referral_ids": [rid]}, headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", json={"referral_ids": [rid]}, headers=coordinator).json()[
+        "proposals"
+    ][0]
     match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
     return match_id, make_key("volunteer", volunteer_id=proposal["volunteer_id"])
 

@@ -44,7 +44,7 @@ def _scheduled(
 ) -> tuple[str, str, dict[str, str], list[dict[str, Any]]]:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     client.post("/v1/referrals", json=referral_body(1, **referral), headers=coordinator)
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
     me = make_key("volunteer", volunteer_id=vid)
     assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200

@@ -21,7 +21,7 @@ def _events(connection: Connection, event_type: str) -> int:
 def _matched(client: TestClient, coordinator: dict[str, str], n: int = 1) -> tuple[str, str, str]:
     volunteer = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()
     rid = client.post("/v1/referrals", json=referral_body(n), headers=coordinator).json()["id"]
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     match = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()
     return match["id"], rid, volunteer["id"]
 
@@ -56,9 +56,9 @@ def test_a_match_lives_from_acceptance_to_a_completed_ending_and_her_rest(
         volunteer = client.get(f"/v1/volunteers/{vid}", headers=coordinator).json()
         assert [r["code"] for r in volunteer["not_ready_reasons"]] == ["resting"]
         client.post("/v1/referrals", json=referral_body(50), headers=coordinator)
-        assert client.post("/v1/match-runs", headers=coordinator).json()["stats"]["matched"] == 0
+        assert client.post("/v1/match-runs?wait=true", headers=coordinator).json()["stats"]["matched"] == 0
         traveller.move_to(datetime.fromisoformat(ended["ended_on"] + "T12:00:00+00:00") + timedelta(days=15))
-        assert client.post("/v1/match-runs", headers=coordinator).json()["stats"]["matched"] == 1
+        assert client.post("/v1/match-runs?wait=true", headers=coordinator).json()["stats"]["matched"] == 1
 
 
 def test_an_early_ending_with_rematch_puts_her_ahead_of_newer_referrals(
@@ -88,7 +88,7 @@ def test_an_early_ending_with_rematch_puts_her_ahead_of_newer_referrals(
             json=volunteer_body(name="Second Volunteer", capacity={"max_parents": 1, "max_sessions_per_week": 1}),
             headers=coordinator,
         )
-        run = client.post("/v1/match-runs", headers=coordinator).json()
+        run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
         assert [p["referral_id"] for p in run["proposals"]] == [rid]
         assert newer in {u["referral_id"] for u in run["unmatched"]}
 
@@ -100,7 +100,7 @@ def test_a_declined_match_returns_her_to_waiting_and_the_pair_is_not_proposed_ag
     declined = client.post(f"/v1/matches/{match_id}/decline", headers=make_key("volunteer", volunteer_id=vid))
     assert declined.json()["status"] == "declined"
     assert client.get(f"/v1/referrals/{rid}", headers=coordinator).json()["status"] == "waiting"
-    assert client.post("/v1/match-runs", headers=coordinator).json()["proposals"] == []
+    assert client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"] == []
 
 
 def test_another_volunteer_cannot_see_or_accept_her_match(

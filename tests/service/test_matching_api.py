@@ -16,7 +16,7 @@ def test_a_match_run_proposes_with_reasons_and_explains_the_unmatched(
     volunteer = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()
     first, second = _waiting(client, coordinator, 2)
     arabic = client.post("/v1/referrals", json=referral_body(9, languages=["ar"]), headers=coordinator).json()["id"]
-    run = client.post("/v1/match-runs", headers=coordinator)
+    run = client.post("/v1/match-runs?wait=true", headers=coordinator)
     assert run.status_code == 201, run.text
     body = run.json()
     assert body["stats"]["matched"] == 2 and body["stats"]["optimal"] is True
@@ -40,7 +40,7 @@ def test_accepting_a_proposal_makes_a_pending_match_that_holds_her_place(
         headers=coordinator,
     )
     referral_id = _waiting(client, coordinator, 1)[0]
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     accepted = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
     assert accepted.status_code == 201
     match = accepted.json()
@@ -48,7 +48,7 @@ def test_accepting_a_proposal_makes_a_pending_match_that_holds_her_place(
     assert client.get(f"/v1/referrals/{referral_id}", headers=coordinator).json()["status"] == "matched"
     assert client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).status_code == 409
     _waiting(client, coordinator, 1, external_id="later")
-    later = client.post("/v1/match-runs", headers=coordinator).json()
+    later = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert later["stats"]["matched"] == 0  # her only place is held by the pending match
     volunteer = client.get(f"/v1/volunteers/{match['volunteer_id']}", headers=coordinator).json()
     assert volunteer["current_parents"] == 1 and "full" in [r["code"] for r in volunteer["not_ready_reasons"]]
@@ -63,7 +63,7 @@ def test_accepting_a_proposal_for_a_volunteer_filled_meanwhile_is_409(
         headers=coordinator,
     )
     first, second = _waiting(client, coordinator, 2)
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     other = second if proposal["referral_id"] == first else first
     own = client.post(
         "/v1/matches", json={"referral_id": other, "volunteer_id": proposal["volunteer_id"]}, headers=coordinator
@@ -76,7 +76,7 @@ def test_accepting_a_proposal_for_a_volunteer_filled_meanwhile_is_409(
 def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator: dict[str, str]) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     referral_id = _waiting(client, coordinator, 1)[0]
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     bad = client.post(f"/v1/proposals/{proposal['id']}/reject", json={"reason": "vibes"}, headers=coordinator)
     assert bad.status_code == 422
     rejected = client.post(
@@ -84,7 +84,7 @@ def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator
     )
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert client.get(f"/v1/referrals/{referral_id}", headers=coordinator).json()["status"] == "waiting"
-    again = client.post("/v1/match-runs", headers=coordinator).json()
+    again = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert again["proposals"] == []
     assert again["unmatched"][0]["reasons"][0]["detail"].endswith("0 not rejected or declined before")
 
@@ -92,8 +92,8 @@ def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator
 def test_a_new_run_expires_open_proposals_and_solves_again(client: TestClient, coordinator: dict[str, str]) -> None:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     _waiting(client, coordinator, 1)
-    first = client.post("/v1/match-runs", headers=coordinator).json()
-    second = client.post("/v1/match-runs", headers=coordinator).json()
+    first = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
+    second = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert len(second["proposals"]) == 1
     earlier = client.get(f"/v1/match-runs/{first['id']}", headers=coordinator).json()
     assert earlier["proposals"][0]["status"] == "expired"
@@ -105,13 +105,13 @@ def test_an_escalated_referral_is_left_out_of_a_match_run_until_cleared(
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     epds = {"instrument": "EPDS", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 1, 2], "completed_on": "2026-11-20"}
     rid = client.post("/v1/referrals", json=referral_body(epds=epds), headers=coordinator).json()["id"]
-    assert client.post("/v1/match-runs", headers=coordinator).json()["stats"]["referrals"] == 0
+    assert client.post("/v1/match-runs?wait=true", headers=coordinator).json()["stats"]["referrals"] == 0
     client.post(
         f"/v1/referrals/{rid}/risk-review",
         json={"outcome": "cleared", "note": "GP aware; plan in place"},
         headers=coordinator,
     )
-    run = client.post("/v1/match-runs", headers=coordinator).json()
+    run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert [p["referral_id"] for p in run["proposals"]] == [rid]
 
 
@@ -148,10 +148,10 @@ def test_a_run_over_one_referral_leaves_every_other_open_proposal_open_and_accep
     first = client.post("/v1/volunteers", json=volunteer_body(name="Joanna Kowalska", **one_place), headers=coordinator)
     assert first.status_code == 201
     earlier = client.post("/v1/referrals", json=referral_body(1), headers=coordinator).json()["id"]
-    proposed = client.post("/v1/match-runs", headers=coordinator).json()["proposals"]
+    proposed = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"]
     assert [p["referral_id"] for p in proposed] == [earlier]
     later = client.post("/v1/referrals", json=referral_body(2), headers=coordinator).json()["id"]
-    second_run = client.post("/v1/match-runs", json={"referral_ids": [later]}, headers=coordinator)
+    second_run = client.post("/v1/match-runs?wait=true", json={"referral_ids": [later]}, headers=coordinator)
     assert second_run.status_code == 201, second_run.text
     # Her one place is held by the earlier proposal: the later referral is left out, not given her place.
     assert second_run.json()["proposals"] == []

@@ -23,7 +23,7 @@ def _referral(client: TestClient, headers: dict[str, str], n: int = 1, **overrid
 
 
 def _run(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
-    run = client.post("/v1/match-runs", headers=headers)
+    run = client.post("/v1/match-runs?wait=true", headers=headers)
     assert run.status_code == 201, run.text
     body: dict[str, Any] = run.json()
     return body

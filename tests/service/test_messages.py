@@ -118,7 +118,7 @@ def _planned_match(
     body = referral_body(1, contact_preferences=parent if parent is not None else SMS, **(details or {}))
     referral = client.post("/v1/referrals", json=body, headers=coordinator)
     assert referral.status_code == 201, referral.text
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
     assert client.post(f"/v1/matches/{match_id}/accept", headers=coordinator).status_code == 200
     sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]

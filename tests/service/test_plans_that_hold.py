@@ -18,7 +18,7 @@ START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # a Tuesday
 def _scheduled(client: TestClient, coordinator: dict[str, str], make_key: KeyMaker) -> tuple[str, dict[str, str]]:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
     me = make_key("volunteer", volunteer_id=vid)
     assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
@@ -131,7 +131,7 @@ def test_a_match_whose_sessions_could_never_be_planned_is_refused_before_the_vol
         )
         for n in (1, 2):
             assert client.post("/v1/referrals", json=referral_body(n), headers=coordinator).status_code == 201
-        run = client.post("/v1/match-runs", headers=coordinator).json()
+        run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
         assert len(run["proposals"]) == 2  # the matcher sees one free hour and two free places
         first = client.post(f"/v1/proposals/{run['proposals'][0]['id']}/accept", headers=coordinator)
         assert first.status_code == 201
@@ -150,7 +150,7 @@ def test_the_first_two_sessions_are_at_least_five_days_apart(
     with time_machine.travel(thursday, tick=False):
         vid = client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(availability=windows)).json()["id"]
         client.post("/v1/referrals", json=referral_body(availability=windows), headers=coordinator)
-        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
         match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
         me = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
@@ -170,7 +170,7 @@ def test_a_birth_pause_keeps_sessions_away_from_the_due_date(
         vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
         body = referral_body(parent={"baby_birth_date": None, "due_date": due.isoformat()})
         assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 201
-        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
         match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
         me = make_key("volunteer", volunteer_id=vid)
         assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
@@ -263,7 +263,7 @@ def test_a_session_on_a_bank_holiday_of_a_new_region_is_moved_off_it(
     with time_machine.travel(datetime(2027, 3, 2, 8, 0, tzinfo=UTC), tick=False):
         vid = client.post("/v1/volunteers", headers=coordinator, json=volunteer_body(availability=mondays)).json()["id"]
         client.post("/v1/referrals", json=referral_body(availability=mondays), headers=coordinator)
-        proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+        proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
         match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
         assert (
             client.post(f"/v1/matches/{match_id}/accept", headers=make_key("volunteer", volunteer_id=vid)).status_code

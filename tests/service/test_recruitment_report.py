@@ -58,7 +58,7 @@ def test_the_report_names_the_volunteer_who_would_match_the_two_waiting_in_aberd
     recruit = volunteer_body(name="Ewa Zielinska", languages=["pl"], formats=["home_visit"], postcode="AB10 6RN")
     recruit["availability"] = [{"day": day, "start": "08:00", "end": "20:00"} for day in ("tue", "thu")]
     assert client.post("/v1/volunteers", json=recruit, headers=coordinator).status_code == 201
-    run = client.post("/v1/match-runs", headers=coordinator).json()
+    run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert run["stats"]["matched"] == body["matchable_now"] + best["would_match"]
 
 

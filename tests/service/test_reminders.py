@@ -34,7 +34,7 @@ def _reminded(connection: Connection, event_type: str = "session.reminder") -> l
 def _planned_match(client: TestClient, coordinator: dict[str, str]) -> tuple[str, list[dict[str, str]]]:
     client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator)
     client.post("/v1/referrals", json=referral_body(1), headers=coordinator)
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
     assert client.post(f"/v1/matches/{match_id}/accept", headers=coordinator).status_code == 200
     return match_id, client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]

@@ -222,7 +222,7 @@ def programme(client: TestClient, coordinator: dict[str, str], db: Connection) -
     with time_machine.travel(RUN_AT, tick=False):
         body = volunteer_body(name="Telephone Volunteer", languages=["en"], formats=["telephone"])
         assert client.post("/v1/volunteers", json=body, headers=coordinator).status_code == 201
-        run = client.post("/v1/match-runs", headers=coordinator).json()
+        run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert run["proposals"] == []
     ids[16] = _post_referral(client, coordinator, PARENTS[15])  # received in January, after the run in time
     return ids
@@ -532,7 +532,7 @@ def test_an_api_made_match_counts_as_matched_and_started(client: TestClient, coo
             body = referral_body(n, languages=["en"], formats=["telephone"], availability=weekdays)
             assert client.post("/v1/referrals", json=body, headers=coordinator).status_code == 201
         traveller.move_to(start + timedelta(days=2))
-        proposals = client.post("/v1/match-runs", headers=coordinator).json()["proposals"]
+        proposals = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"]
         assert len(proposals) == 5
         first_sessions = []
         for proposal in proposals:

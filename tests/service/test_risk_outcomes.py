@@ -57,7 +57,7 @@ def _reminded(db: Connection) -> set[str]:
 
 
 def _proposed(client: TestClient, coordinator: dict[str, str]) -> list[str]:
-    run = client.post("/v1/match-runs", headers=coordinator).json()
+    run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     return [p["referral_id"] for p in run["proposals"]]
 
 

@@ -36,7 +36,7 @@ def _in_person_pair(client: TestClient, coordinator: dict[str, str]) -> tuple[st
 
 
 def _run(client: TestClient, coordinator: dict[str, str]) -> dict[str, Any]:
-    run = client.post("/v1/match-runs", headers=coordinator)
+    run = client.post("/v1/match-runs?wait=true", headers=coordinator)
     assert run.status_code == 201, run.text
     return dict(run.json())
 

@@ -15,7 +15,7 @@ START = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
 def _scheduled(client: TestClient, coordinator: dict[str, str], make_key: KeyMaker) -> tuple[str, dict[str, str]]:
     vid = client.post("/v1/volunteers", json=volunteer_body(), headers=coordinator).json()["id"]
     client.post("/v1/referrals", json=referral_body(), headers=coordinator)
-    proposal = client.post("/v1/match-runs", headers=coordinator).json()["proposals"][0]
+    proposal = client.post("/v1/match-runs?wait=true", headers=coordinator).json()["proposals"][0]
     match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
     me = make_key("volunteer", volunteer_id=vid)
     client.post(f"/v1/matches/{match_id}/accept", headers=me)
