@@ -321,7 +321,7 @@ def test_without_the_queue_the_app_still_delivers_in_its_own_loop(
     assert not in_app.uses_job_queue
     try:
         with TestClient(create_app(in_app, engine)) as client:
-            assert isinstance(tasks.runner(), tasks.InProcessRunner)
+            assert not isinstance(tasks.runner(), queue.ProcrastinateRunner)
             hook = client.post(
                 "/v1/webhooks",
                 json={"url": receiver.url, "events": ["referral.received"], "secret": "a-shared-secret-of-some-length"},
