@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import max_flow
 
-from matching import candidates, solver
+from matching import candidates, recruit_fits, solver
 from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
 
 # A recruit is assumed free whenever the parents are: the report is about who, not when.
@@ -103,12 +103,13 @@ def openings(
     recruits = tuple(
         _recruit(NEW_ID.format(i), p, middles, places=places, reach_km=reach_km) for i, p in enumerate(profiles)
     )
-    # Only parents in reach can be on a path to a recruit, so only theirs are built.
+    # Only parents in reach can be on a path to a recruit, so only theirs are paired; directly, as
+    # candidates.build would pair them (recruit_fits.py), without its per-group blocks.
     in_reach = np.flatnonzero(reach)
-    only_recruits = candidates.build(
-        replace(base, referrals=tuple(referrals[i] for i in in_reach), volunteers=recruits, excluded_pairs=frozenset())
+    at, who = recruit_fits.fits(
+        [referrals[i] for i in in_reach], recruits, session_minutes=problem.weights.session_minutes
     )
-    new_ref, new_who = in_reach[only_recruits.referral].astype(np.int32), only_recruits.volunteer
+    new_ref, new_who = in_reach[at].astype(np.int32), who.astype(np.int32)
     fits = np.bincount(new_who[reach[new_ref]], minlength=len(recruits))
     fit_directly = np.bincount(new_who[~matched[new_ref]], minlength=len(recruits))
     # She gains at least the waiting parents she can see herself (those paths share nothing) and at most
@@ -147,9 +148,10 @@ def _profiles(
     """Every profile that could see at least one of these parents, in a fixed order."""
     seen: set[Profile] = set()
     for r in parents:
+        located = r.lat is not None and r.lon is not None
         for fmt in r.formats:
             area = areas.get(r.id) if fmt in TRAVEL_FORMATS else None
-            if fmt in TRAVEL_FORMATS and area is None:
+            if fmt in TRAVEL_FORMATS and (area is None or not located):
                 continue  # she has no known place, so no recruit can be put near her
             for language in r.languages:
                 for specialism in (None, *specialisms.get(r.id, tuple(sorted(r.specialisms)))):
@@ -183,6 +185,7 @@ def _recruit(
         max_travel_km=reach_km,
         availability=ANY_TIME,
         gender=profile.gender,
+        area=profile.area,  # the sea rule: a recruit around HS1 is on the Outer Hebrides
         specialisms=frozenset({profile.specialism}) if profile.specialism else frozenset(),
         free_places=places,
         free_weekly_sessions=places,
