@@ -60,9 +60,10 @@ def test_a_recruit_who_frees_a_volunteer_counts_the_parent_she_never_sees() -> N
         ),
         volunteers=(volunteer(id="v1", languages=("ar", "en")),),
     )
-    found = recruitment.openings(problem, areas=AREAS, places=1, reach_km=15)
+    # Which of the two a maximum assignment leaves waiting is a tie: solved, not bounded, either way.
+    found = recruitment.openings(problem, areas=AREAS, places=1, reach_km=15, shortcuts=False)
     english = next(o for o in found.openings if o.profile == Profile("en", "telephone"))
-    assert (english.would_match, english.fit_directly) == (1, 0)
+    assert english.would_match == 1
     assert _with_recruit(problem, english.profile, 1) - solve(problem).stats.matched == 1
 
 
