@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from matching import constraints, features, grid, languages, sea, weekly
 from matching.model import FORMATS, TRAVEL_FORMATS, ReferralProfile, VolunteerProfile
+from matching.venues import FAR, IN_PERSON, Reach
 
 Indices = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -31,18 +32,28 @@ def fits(
     *,
     session_minutes: int,
     excluded: frozenset[tuple[str, str]] = frozenset(),
+    venues: Reach | None = None,
 ) -> tuple[Indices, Indices]:
     """Every (referral index, volunteer index) pair `candidates.build` would make over these people, less the
-    `excluded` (referral id, volunteer id) pairs, in referral then volunteer order."""
+    `excluded` (referral id, volunteer id) pairs, in referral then volunteer order. With `venues` (the
+    problem's, venues.Reach), in person is met at a venue within both reaches, as venues.rebuild decides."""
     if not referrals or not volunteers:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     kinds, kind_of = _numbered([_kind(v, session_minutes) for v in volunteers])
     places, place_of = _numbered([_place(v) for v in volunteers])
     talk_here, talk_there = _talk(referrals, kinds, session_minutes)
     pairs = [_spread(talk_here, kind_of)]
-    if talk_there.any():
-        ref, vol = _spread(_reached(referrals, places), place_of)
-        keep = talk_there[ref, kind_of[vol]]
+    reached: Mask | None = None
+    for fmt, talk in talk_there.items():
+        if not talk.any():
+            continue
+        if fmt == IN_PERSON and venues is not None:
+            at_venue = _at_a_venue(referrals, volunteers, place_of, len(places), venues)
+            ref, vol = _spread(at_venue, place_of)
+        else:
+            reached = _reached(referrals, places) if reached is None else reached
+            ref, vol = _spread(reached, place_of)
+        keep = talk[ref, kind_of[vol]]
         pairs.append((ref[keep], vol[keep]))
     # A volunteer offering formats both with and without travel may fit both ways: one pair. A mask over the
     # dense block sorts and dedupes at once (np.unique hashes: ten times slower at 2,000 x 1,000).
@@ -85,9 +96,11 @@ def _numbered(items: list[Item]) -> tuple[list[Item], Indices]:
     return list(index), numbers
 
 
-def _talk(referrals: Sequence[ReferralProfile], kinds: list[_Kind], session_minutes: int) -> tuple[Mask, Mask]:
-    """Per referral and kind of volunteer, whether every rule but the distance holds in a format without
-    travel (the first table) and in a format with travel, distance aside (the second)."""
+def _talk(
+    referrals: Sequence[ReferralProfile], kinds: list[_Kind], session_minutes: int
+) -> tuple[Mask, dict[str, Mask]]:
+    """Per referral and kind of volunteer, whether every rule but the place holds in a format without travel
+    (the first table) and in each format with travel, the place aside (the second, by format)."""
     usable, spoken, offered, gender, background, experiences, specialisms, starts = zip(*kinds, strict=True)
     both = np.asarray(usable, dtype=bool)[None, :] & _table(
         [r.volunteer_gender for r in referrals], gender, lambda asked, hers: asked in (None, "any") or asked == hers
@@ -102,7 +115,8 @@ def _talk(referrals: Sequence[ReferralProfile], kinds: list[_Kind], session_minu
         spoken,
         lambda wanted, theirs: any(languages.compatible(a, b) for a in wanted for b in theirs),
     )
-    here, there = np.zeros_like(both), np.zeros_like(both)
+    here = np.zeros_like(both)
+    there = {fmt: np.zeros_like(both) for fmt in sorted(TRAVEL_FORMATS)}
     for fmt in FORMATS:
         offers = np.asarray([fmt in o for o in offered], dtype=bool)
         if not offers.any():
@@ -110,9 +124,9 @@ def _talk(referrals: Sequence[ReferralProfile], kinds: list[_Kind], session_minu
         hers = np.asarray([fmt in r.formats for r in referrals], dtype=bool)
         bridged = np.asarray([fmt in constraints.interpreter_formats(r) for r in referrals], dtype=bool)
         met = (shared | bridged[:, None]) & (hers[:, None] & offers[None, :])
-        out = there if fmt in TRAVEL_FORMATS else here
+        out = there[fmt] if fmt in TRAVEL_FORMATS else here
         out |= met
-    return here & both, there & both
+    return here & both, {fmt: table & both for fmt, table in there.items()}
 
 
 Mine = TypeVar("Mine", bound=Hashable)
@@ -177,3 +191,22 @@ def _reached(referrals: Sequence[ReferralProfile], places: list[_Place]) -> Mask
     island = np.asarray([sea.group_number(p[3]) if p is not None else -1 for p in places], dtype=np.int8)[None, :]
     reached: Mask = within & ((hers == island) | (hers < 0) | (island < 0))
     return reached
+
+
+def _at_a_venue(
+    referrals: Sequence[ReferralProfile],
+    volunteers: Sequence[VolunteerProfile],
+    place_of: Indices,
+    n_places: int,
+    venues: Reach,
+) -> Mask:
+    """Per referral and place, whether some venue lies within her reach and the volunteer's (venues.Reach's
+    own distances, so the rule is the one venues.py applies)."""
+    if not venues.venues:
+        return np.zeros((len(referrals), n_places), dtype=bool)
+    hers = np.array([venues.parent_h(r) for r in referrals], dtype=np.int64) != FAR
+    first = np.zeros(n_places, dtype=np.int64)
+    first[place_of[::-1]] = np.arange(len(volunteers) - 1, -1, -1)  # the first volunteer at each place
+    theirs = np.array([venues.volunteer_h(volunteers[int(j)]) for j in first], dtype=np.int64) != FAR
+    shared: Mask = (hers.astype(np.float32) @ theirs.astype(np.float32).T) > 0
+    return shared

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import max_flow
 
-from matching import recruit_fits
+from matching import recruit_fits, venues
 from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
 
 # A recruit is assumed free whenever the parents are: the report is about who, not when.
@@ -86,8 +86,11 @@ def openings(
     # Profiles can only come from parents who are waiting or a swap away from it, and who they are depends on
     # today's flow. Only the pairs count, not their scores: the most matched is a maximum flow over them, and
     # the parents a swap away are the same whichever maximum flow it is (the residual graph's reach).
+    # With venues, in person is met at a venue in both reaches (venues.py), for today's volunteers and recruits.
+    at_venues = venues.Reach(problem) if venues.applies(problem) else None
+    minutes = problem.weights.session_minutes
     at, who = recruit_fits.fits(
-        referrals, real, session_minutes=problem.weights.session_minutes, excluded=problem.excluded_pairs
+        referrals, real, session_minutes=minutes, excluded=problem.excluded_pairs, venues=at_venues
     )
     today_ref, today_vol = at.astype(np.int32), who.astype(np.int32)
     slots = np.array([v.slots for v in real], dtype=np.int64)
@@ -106,9 +109,7 @@ def openings(
     # Only parents in reach can be on a path to a recruit, so only theirs are paired; directly, as
     # candidates.build would pair them (recruit_fits.py), without its per-group blocks.
     in_reach = np.flatnonzero(reach)
-    at, who = recruit_fits.fits(
-        [referrals[i] for i in in_reach], recruits, session_minutes=problem.weights.session_minutes
-    )
+    at, who = recruit_fits.fits([referrals[i] for i in in_reach], recruits, session_minutes=minutes, venues=at_venues)
     new_ref, new_who = in_reach[at].astype(np.int32), who.astype(np.int32)
     fits = np.bincount(new_who[reach[new_ref]], minlength=len(recruits))
     fit_directly = np.bincount(new_who[~matched[new_ref]], minlength=len(recruits))

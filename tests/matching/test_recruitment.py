@@ -7,9 +7,17 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching import candidates, recruit_fits, recruitment
+from matching import candidates, recruit_fits, recruitment, venues
 from matching.grid import KM_PER_DEGREE
-from matching.model import FORMATS, TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
+from matching.model import (
+    FORMATS,
+    TRAVEL_FORMATS,
+    MatchProblem,
+    ReferralProfile,
+    VenueProfile,
+    VolunteerProfile,
+    WeeklyWindow,
+)
 from matching.recruitment import Profile
 from matching.solver import solve
 from tests.matching.builders import ABERDEEN, LEITH, PORTOBELLO, referral, volunteer
@@ -85,6 +93,8 @@ def test_a_parent_asking_for_a_male_peer_asks_for_a_male_recruit() -> None:
 @settings(max_examples=60, deadline=None)
 @given(problems(), st.integers(1, 3), st.randoms(use_true_random=False))
 def test_every_count_is_what_a_what_if_solve_gives(problem: MatchProblem, places: int, rng: random.Random) -> None:
+    if rng.random() < 0.5:  # in person at venues, for today's volunteers and the recruit alike
+        problem = replace(problem, venues=_venues(problem, rng.randrange(1000)), in_person_max_travel_km=10.0)
     areas = _areas(problem)
     found = recruitment.openings(problem, areas=areas, places=places, reach_km=15, limit=50)
     matched_now = solve(problem).stats.matched
@@ -177,6 +187,14 @@ def test_direct_fits_are_the_pairs_the_candidate_graph_makes(
         ref, vol = recruit_fits.fits(referrals, volunteers, session_minutes=problem.weights.session_minutes)
         assert set(zip(ref.tolist(), vol.tolist(), strict=True)) == made
         assert len(ref) == len(made)  # no pair twice
+        # With venues, in person is met at a venue in both reaches: venues.rebuild's pairs.
+        people = replace(people, venues=_venues(problem, seed), in_person_max_travel_km=rng_reach(seed))
+        graph = venues.rebuild(people, candidates.build(people))
+        made = set(zip(graph.referral.tolist(), graph.volunteer.tolist(), strict=True))
+        ref, vol = recruit_fits.fits(
+            referrals, volunteers, session_minutes=problem.weights.session_minutes, venues=venues.Reach(people)
+        )
+        assert set(zip(ref.tolist(), vol.tolist(), strict=True)) == made
 
 
 def _unplaced(r: ReferralProfile) -> ReferralProfile:
@@ -184,3 +202,18 @@ def _unplaced(r: ReferralProfile) -> ReferralProfile:
     (KeyError in _format_rank), which the service never sends: she keeps only those without travel then."""
     remote = tuple(f for f in r.formats if f not in TRAVEL_FORMATS)
     return replace(r, lat=None, lon=None, formats=remote or r.formats)
+
+
+def _venues(problem: MatchProblem, seed: int) -> tuple[VenueProfile, ...]:
+    """None to four venues near the parents: some on a parent's doorstep, some a few km north."""
+    rng = random.Random(seed + 1)
+    located = [r for r in problem.referrals if r.lat is not None and r.lon is not None]
+    return tuple(
+        VenueProfile(f"venue-{k}", f"Venue {k}", near.lat + rng.choice([0.0, 0.03, 0.1]), near.lon)  # type: ignore[operator, arg-type]
+        for k, near in enumerate(rng.choice(located) for _ in range(rng.randint(0, 4) if located else 0))
+    )
+
+
+def rng_reach(seed: int) -> float:
+    """The programme's reach for parents to a venue."""
+    return random.Random(seed + 2).choice([2.0, 10.0, 30.0])
