@@ -14,13 +14,13 @@ any order give the same list.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from ortools.graph.python import max_flow
 
-from matching import candidates, solver
+from matching import recruit_fits, venues
 from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile, WeeklyWindow
 
 # A recruit is assumed free whenever the parents are: the report is about who, not when.
@@ -84,17 +84,20 @@ def openings(
     real = tuple(sorted(problem.volunteers, key=lambda v: v.id))
     n_ref, n_vol = len(referrals), len(real)
     # Profiles can only come from parents who are waiting or a swap away from it, and who they are depends on
-    # today's flow; so the candidates are built twice: today's, then with every recruit (about 1.3 times).
-    base = replace(problem, referrals=referrals, volunteers=real)
-    graph = candidates.build(base)
+    # today's flow. Only the pairs count, not their scores: the most matched is a maximum flow over them, and
+    # the parents a swap away are the same whichever maximum flow it is (the residual graph's reach).
+    # With venues, in person is met at a venue in both reaches (venues.py), for today's volunteers and recruits.
+    at_venues = venues.Reach(problem) if venues.applies(problem) else None
+    minutes = problem.weights.session_minutes
+    at, who = recruit_fits.fits(
+        referrals, real, session_minutes=minutes, excluded=problem.excluded_pairs, venues=at_venues
+    )
+    today_ref, today_vol = at.astype(np.int32), who.astype(np.int32)
     slots = np.array([v.slots for v in real], dtype=np.int64)
-    # Today's flow is the run's own optimum, so "waiting" means the parents a run would leave unmatched.
-    chosen, _ = solver.assign(graph, base)
-    carried = np.zeros(graph.size, dtype=bool)
-    carried[chosen] = True
+    carried = _maximum(today_ref, today_vol, slots, n_ref)
     matched = np.zeros(n_ref, dtype=bool)
-    matched[graph.referral[chosen]] = True
-    reach = _reachable(graph.referral, graph.volunteer, carried, matched, n_ref, n_vol)
+    matched[today_ref[carried]] = True
+    reach = _reachable(today_ref, today_vol, carried, matched, n_ref, n_vol)
     profiles = _profiles([referrals[i] for i in np.flatnonzero(reach)], areas, specialisms or {})
     now = int(matched.sum())
     if not profiles:
@@ -103,12 +106,11 @@ def openings(
     recruits = tuple(
         _recruit(NEW_ID.format(i), p, middles, places=places, reach_km=reach_km) for i, p in enumerate(profiles)
     )
-    # Only parents in reach can be on a path to a recruit, so only theirs are built.
+    # Only parents in reach can be on a path to a recruit, so only theirs are paired; directly, as
+    # candidates.build would pair them (recruit_fits.py), without its per-group blocks.
     in_reach = np.flatnonzero(reach)
-    only_recruits = candidates.build(
-        replace(base, referrals=tuple(referrals[i] for i in in_reach), volunteers=recruits, excluded_pairs=frozenset())
-    )
-    new_ref, new_who = in_reach[only_recruits.referral].astype(np.int32), only_recruits.volunteer
+    at, who = recruit_fits.fits([referrals[i] for i in in_reach], recruits, session_minutes=minutes, venues=at_venues)
+    new_ref, new_who = in_reach[at].astype(np.int32), who.astype(np.int32)
     fits = np.bincount(new_who[reach[new_ref]], minlength=len(recruits))
     fit_directly = np.bincount(new_who[~matched[new_ref]], minlength=len(recruits))
     # She gains at least the waiting parents she can see herself (those paths share nothing) and at most
@@ -127,13 +129,35 @@ def openings(
         gain = int(low[i])
         if low[i] < high[i] or not shortcuts:
             if what_if is None:
-                what_if = _WhatIf(graph.referral, graph.volunteer, slots, new_ref, new_who, n_ref, n_vol, len(recruits))
+                what_if = _WhatIf(today_ref, today_vol, slots, new_ref, new_who, n_ref, n_vol, len(recruits))
             gain = what_if.gain(i, places) - now
             what_ifs += 1
         if gain > 0:
             found.append(Opening(profiles[i], gain, int(fit_directly[i])))
             found.sort(key=lambda o: (-o.would_match, -o.fit_directly, o.profile.key()))
     return Recruitment(n_ref, now, tuple(found[:limit]), len(profiles), what_ifs)
+
+
+def _maximum(
+    referral: npt.NDArray[np.int32], volunteer: npt.NDArray[np.int32], slots: npt.NDArray[np.int64], n_ref: int
+) -> npt.NDArray[np.bool_]:
+    """Which pairs a maximum flow carries (one per referral, up to each volunteer's slots)."""
+    n_vol = slots.size
+    flow = max_flow.SimpleMaxFlow()
+    source, sink = n_ref + n_vol, n_ref + n_vol + 1
+    flow.add_arcs_with_capacity(
+        np.full(n_ref, source, dtype=np.int32), np.arange(n_ref, dtype=np.int32), np.ones(n_ref, np.int64)
+    )
+    pair_arcs = flow.add_arcs_with_capacity(
+        referral, (n_ref + volunteer).astype(np.int32), np.ones(referral.size, dtype=np.int64)
+    )
+    flow.add_arcs_with_capacity(
+        np.arange(n_ref, n_ref + n_vol, dtype=np.int32), np.full(n_vol, sink, dtype=np.int32), slots
+    )
+    if referral.size and flow.solve(source, sink) != flow.OPTIMAL:
+        raise RuntimeError("max flow did not solve")
+    carried: npt.NDArray[np.bool_] = flow.flows(pair_arcs) > 0 if referral.size else np.zeros(0, dtype=bool)
+    return carried
 
 
 def _cannot_enter(last: Opening, high: int, fit_directly: int) -> bool:
@@ -147,9 +171,10 @@ def _profiles(
     """Every profile that could see at least one of these parents, in a fixed order."""
     seen: set[Profile] = set()
     for r in parents:
+        located = r.lat is not None and r.lon is not None
         for fmt in r.formats:
             area = areas.get(r.id) if fmt in TRAVEL_FORMATS else None
-            if fmt in TRAVEL_FORMATS and area is None:
+            if fmt in TRAVEL_FORMATS and (area is None or not located):
                 continue  # she has no known place, so no recruit can be put near her
             for language in r.languages:
                 for specialism in (None, *specialisms.get(r.id, tuple(sorted(r.specialisms)))):
@@ -183,6 +208,7 @@ def _recruit(
         max_travel_km=reach_km,
         availability=ANY_TIME,
         gender=profile.gender,
+        area=profile.area,  # the sea rule: a recruit around HS1 is on the Outer Hebrides
         specialisms=frozenset({profile.specialism}) if profile.specialism else frozenset(),
         free_places=places,
         free_weekly_sessions=places,

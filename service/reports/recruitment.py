@@ -7,13 +7,14 @@ is free whenever the parents are. docs/decisions/0022-where-to-recruit.md says w
 import csv
 import io
 import statistics
+import threading
 
 from sqlmodel import Session
 
 from api_schemas.reports import RecruitmentOpening, RecruitmentReport
 from matching import recruitment
 from matching.languages import name as language_name
-from matching.model import TRAVEL_FORMATS
+from matching.model import TRAVEL_FORMATS, MatchProblem
 from service.core import clock
 from service.match_runs import repository as run_repository
 from service.match_runs import service as run_service
@@ -38,7 +39,7 @@ def report(db: Session, *, limit: int) -> RecruitmentReport:
     places = max(1, int(statistics.median_low([v.max_parents for v in volunteers]))) if volunteers else DEFAULT_PLACES
     travellers = [v.max_travel_km for v in volunteers if TRAVEL_FORMATS & set(v.formats)]
     reach = float(statistics.median_low(travellers)) if travellers else DEFAULT_REACH_KM
-    found = recruitment.openings(
+    found = _openings(
         run_service.problem_for(db, referrals, settings=settings, volunteers=volunteers),
         areas={r.id: r.area for r in referrals if r.area},
         places=places,
@@ -55,6 +56,33 @@ def report(db: Session, *, limit: int) -> RecruitmentReport:
         profiles_considered=found.profiles_considered,
         what_if_solves=found.what_ifs,
     )
+
+
+class _Last:
+    """The last report's inputs and openings, per process. The key is the whole problem as the engine reads it
+    (every waiting parent and volunteer profile, weights, rejected pairs) with the assumptions: equal inputs
+    give equal openings, so a page view with nothing changed skips the engine, and any change recomputes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple[object, ...] | None = None
+        self.found: recruitment.Recruitment | None = None
+
+
+_last = _Last()
+
+
+def _openings(
+    problem: MatchProblem, *, areas: dict[str, str], places: int, reach_km: float, limit: int
+) -> recruitment.Recruitment:
+    key = (problem, sorted(areas.items()), places, reach_km, limit)
+    with _last.lock:
+        if _last.key == key and _last.found is not None:
+            return _last.found
+    found = recruitment.openings(problem, areas=areas, places=places, reach_km=reach_km, limit=limit)
+    with _last.lock:
+        _last.key, _last.found = key, found
+    return found
 
 
 def _opening(opening: recruitment.Opening) -> RecruitmentOpening:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from matching import recruitment
 from tests.factories import referral_body, volunteer_body
 
 ABERDEEN = "AB10 1XG"
@@ -110,3 +111,29 @@ def test_the_chart_carries_the_reports_values(client: TestClient, coordinator: d
         )
         assert drawn[(label, "more parents matched")] == opening["would_match"]
         assert drawn[(label, "waiting parents who fit")] == opening["fit_directly"]
+
+
+def test_a_repeated_view_reuses_the_answer_and_a_changed_volunteer_changes_it(
+    client: TestClient, coordinator: dict[str, str], monkeypatch: Any
+) -> None:
+    solved: list[int] = []
+    openings = recruitment.openings
+
+    def counted(*args: Any, **kwargs: Any) -> recruitment.Recruitment:
+        solved.append(1)
+        return openings(*args, **kwargs)
+
+    monkeypatch.setattr(recruitment, "openings", counted)
+    _waiting_in_aberdeen(client, coordinator)
+    first = client.get("/v1/reports/recruitment", headers=coordinator).json()
+    assert client.get("/v1/reports/recruitment", headers=coordinator).json() == first
+    assert len(solved) == 1
+    # She learns Polish and takes the Aberdeen parents' home visits: the report must see it at once.
+    at = f"/v1/volunteers/{client.get('/v1/volunteers', headers=coordinator).json()['items'][0]['id']}"
+    etag = client.get(at, headers=coordinator).headers["ETag"]
+    patch = {"languages": ["en", "pl"], "postcode": "AB10 6RN", "max_travel_km": 20}
+    assert client.patch(at, json=patch, headers={**coordinator, "If-Match": etag}).status_code == 200
+    second = client.get("/v1/reports/recruitment", headers=coordinator).json()
+    assert len(solved) == 2
+    assert second != first
+    assert (first["matchable_now"], second["matchable_now"]) == (1, 2)
