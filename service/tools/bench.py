@@ -86,4 +86,9 @@ def _engine_alone(engine: Engine) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    if "--national" in sys.argv[1:]:
+        from service.tools import national
+
+        national.main(sys.argv[1:])
+    else:
+        main()
