@@ -4,15 +4,23 @@ writes through the use cases, so a run over them is a run over valid, realistic 
 import subprocess
 import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, select
 from sqlmodel import Session
 
 from matching import solver
+from service.core import clock
+from service.core.auth import Principal, Role
+from service.core.ids import new_id
 from service.match_runs import repository as match_run_repository
+from service.match_runs import service as match_run_service
 from service.match_runs.service import problem_for
+from service.matches import repository as match_repository
+from service.matches import service as match_service
 from service.models import Referral, Venue, Volunteer
 from service.programme import service as programme_service
 from service.tools import demo, national
@@ -96,3 +104,41 @@ def test_the_national_bench_refuses_sqlite(tmp_path: Any) -> None:
     assert done.returncode != 0
     assert "--national needs PostgreSQL" in done.stderr
     assert not (tmp_path / "x.sqlite3").exists()
+
+
+def test_load_diary_and_exclusions_read_for_many_ids_answer_as_for_few(
+    db: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A national run asks for 10,000-20,000 ids at once: above a size the queries read everything and filter in
+    # Python rather than send an IN list. Both ways must answer the same, for all ids and for a subset.
+    actor = Principal(key_id=new_id(), role=Role.coordinator)
+    with Session(db) as session:
+        demo.fill(session, referrals=30, volunteers=15, seed=5)
+        run = demo.first_run(session)
+        held, rejected = run.proposals[0], run.proposals[1]
+        match = match_run_service.accept_proposal(session, actor=actor, proposal_id=held.id)
+        match_service.accept(session, actor=actor, match=match)
+        match_run_service.reject_proposal(session, actor=actor, proposal_id=rejected.id, reason="known_to_each_other")
+        session.flush()
+        volunteer_ids = [v.id for v in match_repository.active_volunteers(session)]
+        referral_ids = list(session.execute(select(Referral.id)).scalars())
+        others = [vid for vid in volunteer_ids if vid != held.volunteer_id]
+
+        def read() -> tuple[Any, ...]:
+            zone, now = ZoneInfo("Europe/London"), clock.now()
+            return (
+                match_repository.current_parents(session, volunteer_ids),
+                match_repository.current_parents(session, others),
+                match_repository.busy_slots(session, volunteer_ids, zone=zone, now=now),
+                match_repository.busy_slots(session, others, zone=zone, now=now),
+                match_repository.excluded_pairs(session, referral_ids),
+                match_repository.excluded_pairs(session, [held.referral_id]),
+            )
+
+        few = read()
+        monkeypatch.setattr(match_repository, "_IN_LIST_MAX", 0)
+        assert read() == few
+    load, load_of_others, busy, busy_of_others, excluded, excluded_of_held = few
+    assert load[held.volunteer_id] == 1 and held.volunteer_id not in load_of_others
+    assert busy[held.volunteer_id] and held.volunteer_id not in busy_of_others
+    assert (rejected.referral_id, rejected.volunteer_id) in excluded and not excluded_of_held
