@@ -9,6 +9,7 @@ batches, not through the API: a national programme's records arrive by migration
 import argparse
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -424,6 +425,8 @@ def main(argv: list[str] | None = None) -> None:
         help="leave the demo's nine venues out (the venue rule took 37x the rest of the engine at this size)",
     )
     args = parser.parse_args(argv)
+    # Stopped (a timeout, Ctrl-C from a supervisor), it still stops the server and the worker it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     settings = Settings(log_level="WARNING", run_worker_in_app=False)
     if settings.is_sqlite:
         sys.exit(
