@@ -91,4 +91,9 @@ def _engine_alone(engine: Engine) -> tuple[float, float]:
 
 
 if __name__ == "__main__":
-    main()
+    if "--national" in sys.argv[1:]:
+        from service.tools import national
+
+        national.main(sys.argv[1:])
+    else:
+        main()
