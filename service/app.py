@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
+from sqlalchemy.orm import configure_mappers
 
 from service.concerns.endpoints import me_router as my_concerns_router
 from service.concerns.endpoints import reviews_router as risk_reviews_router
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     logs.configure(settings.log_level)
     engine = engine or make_engine(settings)
+    # The ORM configures its mappers at the first ORM query; the referral post's fast path makes none, so a
+    # process whose first request was a post failed it (tests/service/test_fresh_worker.py). Configure them now.
+    configure_mappers()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

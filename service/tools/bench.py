@@ -50,7 +50,7 @@ def main(referrals: int = 2000, volunteers: int = 1000) -> None:
             client.get("/v1/reports/recruitment", headers={"Authorization": f"Bearer {secret}"})
             again_seconds = time.perf_counter() - started
             started = time.perf_counter()
-            answer = client.post("/v1/match-runs", headers={"Authorization": f"Bearer {secret}"})
+            answer = client.post("/v1/match-runs?wait=true", headers={"Authorization": f"Bearer {secret}"})
             api_seconds = time.perf_counter() - started
         if answer.status_code != 201:
             sys.exit(f"match run failed: {answer.status_code} {answer.text[:300]}")
