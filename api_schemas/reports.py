@@ -260,7 +260,13 @@ class RecruitmentOpening(ApiModel):
     ]
     fit_directly: Annotated[
         int,
-        Field(ge=0, description="Parents the optimum leaves waiting whom such a volunteer could see herself"),
+        Field(
+            ge=0,
+            description=(
+                "Parents a largest assignment of today leaves waiting whom such a volunteer could see herself "
+                "(equal assignments may leave others waiting; would_match does not move)"
+            ),
+        ),
     ]
     detail: Annotated[str, Field(max_length=400, description="The opening in a sentence")]
 
