@@ -204,9 +204,9 @@ def _at_a_venue(
     own distances, so the rule is the one venues.py applies)."""
     if not venues.venues:
         return np.zeros((len(referrals), n_places), dtype=bool)
-    hers = np.array([venues.parent_h(r) for r in referrals], dtype=np.int64) != FAR
+    hers = venues.parents_h(referrals) != FAR
     first = np.zeros(n_places, dtype=np.int64)
     first[place_of[::-1]] = np.arange(len(volunteers) - 1, -1, -1)  # the first volunteer at each place
-    theirs = np.array([venues.volunteer_h(volunteers[int(j)]) for j in first], dtype=np.int64) != FAR
+    theirs = venues.volunteers_h([volunteers[int(j)] for j in first]) != FAR
     shared: Mask = (hers.astype(np.float32) @ theirs.astype(np.float32).T) > 0
     return shared

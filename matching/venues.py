@@ -7,6 +7,7 @@ The candidate graph applies the rule in its vectorised block work (candidates.py
 same rule pair by pair (`Reach`, `feasible_formats`, `reasons`), which proposals and tests read, and the cause
 given to a parent no venue is within reach of."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,29 @@ class Reach:
         here = venue_table.Places(grid.radians([lat]), grid.radians([lon]), np.array([sea.group_number(area)], np.int8))
         out: IntArray = venue_table.in_reach_h(here, reach_h, venues)[0]
         return out
+
+    def many_h(self, people: Sequence[tuple[float | None, float | None, float, str | None]]) -> IntArray:
+        """`distances_h` for many places at once: a row per (lat, lon, reach in km, district), a column per venue."""
+        out = np.full((len(people), self.places.lat.size), FAR, dtype=np.int64)
+        known = [i for i, (lat, lon, _r, _a) in enumerate(people) if lat is not None and lon is not None]
+        if not known or not self.places.lat.size:
+            return out
+        here = venue_table.Places(
+            grid.radians([people[i][0] for i in known]),
+            grid.radians([people[i][1] for i in known]),
+            np.array([sea.group_number(people[i][3]) for i in known], dtype=np.int8),
+        )
+        reach_h = np.array([constraints.hundredths(people[i][2]) for i in known], dtype=np.int64)
+        out[known] = venue_table.in_reach_h(here, reach_h, self.places)
+        return out
+
+    def parents_h(self, referrals: Sequence[ReferralProfile]) -> IntArray:
+        """`parent_h` of each referral, as rows."""
+        return self.many_h([(r.lat, r.lon, parent_reach_km(self.problem, r), r.area) for r in referrals])
+
+    def volunteers_h(self, volunteers: Sequence[VolunteerProfile]) -> IntArray:
+        """`volunteer_h` of each volunteer, as rows."""
+        return self.many_h([(v.lat, v.lon, v.max_travel_km, v.area) for v in volunteers])
 
     def parent_h(self, referral: ReferralProfile) -> IntArray:
         """The parent's distances to the venues within her reach."""

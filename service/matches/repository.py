@@ -10,15 +10,14 @@ from sqlmodel import Session, col, func, select
 
 from api_schemas.sessions import SessionStatus
 from api_schemas.volunteers import VolunteerStatus
+from service.core.db import IN_LIST_MAX
 from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
 from service.models import ExcludedPair, Feedback, Match, Referral, SupportSession, Venue, Volunteer
 from service.profiles.windows import slot_of
 
 _HOLDING = [s.value for s in HOLDS_CAPACITY]
 _LIVE = [s.value for s in LIVE]
-# Above this many ids a query reads the whole (small) set and keeps the asked ids in Python: an IN list of
-# 10,000-20,000 bound parameters took seconds to send and plan on PostgreSQL for a national match run.
-_IN_LIST_MAX = 500
+_IN_LIST_MAX = IN_LIST_MAX
 
 
 def lock_volunteer(db: Session, volunteer_id: str) -> Volunteer | None:

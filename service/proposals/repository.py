@@ -1,6 +1,7 @@
 from sqlmodel import Session, col, func, select
 
 from api_schemas.matching import ProposalStatus
+from service.core.db import IN_LIST_MAX
 from service.models import Proposal
 
 
@@ -34,9 +35,12 @@ def open_per_volunteer(db: Session, volunteer_ids: list[str]) -> dict[str, int]:
     """How many open proposals name each volunteer: each holds a place until it is decided or expires."""
     if not volunteer_ids:
         return {}
-    query = (
-        select(Proposal.volunteer_id, func.count())
-        .where(col(Proposal.volunteer_id).in_(volunteer_ids), Proposal.status == ProposalStatus.open)
-        .group_by(Proposal.volunteer_id)
-    )
-    return {volunteer_id: count for volunteer_id, count in db.exec(query)}
+    query = select(Proposal.volunteer_id, func.count()).where(Proposal.status == ProposalStatus.open)
+    if len(volunteer_ids) <= IN_LIST_MAX:
+        query = query.where(col(Proposal.volunteer_id).in_(volunteer_ids))
+    asked = set(volunteer_ids)
+    return {
+        volunteer_id: count
+        for volunteer_id, count in db.exec(query.group_by(Proposal.volunteer_id))
+        if volunteer_id in asked
+    }
