@@ -194,10 +194,10 @@ def test_the_app_on_postgresql_defers_to_the_queue_and_its_own_worker_runs_the_t
     assert tasks.runner() is before
 
 
-class BlockingReceiver:
-    """A webhook receiver whose first request hangs (until released), then answers every request at once."""
+class Receiver:
+    """A webhook receiver; its first request hangs until released (unless not held), the rest answer at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, hold_the_first: bool = True) -> None:
         self.event_ids: list[str] = []
         self.first_arrived = threading.Event()
         self.release = threading.Event()
@@ -209,7 +209,8 @@ class BlockingReceiver:
                 receiver.event_ids.append(self.headers["X-Peer-Match-Event-Id"])
                 if not receiver.first_arrived.is_set():
                     receiver.first_arrived.set()
-                    receiver.release.wait(timeout=120)
+                    if hold_the_first:
+                        receiver.release.wait(timeout=120)
                 self.send_response(204)
                 self.end_headers()
 
@@ -229,7 +230,7 @@ def test_a_worker_killed_during_a_delivery_loses_nothing_and_sends_nothing_twice
     coordinator: dict[str, str],
     start_worker: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
-    receiver = BlockingReceiver()
+    receiver = Receiver()
     try:
         hook = client.post(
             "/v1/webhooks",
@@ -291,32 +292,12 @@ def test_jobs_of_a_worker_gone_silent_run_again_and_a_periodic_one_with_a_succes
     assert _scalar(queue_db, status, id=stalled_scan_id) == "failed"  # the next scan already waits
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.event_ids: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.event_ids.append(self.headers["X-Peer-Match-Event-Id"])
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.mark.real_commits
 def test_without_the_queue_the_app_still_delivers_in_its_own_loop(
     engine: Engine, settings: Settings, make_key: Callable[..., dict[str, str]]
 ) -> None:
     # The two-command start on SQLite (and any test environment): the in-process loop, started by the lifespan.
-    receiver = Receiver()
+    receiver = Receiver(hold_the_first=False)
     in_app = settings.model_copy(update={"run_worker_in_app": True})
     assert not in_app.uses_job_queue
     try:
