@@ -214,7 +214,7 @@ def _block(
     by_pair = [f for f in ref.formats if f in TRAVEL_FORMATS and (f != IN_PERSON or at is None)]
     trips = _travel(by_pair, near_cell, group, pool, pairs, side, table)
     if at is not None and venues is not None:
-        trips[IN_PERSON] = _at_venues(near[IN_PERSON], at, group, pool, pairs, table, venues)
+        trips[IN_PERSON] = _at_venues(near[IN_PERSON], at, group, pool, pairs, side, table, venues)
     rank = _format_rank(ref, pool, pairs, trips, table)
     ok = np.flatnonzero(rank < len(ref.formats))
     if ok.size == 0:
@@ -333,18 +333,38 @@ def _at_venues(
     group: IntArray,
     pool: IntArray,
     pairs: _Pairs,
+    side: ReferralSide,
     table: VolunteerTable,
     venues: VenueTable,
 ) -> _Trip:
-    """The pairs who share a venue (among `at`, the venues some of the group reach): the venue minimising the
-    farther of their two distances, scored as a visit of that length within the larger reach."""
+    """The pairs who share a venue (among `at`, the venues some of the group reach) open at a start time both
+    are free: the venue minimising the farther of their two distances, scored as a visit of that length within
+    the larger reach."""
     if near is None:
         none = np.zeros(0, dtype=np.int64)
         return _Trip(np.zeros(0, dtype=np.intp), none, none, np.zeros(0, dtype=np.int16))
     some = np.flatnonzero((table.offers[IN_PERSON][pool] & near[pool])[pairs.cols])
-    found = venues.meetings(group[pairs.rows[some]], pairs.positions[some], at)
+    open_there = _open_there(at, group, pool, pairs.flat[some], side, table)
+    found = venues.meetings(group[pairs.rows[some]], pairs.positions[some], at, open_there)
     shared = found.shared
     return _Trip(some[shared], found.far_h[shared], found.limit_h[shared], found.venue[shared])
+
+
+def _open_there(
+    at: npt.NDArray[np.intp], group: IntArray, pool: IntArray, flat: Indices, side: ReferralSide, table: VolunteerTable
+) -> Mask | None:
+    """Per pair (`flat`, into the dense block) and venue of `at`, whether the venue is open for a whole session
+    at a start time both are free; None when every venue is open at every hour. One product over the block per
+    distinct opening hours among the venues (venues mostly keep the same few)."""
+    if side.venue_hours is None or at.size == 0:
+        return None
+    hours, which = np.unique(side.venue_hours[at], axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    open_there = np.empty((flat.size, at.size), dtype=bool)
+    for k, pattern in enumerate(hours):
+        common = (side.hours[group] * pattern) @ table.hours[pool].T
+        open_there[:, which == k] = (common.ravel()[flat] > 0)[:, None]
+    return open_there
 
 
 def _venues_chosen(ref: ReferralProfile, rank: npt.NDArray[np.int8], trips: dict[str, _Trip]) -> VenueIndex:

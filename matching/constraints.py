@@ -161,6 +161,19 @@ def is_candidate(
     )
 
 
+# The hard rules' names in the order `broken` gives them.
+RULES = (
+    "volunteer_not_ready",
+    "no_free_capacity",
+    "no_shared_language",
+    "no_reachable_shared_format",
+    "volunteer_gender",
+    "essential_attribute_missing",
+    "no_common_free_hour",
+    "rejected_or_declined_before",
+)
+
+
 def broken(
     referral: ReferralProfile,
     volunteer: VolunteerProfile,
@@ -169,14 +182,14 @@ def broken(
     excluded_pairs: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[str]:
     """The names of the hard rules this pair breaks, in a fixed order (empty for a candidate)."""
-    checks = [
-        ("volunteer_not_ready", volunteer_ready(volunteer)),
-        ("no_free_capacity", has_free_capacity(volunteer)),
-        ("no_shared_language", shares_language(referral, volunteer) or bool(bridged_formats(referral, volunteer))),
-        ("no_reachable_shared_format", bool(reachable_formats(referral, volunteer))),
-        ("volunteer_gender", gender_as_asked(referral, volunteer)),
-        ("essential_attribute_missing", essentials_met(referral, volunteer)),
-        ("no_common_free_hour", has_common_hour(referral, volunteer, session_minutes)),
-        ("rejected_or_declined_before", not_excluded(referral, volunteer, excluded_pairs)),
-    ]
-    return [name for name, ok in checks if not ok]
+    checks = (
+        volunteer_ready(volunteer),
+        has_free_capacity(volunteer),
+        shares_language(referral, volunteer) or bool(bridged_formats(referral, volunteer)),
+        bool(reachable_formats(referral, volunteer)),
+        gender_as_asked(referral, volunteer),
+        essentials_met(referral, volunteer),
+        has_common_hour(referral, volunteer, session_minutes),
+        not_excluded(referral, volunteer, excluded_pairs),
+    )
+    return [name for name, ok in zip(RULES, checks, strict=True) if not ok]

@@ -117,13 +117,16 @@ class Weights:
 @dataclass(frozen=True, slots=True)
 class VenueProfile:
     """An active venue with opening hours and a known place, where in-person pairs may meet. `area` is its
-    postcode district: a venue on an island group is within reach only of people on it (sea.py)."""
+    postcode district: a venue on an island group is within reach only of people on it (sea.py).
+    `opening_hours`: a pair meets there only at a start time both are free and the venue is open for a whole
+    session; None (the engine's own tests and benches) is open at every hour."""
 
     id: str
     name: str
     lat: float
     lon: float
     area: str | None = None
+    opening_hours: tuple[WeeklyWindow, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from matching import constraints, features, grid, languages, sea, weekly
 from matching.model import FORMATS, TRAVEL_FORMATS, ReferralProfile, VolunteerProfile
+from matching.venue_table import ALWAYS
 from matching.venues import FAR, IN_PERSON, Reach
 
 Indices = npt.NDArray[np.int64]
@@ -48,11 +49,17 @@ def fits(
         if not talk.any():
             continue
         if fmt == IN_PERSON and venues is not None:
-            at_venue = _at_a_venue(referrals, volunteers, place_of, len(places), venues)
-            ref, vol = _spread(at_venue, place_of)
-        else:
-            reached = _reached(referrals, places) if reached is None else reached
-            ref, vol = _spread(reached, place_of)
+            # A venue open at a start time both are free: per distinct opening hours, the venues keeping them.
+            for hours, at_venue in _at_a_venue(referrals, volunteers, place_of, len(places), venues):
+                ref, vol = _spread(at_venue, place_of)
+                keep = talk[ref, kind_of[vol]]
+                if hours != ALWAYS:
+                    opened = [kind[-1] & hours for kind in kinds]
+                    keep &= _common_start(referrals, opened, session_minutes)[ref, kind_of[vol]]
+                pairs.append((ref[keep], vol[keep]))
+            continue
+        reached = _reached(referrals, places) if reached is None else reached
+        ref, vol = _spread(reached, place_of)
         keep = talk[ref, kind_of[vol]]
         pairs.append((ref[keep], vol[keep]))
     # A volunteer offering formats both with and without travel may fit both ways: one pair. A mask over the
@@ -199,14 +206,19 @@ def _at_a_venue(
     place_of: Indices,
     n_places: int,
     venues: Reach,
-) -> Mask:
-    """Per referral and place, whether some venue lies within her reach and the volunteer's (venues.Reach's
-    own distances, so the rule is the one venues.py applies)."""
+) -> list[tuple[int, Mask]]:
+    """Per distinct opening hours of the venues (their start mask), per referral and place, whether some venue
+    keeping those hours lies within her reach and the volunteer's (venues.Reach's own distances, so the rule is
+    the one venues.py applies)."""
     if not venues.venues:
-        return np.zeros((len(referrals), n_places), dtype=bool)
+        return []
     hers = venues.parents_h(referrals) != FAR
     first = np.zeros(n_places, dtype=np.int64)
     first[place_of[::-1]] = np.arange(len(volunteers) - 1, -1, -1)  # the first volunteer at each place
     theirs = venues.volunteers_h([volunteers[int(j)] for j in first]) != FAR
-    shared: Mask = (hers.astype(np.float32) @ theirs.astype(np.float32).T) > 0
-    return shared
+    out = []
+    for hours in sorted(set(venues.open)):
+        keeping = np.asarray([mask == hours for mask in venues.open], dtype=bool)
+        shared: Mask = (hers[:, keeping].astype(np.float32) @ theirs[:, keeping].astype(np.float32).T) > 0
+        out.append((hours, shared))
+    return out

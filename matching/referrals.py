@@ -4,7 +4,7 @@ share one pool of volunteers (the volunteers' side is the volunteer table, table
 import numpy as np
 import numpy.typing as npt
 
-from matching import constraints, features, grid, scoring, sea, weekly
+from matching import constraints, features, grid, scoring, sea, venue_table, weekly
 from matching.bits import CodeBits
 from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile
 from matching.table import VolunteerTable
@@ -30,9 +30,16 @@ class ReferralSide:
             dtype=np.int64,
         )
         # Weekly start quarters of both sides as atoms, so common start times are one matrix product.
+        # Venues' open starts join the atoms when some venue keeps hours, so that "open at a start both are
+        # free" is a product too: `venue_hours` (venues in id order x atoms, 0/1), else None.
         her_starts = [weekly.starts(r.availability, (), w.session_minutes) for r in refs]
-        counted, present = features.atoms(her_starts + table.start_masks, weekly.WEEK_BITS)
-        self.hours, table.hours = counted[: len(refs)], present[len(refs) :]
+        opens = venue_table.open_starts(venue_table.by_id(problem), w.session_minutes)
+        if all(mask == venue_table.ALWAYS for mask in opens):
+            opens = []
+        counted, present = features.atoms(her_starts + table.start_masks + opens, weekly.WEEK_BITS)
+        ends = len(refs) + len(table.start_masks)
+        self.hours, table.hours = counted[: len(refs)], present[len(refs) : ends]
+        self.venue_hours = present[ends:] if opens else None
         # Shared codes: one product over all three kinds, weights on her side, while no kind passes the cap.
         weights = {
             "experiences": w.experience,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching import constraints, grid, sea
+from matching import constraints, grid, sea, weekly
 from matching.model import MatchProblem, ReferralProfile, VenueProfile
 from matching.table import VolunteerTable
 
@@ -21,6 +21,8 @@ Indices = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
 Islands = npt.NDArray[np.int8]
 VenueIndex = npt.NDArray[np.int16]
+# A venue whose hours are not given is open at every start of the week.
+ALWAYS = (1 << weekly.WEEK_BITS) - 1
 
 
 def parent_reach_km(problem: MatchProblem, referral: ReferralProfile) -> float:
@@ -31,6 +33,12 @@ def parent_reach_km(problem: MatchProblem, referral: ReferralProfile) -> float:
 def by_id(problem: MatchProblem) -> tuple[VenueProfile, ...]:
     """The problem's venues in id order, so ties go to the lower id whatever order they came in."""
     return tuple(sorted(problem.venues or (), key=lambda v: v.id))
+
+
+def open_starts(venues: tuple[VenueProfile, ...], session_minutes: int) -> list[int]:
+    """Per venue, the weekly quarters at which a whole session can start while it is open (ALWAYS when its
+    hours are not given)."""
+    return [ALWAYS if v.opening_hours is None else weekly.starts(v.opening_hours, (), session_minutes) for v in venues]
 
 
 @dataclass(frozen=True)
@@ -125,10 +133,15 @@ class VenueTable:
         mask[np.concatenate([self.reached_by[k] for k in venues])] = True
         return venues, mask
 
-    def meetings(self, referral: IntArray, position: IntArray, venues: Indices) -> Meetings:
+    def meetings(
+        self, referral: IntArray, position: IntArray, venues: Indices, open_there: Mask | None = None
+    ) -> Meetings:
         """For each pair (referral index, volunteer position), the venue among `venues` (ascending) minimising
-        the farther of their two distances, the first of equals being the lowest id."""
+        the farther of their two distances, the first of equals being the lowest id; with `open_there` (pairs x
+        `venues`), only among the venues open at a start time both are free."""
         far = np.maximum(self.parent_h[np.ix_(referral, venues)], self.volunteer_h[np.ix_(position, venues)])
+        if open_there is not None:
+            far[~open_there] = FAR
         best = np.argmin(far, axis=1) if venues.size else np.zeros(referral.size, dtype=np.intp)
         far_h = (
             far[np.arange(referral.size), best].astype(np.int64)

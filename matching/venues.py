@@ -33,6 +33,9 @@ VENUE_IN_REACH = "venue_in_reach"  # reason: venue_id, venue, parent_km, volunte
 # cause: venues, max_travel_km, nearest_venue_km when any venue, across_sea (how many venues within her reach are
 # on other land) when any
 NO_VENUE_IN_REACH = "no_venue_in_reach"
+# cause: volunteers (how many would meet her at a venue both reach), venues (the names of those venues, none of
+# which is open for a whole session when both are free)
+NO_VENUE_OPEN = "no_venue_open_at_common_hour"
 FAR = np.iinfo(np.int64).max
 IntArray = npt.NDArray[np.int64]
 
@@ -69,6 +72,11 @@ class Reach:
         self.problem = problem
         self.venues = venue_table.by_id(problem)
         self.places = venue_table.places(self.venues)
+        self.open = venue_table.open_starts(self.venues, problem.weights.session_minutes)
+
+    def open_at(self, common: int) -> npt.NDArray[np.bool_]:
+        """Per venue, whether it is open for a whole session at one of these start quarters."""
+        return np.array([(mask & common) != 0 for mask in self.open], dtype=bool)
 
     def distances_h(
         self, lat: float | None, lon: float | None, reach_km: float | None, area: str | None = None
@@ -126,11 +134,18 @@ class Reach:
         volunteer: VolunteerProfile,
         parent_h: IntArray | None = None,
         volunteer_h: IntArray | None = None,
+        *,
+        hours: bool = True,
     ) -> VenueChoice | None:
-        """The venue minimising the farther of the two distances (ties: lower id), or None when none is shared."""
+        """The venue minimising the farther of the two distances (ties: lower id) among those open for a whole
+        session at a start time both are free (with `hours`, as the candidate graph chooses), or None when none
+        is shared."""
         hers = self.parent_h(referral) if parent_h is None else parent_h
         theirs = self.volunteer_h(volunteer) if volunteer_h is None else volunteer_h
         far = np.maximum(hers, theirs)
+        if hours and far.size:
+            common = constraints.common_starts(referral, volunteer, self.problem.weights.session_minutes)
+            far[~self.open_at(common)] = FAR
         if far.size == 0 or far.min() == FAR:
             return None
         return self.at(referral, volunteer, int(np.argmin(far)), hers, theirs)  # the first of equals: lowest id
@@ -215,6 +230,48 @@ def feasible_formats(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PairCheck:
+    """One pair checked as a match is made: the hard rules it breaks (constraints.broken's names and order),
+    the formats they can meet in, in her order, and the venue they would meet at in person, if any."""
+
+    broken: list[str]
+    formats: tuple[str, ...]
+    venue: VenueChoice | None
+
+
+def check_pair(problem: MatchProblem, *, venue_id: str | None = None) -> PairCheck:
+    """constraints.broken for the problem's one pair under the venue rule, as the candidate graph applies it:
+    in person needs a venue within both reaches, on the same land, open for a whole session at a time both
+    are free: the venue named (`venue_id`), else the one the graph would choose. Without venues in the
+    problem, in person is reached as a home visit is."""
+    [referral], [volunteer] = problem.referrals, problem.volunteers
+    minutes = problem.weights.session_minutes
+    broken = constraints.broken(referral, volunteer, session_minutes=minutes, excluded_pairs=problem.excluded_pairs)
+    if not applies(problem):
+        return PairCheck(broken, constraints.feasible_formats(referral, volunteer), None)
+    reach = Reach(problem)
+    choice = reach.choose(referral, volunteer) if venue_id is None else _named(reach, referral, volunteer, venue_id)
+    reachable = any(f != IN_PERSON for f in constraints.reachable_formats(referral, volunteer)) or (
+        choice is not None and IN_PERSON in referral.formats and IN_PERSON in volunteer.formats
+    )
+    rule = "no_reachable_shared_format"
+    kept = {name for name in broken if name != rule} | ({rule} if not reachable else set())
+    broken = sorted(kept, key=constraints.RULES.index)
+    return PairCheck(broken, feasible_formats(referral, volunteer, choice), choice)
+
+
+def _named(reach: Reach, referral: ReferralProfile, volunteer: VolunteerProfile, venue_id: str) -> VenueChoice | None:
+    """The named venue when it is within both reaches and open at a time both are free, else None."""
+    index = next((k for k, v in enumerate(reach.venues) if v.id == venue_id), None)
+    if index is None:
+        return None
+    choice = reach.at(referral, volunteer, index)
+    common = constraints.common_starts(referral, volunteer, reach.problem.weights.session_minutes)
+    shared = choice.parent_h != FAR and choice.volunteer_h != FAR and bool(reach.open_at(common)[index])
+    return choice if shared else None
+
+
 def _other_rules(
     referral: ReferralProfile, volunteer: VolunteerProfile, problem: MatchProblem, session_minutes: int
 ) -> bool:
@@ -240,19 +297,81 @@ _BEFORE_VENUES = frozenset(code for _, code in funnel.STAGES[:2])
 
 def explain(problem: MatchProblem, unmatched: tuple[Unmatched, ...]) -> tuple[Unmatched, ...]:
     """An in-person-only parent, located, with no venue within her reach: that is the cause to act on, unless
-    nobody speaks her language or offers meetings in person at all."""
+    nobody speaks her language or offers meetings in person at all. One whose only volunteers share venues
+    that are closed whenever both are free is told so (`NO_VENUE_OPEN`)."""
     reach = Reach(problem)
     by_id = {r.id: r for r in problem.referrals}
+    hours = _Hours(problem, reach)
     out = []
     for entry in unmatched:
         referral = by_id[entry.referral_id]
         located = referral.lat is not None and referral.lon is not None
         before = bool(entry.causes) and entry.causes[0].code in _BEFORE_VENUES
         unreached = located and int(reach.parent_h(referral).min(initial=FAR)) == FAR
-        if referral.formats == (IN_PERSON,) and unreached and not before:
-            entry = Unmatched(entry.referral_id, (no_venue_cause(problem, reach, referral),))
+        if referral.formats == (IN_PERSON,) and located and not before:
+            if unreached:
+                entry = Unmatched(entry.referral_id, (no_venue_cause(problem, reach, referral),))
+            elif entry.causes and entry.causes[0].code != funnel.NEEDED_FOR_SOMEONE_ELSE:
+                closed = hours.cause(referral)
+                entry = Unmatched(entry.referral_id, (closed,)) if closed is not None else entry
         out.append(entry)
     return tuple(out)
+
+
+class _Hours:
+    """Who would meet a parent at a venue but for its opening hours, for the in-person parents left with
+    nobody (few): the ready volunteers offering in person, and their distances to the venues, measured once."""
+
+    def __init__(self, problem: MatchProblem, reach: Reach) -> None:
+        self.problem, self.reach = problem, reach
+        self.kept = any(mask != venue_table.ALWAYS for mask in reach.open)
+        self._theirs: IntArray | None = None
+        self._who: list[VolunteerProfile] = []
+
+    def _volunteers(self) -> tuple[list[VolunteerProfile], IntArray]:
+        if self._theirs is None:
+            self._who = [
+                v
+                for v in self.problem.volunteers
+                if IN_PERSON in v.formats and constraints.volunteer_ready(v) and constraints.has_free_capacity(v)
+            ]
+            self._theirs = self.reach.volunteers_h(self._who)
+        return self._who, self._theirs
+
+    def cause(self, referral: ReferralProfile) -> Cause | None:
+        """NO_VENUE_OPEN when some volunteer keeps every other rule and shares a venue with her, but every venue
+        they share is closed whenever both are free; None otherwise."""
+        if not self.kept:
+            return None
+        who, theirs = self._volunteers()
+        hers = self.reach.parent_h(referral)
+        sharing = np.flatnonzero(((theirs != FAR) & (hers != FAR)[None, :]).any(axis=1))
+        minutes = self.problem.weights.session_minutes
+        closed: set[str] = set()
+        count = 0
+        for j in sharing.tolist():
+            volunteer = who[j]
+            talk = constraints.shares_language(referral, volunteer) or IN_PERSON in constraints.interpreter_formats(
+                referral
+            )
+            if not talk or not _other_rules(referral, volunteer, self.problem, minutes):
+                continue
+            if self.reach.choose(referral, volunteer, hers, theirs[j]) is not None:
+                return None  # someone could meet her: another rule or the competition left her out
+            count += 1
+            shared = np.flatnonzero((theirs[j] != FAR) & (hers != FAR))
+            closed.update(self.reach.venues[int(k)].name for k in shared)
+        if not count:
+            return None
+        names = sorted(closed)
+        who_words, parent = scoring.plural(count, "volunteer"), scoring.parent(referral)
+        closed_words = "it is not" if len(names) == 1 else "none of them is"
+        sentence = (
+            f"{who_words} could meet {parent} at {funnel._or(names)}, but {closed_words} open when both are free: "
+            f"longer opening hours, or other times for {parent}, would help"
+        )
+        params: Params = (("volunteers", count), ("venues", tuple(names)))
+        return Cause(NO_VENUE_OPEN, params, sentence)
 
 
 def no_venue_cause(problem: MatchProblem, reach: Reach, referral: ReferralProfile) -> Cause:

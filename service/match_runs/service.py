@@ -39,7 +39,6 @@ from service.profiles import matching as match_inputs
 from service.proposals import lifecycle as proposal_lifecycle
 from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
-from service.venues import service as venue_service
 
 
 def volunteer_profiles(
@@ -86,7 +85,7 @@ def problem_for(
         volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True, released=released)),
         weights=match_inputs.weights(settings),
         excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
-        venues=venue_service.engine_venues(db),
+        venues=match_inputs.venue_profiles(match_repository.open_venues(db)),
         in_person_max_travel_km=settings.in_person_max_travel_km,
     )
 

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from api_schemas.matching import MatchIn, MatchStatus
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
-from matching import constraints, scoring
-from matching.model import Reason
+from matching import venues
+from matching.model import MatchProblem, Reason
 from scheduling import solver as plan_solver
 from service.core import clock
 from service.core.auth import Principal
@@ -73,18 +73,29 @@ def create(
         today=today,
     )[0]
     r_profile = match_inputs.referral_profile(referral, today=today)
-    excluded = repository.excluded_pairs(db, [referral.id])
-    broken = constraints.broken(r_profile, v_profile, session_minutes=settings.session_minutes, excluded_pairs=excluded)
+    _check_venue_open(db, venue_id, proposal_id)
+    # The pair as a run sees it: in person only at a venue within both reaches, open when both are free.
+    pair = venues.check_pair(
+        MatchProblem(
+            (r_profile,),
+            (v_profile,),
+            weights=match_inputs.weights(settings),
+            excluded_pairs=repository.excluded_pairs(db, [referral.id]),
+            venues=match_inputs.venue_profiles(repository.open_venues(db)),
+            in_person_max_travel_km=settings.in_person_max_travel_km,
+        ),
+        venue_id=venue_id,
+    )
+    broken = pair.broken
     hard = [rule for rule in broken if rule not in OVERRIDABLE or override_reason is None]
     if hard:
         raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
-    formats = (
-        constraints.feasible_formats(r_profile, v_profile)
-        or tuple(f for f in r_profile.formats if f in v_profile.formats)
-        or r_profile.formats
-    )
+    formats = pair.formats or tuple(f for f in r_profile.formats if f in v_profile.formats) or r_profile.formats
+    chosen_format = proposed_format or formats[0]
+    if chosen_format == "in_person" and venue_id is None and pair.venue is not None:
+        venue_id = pair.venue.venue.id  # a coordinator's own in-person match meets where a run would have them
     if reasons is None:  # a coordinator's own choice: scored by the same rules, and any rule she overrode named
-        chosen = scoring.reasons(r_profile, v_profile, formats[0], match_inputs.weights(settings))
+        chosen = venues.reasons(r_profile, v_profile, chosen_format, match_inputs.weights(settings), pair.venue)
         overridden = tuple(
             Reason(
                 "override",
@@ -104,7 +115,7 @@ def create(
         volunteer_id=volunteer.id,
         proposal_id=proposal_id,
         status=MatchStatus.pending.value,
-        format=proposed_format or formats[0],
+        format=chosen_format,
         venue_id=venue_id,
         score=score,
         reasons=reasons,
@@ -113,7 +124,7 @@ def create(
         created_at=now,
         updated_at=now,
     )
-    _check_venue(db, match)
+    _check_venue_format(match)
     _check_plannable(db, match, referral, volunteer, settings)
     begin(
         db,
@@ -135,18 +146,23 @@ def create(
     return match
 
 
-def _check_venue(db: Session, match: Match) -> None:
-    """A named venue must be open (active) and is only for a match meeting in person."""
-    if match.venue_id is None:
+def _check_venue_open(db: Session, venue_id: str | None, proposal_id: str | None) -> None:
+    """A named venue must be open (active): a proposal's closed since is a conflict, a coordinator's own choice
+    of a closed or unknown one a bad field."""
+    if venue_id is None:
         return
-    if match.format != "in_person":
-        raise invalid(["body", "venue_id"], f"a venue is only for in-person matches; this one is {match.format}")
-    venue = repository.venue(db, match.venue_id)
+    venue = repository.venue(db, venue_id)
     if venue is not None and venue.active:
         return
-    if match.proposal_id is not None:
+    if proposal_id is not None:
         raise Conflict("The proposal's venue is no longer active; run matching again.", extra={"state": "proposed"})
     raise invalid(["body", "venue_id"], "no active venue with this id")
+
+
+def _check_venue_format(match: Match) -> None:
+    """A venue is only for a match meeting in person."""
+    if match.venue_id is not None and match.format != "in_person":
+        raise invalid(["body", "venue_id"], f"a venue is only for in-person matches; this one is {match.format}")
 
 
 def _check_plannable(

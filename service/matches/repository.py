@@ -331,6 +331,12 @@ def pauses_due(db: Session, *, today: date) -> list[Match]:
     )
 
 
+def open_venues(db: Session) -> list[Venue]:
+    """Active venues with a known place: the only ones a match run or a coordinator's match may choose."""
+    query = select(Venue).where(Venue.active == True, col(Venue.lat).is_not(None))  # noqa: E712
+    return list(db.exec(query.order_by(Venue.id)))
+
+
 def venue(db: Session, venue_id: str) -> Venue | None:
     """A venue a match or session names (the venues domain sits above matches: read here)."""
     return db.get(Venue, venue_id)

@@ -6,8 +6,16 @@ from typing import Any
 
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.volunteers import NotReadyReason
-from matching.model import Interpreter, Reason, ReferralProfile, VolunteerProfile, WeeklyWindow, Weights
-from service.models import Referral, Volunteer
+from matching.model import (
+    Interpreter,
+    Reason,
+    ReferralProfile,
+    VenueProfile,
+    VolunteerProfile,
+    WeeklyWindow,
+    Weights,
+)
+from service.models import Referral, Venue, Volunteer
 from service.profiles import readiness
 from service.profiles.windows import weekly
 
@@ -116,3 +124,20 @@ def reason_json(reason: Reason) -> dict[str, object]:
         "code": reason.code,
         "params": dict(reason.params),
     }
+
+
+def venue_profiles(venues: list[Venue]) -> tuple[VenueProfile, ...]:
+    """The venues a pair may meet at: located and open at some hour of the week; a pair meets only where one
+    is open for a whole session at a time both are free."""
+    return tuple(
+        VenueProfile(
+            id=v.id,
+            name=v.name,
+            lat=v.lat,
+            lon=v.lon,
+            area=v.area,
+            opening_hours=weekly(v.opening_hours, WeeklyWindow),
+        )
+        for v in venues
+        if v.opening_hours and v.lat is not None and v.lon is not None
+    )

@@ -22,12 +22,6 @@ def add(db: Session, venue: Venue) -> None:
     db.add(venue)
 
 
-def open_venues(db: Session) -> list[Venue]:
-    """Active venues with a known place: the only ones a match run may choose."""
-    query = select(Venue).where(Venue.active == True, col(Venue.lat).is_not(None))  # noqa: E712
-    return list(db.exec(query.order_by(Venue.id)))
-
-
 def by_ids(db: Session, ids: set[str]) -> dict[str, Venue]:
     if not ids:
         return {}

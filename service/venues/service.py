@@ -3,7 +3,6 @@
 from sqlmodel import Session
 
 from api_schemas.venues import Address, OpeningHours, VenueIn, VenueOut, VenuePatch
-from matching.model import VenueProfile
 from service.core import audit, clock, places
 from service.core.auth import Principal
 from service.core.errors import NotFound
@@ -90,15 +89,6 @@ def update(*, db: Session, caller: Principal, venue: Venue, patch: VenuePatch, i
         # Sessions already planned there move into the new hours or rooms, or ask for cover, as leave does.
         match_venues.replan_for_venue(db, venue.id, now)
     return venue
-
-
-def engine_venues(db: Session) -> tuple[VenueProfile, ...]:
-    """The venues a match run may choose: active, located, and open at some hour of the week."""
-    return tuple(
-        VenueProfile(id=v.id, name=v.name, lat=v.lat, lon=v.lon, area=v.area)
-        for v in repository.open_venues(db)
-        if v.opening_hours and v.lat is not None and v.lon is not None
-    )
 
 
 def address(venue: Venue) -> Address:

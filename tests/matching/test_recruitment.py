@@ -23,6 +23,7 @@ from matching.solver import solve
 from tests.matching.builders import ABERDEEN, LEITH, PORTOBELLO, referral, volunteer
 from tests.matching.test_solver_properties import AREAS as DISTRICTS
 from tests.matching.test_solver_properties import SPECIALISMS, problems
+from tests.matching.test_venues import OPENING_CHOICES
 
 AREAS = {"r1": "EH6", "r2": "EH6", "r3": "AB10", "r4": "AB10", "r5": "EH6"}
 
@@ -205,11 +206,18 @@ def _unplaced(r: ReferralProfile) -> ReferralProfile:
 
 
 def _venues(problem: MatchProblem, seed: int) -> tuple[VenueProfile, ...]:
-    """None to four venues near the parents: some on a parent's doorstep, some a few km north."""
+    """None to four venues near the parents: some on a parent's doorstep, some a few km north, some keeping
+    hours that fit few people."""
     rng = random.Random(seed + 1)
     located = [r for r in problem.referrals if r.lat is not None and r.lon is not None]
     return tuple(
-        VenueProfile(f"venue-{k}", f"Venue {k}", near.lat + rng.choice([0.0, 0.03, 0.1]), near.lon)  # type: ignore[operator, arg-type]
+        VenueProfile(
+            f"venue-{k}",
+            f"Venue {k}",
+            near.lat + rng.choice([0.0, 0.03, 0.1]),  # type: ignore[operator]
+            near.lon,  # type: ignore[arg-type]
+            opening_hours=rng.choice(OPENING_CHOICES),
+        )
         for k, near in enumerate(rng.choice(located) for _ in range(rng.randint(0, 4) if located else 0))
     )
 

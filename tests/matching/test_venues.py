@@ -10,13 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from matching import candidates, constraints, venues
-from matching.model import FORMATS, MatchProblem, ReferralProfile, VenueProfile, VolunteerProfile
+from matching import candidates, constraints, venues, weekly
+from matching.model import FORMATS, MatchProblem, ReferralProfile, VenueProfile, VolunteerProfile, WeeklyWindow
 from matching.solver import solve
 from tests.matching.builders import LEITH, PORTOBELLO, referral, volunteer
 from tests.matching.test_solver_properties import TOWNS, problems
 
 IN_PERSON_CHOICES = [("in_person",), ("in_person", "telephone"), ("home_visit", "in_person"), ("telephone",)]
+# Venues' hours: not given (open at every hour), a working week, a few mornings, one evening, a Saturday.
+OPENING_CHOICES: list[tuple[WeeklyWindow, ...] | None] = [
+    None,
+    tuple(WeeklyWindow(day, 9 * 60, 17 * 60) for day in range(5)),
+    (WeeklyWindow(1, 10 * 60, 12 * 60), WeeklyWindow(3, 10 * 60, 11 * 60 + 30)),
+    (WeeklyWindow(2, 18 * 60, 21 * 60),),
+    (WeeklyWindow(5, 10 * 60, 14 * 60),),
+]
 
 
 @st.composite
@@ -25,7 +33,7 @@ def venue_problems(draw: st.DrawFn) -> MatchProblem:
     rng = random.Random(draw(st.integers(0, 10_000)))
     places = [(lat + rng.uniform(-0.08, 0.08), lon + rng.uniform(-0.12, 0.12)) for lat, lon in TOWNS]
     found = tuple(
-        VenueProfile(id=f"venue{k}", name=f"Venue {k}", lat=lat, lon=lon)
+        VenueProfile(id=f"venue{k}", name=f"Venue {k}", lat=lat, lon=lon, opening_hours=rng.choice(OPENING_CHOICES))
         for k, (lat, lon) in enumerate(rng.sample(places * 2, rng.randint(0, 5)))
     )
     refs = tuple(
@@ -39,12 +47,17 @@ def venue_problems(draw: st.DrawFn) -> MatchProblem:
 
 
 def _shared_venue(problem: MatchProblem, r: ReferralProfile, v: VolunteerProfile) -> str | None:
-    """The venue whose farther distance is least, lowest id first, found directly: None if none is shared."""
+    """The venue whose farther distance is least, lowest id first, among those open for a whole session at a
+    start time both are free, found directly: None if none is shared."""
     if r.lat is None or r.lon is None or v.lat is None or v.lon is None:
         return None
     best: tuple[int, str] | None = None
     reach = r.max_travel_km if r.max_travel_km is not None else problem.in_person_max_travel_km
+    minutes = problem.weights.session_minutes
+    common = constraints.common_starts(r, v, minutes)
     for venue in problem.venues or ():
+        if venue.opening_hours is not None and not weekly.starts(venue.opening_hours, (), minutes) & common:
+            continue
         hers = constraints.hundredths(constraints.distance_km(r.lat, r.lon, venue.lat, venue.lon))
         theirs = constraints.hundredths(constraints.distance_km(v.lat, v.lon, venue.lat, venue.lon))
         if hers <= constraints.hundredths(reach) and theirs <= constraints.hundredths(v.max_travel_km):
@@ -179,3 +192,33 @@ def test_without_venues_in_the_problem_in_person_is_reached_as_before() -> None:
     [proposal] = solve(problem).proposals
     assert proposal.format == "in_person" and proposal.venue_id is None
     assert [r.code for r in proposal.reasons if r.criterion == "distance"] == ["distance"]
+
+
+def test_a_pair_meets_only_at_a_venue_open_when_both_are_free() -> None:
+    # Both are free on Tuesday mornings: the nearer hall opens only on Saturdays, the farther one on Tuesdays.
+    saturdays = VenueProfile("a-near", "Leith Hall", *LEITH, opening_hours=(WeeklyWindow(5, 9 * 60, 17 * 60),))
+    tuesdays = VenueProfile("b-far", "Portobello Hub", *PORTOBELLO, opening_hours=(WeeklyWindow(1, 9 * 60, 13 * 60),))
+    [proposal] = solve(_one_pair(saturdays, tuesdays)).proposals
+    assert proposal.venue_id == "b-far"
+
+
+def test_a_parent_whose_shared_venues_are_closed_when_both_are_free_is_told_so() -> None:
+    saturdays = VenueProfile("v", "Leith Hall", *LEITH, opening_hours=(WeeklyWindow(5, 9 * 60, 17 * 60),))
+    assignment = solve(_one_pair(saturdays, role="father"))
+    assert assignment.proposals == ()
+    [cause] = assignment.unmatched[0].causes
+    assert cause.code == venues.NO_VENUE_OPEN
+    assert dict(cause.params) == {"volunteers": 1, "venues": ("Leith Hall",)}
+    assert cause.sentence == (
+        "1 volunteer could meet the father at Leith Hall, but it is not open when both are free: longer opening "
+        "hours, or other times for the father, would help"
+    )
+    # Open on Tuesday mornings too, the hall is where they meet.
+    longer = replace(saturdays, opening_hours=(*saturdays.opening_hours, WeeklyWindow(1, 9 * 60, 12 * 60)))  # type: ignore[misc]
+    assert solve(_one_pair(longer)).proposals[0].venue_id == "v"
+
+
+def test_a_session_must_fit_inside_the_opening_hours() -> None:
+    # Open 10:00-10:30 on Tuesdays: a 60-minute session cannot fit, though the hours overlap.
+    short = VenueProfile("v", "Leith Hall", *LEITH, opening_hours=(WeeklyWindow(1, 10 * 60, 10 * 60 + 30),))
+    assert solve(_one_pair(short)).proposals == ()

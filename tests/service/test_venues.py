@@ -225,3 +225,73 @@ def test_a_venue_across_the_minch_is_out_of_reach_of_two_people_on_lewis(
         client.post("/v1/venues", json=venue_body(name="Stornoway Town Hall", address=stornoway), headers=coordinator)
         [proposal] = _run(client, coordinator)["proposals"]
         assert proposal["venue"]["name"] == "Stornoway Town Hall"
+
+
+def test_an_in_person_proposal_is_accepted_where_the_venue_lies_between_two_people_farther_apart(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    """The venue rule, not the distance between the two, decides in person: a run proposes a pair who meet at a
+    venue within both reaches though they live farther apart than the volunteer travels, and accepting it
+    checks the same rule (it used to refuse it as `no_reachable_shared_format`)."""
+    with time_machine.travel(START, tick=False):
+        client.post(
+            "/v1/volunteers",
+            json=volunteer_body(formats=["in_person"], name="Morag Campbell", max_travel_km=1.5),
+            headers=coordinator,
+        )
+        client.post("/v1/referrals", json=referral_body(formats=["in_person"]), headers=coordinator)
+        client.post("/v1/venues", json=venue_body(), headers=coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        [at] = [r for r in proposal["reasons"] if r["code"] == "venue_in_reach"]
+        assert at["params"]["volunteer_km"] <= 1.5 < _pair_km(proposal)
+        accepted = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
+        assert accepted.status_code in (200, 201), accepted.text
+        assert accepted.json()["venue"]["name"] == "Leith Community Centre"
+
+
+def _pair_km(proposal: dict[str, Any]) -> float:
+    """The straight line between the parent's and the volunteer's postcodes (the factories' EH6 6QQ, EH7 5QY)."""
+    from matching.constraints import distance_km
+    from service.core import postcodes
+
+    here, there = postcodes.lookup("EH6 6QQ"), postcodes.lookup("EH7 5QY")
+    assert here is not None and there is not None
+    return distance_km(here.lat, here.lon, there.lat, there.lon)
+
+
+def test_a_pair_meets_only_at_a_venue_open_when_both_are_free(client: TestClient, coordinator: dict[str, str]) -> None:
+    """Both are free on Tuesday mornings; a hall open only on Saturdays is no place for them: the parent is
+    told so, by name, and once the hall opens on Tuesdays they are proposed there and the match is made."""
+    with time_machine.travel(START, tick=False):
+        vid, rid = _in_person_pair(client, coordinator)
+        saturdays = [{"day": "sat", "start": "09:00", "end": "17:00"}]
+        venue = client.post("/v1/venues", json=venue_body(opening_hours=saturdays), headers=coordinator).json()
+        first = _run(client, coordinator)
+        assert first["proposals"] == []
+        [cause] = first["unmatched"][0]["causes"]
+        assert cause["code"] == "no_venue_open_at_common_hour"
+        assert cause["params"] == {"volunteers": 1, "venues": ["Leith Community Centre"]}
+        assert "Leith Community Centre, but it is not open when both are free" in cause["sentence"]
+        refused = client.post(
+            "/v1/matches", json={"referral_id": rid, "volunteer_id": vid, "venue_id": venue["id"]}, headers=coordinator
+        )
+        assert refused.status_code == 409 and "no_reachable_shared_format" in refused.json()["broken"]
+
+        tuesdays = [*saturdays, {"day": "tue", "start": "09:00", "end": "13:00"}]
+        patch_current(client, f"/v1/venues/{venue['id']}", json={"opening_hours": tuesdays}, headers=coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        assert proposal["venue"]["id"] == venue["id"]
+        accepted = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
+        assert accepted.status_code in (200, 201), accepted.text
+
+
+def test_a_coordinators_own_in_person_match_meets_where_a_run_would_have_them(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    with time_machine.travel(START, tick=False):
+        vid, rid = _in_person_pair(client, coordinator)
+        client.post("/v1/venues", json=venue_body(), headers=coordinator)
+        made = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator)
+        assert made.status_code == 201, made.text
+        assert made.json()["format"] == "in_person" and made.json()["venue"]["name"] == "Leith Community Centre"
+        assert "venue_in_reach" in [r["code"] for r in made.json()["reasons"]]
