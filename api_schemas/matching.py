@@ -153,6 +153,9 @@ class SuggestionOut(BaseModel):
     fit: int
     format: str
     reasons: list[Reason]
+    venue: VenueRef | None = Field(
+        None, description="Where they would meet in person: the venue a match made without naming one takes"
+    )
 
 
 class SuggestionPage(BaseModel):

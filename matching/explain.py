@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching import bits, constraints, languages, scoring, sea, weekly
+from matching import bits, constraints, languages, scoring, sea, venue_table, weekly
 from matching.candidates import CandidateGraph
 from matching.grid import km_hundredths
 from matching.model import FORMATS, TRAVEL_FORMATS, Cause, MatchProblem, Params, ReferralProfile, Unmatched
@@ -54,7 +54,7 @@ def unmatched(problem: MatchProblem, graph: CandidateGraph, matched_ids: set[str
     for index, referral in enumerate(problem.referrals):
         if referral.id in matched_ids:
             continue
-        cause = competition(int(degree[index])) if degree[index] else funnel(problem, graph, referral)
+        cause = competition(int(degree[index])) if degree[index] else funnel(problem, graph, referral, index)
         out.append(Unmatched(referral.id, (cause,)))
     return tuple(out)
 
@@ -101,9 +101,10 @@ class _Stage:
     text: Callable[[Positions, Positions], tuple[str, Params]]
 
 
-def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfile) -> Cause:
+def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfile, index: int) -> Cause:
     """`7 available volunteers speak Polish → 3 offer home visits → 0 can reach her for home visits (...)`:
-    each hard rule in turn over the ready volunteers with a free place, stopping where none is left."""
+    each hard rule in turn over the ready volunteers with a free place, stopping where none is left. `index`
+    is hers in the problem's referrals."""
     table = graph.table
     assert table is not None, "a graph built by candidates.build carries its volunteer table"
     wanted = constraints.wanted_languages(referral)
@@ -117,7 +118,7 @@ def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfi
     steps = [f"{scoring.plural(int(pool.size), 'available volunteer')} {_verb(pool.size, 'speak')} {names}"]
     counts = [(STAGES[0][0], int(pool.size))]
     extra: Params = ()
-    for stage in _stages(problem, graph, table, referral):
+    for stage in _stages(problem, graph, table, referral, index):
         if pool.size == 0:
             break
         before, pool = pool, pool[stage.keep(pool)]
@@ -139,9 +140,10 @@ def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfi
 
 
 def _stages(
-    problem: MatchProblem, graph: CandidateGraph, table: VolunteerTable, referral: ReferralProfile
+    problem: MatchProblem, graph: CandidateGraph, table: VolunteerTable, referral: ReferralProfile, index: int
 ) -> list[_Stage]:
     """The rules after language, in the funnel's order (reach only when she takes a format with travel)."""
+    minutes = problem.weights.session_minutes
     offered = sum(1 << FORMATS.index(f) for f in referral.formats if f in FORMATS)
     formats = _or([LABELS.get(f, f) for f in referral.formats])
     who = scoring.parent(referral)
@@ -156,7 +158,7 @@ def _stages(
         stages.append(
             _Stage(
                 "can_reach_her",
-                lambda p: _reachable(referral, table, p),
+                lambda p: _reachable(referral, table, p, _at_a_venue(graph, referral, index, minutes, hours=False)),
                 lambda kept, before: _reach_text(referral, table, kept, before),
             )
         )
@@ -172,12 +174,17 @@ def _stages(
             ),
         )
     )
-    her_starts = bits.week_words(weekly.starts(referral.availability, (), problem.weights.session_minutes))
+    her_starts = bits.week_words(weekly.starts(referral.availability, (), minutes))
+    at_venues = graph.venues is not None and "in_person" in referral.formats
     stages.append(
         _Stage(
             "share_a_free_hour",
-            lambda p: bits.popcount(table.starts[p] & her_starts) > 0,
-            lambda k, _: (f"{k.size} {_verb(k.size, 'share')} a free weekly hour with {who}", ()),
+            lambda p: (bits.popcount(table.starts[p] & her_starts) > 0) & _met_then(referral, graph, index, p, minutes),
+            lambda k, _: (
+                f"{k.size} {_verb(k.size, 'share')} a free weekly hour with {who}"
+                + (" (at a venue open then, for meetings at a venue)" if at_venues else ""),
+                (),
+            ),
         )
     )
     return stages
@@ -188,8 +195,45 @@ def _distances(referral: ReferralProfile, table: VolunteerTable, pool: Positions
     return km_hundredths(math.radians(referral.lat), math.radians(referral.lon), table.lat[pool], table.lon[pool])
 
 
-def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions) -> Keep:
-    """A format she accepts that the volunteer offers and, if it needs travel, can reach her for."""
+def _met_then(referral: ReferralProfile, graph: CandidateGraph, index: int, pool: Positions, minutes: int) -> Keep:
+    """Whether a free hour they share is one they can meet at: in a format other than at a venue, or at a venue
+    they share that is open then (with venues in the problem)."""
+    table = graph.table
+    assert table is not None
+    at_open = _at_a_venue(graph, referral, index, minutes, hours=True)
+    if at_open is None:
+        return np.ones(pool.shape, dtype=bool)
+    elsewhere = _reachable(referral, table, pool, np.zeros(table.rows.shape, dtype=bool))
+    in_person = "in_person" in referral.formats
+    offered = (table.formats[pool] & (1 << FORMATS.index("in_person"))) != 0
+    met: Keep = elsewhere | (offered & at_open[pool] & in_person)
+    return met
+
+
+def _at_a_venue(
+    graph: CandidateGraph, referral: ReferralProfile, index: int, minutes: int, *, hours: bool
+) -> Keep | None:
+    """Over the volunteer table, who shares a venue with her within both reaches (with `hours`, one open for a
+    whole session at a start time both are free), as the candidate graph decides in person; None without
+    venues."""
+    venues = graph.venues
+    table = graph.table
+    if venues is None or table is None:
+        return None
+    hers = weekly.starts(referral.availability, (), minutes)
+    opens = venue_table.open_starts(venues.venues, minutes)
+    shared = np.zeros(table.rows.shape, dtype=bool)
+    for k in np.flatnonzero(venues.parent_h[index] != venue_table.FAR).tolist():
+        there = venues.volunteer_h[:, k] != venue_table.FAR
+        if hours:
+            there &= bits.popcount(table.starts & bits.week_words(hers & opens[k])) > 0
+        shared |= there
+    return shared
+
+
+def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions, at_a_venue: Keep | None) -> Keep:
+    """A format she accepts that the volunteer offers and, if it needs travel, can reach her for: in person at a
+    venue they share when the problem has venues (`at_a_venue`, over the table)."""
     keep = np.zeros(pool.shape, dtype=bool)
     located = referral.lat is not None and referral.lon is not None
     near = (
@@ -200,7 +244,10 @@ def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions
     for fmt in referral.formats:
         if fmt in FORMATS:
             offered = (table.formats[pool] & (1 << FORMATS.index(fmt))) != 0
-            keep |= offered & (near if fmt in TRAVEL_FORMATS else True)
+            if fmt == "in_person" and at_a_venue is not None:
+                keep |= offered & at_a_venue[pool]
+            else:
+                keep |= offered & (near if fmt in TRAVEL_FORMATS else True)
     return keep
 
 

@@ -8,6 +8,7 @@ from matching.suggest import suggest, why_none
 from service.core import clock
 from service.match_runs.service import unmatched_json, unmatched_out, volunteer_profiles
 from service.matches import repository as match_repository
+from service.matches import service as match_service
 from service.models import Referral
 from service.profiles import matching as match_inputs
 from service.profiles.matching import reason_json
@@ -24,14 +25,17 @@ def best(db: Session, *, referral: Referral, k: int) -> SuggestionPage:
     profile = match_inputs.referral_profile(referral, today=clock.today(settings.time_zone))
     weights = match_inputs.weights(settings)
     excluded = match_repository.excluded_pairs(db, [referral.id])
-    found = suggest(profile, volunteers, weights, excluded, k=k)
+    # In person at a venue, as a run has it: the venue suggested is the one a match made from it takes.
+    at = match_inputs.venue_profiles(match_repository.open_venues(db))
+    reach = settings.in_person_max_travel_km
+    found = suggest(profile, volunteers, weights, excluded, k=k, at=at, in_person_max_travel_km=reach)
     if not found:
-        why = why_none(profile, volunteers, weights, excluded)
+        why = why_none(profile, volunteers, weights, excluded, at=at, in_person_max_travel_km=reach)
         return SuggestionPage(items=[], unmatched=unmatched_out(unmatched_json(why)))
-    return SuggestionPage(items=_items(found))
+    return SuggestionPage(items=_items(db, found))
 
 
-def _items(found: tuple[Proposal, ...]) -> list[SuggestionOut]:
+def _items(db: Session, found: tuple[Proposal, ...]) -> list[SuggestionOut]:
     return [
         SuggestionOut(
             volunteer_id=p.volunteer_id,
@@ -39,6 +43,7 @@ def _items(found: tuple[Proposal, ...]) -> list[SuggestionOut]:
             fit=p.fit,
             format=p.format,
             reasons=[Reason(**reason_json(r)) for r in p.reasons],
+            venue=match_service.venue_ref(db, p.venue_id),
         )
         for p in found
     ]

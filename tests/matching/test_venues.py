@@ -140,6 +140,8 @@ def test_an_in_person_proposal_names_the_venue_and_an_unreachable_parent_is_told
     reach = venues.Reach(problem)
     for u in assignment.unmatched:
         r = refs[u.referral_id]
+        if u.causes[0].code == "every_candidate_rejected_or_declined":  # never blamed on a closed venue
+            assert any(rid == r.id for rid, _ in problem.excluded_pairs)
         unreached = r.lat is not None and reach.parent_h(r).min(initial=venues.FAR) == venues.FAR
         earlier = u.causes[0].code in ("no_volunteer_speaks_her_language", "no_volunteer_offers_her_formats")
         if r.formats == ("in_person",) and unreached and not earlier:
@@ -222,3 +224,16 @@ def test_a_session_must_fit_inside_the_opening_hours() -> None:
     # Open 10:00-10:30 on Tuesdays: a 60-minute session cannot fit, though the hours overlap.
     short = VenueProfile("v", "Leith Hall", *LEITH, opening_hours=(WeeklyWindow(1, 10 * 60, 10 * 60 + 30),))
     assert solve(_one_pair(short)).proposals == ()
+
+
+def test_a_parent_taking_home_visits_too_is_not_told_her_candidates_were_declined_when_the_venue_is_closed() -> None:
+    saturdays = VenueProfile("v", "Leith Hall", *LEITH, opening_hours=(WeeklyWindow(5, 9 * 60, 17 * 60),))
+    problem = MatchProblem(
+        (referral(formats=("in_person", "home_visit")),), (volunteer(formats=("in_person",)),), venues=(saturdays,)
+    )
+    [unmatched] = solve(problem).unmatched
+    [cause] = unmatched.causes
+    assert cause.code == "no_shared_free_hour"
+    assert cause.sentence.endswith(
+        "0 share a free weekly hour with the mother (at a venue open then, for meetings at a venue)"
+    )

@@ -295,3 +295,23 @@ def test_a_coordinators_own_in_person_match_meets_where_a_run_would_have_them(
         assert made.status_code == 201, made.text
         assert made.json()["format"] == "in_person" and made.json()["venue"]["name"] == "Leith Community Centre"
         assert "venue_in_reach" in [r["code"] for r in made.json()["reasons"]]
+
+
+def test_suggestions_meet_at_the_venue_a_run_would_choose_and_say_why_there_is_none(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    with time_machine.travel(START, tick=False):
+        vid, rid = _in_person_pair(client, coordinator)
+        saturdays = [{"day": "sat", "start": "09:00", "end": "17:00"}]
+        venue = client.post("/v1/venues", json=venue_body(opening_hours=saturdays), headers=coordinator).json()
+        none = client.get(f"/v1/referrals/{rid}/suggestions", headers=coordinator).json()
+        assert none["items"] == [] and none["unmatched"]["causes"][0]["code"] == "no_venue_open_at_common_hour"
+
+        tuesdays = [*saturdays, {"day": "tue", "start": "09:00", "end": "13:00"}]
+        patch_current(client, f"/v1/venues/{venue['id']}", json={"opening_hours": tuesdays}, headers=coordinator)
+        [suggested] = client.get(f"/v1/referrals/{rid}/suggestions", headers=coordinator).json()["items"]
+        assert suggested["volunteer_id"] == vid and suggested["venue"]["id"] == venue["id"]
+        assert "venue_in_reach" in [r["code"] for r in suggested["reasons"]]
+        made = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator)
+        assert made.status_code == 201 and made.json()["venue"]["id"] == venue["id"]
+        assert made.json()["score"] == suggested["score"]
