@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from api_schemas.matching import CoverChoice, CoverIn, Reason, SuggestionOut
 from api_schemas.sessions import SessionStatus
-from matching import constraints
-from matching.model import VolunteerProfile
+from matching import venues
+from matching.model import MatchProblem, VenueProfile, VolunteerProfile
 from matching.suggest import suggest
 from scheduling import calendar as plan_calendar
 from scheduling import changes as plan_changes
@@ -124,6 +124,13 @@ def _wait_for_return(
     return waiting
 
 
+def _match_venue(db: Session, match: Match) -> tuple[VenueProfile, ...] | None:
+    """A cover meets the parent where the match meets: at its venue, the only one she may use; None (in person
+    reached as a visit is) for a match without one."""
+    venue = repository.venue(db, match.venue_id) if match.venue_id else None
+    return match_inputs.venue_profiles([venue]) if venue is not None else None
+
+
 def _cover_profiles(db: Session, match: Match, referral: Referral) -> list[VolunteerProfile]:
     """Every other active volunteer as the matcher sees her, with a place always free: a cover is short."""
     settings = programme_service.current(db)
@@ -156,6 +163,8 @@ def suggestions(db: Session, *, match: Match, k: int) -> list[SuggestionOut]:
         match_inputs.weights(settings),
         repository.excluded_pairs(db, [referral.id]),
         k=k,
+        at=_match_venue(db, match),
+        in_person_max_travel_km=settings.in_person_max_travel_km,
     )
     return [
         SuggestionOut(
@@ -187,12 +196,17 @@ def _cover(
         if profile is None
         else [
             rule
-            for rule in constraints.broken(
-                r_profile,
-                profile,
-                session_minutes=settings.session_minutes,
-                excluded_pairs=repository.excluded_pairs(db, [referral.id]),
-            )
+            for rule in venues.check_pair(
+                MatchProblem(
+                    (r_profile,),
+                    (profile,),
+                    weights=match_inputs.weights(settings),
+                    excluded_pairs=repository.excluded_pairs(db, [referral.id]),
+                    venues=_match_venue(db, match),
+                    in_person_max_travel_km=settings.in_person_max_travel_km,
+                ),
+                venue_id=match.venue_id,
+            ).broken
             if rule not in NOT_FOR_COVER
         ]
     )

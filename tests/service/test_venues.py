@@ -315,3 +315,38 @@ def test_suggestions_meet_at_the_venue_a_run_would_choose_and_say_why_there_is_n
         made = client.post("/v1/matches", json={"referral_id": rid, "volunteer_id": vid}, headers=coordinator)
         assert made.status_code == 201 and made.json()["venue"]["id"] == venue["id"]
         assert made.json()["score"] == suggested["score"]
+
+
+def test_a_cover_for_an_in_person_match_must_reach_its_venue(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    """A cover meets the parent where the match meets: a volunteer living at the parent's own postcode but
+    travelling only 0.5 km cannot reach the venue 0.8 km away, so she is neither suggested nor accepted."""
+    with time_machine.travel(START, tick=False):
+        vid, _rid = _in_person_pair(client, coordinator)
+        client.post("/v1/venues", json=venue_body(), headers=coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
+        me = make_key("volunteer", volunteer_id=vid)
+        assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
+        sessions = client.get(f"/v1/matches/{match_id}/sessions", headers=coordinator).json()["items"]
+        start = str(sessions[2]["starts_at"])[:10]
+        leave = {"leave": [{"start": start, "end": "2027-05-28"}]}
+        assert patch_current(client, "/v1/me", json=leave, headers=me).status_code == 200
+
+        def volunteer_at(name: str, postcode: str, km: float) -> str:
+            body = volunteer_body(formats=["in_person"], name=name, postcode=postcode, max_travel_km=km)
+            return str(client.post("/v1/volunteers", json=body, headers=coordinator).json()["id"])
+
+        next_door = volunteer_at("Isla Grant", "EH6 6QQ", 0.5)
+        in_reach = volunteer_at("Ruth Baird", "EH7 5QY", 5)
+        suggested = client.get(f"/v1/matches/{match_id}/cover-suggestions", headers=coordinator).json()["items"]
+        assert [s["volunteer_id"] for s in suggested] == [in_reach]
+        refused = client.post(
+            f"/v1/matches/{match_id}/cover", json={"choice": "cover", "volunteer_id": next_door}, headers=coordinator
+        )
+        assert refused.status_code == 409 and refused.json()["broken"] == ["no_reachable_shared_format"]
+        covered = client.post(
+            f"/v1/matches/{match_id}/cover", json={"choice": "cover", "volunteer_id": in_reach}, headers=coordinator
+        )
+        assert covered.status_code == 200, covered.text
