@@ -178,8 +178,9 @@ class DueItem(BaseModel):
 
 class NotReadyReason(BaseModel):
     code: str = Field(
-        description="untrained, check_missing, check_expired, supervision_overdue, training_missing, "
-        "training_expired, paused, left, on_leave, resting, full"
+        description="untrained, check_missing, check_expired, check_expiring (it lapses before a new match's "
+        "planned sessions would end), supervision_overdue, training_missing, training_expired, paused, left, "
+        "on_leave, resting, full"
     )
     detail: str
     until: date | None = None

@@ -78,6 +78,7 @@ def volunteer_profiles(
             supervision_interval_days=settings.supervision_interval_days,
             current_parents=0,
             required_training=settings.required_training_modules,
+            match_weeks=settings.planned_sessions,
         )
         current = load.get(v.id, 0)
         out.append(

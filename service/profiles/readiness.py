@@ -15,7 +15,11 @@ def not_ready_reasons(
     supervision_interval_days: int,
     current_parents: int,
     required_training: Collection[str] = (),
+    match_weeks: int = 0,
 ) -> list[NotReadyReason]:
+    """Every reason she may not be offered a new match today. With `match_weeks` (a new match's planned
+    length), a check that would lapse before such a match ends is one (`check_expiring`): she keeps the parents
+    she has, and is offered new ones once it is renewed."""
     reasons: list[NotReadyReason] = []
     if volunteer.status == VolunteerStatus.paused:
         reasons.append(NotReadyReason(code="paused", detail="she has paused volunteering"))
@@ -29,6 +33,14 @@ def not_ready_reasons(
         reasons.append(
             NotReadyReason(
                 code="check_expired", detail=f"{volunteer.check_scheme} check expired on {volunteer.check_expires_on}"
+            )
+        )
+    elif volunteer.check_expires_on is not None and volunteer.check_expires_on < today + timedelta(weeks=match_weeks):
+        reasons.append(
+            NotReadyReason(
+                code="check_expiring",
+                detail=f"{volunteer.check_scheme} check expires on {volunteer.check_expires_on}, before a new match "
+                "would end",
             )
         )
     due = supervision_due(volunteer, supervision_interval_days=supervision_interval_days)

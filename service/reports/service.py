@@ -432,6 +432,7 @@ def capacity(*, db: Session, audience: Audience = Audience.internal) -> Capacity
             supervision_interval_days=settings.supervision_interval_days,
             current_parents=load[v.id],
             required_training=settings.required_training_modules,
+            match_weeks=settings.planned_sessions,
         )
     ]
     demand = [

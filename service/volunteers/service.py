@@ -195,6 +195,7 @@ def to_out(db: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
             v,
             today=today,
             interval=settings.supervision_interval_days,
+            match_weeks=settings.planned_sessions,
             current=load[v.id],
             required_training=settings.required_training_modules,
         )
@@ -203,7 +204,13 @@ def to_out(db: Session, volunteers: list[Volunteer]) -> list[VolunteerOut]:
 
 
 def _out(
-    volunteer: Volunteer, *, today: Any, interval: int, current: int, required_training: list[str]
+    volunteer: Volunteer,
+    *,
+    today: Any,
+    interval: int,
+    current: int,
+    required_training: list[str],
+    match_weeks: int,
 ) -> VolunteerOut:
     reasons = readiness.not_ready_reasons(
         volunteer,
@@ -211,6 +218,7 @@ def _out(
         supervision_interval_days=interval,
         current_parents=current,
         required_training=required_training,
+        match_weeks=match_weeks,
     )
     check = (
         None

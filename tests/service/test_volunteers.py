@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 
 from tests.conftest import KeyMaker
-from tests.factories import patch_current, volunteer_body
+from tests.factories import patch_current, referral_body, volunteer_body
 
 
 def _reasons(body: dict[str, object]) -> list[str]:
@@ -28,6 +28,27 @@ def test_a_volunteer_whose_pvg_check_expired_is_not_ready_with_that_reason(
     assert out["ready"] is False
     assert _reasons(out) == ["check_expired"]
     assert expired in out["not_ready_reasons"][0]["detail"]
+
+
+def test_a_check_lapsing_before_a_new_match_would_end_holds_her_back_from_new_matches(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    """The programme plans 8 weekly sessions: a check lapsing in 3 weeks would lapse mid-match; in 9 it would
+    not. The parent she would fit hears who is held back and why."""
+    soon = (date.today() + timedelta(weeks=3)).isoformat()
+    later = (date.today() + timedelta(weeks=9)).isoformat()
+    lapsing = volunteer_body(check={"scheme": "PVG", "checked_on": "2020-01-01", "expires_on": soon})
+    out = client.post("/v1/volunteers", json=lapsing, headers=coordinator).json()
+    assert out["ready"] is False and _reasons(out) == ["check_expiring"]
+    assert f"PVG check expires on {soon}, before a new match would end" == out["not_ready_reasons"][0]["detail"]
+    rid = client.post("/v1/referrals", json=referral_body(), headers=coordinator).json()["id"]
+    run = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
+    assert run["proposals"] == []
+    [held] = run["unmatched"][0]["not_ready"]
+    assert run["unmatched"][0]["referral_id"] == rid
+    assert held["volunteer_id"] == out["id"] and held["reason_code"] == "check_expiring"
+    renewed = volunteer_body(check={"scheme": "PVG", "checked_on": "2020-01-01", "expires_on": later})
+    assert client.post("/v1/volunteers", json=renewed, headers=coordinator).json()["ready"] is True
 
 
 def test_every_reason_a_volunteer_is_not_ready_is_listed(client: TestClient, coordinator: dict[str, str]) -> None:
