@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select, update
 
 from api_schemas.matching import ProposalStatus
 from api_schemas.referrals import ReferralStatus
+from service.core.db import one_of
 from service.match_runs.lifecycle import ACTIVE
 from service.models import MatchRun, Programme, Proposal, Referral
 
@@ -27,11 +28,11 @@ def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[s
     proposals the run will expire (`reopening`), as they will be once it has."""
     matchable = col(Referral.status) == ReferralStatus.waiting
     if reopening:
-        reopened = (col(Referral.status) == ReferralStatus.proposed) & col(Referral.id).in_(list(reopening))
+        reopened = (col(Referral.status) == ReferralStatus.proposed) & one_of(db, col(Referral.id), reopening)
         matchable = or_(matchable, reopened)
     query = select(Referral).where(matchable)
     if ids is not None:
-        query = query.where(col(Referral.id).in_(ids))
+        query = query.where(one_of(db, col(Referral.id), ids))
     return list(db.exec(query.order_by(Referral.id)))
 
 
@@ -50,7 +51,7 @@ def referrals_by_id(db: Session, ids: list[str]) -> list[Referral]:
 def waiting_ids(db: Session, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    query = select(Referral.id).where(col(Referral.id).in_(ids), Referral.status == ReferralStatus.waiting)
+    query = select(Referral.id).where(one_of(db, col(Referral.id), ids), Referral.status == ReferralStatus.waiting)
     return set(db.exec(query))
 
 
@@ -60,7 +61,7 @@ def open_per_volunteer_of(db: Session, referral_ids: list[str]) -> dict[str, int
         return {}
     query = (
         select(Proposal.volunteer_id, func.count())
-        .where(col(Proposal.referral_id).in_(referral_ids), Proposal.status == ProposalStatus.open)
+        .where(one_of(db, col(Proposal.referral_id), referral_ids), Proposal.status == ProposalStatus.open)
         .group_by(Proposal.volunteer_id)
     )
     return {volunteer_id: count for volunteer_id, count in db.exec(query)}

@@ -166,7 +166,7 @@ def _save(
                 for found in kept
             ],
         )
-        referral_lifecycle.mark_proposed(db, repository.referrals_by_id(db, [p.referral_id for p in kept]))
+        referral_lifecycle.mark_proposed(db, [p.referral_id for p in kept])
         stats = assignment.stats
         match_run.referrals, match_run.volunteers = len(problem.referrals), len(problem.volunteers)
         match_run.candidate_pairs, match_run.optimal = stats.candidate_pairs, stats.optimal
