@@ -2,7 +2,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, or_
+from sqlalchemy import Row, Table, func, insert, or_
 from sqlmodel import Session, col, select, update
 
 from api_schemas.matching import ProposalStatus
@@ -10,10 +10,12 @@ from api_schemas.referrals import ReferralStatus
 from service.core.db import one_of
 from service.match_runs.lifecycle import ACTIVE
 from service.models import MatchRun, Programme, Proposal, Referral
+from service.profiles.matching import REFERRAL_COLUMNS
 
 # Proposals are written as one executemany of plain rows: 2,000 ORM objects one by one cost several times more
 # (docs/decisions/0024).
 _PROPOSAL_TABLE: Table = Proposal.__table__  # type: ignore[attr-defined]
+_PROFILED = [Referral.__table__.c[name] for name in REFERRAL_COLUMNS]  # type: ignore[attr-defined]
 
 
 def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
@@ -23,17 +25,18 @@ def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
     return list(db.exec(query.order_by(Referral.id)))
 
 
-def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[str]) -> list[Referral]:
+def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[str]) -> list[Row[Any]]:
     """The referrals a run solves: the waiting ones (of `ids`, if named) and the proposed ones whose open
-    proposals the run will expire (`reopening`), as they will be once it has."""
+    proposals the run will expire (`reopening`), as they will be once it has. Plain rows of the columns their
+    profiles read: a national run's 20,000 as ORM objects took 14-19 s."""
     matchable = col(Referral.status) == ReferralStatus.waiting
     if reopening:
         reopened = (col(Referral.status) == ReferralStatus.proposed) & one_of(db, col(Referral.id), reopening)
         matchable = or_(matchable, reopened)
-    query = select(Referral).where(matchable)
+    query = select(*_PROFILED).where(matchable)
     if ids is not None:
         query = query.where(one_of(db, col(Referral.id), ids))
-    return list(db.exec(query.order_by(Referral.id)))
+    return list(db.exec(query.order_by(col(Referral.id))))
 
 
 def count_to_solve(db: Session, ids: list[str] | None) -> int:
