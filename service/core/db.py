@@ -22,7 +22,7 @@ IN_LIST_MAX = 500
 def one_of(db: Session, column: Any, ids: Collection[str]) -> ColumnElement[bool]:
     """`column IN ids` with the ids bound as one parameter however many there are, for the sets a match run
     reads and writes (tens of thousands): an array on PostgreSQL (`= ANY`), a JSON array on SQLite (`json_each`).
-    One parameter is sent and planned at once, where an IN list of 10,000-20,000 took seconds (IN_LIST_MAX)."""
+    One parameter to send and plan, where an IN list of that many took seconds (IN_LIST_MAX; docs/decisions/0026)."""
     if db.get_bind().dialect.name == "postgresql":
         return column == any_(literal(list(ids), ARRAY(String)))
     listed = func.json_each(literal(json.dumps(list(ids)))).table_valued("value")

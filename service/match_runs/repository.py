@@ -28,7 +28,7 @@ def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
 def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[str]) -> list[Row[Any]]:
     """The referrals a run solves: the waiting ones (of `ids`, if named) and the proposed ones whose open
     proposals the run will expire (`reopening`), as they will be once it has. Plain rows of the columns their
-    profiles read: a national run's 20,000 as ORM objects took 14-19 s."""
+    profiles read, not ORM objects (docs/decisions/0026)."""
     matchable = col(Referral.status) == ReferralStatus.waiting
     if reopening:
         reopened = (col(Referral.status) == ReferralStatus.proposed) & one_of(db, col(Referral.id), reopening)

@@ -88,7 +88,7 @@ def execute(bind: Bind, run_id: str) -> None:
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a run reads its people: the rows and profiles of 30,000 people are
-    enough small objects to set off full collections that walk them all, a third of loading (docs/decisions/0026).
+    enough small objects to set off full collections that walk them all (docs/decisions/0026).
     Whatever is garbage then is freed by reference counting, or at the next collection."""
     was_on = gc.isenabled()
     gc.disable()

@@ -308,8 +308,8 @@ def active_volunteers(db: Session) -> list[Volunteer]:
 
 
 def active_volunteer_rows(db: Session) -> list[Row[Any]]:
-    """Every active volunteer, by id, as plain rows of the columns her matching profile reads: a national run's
-    10,000 as ORM objects took 5-8 s."""
+    """Every active volunteer, by id, as plain rows of the columns her matching profile reads, for a match
+    run's 10,000 (docs/decisions/0026)."""
     query = select(*_PROFILED).where(Volunteer.status == VolunteerStatus.active).order_by(col(Volunteer.id))
     return list(db.exec(query))
 

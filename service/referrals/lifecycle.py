@@ -48,9 +48,9 @@ def return_proposed_to_waiting(db: Session, referral_ids: list[str]) -> None:
 
 
 def mark_proposed(db: Session, referral_ids: list[str]) -> None:
-    """A run proposed a volunteer for each of these waiting referrals, in one statement (a national run's
-    20,000 ORM updates took most of its saving). No audit row, version or event each, as ever: the run's own
-    audit row and its proposals say it. 409 if any is no longer waiting, so the run writes nothing."""
+    """A run proposed a volunteer for each of these waiting referrals, in one statement, not an ORM update each
+    (docs/decisions/0026). No audit row, version or event each, as ever: the run's own audit row and its
+    proposals say it. 409 if any is no longer waiting, so the run writes nothing."""
     if not referral_ids:
         return
     REFERRAL.check(S.waiting.value, S.proposed, action="proposed")
