@@ -1,9 +1,12 @@
 """Engine and the end of a request's unit of work: one commit on success, rollback on error."""
 
+import json
 import select
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ARRAY, ColumnElement, Engine, String, any_, create_engine, event, func, literal
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -14,6 +17,16 @@ from service.core.config import Settings
 # 10,000-20,000 bound parameters took seconds to send and plan on PostgreSQL for a national match run, and
 # SQLAlchemy's rendering of 1,000 of them took 0.2 s on SQLite.
 IN_LIST_MAX = 500
+
+
+def one_of(db: Session, column: Any, ids: Collection[str]) -> ColumnElement[bool]:
+    """`column IN ids` with the ids bound as one parameter however many there are, for the sets a match run
+    reads and writes (tens of thousands): an array on PostgreSQL (`= ANY`), a JSON array on SQLite (`json_each`).
+    One parameter to send and plan, where an IN list of that many took seconds (IN_LIST_MAX; docs/decisions/0026)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(String)))
+    listed = func.json_each(literal(json.dumps(list(ids)))).table_valued("value")
+    return column.in_(sql_select(listed.c.value))
 
 
 def make_engine(settings: Settings) -> Engine:

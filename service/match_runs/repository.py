@@ -2,17 +2,20 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, or_
+from sqlalchemy import Row, Table, func, insert, or_
 from sqlmodel import Session, col, select, update
 
 from api_schemas.matching import ProposalStatus
 from api_schemas.referrals import ReferralStatus
+from service.core.db import one_of
 from service.match_runs.lifecycle import ACTIVE
 from service.models import MatchRun, Programme, Proposal, Referral
+from service.profiles.matching import REFERRAL_COLUMNS
 
 # Proposals are written as one executemany of plain rows: 2,000 ORM objects one by one cost several times more
 # (docs/decisions/0024).
 _PROPOSAL_TABLE: Table = Proposal.__table__  # type: ignore[attr-defined]
+_PROFILED = [Referral.__table__.c[name] for name in REFERRAL_COLUMNS]  # type: ignore[attr-defined]
 
 
 def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
@@ -22,17 +25,18 @@ def waiting_referrals(db: Session, ids: list[str] | None) -> list[Referral]:
     return list(db.exec(query.order_by(Referral.id)))
 
 
-def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[str]) -> list[Referral]:
+def run_referrals(db: Session, ids: list[str] | None, *, reopening: Collection[str]) -> list[Row[Any]]:
     """The referrals a run solves: the waiting ones (of `ids`, if named) and the proposed ones whose open
-    proposals the run will expire (`reopening`), as they will be once it has."""
+    proposals the run will expire (`reopening`), as they will be once it has. Plain rows of the columns their
+    profiles read, not ORM objects (docs/decisions/0026)."""
     matchable = col(Referral.status) == ReferralStatus.waiting
     if reopening:
-        reopened = (col(Referral.status) == ReferralStatus.proposed) & col(Referral.id).in_(list(reopening))
+        reopened = (col(Referral.status) == ReferralStatus.proposed) & one_of(db, col(Referral.id), reopening)
         matchable = or_(matchable, reopened)
-    query = select(Referral).where(matchable)
+    query = select(*_PROFILED).where(matchable)
     if ids is not None:
-        query = query.where(col(Referral.id).in_(ids))
-    return list(db.exec(query.order_by(Referral.id)))
+        query = query.where(one_of(db, col(Referral.id), ids))
+    return list(db.exec(query.order_by(col(Referral.id))))
 
 
 def count_to_solve(db: Session, ids: list[str] | None) -> int:
@@ -50,7 +54,7 @@ def referrals_by_id(db: Session, ids: list[str]) -> list[Referral]:
 def waiting_ids(db: Session, ids: list[str]) -> set[str]:
     if not ids:
         return set()
-    query = select(Referral.id).where(col(Referral.id).in_(ids), Referral.status == ReferralStatus.waiting)
+    query = select(Referral.id).where(one_of(db, col(Referral.id), ids), Referral.status == ReferralStatus.waiting)
     return set(db.exec(query))
 
 
@@ -60,7 +64,7 @@ def open_per_volunteer_of(db: Session, referral_ids: list[str]) -> dict[str, int
         return {}
     query = (
         select(Proposal.volunteer_id, func.count())
-        .where(col(Proposal.referral_id).in_(referral_ids), Proposal.status == ProposalStatus.open)
+        .where(one_of(db, col(Proposal.referral_id), referral_ids), Proposal.status == ProposalStatus.open)
         .group_by(Proposal.volunteer_id)
     )
     return {volunteer_id: count for volunteer_id, count in db.exec(query)}

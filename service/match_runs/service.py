@@ -4,9 +4,11 @@ matches stay fixed, rejected pairs stay out, open proposals of an earlier run ex
 the good part of a run and re-solve the rest. A coordinator's accept makes the match; a reject keeps the pair
 apart for good."""
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from api_schemas.matching import (
@@ -43,7 +45,7 @@ from service.referrals import lifecycle as referral_lifecycle
 
 def volunteer_profiles(
     db: Session,
-    volunteers: list[Volunteer],
+    volunteers: Sequence[Volunteer | Row[Any]],
     *,
     settings: ProgrammeSettings,
     proposals_hold: bool = False,
@@ -70,16 +72,16 @@ def volunteer_profiles(
 
 def problem_for(
     db: Session,
-    referrals: list[Referral],
+    referrals: Sequence[Referral | Row[Any]],
     *,
     settings: ProgrammeSettings,
-    volunteers: list[Volunteer] | None = None,
+    volunteers: Sequence[Volunteer | Row[Any]] | None = None,
     released: list[str] | None = None,
 ) -> MatchProblem:
     """These referrals against every active volunteer (or those given) as a run sees them now: open proposals
     hold places, but for those of the `released` referrals, which the run will expire."""
     today = clock.today(settings.time_zone)
-    volunteers = match_repository.active_volunteers(db) if volunteers is None else volunteers
+    volunteers = match_repository.active_volunteer_rows(db) if volunteers is None else volunteers
     return MatchProblem(
         referrals=tuple(match_inputs.referral_profile(r, today=today) for r in referrals),
         volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True, released=released)),

@@ -3,9 +3,10 @@ volunteer's load and diary that matching and planning read from them."""
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlmodel import Session, col, func, select
 
 from api_schemas.sessions import SessionStatus
@@ -13,11 +14,13 @@ from api_schemas.volunteers import VolunteerStatus
 from service.core.db import IN_LIST_MAX
 from service.matches.lifecycle import HOLDS_CAPACITY, LIVE, RUNNING
 from service.models import ExcludedPair, Feedback, Match, Referral, SupportSession, Venue, Volunteer
+from service.profiles.matching import VOLUNTEER_COLUMNS
 from service.profiles.windows import slot_of
 
 _HOLDING = [s.value for s in HOLDS_CAPACITY]
 _LIVE = [s.value for s in LIVE]
 _IN_LIST_MAX = IN_LIST_MAX
+_PROFILED = [Volunteer.__table__.c[name] for name in VOLUNTEER_COLUMNS]  # type: ignore[attr-defined]
 
 
 def lock_volunteer(db: Session, volunteer_id: str) -> Volunteer | None:
@@ -302,6 +305,13 @@ def add_all(db: Session, rows: list[SupportSession]) -> None:
 def active_volunteers(db: Session) -> list[Volunteer]:
     """Every active volunteer, by id: who matching and cover consider (readiness is the profile's to say)."""
     return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active).order_by(Volunteer.id)))
+
+
+def active_volunteer_rows(db: Session) -> list[Row[Any]]:
+    """Every active volunteer, by id, as plain rows of the columns her matching profile reads, for a match
+    run's 10,000 (docs/decisions/0026)."""
+    query = select(*_PROFILED).where(Volunteer.status == VolunteerStatus.active).order_by(col(Volunteer.id))
+    return list(db.exec(query))
 
 
 def planned_with_volunteer(db: Session, *, now: datetime) -> list[tuple[SupportSession, Volunteer]]:

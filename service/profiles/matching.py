@@ -1,6 +1,8 @@
 """Rows to the matching engine's plain profiles: readiness, free capacity and her busy weekly hours. No
-queries here: the callers' repositories read the rows, load and busy slots."""
+queries here: the callers' repositories read the rows, load and busy slots. A row is an ORM object or a plain
+row of the columns named here: the profiles read nothing else of it."""
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -18,6 +20,19 @@ from matching.model import (
 from service.models import Referral, Venue, Volunteer
 from service.profiles import readiness
 from service.profiles.windows import weekly
+
+# What the profiles (and readiness) read of a referral and of a volunteer: a match run reads these columns alone,
+# as plain rows, so that it reads no contact details and makes none of the ORM's objects for 30,000 people.
+REFERRAL_COLUMNS: tuple[str, ...] = (
+    *("id", "languages", "formats", "lat", "lon", "availability", "background", "experiences", "interests"),
+    *("volunteer_gender", "must_match", "received_at", "priority", "max_travel_km", "parent_role", "needs", "area"),
+)
+VOLUNTEER_COLUMNS: tuple[str, ...] = (
+    *("id", "name", "status", "gender", "languages", "formats", "lat", "lon", "area", "max_travel_km"),
+    *("availability", "leave", "background", "experiences", "interests", "specialisms", "max_parents"),
+    *("max_sessions_per_week", "training_completed_on", "check_scheme", "check_checked_on", "check_expires_on"),
+    *("last_supervision_on", "resting_until", "training"),
+)
 
 
 def weights(settings: ProgrammeSettings) -> Weights:
@@ -37,7 +52,8 @@ def first_name(name: str | None) -> str | None:
     return name.split()[0] if name and name.split() else None
 
 
-def referral_profile(referral: Referral, *, today: date) -> ReferralProfile:
+def referral_profile(referral: Referral | Any, *, today: date) -> ReferralProfile:
+    """Her profile, from her ORM object or a row of REFERRAL_COLUMNS."""
     return ReferralProfile(
         id=referral.id,
         languages=tuple(referral.languages),
@@ -61,15 +77,16 @@ def referral_profile(referral: Referral, *, today: date) -> ReferralProfile:
 
 
 def volunteer_profiles(
-    volunteers: list[Volunteer],
+    volunteers: Sequence[Volunteer | Any],
     *,
     load: dict[str, int],
     busy: dict[str, tuple[tuple[int, int, int], ...]],
     settings: ProgrammeSettings,
     today: date,
 ) -> list[VolunteerProfile]:
-    """Profiles with readiness (apart from being full, which free capacity expresses) and what is left of her
-    week: each open match uses one place and one weekly session, and its weekly slot (`busy`) is taken."""
+    """Profiles (from ORM objects or rows of VOLUNTEER_COLUMNS) with readiness (apart from being full, which free
+    capacity expresses) and what is left of her week: each open match uses one place and one weekly session, and
+    its weekly slot (`busy`) is taken."""
     out = []
     for v in volunteers:
         reasons = readiness.not_ready_reasons(

@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from api_schemas.matching import ProposalStatus as S
 from service.core.auth import Principal
+from service.core.db import one_of
 from service.core.lifecycle import Lifecycle, transition
 from service.models import Proposal
 
@@ -35,7 +36,7 @@ def expire_open(db: Session, *, referral_ids: list[str] | None = None, volunteer
     """Expire the open proposals of these referrals or of this volunteer, in one statement."""
     query = update(Proposal).where(col(Proposal.status) == S.open)
     if referral_ids is not None:
-        query = query.where(col(Proposal.referral_id).in_(referral_ids))
+        query = query.where(one_of(db, col(Proposal.referral_id), referral_ids))
     if volunteer_id is not None:
         query = query.where(col(Proposal.volunteer_id) == volunteer_id)
     db.exec(query.values(status=S.expired.value))

@@ -4,6 +4,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from api_schemas.referrals import ReferralStatus as S
+from service.core.db import one_of
 from service.core.errors import TransitionNotAllowed
 from service.core.lifecycle import Lifecycle
 from service.models import Referral
@@ -41,15 +42,25 @@ def return_proposed_to_waiting(db: Session, referral_ids: list[str]) -> None:
     if referral_ids:
         db.exec(
             update(Referral)
-            .where(col(Referral.id).in_(referral_ids), col(Referral.status) == S.proposed)
+            .where(one_of(db, col(Referral.id), referral_ids), col(Referral.status) == S.proposed)
             .values(status=S.waiting.value)
         )
 
 
-def mark_proposed(db: Session, referrals: list[Referral]) -> None:
-    """A run proposed a volunteer for each of these (waiting) referrals. No audit row each: the run's own
-    audit row and its proposals say it."""
-    for referral in referrals:
-        REFERRAL.check(referral.status, S.proposed, action="proposed")
-        referral.status = S.proposed.value
-        db.add(referral)
+def mark_proposed(db: Session, referral_ids: list[str]) -> None:
+    """A run proposed a volunteer for each of these waiting referrals, in one statement, not an ORM update each
+    (docs/decisions/0026). No audit row, version or event each, as ever: the run's own audit row and its
+    proposals say it. 409 if any is no longer waiting, so the run writes nothing."""
+    if not referral_ids:
+        return
+    REFERRAL.check(S.waiting.value, S.proposed, action="proposed")
+    moved = db.exec(
+        update(Referral)
+        .where(one_of(db, col(Referral.id), referral_ids), col(Referral.status) == S.waiting)
+        .values(status=S.proposed.value)
+        # No ORM object of these is loaded in a run's save, so there is nothing to keep in step (and rowcount
+        # stays exact on SQLite, which a RETURNING to keep them in step would not).
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != len(set(referral_ids)):
+        raise TransitionNotAllowed("referral", "no longer waiting", "proposed")

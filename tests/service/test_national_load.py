@@ -142,3 +142,21 @@ def test_load_diary_and_exclusions_read_for_many_ids_answer_as_for_few(
     assert load[held.volunteer_id] == 1 and held.volunteer_id not in load_of_others
     assert busy[held.volunteer_id] and held.volunteer_id not in busy_of_others
     assert (rejected.referral_id, rejected.volunteer_id) in excluded and not excluded_of_held
+
+
+def test_a_run_reads_its_people_as_plain_rows_that_profile_as_their_orm_objects_do(db: Connection) -> None:
+    with Session(db) as session:
+        demo.fill(session, referrals=60, volunteers=30, seed=4)
+        settings = programme_service.current(session)
+        as_rows = problem_for(
+            session, match_run_repository.run_referrals(session, None, reopening=()), settings=settings
+        )
+        as_objects = problem_for(
+            session,
+            match_run_repository.waiting_referrals(session, None),
+            settings=settings,
+            volunteers=match_repository.active_volunteers(session),
+        )
+    assert as_rows == as_objects
+    assert len(as_rows.referrals) == 60 and len(as_rows.volunteers) == 30
+    assert any(not v.ready for v in as_rows.volunteers) and any(v.ready for v in as_rows.volunteers)
