@@ -1,0 +1,156 @@
+"""The fewest km more of reach that would match an unmatched referral taking a format with travel, and how many
+volunteers that would bring (unmatched.py): among the volunteers who would fit her with WIDER_KM more reach,
+those out of reach today, the smallest shortfall rounded up to a whole km (at least 1), and how many fall short
+by no more.
+
+A graph with every reach WIDER_KM longer has cells wide enough to hold most of the country: the plain answer
+built one for millions of pairs. Most answers are a few km, so the reach is widened by a little first (STAGES)
+and only those not answered there go on. That is exact for the formats met where one of them lives: a pair
+falling short by no more than W - 1 km is within a reach W km longer, and a pair beyond it falls short by more
+than W - 1 km. At a venue (in person, with venues in the problem) a pair's meeting depends on the venues, not
+on their distance: that format is asked with WIDER_KM at once."""
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from matching import constraints, pair_counts
+from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile
+
+WIDER_KM = 50.0  # how much further than her reach a volunteer is asked about
+STAGES = (3.0, 10.0)  # the smaller widenings tried first, each at least 2 km
+SLACK = 1e-6  # km: numpy's haversine against math's differs by far less
+IN_PERSON = "in_person"
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """`extra` whole km more of reach would match her with `count` volunteers."""
+
+    extra: int
+    count: int
+
+
+def wider_travel(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> dict[int, Shortfall]:
+    """Per referral (index into `refs`) taking a format with travel from a known place, her shortfall, when some
+    volunteer would fit her with WIDER_KM more reach (never across the sea: a longer reach does not cross it)."""
+    asked = [k for k, r in enumerate(refs) if r.lat is not None and any(f in TRAVEL_FORMATS for f in r.formats)]
+    wider = np.array(
+        [
+            i
+            for i, v in enumerate(problem.volunteers)
+            if v.lat is not None and any(f in TRAVEL_FORMATS for f in v.formats)
+        ],
+        dtype=np.int64,
+    )
+    if not asked or wider.size == 0:
+        return {}
+    at_venues = problem.venues is not None
+    direct = {k: _direct(refs[k], at_venues) for k in asked}
+    venue = _venue_pairs(problem, refs, asked, wider) if at_venues else {}
+    them = _Wider(problem, wider)
+    out: dict[int, Shortfall] = {}
+    waiting = [k for k in asked if direct[k]]
+    for k in asked:  # in person at a venue her only format with travel: nothing to widen step by step
+        if not direct[k] and (found := them.shortfall(refs[k], venue.get(k))) is not None:
+            out[k] = found
+    for widening in (*STAGES, WIDER_KM):
+        if not waiting:
+            break
+        variants = tuple(replace(refs[k], formats=direct[k]) for k in waiting)
+        volunteers = tuple(_widened(problem.volunteers[i], widening) for i in wider)
+        found_by_row = _by_row(
+            *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers)), len(waiting)
+        )
+        last = widening == WIDER_KM
+        left = []
+        for k, mine in zip(waiting, found_by_row, strict=True):
+            found = them.shortfall(refs[k], np.union1d(mine, venue[k]) if k in venue else mine)
+            if found is not None and (last or found.extra <= widening - 1):
+                out[k] = found
+            elif not last:
+                left.append(k)
+        waiting = left
+    return out
+
+
+def _direct(ref: ReferralProfile, at_venues: bool) -> tuple[str, ...]:
+    """Her formats with travel met where one of them lives: home visits, and in person without venues."""
+    return tuple(f for f in ref.formats if f in TRAVEL_FORMATS and not (at_venues and f == IN_PERSON))
+
+
+def _widened(volunteer: VolunteerProfile, km: float) -> VolunteerProfile:
+    return replace(volunteer, max_travel_km=volunteer.max_travel_km + km)
+
+
+def _venue_pairs(
+    problem: MatchProblem, refs: tuple[ReferralProfile, ...], asked: list[int], wider: IntArray
+) -> dict[int, IntArray]:
+    """Per referral meeting in person, the volunteers (indices into `wider`) who would share a venue with her
+    with WIDER_KM more reach and fit her otherwise."""
+    meeting = [k for k in asked if IN_PERSON in refs[k].formats]
+    if not meeting:
+        return {}
+    variants = tuple(replace(refs[k], formats=(IN_PERSON,)) for k in meeting)
+    volunteers = tuple(_widened(problem.volunteers[i], WIDER_KM) for i in wider)
+    found_by_row = _by_row(
+        *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers)), len(meeting)
+    )
+    return dict(zip(meeting, found_by_row, strict=True))
+
+
+def _by_row(referral: IntArray, volunteer: IntArray, rows: int) -> list[IntArray]:
+    """Each referral's volunteers, from the pairs' two columns."""
+    order = np.argsort(referral, kind="stable")
+    starts = np.searchsorted(referral[order], np.arange(rows + 1))
+    ordered = volunteer[order]
+    return [ordered[starts[row] : starts[row + 1]] for row in range(rows)]
+
+
+class _Wider:
+    """The volunteers asked about (offering a format with travel, from a known place): their places as arrays,
+    and the reach today as the plain answer works it out."""
+
+    def __init__(self, problem: MatchProblem, wider: IntArray) -> None:
+        self.volunteers = [problem.volunteers[int(i)] for i in wider]
+        self.lat = np.radians(np.array([v.lat for v in self.volunteers], dtype=float))
+        self.lon = np.radians(np.array([v.lon for v in self.volunteers], dtype=float))
+        self.base = np.array([(v.max_travel_km + WIDER_KM) - WIDER_KM for v in self.volunteers])
+
+    def shortfall(self, ref: ReferralProfile, mine: IntArray | None) -> Shortfall | None:
+        """Her shortfall among these volunteers (indices into the asked): distances estimated at once with
+        numpy, then those that can decide the answer worked out exactly as constraints.pair_distance_km does."""
+        if mine is None or mine.size == 0:
+            return None
+        estimate = self._km(ref, mine) - self.base[mine]
+        near = estimate > -SLACK
+        if not near.any():
+            return None
+        bound = float(max(1, math.ceil(float(estimate[near].min()))) + 2)
+        while True:
+            chosen = mine[near & (estimate <= bound)]
+            short = [b for b in (self._beyond(ref, int(c)) for c in chosen) if b > 0]
+            if short:
+                extra = max(1, math.ceil(min(short)))
+                if extra + SLACK < bound:  # those left out fall short by more than `bound` - SLACK
+                    return Shortfall(extra, sum(1 for b in short if b <= extra))
+            elif chosen.size == int(near.sum()):
+                return None
+            bound = math.inf
+
+    def _beyond(self, ref: ReferralProfile, at: int) -> float:
+        """How far beyond the volunteer's reach she is, km, worked out as the plain answer did."""
+        km = constraints.pair_distance_km(ref, self.volunteers[at])
+        assert km is not None
+        return km - float(self.base[at])
+
+    def _km(self, ref: ReferralProfile, mine: IntArray) -> FloatArray:
+        """Haversine distances from her to these volunteers, km."""
+        lat, lon = self.lat[mine], self.lon[mine]
+        p1, l1 = math.radians(ref.lat), math.radians(ref.lon)  # type: ignore[arg-type]
+        h = np.sin((lat - p1) / 2) ** 2 + math.cos(p1) * np.cos(lat) * np.sin((lon - l1) / 2) ** 2
+        return np.asarray(2 * constraints.EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h))), dtype=float)
