@@ -2,10 +2,11 @@
 index arrays, with neither scores nor Python objects per pair read; and the referrals that share one profile,
 so each profile is asked about once.
 
-A build's grid cells are as wide as the longest reach among its volunteers, so a few volunteers travelling far
-make every block dense with volunteers far out of everyone else's reach. Built once per class of reach (each
-class within a factor of two), every block holds about the volunteers that can reach it. A pair is a candidate
-or not on its own, so the classes' pairs together are the whole graph's."""
+With the reach widened by tens of km (wider_travel.py): a build's grid cells are as wide as the longest reach
+among its volunteers, so a few volunteers travelling far make every block dense with volunteers far out of
+everyone else's reach. Built once per class of reach (each within a factor of two), every block holds about the
+volunteers that can reach it. A pair is a candidate or not on its own: the classes' pairs are the whole graph's.
+Without travel in question one build is quicker (each build reads every referral)."""
 
 from collections.abc import Iterable
 from dataclasses import replace
@@ -21,8 +22,13 @@ NO_LISTS = 2**62  # these graphs are never solved: no seed lists
 REACH_RATIO = 2.0  # the longest reach in a class at most twice its shortest
 
 
-def pairs(problem: MatchProblem) -> tuple[IntArray, IntArray]:
-    """Every candidate pair of the problem as (referral index, volunteer index), in no particular order."""
+def pairs(problem: MatchProblem, *, by_reach: bool = False) -> tuple[IntArray, IntArray]:
+    """Every candidate pair of the problem as (referral index, volunteer index). In one build (each referral's
+    pairs one run, her volunteers in index order) or `by_reach`, one build per class of reach, for questions
+    with travel; there the runs are per class."""
+    if not by_reach:
+        graph = candidates.build(problem, lists_above=NO_LISTS)
+        return graph.referral.astype(np.int64), graph.volunteer.astype(np.int64)
     found_r: list[IntArray] = []
     found_v: list[IntArray] = []
     for members in reach_classes(problem):

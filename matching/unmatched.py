@@ -93,34 +93,36 @@ def explain_unmatched(
 
 def _held_back(problem: MatchProblem, refs: tuple[ReferralProfile, ...], named: int | None) -> dict[int, _HeldBack]:
     """Per profile (index into `refs`), the volunteers not ready or full who would otherwise fit her."""
-    waiting = [v for v in problem.volunteers if v.slots == 0]
+    waiting = sorted((v for v in problem.volunteers if v.slots == 0), key=lambda v: v.id)  # index order: id order
     if not waiting:
         return {}
     as_ready = tuple(replace(v, ready=True, free_places=1, free_weekly_sessions=1) for v in waiting)
     referral, volunteer = pair_counts.pairs(replace(problem, referrals=refs, volunteers=as_ready))
     if referral.size == 0:
         return {}
-    by_id = np.empty(len(waiting), dtype=np.int64)
-    by_id[sorted(range(len(waiting)), key=lambda i: waiting[i].id)] = np.arange(len(waiting))
-    order = np.lexsort((by_id[volunteer], referral))
-    referral, volunteer = referral[order], volunteer[order]
-    back = np.array([NEVER if (day := _until(v)) is None else day.toordinal() for v in waiting], dtype=np.int64)
+    ordered = np.sort(referral * len(waiting) + volunteer)
+    referral, volunteer = ordered // len(waiting), ordered % len(waiting)
     starts = np.searchsorted(referral, np.arange(len(refs) + 1))
+    present = np.flatnonzero(np.diff(starts))
+    begin, count = starts[present], np.diff(starts)[present]
+    # The first day back among each one's volunteers, how many are back that day, and the first of them.
+    back = np.array([NEVER if (day := _until(v)) is None else day.toordinal() for v in waiting], dtype=np.int64)
+    days = back[volunteer]
+    first = np.minimum.reduceat(days, begin)
+    on_first = days == np.repeat(first, count)
+    back_count = np.add.reduceat(on_first, begin)
+    at_first = np.flatnonzero(on_first)
+    first_back = volunteer[at_first[np.minimum(np.searchsorted(at_first, begin), at_first.size - 1)]]
     notes: dict[int, NotReady] = {}
     out = {}
-    for k in np.unique(referral).tolist():
-        mine = volunteer[starts[k] : starts[k + 1]]
-        shown = mine if named is None else mine[:named]
+    for row, k in enumerate(present.tolist()):
+        shown = volunteer[begin[row] : begin[row] + (count[row] if named is None else min(named, count[row]))]
         listed = tuple(notes.setdefault(i, _not_ready(waiting[i])) for i in shown.tolist())
-        days = back[mine]
-        first = int(days.min())
-        if first == NEVER:
-            out[k] = _HeldBack(listed, int(mine.size))
+        if first[row] == NEVER:
+            out[k] = _HeldBack(listed, int(count[row]))
             continue
-        on_day = mine[days == first]
-        out[k] = _HeldBack(
-            listed, int(mine.size), date.fromordinal(first), int(on_day.size), waiting[on_day[0]].first_name
-        )
+        day = date.fromordinal(int(first[row]))
+        out[k] = _HeldBack(listed, int(count[row]), day, int(back_count[row]), waiting[first_back[row]].first_name)
     return out
 
 
@@ -135,7 +137,8 @@ def _until(volunteer: VolunteerProfile) -> date | None:
 
 def _other_formats(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> dict[int, list[tuple[str, int]]]:
     """Per profile, each format she did not choose that would match her today, with how many volunteers. A
-    format without travel is asked once for every profile alike but for her place."""
+    format without travel is asked once for every profile alike but for her place. Pairs rejected or declined
+    before count here, as they did in the plain answer (its variants had ids of their own)."""
     variants: dict[ReferralProfile, int] = {}
     asked: list[ReferralProfile] = []
     of: list[tuple[int, str, int]] = []
@@ -144,18 +147,16 @@ def _other_formats(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> 
             if fmt in ref.formats or (fmt in TRAVEL_FORMATS and ref.lat is None):
                 continue
             variant = replace(ref, formats=(fmt,))
-            key = (
-                variant
-                if fmt in TRAVEL_FORMATS
-                else replace(variant, lat=None, lon=None, area=None, max_travel_km=None)
-            )
+            key = replace(variant, id="", waiting_days=0, priority=False, role="")
+            if fmt not in TRAVEL_FORMATS:
+                key = replace(key, lat=None, lon=None, area=None, max_travel_km=None)
             if key not in variants:
                 variants[key] = len(asked)
                 asked.append(variant)
             of.append((k, fmt, variants[key]))
     if not asked:
         return {}
-    referral, _ = pair_counts.pairs(replace(problem, referrals=tuple(asked)))
+    referral, _ = pair_counts.pairs(replace(problem, referrals=tuple(asked), excluded_pairs=frozenset()))
     counts = pair_counts.per_referral(referral, len(asked))
     out: dict[int, list[tuple[str, int]]] = {}
     for k, fmt, at in of:

@@ -64,7 +64,7 @@ def wider_travel(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> di
         variants = tuple(replace(refs[k], formats=direct[k]) for k in waiting)
         volunteers = tuple(_widened(problem.volunteers[i], widening) for i in wider)
         found_by_row = _by_row(
-            *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers)), len(waiting)
+            *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers), by_reach=True), len(waiting)
         )
         last = widening == WIDER_KM
         left = []
@@ -98,7 +98,7 @@ def _venue_pairs(
     variants = tuple(replace(refs[k], formats=(IN_PERSON,)) for k in meeting)
     volunteers = tuple(_widened(problem.volunteers[i], WIDER_KM) for i in wider)
     found_by_row = _by_row(
-        *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers)), len(meeting)
+        *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers), by_reach=True), len(meeting)
     )
     return dict(zip(meeting, found_by_row, strict=True))
 
@@ -130,7 +130,8 @@ class _Wider:
         near = estimate > -SLACK
         if not near.any():
             return None
-        bound = float(max(1, math.ceil(float(estimate[near].min()))) + 2)
+        # Enough to settle the answer unless the nearest falls short by a whole km within SLACK (then: all).
+        bound = max(1, math.ceil(float(estimate[near].min()))) + 2 * SLACK
         while True:
             chosen = mine[near & (estimate <= bound)]
             short = [b for b in (self._beyond(ref, int(c)) for c in chosen) if b > 0]
