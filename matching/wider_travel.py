@@ -5,10 +5,10 @@ by no more.
 
 A graph with every reach WIDER_KM longer has cells wide enough to hold most of the country: the plain answer
 built one for millions of pairs. Most answers are a few km, so the reach is widened by a little first (STAGES)
-and only those not answered there go on. That is exact for the formats met where one of them lives: a pair
-falling short by no more than W - 1 km is within a reach W km longer, and a pair beyond it falls short by more
-than W - 1 km. At a venue (in person, with venues in the problem) a pair's meeting depends on the venues, not
-on their distance: that format is asked with WIDER_KM at once."""
+and only those not answered there go on. That is exact: a pair falling short by no more than W - 1 km is
+within a reach W km longer, and a pair beyond it falls short by more than W - 1 km; at a venue (in person, with
+venues in the problem) the same holds with the reach widened by her own reach more, as she and the volunteer
+meet at a venue she reaches (triangle inequality)."""
 
 import math
 from dataclasses import dataclass, replace
@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from matching import constraints, pair_counts
-from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile
+from matching import constraints, pair_counts, venue_table
+from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile
 
 WIDER_KM = 50.0  # how much further than her reach a volunteer is asked about
-STAGES = (3.0, 10.0)  # the smaller widenings tried first, each at least 2 km
+STAGES = (3.0,)  # the smaller widenings tried first, each at least 2 km (3 then 50 was the quickest)
 SLACK = 1e-6  # km: numpy's haversine against math's differs by far less
 IN_PERSON = "in_person"
 FloatArray = npt.NDArray[np.float64]
@@ -39,68 +39,67 @@ def wider_travel(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> di
     """Per referral (index into `refs`) taking a format with travel from a known place, her shortfall, when some
     volunteer would fit her with WIDER_KM more reach (never across the sea: a longer reach does not cross it)."""
     asked = [k for k, r in enumerate(refs) if r.lat is not None and any(f in TRAVEL_FORMATS for f in r.formats)]
+    # Only a ready volunteer with a free place can be in a pair: the others are left out of every graph here.
     wider = np.array(
         [
             i
             for i, v in enumerate(problem.volunteers)
-            if v.lat is not None and any(f in TRAVEL_FORMATS for f in v.formats)
+            if v.lat is not None and any(f in TRAVEL_FORMATS for f in v.formats) and v.slots > 0
         ],
         dtype=np.int64,
     )
     if not asked or wider.size == 0:
         return {}
-    at_venues = problem.venues is not None
-    direct = {k: _direct(refs[k], at_venues) for k in asked}
-    venue = _venue_pairs(problem, refs, asked, wider) if at_venues else {}
     them = _Wider(problem, wider)
     out: dict[int, Shortfall] = {}
-    waiting = [k for k in asked if direct[k]]
-    for k in asked:  # in person at a venue her only format with travel: nothing to widen step by step
-        if not direct[k] and (found := them.shortfall(refs[k], venue.get(k))) is not None:
-            out[k] = found
+    waiting = asked
     for widening in (*STAGES, WIDER_KM):
-        if not waiting:
-            break
-        variants = tuple(replace(refs[k], formats=direct[k]) for k in waiting)
-        volunteers = tuple(_widened(problem.volunteers[i], widening) for i in wider)
-        found_by_row = _by_row(
-            *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers), by_reach=True), len(waiting)
-        )
         last = widening == WIDER_KM
+        found = _pairs_at(problem, refs, waiting, them, widening)
         left = []
-        for k, mine in zip(waiting, found_by_row, strict=True):
-            found = them.shortfall(refs[k], np.union1d(mine, venue[k]) if k in venue else mine)
-            if found is not None and (last or found.extra <= widening - 1):
-                out[k] = found
+        for k, mine in zip(waiting, found, strict=True):
+            shortfall = them.shortfall(refs[k], mine)
+            if shortfall is not None and (last or shortfall.extra <= widening - 1):
+                out[k] = shortfall
             elif not last:
                 left.append(k)
+        if not left:
+            break
         waiting = left
     return out
+
+
+def _pairs_at(
+    problem: MatchProblem, refs: tuple[ReferralProfile, ...], asked: list[int], them: "_Wider", widening: float
+) -> list[IntArray]:
+    """Per referral asked, the volunteers (indices into the asked volunteers) who fit her with the reach
+    `widening` km longer, among them all who fall short of her today by no more than `widening` - 1 km. At a
+    venue, a volunteer falling short of her by x km is within x + her reach of the venue she reaches: there the
+    reach is widened by that much more (WIDER_KM at most; a longer reach only adds pairs)."""
+    at_venues = problem.venues is not None
+    formats = {k: _direct(refs[k], at_venues) for k in asked}
+    direct = [k for k in asked if formats[k]]
+    found = dict(
+        zip(
+            direct,
+            them.pairs(problem, tuple(replace(refs[k], formats=formats[k]) for k in direct), widening),
+            strict=True,
+        )
+    )
+    meeting = [k for k in asked if at_venues and IN_PERSON in refs[k].formats]
+    if meeting:
+        reach = max(venue_table.parent_reach_km(problem, refs[k]) for k in meeting)
+        far = min(WIDER_KM, widening + reach + 1)
+        met = them.pairs(problem, tuple(replace(refs[k], formats=(IN_PERSON,)) for k in meeting), far)
+        for k, mine in zip(meeting, met, strict=True):
+            found[k] = np.union1d(found[k], mine) if k in found else mine
+    empty = np.zeros(0, dtype=np.int64)
+    return [found.get(k, empty) for k in asked]
 
 
 def _direct(ref: ReferralProfile, at_venues: bool) -> tuple[str, ...]:
     """Her formats with travel met where one of them lives: home visits, and in person without venues."""
     return tuple(f for f in ref.formats if f in TRAVEL_FORMATS and not (at_venues and f == IN_PERSON))
-
-
-def _widened(volunteer: VolunteerProfile, km: float) -> VolunteerProfile:
-    return replace(volunteer, max_travel_km=volunteer.max_travel_km + km)
-
-
-def _venue_pairs(
-    problem: MatchProblem, refs: tuple[ReferralProfile, ...], asked: list[int], wider: IntArray
-) -> dict[int, IntArray]:
-    """Per referral meeting in person, the volunteers (indices into `wider`) who would share a venue with her
-    with WIDER_KM more reach and fit her otherwise."""
-    meeting = [k for k in asked if IN_PERSON in refs[k].formats]
-    if not meeting:
-        return {}
-    variants = tuple(replace(refs[k], formats=(IN_PERSON,)) for k in meeting)
-    volunteers = tuple(_widened(problem.volunteers[i], WIDER_KM) for i in wider)
-    found_by_row = _by_row(
-        *pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers), by_reach=True), len(meeting)
-    )
-    return dict(zip(meeting, found_by_row, strict=True))
 
 
 def _by_row(referral: IntArray, volunteer: IntArray, rows: int) -> list[IntArray]:
@@ -120,6 +119,14 @@ class _Wider:
         self.lat = np.radians(np.array([v.lat for v in self.volunteers], dtype=float))
         self.lon = np.radians(np.array([v.lon for v in self.volunteers], dtype=float))
         self.base = np.array([(v.max_travel_km + WIDER_KM) - WIDER_KM for v in self.volunteers])
+
+    def pairs(self, problem: MatchProblem, variants: tuple[ReferralProfile, ...], widening: float) -> list[IntArray]:
+        """Per variant, the volunteers (indices into the asked) who fit her with the reach `widening` km longer."""
+        if not variants:
+            return []
+        volunteers = tuple(replace(v, max_travel_km=v.max_travel_km + widening) for v in self.volunteers)
+        found = pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers))
+        return _by_row(*found, len(variants))
 
     def shortfall(self, ref: ReferralProfile, mine: IntArray | None) -> Shortfall | None:
         """Her shortfall among these volunteers (indices into the asked): distances estimated at once with
