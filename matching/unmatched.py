@@ -139,20 +139,32 @@ def _other_formats(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> 
     """Per profile, each format she did not choose that would match her today, with how many volunteers. A
     format without travel is asked once for every profile alike but for her place. Pairs rejected or declined
     before count here, as they did in the plain answer (its variants had ids of their own)."""
-    variants: dict[ReferralProfile, int] = {}
+    variants: dict[tuple[str, object], int] = {}
     asked: list[ReferralProfile] = []
     of: list[tuple[int, str, int]] = []
     for k, ref in enumerate(refs):
+        placeless = None
         for fmt in FORMATS:
             if fmt in ref.formats or (fmt in TRAVEL_FORMATS and ref.lat is None):
                 continue
-            variant = replace(ref, formats=(fmt,))
-            key = replace(variant, id="", waiting_days=0, priority=False, role="")
-            if fmt not in TRAVEL_FORMATS:
-                key = replace(key, lat=None, lon=None, area=None, max_travel_km=None)
+            if fmt in TRAVEL_FORMATS:
+                key: tuple[str, object] = (fmt, k)  # the profiles are distinct already
+            else:
+                placeless = placeless or replace(
+                    ref,
+                    id="",
+                    waiting_days=0,
+                    priority=False,
+                    role="",
+                    lat=None,
+                    lon=None,
+                    area=None,
+                    max_travel_km=None,
+                )
+                key = (fmt, placeless)
             if key not in variants:
                 variants[key] = len(asked)
-                asked.append(variant)
+                asked.append(replace(ref, formats=(fmt,)))
             of.append((k, fmt, variants[key]))
     if not asked:
         return {}

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import constraints, pair_counts, venue_table
-from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile
+from matching.model import TRAVEL_FORMATS, MatchProblem, ReferralProfile, VolunteerProfile
 
 WIDER_KM = 50.0  # how much further than her reach a volunteer is asked about
 STAGES = (3.0,)  # the smaller widenings tried first, each at least 2 km (3 then 50 was the quickest)
@@ -119,12 +119,17 @@ class _Wider:
         self.lat = np.radians(np.array([v.lat for v in self.volunteers], dtype=float))
         self.lon = np.radians(np.array([v.lon for v in self.volunteers], dtype=float))
         self.base = np.array([(v.max_travel_km + WIDER_KM) - WIDER_KM for v in self.volunteers])
+        self.widened: dict[float, tuple[VolunteerProfile, ...]] = {}
 
     def pairs(self, problem: MatchProblem, variants: tuple[ReferralProfile, ...], widening: float) -> list[IntArray]:
         """Per variant, the volunteers (indices into the asked) who fit her with the reach `widening` km longer."""
         if not variants:
             return []
-        volunteers = tuple(replace(v, max_travel_km=v.max_travel_km + widening) for v in self.volunteers)
+        if widening not in self.widened:
+            self.widened[widening] = tuple(
+                replace(v, max_travel_km=v.max_travel_km + widening) for v in self.volunteers
+            )
+        volunteers = self.widened[widening]
         found = pair_counts.pairs(replace(problem, referrals=variants, volunteers=volunteers))
         return _by_row(*found, len(variants))
 
@@ -152,8 +157,8 @@ class _Wider:
 
     def _beyond(self, ref: ReferralProfile, at: int) -> float:
         """How far beyond the volunteer's reach she is, km, worked out as the plain answer did."""
-        km = constraints.pair_distance_km(ref, self.volunteers[at])
-        assert km is not None
+        them = self.volunteers[at]
+        km = constraints.distance_km(ref.lat, ref.lon, them.lat, them.lon)  # type: ignore[arg-type]
         return km - float(self.base[at])
 
     def _km(self, ref: ReferralProfile, mine: IntArray) -> FloatArray:
