@@ -33,8 +33,8 @@ def why_none(
     excluded_pairs: frozenset[tuple[str, str]] = frozenset(),
 ) -> unmatched.Explained:
     """Why no volunteer can be suggested for her: the funnel of hard rules, the volunteers who would fit but are
-    not ready, and the nearest changes that would match her."""
+    not ready (every one: a coordinator asked about her alone), and the nearest changes that would match her."""
     problem = MatchProblem(referrals=(referral,), volunteers=volunteers, weights=weights, excluded_pairs=excluded_pairs)
     graph = candidates.build(problem)
     cause = explain.competition(graph.size) if graph.size else explain.funnel(problem, graph, referral)
-    return unmatched.explain_unmatched(problem, (Unmatched(referral.id, (cause,)),))[0]
+    return unmatched.explain_unmatched(problem, (Unmatched(referral.id, (cause,)),), named=None)[0]
