@@ -45,7 +45,11 @@ AREAS = [None, None, None, "EH6", "HS1"]  # HS1: the Western Isles, across the s
 
 
 def _place(draw: st.DrawFn) -> tuple[float, float]:
-    # Up to about 90 km from Leith, so every stage of widening has something to find.
+    # Mostly close around Leith and the venue east of it, so that pairs fall just short and venues are shared;
+    # some up to about 90 km off, so that only the widest reach finds them.
+    if draw(st.booleans()):
+        lon = LEITH[1] + draw(st.sampled_from([0.0, 0.3]))
+        return LEITH[0] + draw(st.floats(-0.12, 0.12)), lon + draw(st.floats(-0.2, 0.2))
     return LEITH[0] + draw(st.floats(-0.8, 0.8)), LEITH[1] + draw(st.floats(-1.2, 1.2))
 
 
@@ -167,3 +171,20 @@ def test_referrals_alike_but_for_id_waiting_and_role_share_a_profile_unless_a_pa
     distinct, of = pair_counts.profiles((mother, father, refused), frozenset({("c", "v1")}))
     assert distinct == (mother, refused)
     assert of == [0, 0, 1]
+
+
+def test_a_volunteer_just_out_of_reach_who_would_share_a_venue_counts_when_a_home_visit_answers_first() -> None:
+    # The parent is 8 km east of the venue; Aisha visits homes and is 6.5 km north of her, Morag meets at venues
+    # only and is 6.8 km further east, 14.8 km from the venue: widened by 3 km Morag reaches no venue of hers.
+    venue = VenueProfile("a", "Leith hall", LEITH[0], LEITH[1])
+    parent = referral(formats=("in_person", "home_visit"), lon=LEITH[1] + 8 / 62.3)
+    visits = volunteer(id="v1", formats=("home_visit",), lat=parent.lat + 6.5 / 111.2, lon=parent.lon, max_travel_km=5)
+    meets = volunteer(id="v2", formats=("in_person",), lat=parent.lat, lon=parent.lon + 6.8 / 62.3, max_travel_km=5)
+    problem = MatchProblem((parent,), (visits, meets), venues=(venue,))
+    asked = (Unmatched("r1", ()),)
+    [explained] = explain_unmatched(problem, asked)
+    (travel,) = [c for c in explained.nearest_changes if c.change == "travel"]
+    assert (
+        travel.detail == "a travel distance 2 km wider would match 2 volunteers for meetings at a venue or home visits"
+    )
+    assert (explained,) == unmatched_reference.explain_unmatched(problem, asked)
