@@ -77,11 +77,12 @@ def why_none(
     in_person_max_travel_km: float = 10.0,
 ) -> unmatched.Explained:
     """Why no volunteer can be suggested for her: the funnel of hard rules (or the venues), the volunteers who
-    would fit but are not ready, and the nearest changes that would match her."""
+    would fit but are not ready (every one: a coordinator asked about her alone), and the nearest changes that
+    would match her."""
     problem = _problem(referral, volunteers, weights, excluded_pairs, at, in_person_max_travel_km)
     graph = candidates.build(problem)
     cause = explain.competition(graph.size) if graph.size else explain.funnel(problem, graph, referral, 0)
     entries: tuple[Unmatched, ...] = (Unmatched(referral.id, (cause,)),)
     if venues.applies(problem):
         entries = venues.explain(problem, entries)
-    return unmatched.explain_unmatched(problem, entries)[0]
+    return unmatched.explain_unmatched(problem, entries, named=None)[0]

@@ -2,23 +2,25 @@
 (and why, and until when), and the nearest changes that would match her (a format she did not choose, a wider
 travel distance, a volunteer back from leave or rest on a date).
 
-Computed for the unmatched referrals only, each question as one candidate graph over all of them at once
-(candidates.build, vectorised), so a run with few unmatched pays little."""
+Computed for the unmatched referrals only, each question as candidate graphs over all of them at once, read as
+arrays (pair_counts.py), each distinct profile asked once; a run with few unmatched pays little. The wider
+travel question has a module of its own (wider_travel.py)."""
 
-import math
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 
-from matching import candidates, constraints, explain, scoring
+from matching import explain, pair_counts, scoring, wider_travel
 from matching.model import FORMATS, TRAVEL_FORMATS, Cause, MatchProblem, ReferralProfile, Unmatched, VolunteerProfile
 
 FULL = "full"  # the reason code of a ready volunteer without a free place
-WIDER_KM = 50.0  # how much further than her reach a volunteer is asked about
+WIDER_KM = wider_travel.WIDER_KM
 LABELS = explain.LABELS
-NO_LISTS = 2**62  # these graphs are never solved: no seed lists
+NAMED = 10  # the held-back volunteers named per referral: a coordinator needs a handful, the count says the rest
+NEVER = np.iinfo(np.int64).max  # the day number of a volunteer with no known day back
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,132 +46,167 @@ class NearestChange:
 
 @dataclass(frozen=True, slots=True)
 class Explained:
-    """An unmatched referral with what could be done about it."""
+    """An unmatched referral with what could be done about it. `not_ready` names the first held-back
+    volunteers in id order (up to the cap asked for), `not_ready_count` counts them all."""
 
     referral_id: str
     causes: tuple[Cause, ...]
     not_ready: tuple[NotReady, ...]
     nearest_changes: tuple[NearestChange, ...]
+    not_ready_count: int = 0
 
 
-def explain_unmatched(problem: MatchProblem, unmatched: tuple[Unmatched, ...]) -> tuple[Explained, ...]:
-    """Every unmatched referral of the problem with the volunteers held back and the nearest changes."""
+@dataclass(frozen=True, slots=True)
+class _HeldBack:
+    """The volunteers held back who would fit one profile: the first named, how many, and the first day one is
+    back with how many are back that day (the first of them by id named when alone)."""
+
+    named: tuple[NotReady, ...]
+    count: int
+    back_on: date | None = None
+    back: int = 0
+    first_back: str | None = None
+
+
+def explain_unmatched(
+    problem: MatchProblem, unmatched: tuple[Unmatched, ...], *, named: int | None = NAMED
+) -> tuple[Explained, ...]:
+    """Every unmatched referral of the problem with the volunteers held back (the first `named` of them, None:
+    all) and the nearest changes."""
     if not unmatched:
         return ()
     by_id = {r.id: r for r in problem.referrals}
     refs = tuple(by_id[u.referral_id] for u in unmatched)
-    held = _held_back(problem, refs)
-    formats = _other_formats(problem, refs)
-    travel = _wider_travel(problem, refs)
+    distinct, of = pair_counts.profiles(refs, problem.excluded_pairs)
+    held = _held_back(problem, distinct, named)
+    formats = _other_formats(problem, distinct)
+    travel = wider_travel.wider_travel(problem, distinct)
     out = []
-    for u, ref in zip(unmatched, refs, strict=True):
-        not_ready = held.get(ref.id, ())
-        changes = [*formats.get(ref.id, ()), *travel.get(ref.id, ()), *_waits(ref, not_ready)]
+    for u, ref, k in zip(unmatched, refs, of, strict=True):
+        found = held.get(k)
+        changes = [*_format_changes(ref, formats.get(k, ())), *_travel_changes(ref, travel.get(k)), *_waits(ref, found)]
         changes.sort(key=lambda c: (-c.would_match, c.change, c.detail))
-        out.append(Explained(u.referral_id, u.causes, not_ready, tuple(changes)))
+        not_ready = found.named if found else ()
+        out.append(Explained(u.referral_id, u.causes, not_ready, tuple(changes), found.count if found else 0))
     return tuple(out)
 
 
-def _pairs(problem: MatchProblem) -> dict[str, list[tuple[int, str]]]:
-    """Per referral id, its candidate pairs as (volunteer index, format)."""
-    graph = candidates.build(problem, lists_above=NO_LISTS)
-    found: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for r, v, f in zip(graph.referral.tolist(), graph.volunteer.tolist(), graph.format.tolist(), strict=True):
-        found[problem.referrals[r].id].append((v, FORMATS[f]))
-    return found
-
-
-def _held_back(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> dict[str, tuple[NotReady, ...]]:
-    """The volunteers not ready or full who would otherwise fit each referral, by id."""
-    waiting = [v for v in problem.volunteers if v.slots == 0]
+def _held_back(problem: MatchProblem, refs: tuple[ReferralProfile, ...], named: int | None) -> dict[int, _HeldBack]:
+    """Per profile (index into `refs`), the volunteers not ready or full who would otherwise fit her."""
+    waiting = sorted((v for v in problem.volunteers if v.slots == 0), key=lambda v: v.id)  # index order: id order
     if not waiting:
         return {}
     as_ready = tuple(replace(v, ready=True, free_places=1, free_weekly_sessions=1) for v in waiting)
-    found = _pairs(replace(problem, referrals=refs, volunteers=as_ready))
+    referral, volunteer = pair_counts.pairs(replace(problem, referrals=refs, volunteers=as_ready))
+    if referral.size == 0:
+        return {}
+    ordered = np.sort(referral * len(waiting) + volunteer)
+    referral, volunteer = ordered // len(waiting), ordered % len(waiting)
+    starts = np.searchsorted(referral, np.arange(len(refs) + 1))
+    present = np.flatnonzero(np.diff(starts))
+    begin, count = starts[present], np.diff(starts)[present]
+    # The first day back among each one's volunteers, how many are back that day, and the first of them.
+    back = np.array([NEVER if (day := _until(v)) is None else day.toordinal() for v in waiting], dtype=np.int64)
+    days = back[volunteer]
+    first = np.minimum.reduceat(days, begin)
+    on_first = days == np.repeat(first, count)
+    back_count = np.add.reduceat(on_first, begin)
+    at_first = np.flatnonzero(on_first)
+    first_back = volunteer[at_first[np.minimum(np.searchsorted(at_first, begin), at_first.size - 1)]]
+    notes: dict[int, NotReady] = {}
     out = {}
-    for rid, pairs in found.items():
-        vols = sorted({waiting[v].id: waiting[v] for v, _ in pairs}.values(), key=lambda v: v.id)
-        out[rid] = tuple(
-            NotReady(v.id, v.first_name, v.not_ready[0] if v.not_ready and not v.ready else FULL, _until(v))
-            for v in vols
-        )
+    for row, k in enumerate(present.tolist()):
+        shown = volunteer[begin[row] : begin[row] + (count[row] if named is None else min(named, count[row]))]
+        listed = tuple(notes.setdefault(i, _not_ready(waiting[i])) for i in shown.tolist())
+        if first[row] == NEVER:
+            out[k] = _HeldBack(listed, int(count[row]))
+            continue
+        day = date.fromordinal(int(first[row]))
+        out[k] = _HeldBack(listed, int(count[row]), day, int(back_count[row]), waiting[first_back[row]].first_name)
     return out
+
+
+def _not_ready(volunteer: VolunteerProfile) -> NotReady:
+    code = volunteer.not_ready[0] if volunteer.not_ready and not volunteer.ready else FULL
+    return NotReady(volunteer.id, volunteer.first_name, code, _until(volunteer))
 
 
 def _until(volunteer: VolunteerProfile) -> date | None:
     return volunteer.until if not volunteer.ready else None
 
 
-def _other_formats(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> dict[str, list[NearestChange]]:
-    """Per referral, each format she did not choose that would match her today, with how many volunteers."""
-    variants: list[ReferralProfile] = []
-    of: list[tuple[ReferralProfile, str]] = []
-    for ref in refs:
+def _other_formats(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> dict[int, list[tuple[str, int]]]:
+    """Per profile, each format she did not choose that would match her today, with how many volunteers. A
+    format without travel is asked once for every profile alike but for her place. Pairs rejected or declined
+    before count here, as they did in the plain answer (its variants had ids of their own)."""
+    variants: dict[tuple[str, object], int] = {}
+    asked: list[ReferralProfile] = []
+    of: list[tuple[int, str, int]] = []
+    for k, ref in enumerate(refs):
+        placeless = None
         for fmt in FORMATS:
             if fmt in ref.formats or (fmt in TRAVEL_FORMATS and ref.lat is None):
                 continue
-            variants.append(replace(ref, id=f"{len(variants)}", formats=(fmt,)))
-            of.append((ref, fmt))
-    if not variants:
+            if fmt in TRAVEL_FORMATS:
+                key: tuple[str, object] = (fmt, k)  # the profiles are distinct already
+            else:
+                placeless = placeless or replace(
+                    ref,
+                    id="",
+                    waiting_days=0,
+                    priority=False,
+                    role="",
+                    lat=None,
+                    lon=None,
+                    area=None,
+                    max_travel_km=None,
+                )
+                key = (fmt, placeless)
+            if key not in variants:
+                variants[key] = len(asked)
+                asked.append(replace(ref, formats=(fmt,)))
+            of.append((k, fmt, variants[key]))
+    if not asked:
         return {}
-    found = _pairs(replace(problem, referrals=tuple(variants)))
-    out: dict[str, list[NearestChange]] = defaultdict(list)
-    for variant, (ref, fmt) in zip(variants, of, strict=True):
-        count = len({v for v, _ in found.get(variant.id, ())})
-        if count:
-            who = scoring.parent(ref)
-            detail = f"{LABELS[fmt]} would match {scoring.plural(count, 'volunteer')} now ({who} did not choose it)"
-            out[ref.id].append(NearestChange("format", detail, count))
+    referral, _ = pair_counts.pairs(replace(problem, referrals=tuple(asked), excluded_pairs=frozenset()))
+    counts = pair_counts.per_referral(referral, len(asked))
+    out: dict[int, list[tuple[str, int]]] = {}
+    for k, fmt, at in of:
+        if counts[at]:
+            out.setdefault(k, []).append((fmt, int(counts[at])))
     return out
 
 
-def _wider_travel(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> dict[str, list[NearestChange]]:
-    """Per referral taking a format with travel, the fewest km more reach that would match her, and how many
-    volunteers that reach would bring (never across the sea: a longer reach does not cross it)."""
-    travelling = tuple(
-        replace(r, formats=tuple(f for f in r.formats if f in TRAVEL_FORMATS))
-        for r in refs
-        if r.lat is not None and any(f in TRAVEL_FORMATS for f in r.formats)
-    )
-    if not travelling:
-        return {}
-    wider = tuple(
-        replace(v, max_travel_km=v.max_travel_km + WIDER_KM)
-        for v in problem.volunteers
-        if any(f in TRAVEL_FORMATS for f in v.formats) and v.lat is not None
-    )
-    if not wider:
-        return {}
-    found = _pairs(replace(problem, referrals=travelling, volunteers=wider))
-    out: dict[str, list[NearestChange]] = {}
-    for ref in travelling:
-        short = []
-        for v, _ in found.get(ref.id, ()):
-            km = constraints.pair_distance_km(ref, wider[v])
-            assert km is not None
-            beyond = km - (wider[v].max_travel_km - WIDER_KM)
-            if beyond > 0:  # only those out of reach today: a wider reach changes nothing for the others
-                short.append(beyond)
-        if not short:
-            continue
-        extra = max(1, math.ceil(min(short)))
-        count = int((np.array(short) <= extra).sum())
-        detail = (
-            f"a travel distance {extra} km wider would match {scoring.plural(count, 'volunteer')} "
-            f"for {explain._or([LABELS[f] for f in ref.formats])}"
+def _format_changes(ref: ReferralProfile, found: "list[tuple[str, int]] | tuple[()]") -> list[NearestChange]:
+    who = scoring.parent(ref)
+    return [
+        NearestChange(
+            "format",
+            f"{LABELS[fmt]} would match {scoring.plural(count, 'volunteer')} now ({who} did not choose it)",
+            count,
         )
-        out[ref.id] = [NearestChange("travel", detail, count)]
-    return out
+        for fmt, count in found
+    ]
 
 
-def _waits(ref: ReferralProfile, not_ready: tuple[NotReady, ...]) -> list[NearestChange]:
-    """The first day a volunteer who would fit her is back from leave or rest, and how many are back by then."""
-    dates = sorted(n.until for n in not_ready if n.until is not None)
-    if not dates:
+def _travel_changes(ref: ReferralProfile, found: wider_travel.Shortfall | None) -> list[NearestChange]:
+    if found is None:
         return []
-    first = dates[0]
-    back = [n for n in not_ready if n.until is not None and n.until <= first]
-    count = len(back)
-    who = (back[0].first_name or "a volunteer") if count == 1 else scoring.plural(count, "volunteer")
-    detail = f"{who} who would fit {scoring.parent(ref)} {'is' if count == 1 else 'are'} back on {first.isoformat()}"
+    formats = [LABELS[f] for f in ref.formats if f in TRAVEL_FORMATS]
+    detail = (
+        f"a travel distance {found.extra} km wider would match {scoring.plural(found.count, 'volunteer')} "
+        f"for {explain._or(formats)}"
+    )
+    return [NearestChange("travel", detail, found.count)]
+
+
+def _waits(ref: ReferralProfile, held: _HeldBack | None) -> list[NearestChange]:
+    """The first day a volunteer who would fit her is back from leave or rest, and how many are back by then."""
+    if held is None or held.back_on is None:
+        return []
+    count = held.back
+    who = (held.first_back or "a volunteer") if count == 1 else scoring.plural(count, "volunteer")
+    detail = (
+        f"{who} who would fit {scoring.parent(ref)} {'is' if count == 1 else 'are'} back on {held.back_on.isoformat()}"
+    )
     return [NearestChange("wait", detail, count)]
