@@ -83,8 +83,11 @@ class UnmatchedOut(BaseModel):
     referral_id: str
     reasons: list[UnmatchedExplanation] = Field(description="Why, each as a code with its numbers and a sentence")
     not_ready: list[NotReadyOut] = Field(
-        default_factory=list, description="Volunteers who would fit her but are not ready (or full)"
+        default_factory=list,
+        description="Volunteers who would fit her but are not ready (or full): in a match run's answer the first 10 "
+        "by id, every one in suggestions",
     )
+    not_ready_count: int = Field(0, description="How many volunteers would fit her but are not ready (or full)")
     nearest_changes: list[NearestChange] = Field(
         default_factory=list, description="The changes that would match her, the most volunteers first"
     )

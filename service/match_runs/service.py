@@ -156,6 +156,7 @@ def unmatched_json(explained: unmatched.Explained) -> dict[str, object]:
             }
             for n in explained.not_ready
         ],
+        "not_ready_count": explained.not_ready_count,
         "nearest_changes": [
             {"change": c.change, "detail": c.detail, "would_match": c.would_match} for c in explained.nearest_changes
         ],
@@ -172,6 +173,7 @@ def unmatched_out(stored: dict[str, Any]) -> UnmatchedOut:
         referral_id=stored["referral_id"],
         reasons=reasons,
         not_ready=stored.get("not_ready", []),
+        not_ready_count=stored.get("not_ready_count", len(stored.get("not_ready", []))),
         nearest_changes=stored.get("nearest_changes", []),
         causes=causes,
     )

@@ -173,3 +173,21 @@ def test_a_stornoway_mother_is_not_proposed_a_home_visit_from_ullapool(
     [proposal] = _run(client, coordinator)["proposals"]
     assert proposal["format"] == "home_visit"
     assert any(r["code"] == "distance" and "km apart" in r["detail"] for r in proposal["reasons"])
+
+
+def test_a_run_names_ten_held_back_volunteers_and_counts_them_all(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    """At national size a parent could list thousands of full or unready volunteers in every run's answer: a
+    run names the first ten by id and counts the rest; her suggestions, asked about her alone, name them all."""
+    overdue = (TODAY - timedelta(days=200)).isoformat()
+    held = sorted(
+        _volunteer(client, coordinator, name=f"Volunteer {i:02d}", languages=["ar"], last_supervision_on=overdue)
+        for i in range(12)
+    )
+    rid = _referral(client, coordinator, languages=["ar"], formats=["home_visit"])
+    [unmatched] = _run(client, coordinator)["unmatched"]
+    assert unmatched["referral_id"] == rid and unmatched["not_ready_count"] == 12
+    assert [n["volunteer_id"] for n in unmatched["not_ready"]] == held[:10]
+    suggested = client.get(f"/v1/referrals/{rid}/suggestions", headers=coordinator).json()["unmatched"]
+    assert [n["volunteer_id"] for n in suggested["not_ready"]] == held and suggested["not_ready_count"] == 12
