@@ -34,8 +34,9 @@ COLUMNS = ("language", "format", "area", "gender", "specialism", "would_match", 
 
 def report(db: Session, *, limit: int) -> RecruitmentReport:
     settings = programme_service.current(db)
-    referrals = run_repository.waiting_referrals(db, None)
-    volunteers = match_repository.active_volunteers(db)
+    # Plain rows of the columns the profiles read, as a match run reads them (docs/decisions/0026).
+    referrals = run_repository.run_referrals(db, None, reopening=())
+    volunteers = match_repository.active_volunteer_rows(db)
     places = max(1, int(statistics.median_low([v.max_parents for v in volunteers]))) if volunteers else DEFAULT_PLACES
     travellers = [v.max_travel_km for v in volunteers if TRAVEL_FORMATS & set(v.formats)]
     reach = float(statistics.median_low(travellers)) if travellers else DEFAULT_REACH_KM
