@@ -126,7 +126,7 @@ def funnel(problem: MatchProblem, graph: CandidateGraph, referral: ReferralProfi
         steps.append(text)
         counts.append((stage.name, int(pool.size)))
     if pool.size:
-        steps.append("0 not rejected or declined before")
+        steps.append(f"0 not rejected or declined for {scoring.parent(referral)} before")
         counts.append((STAGES[-1][0], 0))
     ended_at = counts[-1][0]
     params: Params = (
@@ -164,16 +164,17 @@ def _stages(
         )
     named = essentials_named(referral)
     what = ", ".join(_essential_words(item) for item in named)
-    stages.append(
-        _Stage(
-            "match_her_essentials",
-            lambda p: _essentials(referral, graph, p),
-            lambda k, _: (
-                f"{k.size} {_verb(k.size, 'match')} what {who} marked essential" + (f" ({what})" if what else ""),
-                (("essentials", named),),
-            ),
+    if named:  # a stage only when she marked something essential beyond language
+        stages.append(
+            _Stage(
+                "match_her_essentials",
+                lambda p: _essentials(referral, graph, p),
+                lambda k, _: (
+                    f"{k.size} {_verb(k.size, 'match')} what {who} marked essential ({what})",
+                    (("essentials", named),),
+                ),
+            )
         )
-    )
     her_starts = bits.week_words(weekly.starts(referral.availability, (), minutes))
     at_venues = graph.venues is not None and "in_person" in referral.formats
     stages.append(

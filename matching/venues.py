@@ -33,8 +33,8 @@ VENUE_IN_REACH = "venue_in_reach"  # reason: venue_id, venue, parent_km, volunte
 # cause: venues, max_travel_km, nearest_venue_km when any venue, across_sea (how many venues within her reach are
 # on other land) when any
 NO_VENUE_IN_REACH = "no_venue_in_reach"
-# cause: volunteers (how many would meet her at a venue both reach), venues (the names of those venues, none of
-# which is open for a whole session when both are free)
+# cause: volunteers (how many would meet her at a venue both reach), venue_names (those venues, none of which is
+# open for a whole session when both are free)
 NO_VENUE_OPEN = "no_venue_open_at_common_hour"
 FAR = np.iinfo(np.int64).max
 IntArray = npt.NDArray[np.int64]
@@ -370,7 +370,7 @@ class _Hours:
             f"{who_words} could meet {parent} at {funnel._or(names)}, but {closed_words} open when both are free: "
             f"longer opening hours, or other times for {parent}, would help"
         )
-        params: Params = (("volunteers", count), ("venues", tuple(names)))
+        params: Params = (("volunteers", count), ("venue_names", tuple(names)))
         return Cause(NO_VENUE_OPEN, params, sentence)
 
 
@@ -379,7 +379,7 @@ def no_venue_cause(problem: MatchProblem, reach: Reach, referral: ReferralProfil
     limit = parent_reach_km(problem, referral)
     params: Params = (("venues", len(reach.venues)), ("max_travel_km", float(limit)))
     if not reach.venues:
-        sentence = "no venue is open for in-person sessions: adding a venue near her would help"
+        sentence = f"no venue is open for in-person sessions: adding a venue near {scoring.parent(referral)} would help"
         return Cause(NO_VENUE_IN_REACH, params, sentence)
     nearest = reach.distances_h(referral.lat, referral.lon, None).min() / 100
     params = (*params, ("nearest_venue_km", round(float(nearest), 1)))
@@ -389,5 +389,6 @@ def no_venue_cause(problem: MatchProblem, reach: Reach, referral: ReferralProfil
     if across_sea:
         params = (*params, ("across_sea", across_sea))
     where = f"the nearest is {nearest:.1f} km away" + (", across the sea" if across_sea else "")
-    sentence = f"no venue is within her reach ({limit:g} km; {where}): adding a venue near her would help"
+    who = scoring.parent(referral)
+    sentence = f"no venue is within {who}'s reach ({limit:g} km; {where}): adding a venue near {who} would help"
     return Cause(NO_VENUE_IN_REACH, params, sentence)

@@ -181,7 +181,7 @@ def _check_plannable(
     )
     if not found.plannable:
         raise Conflict(
-            f"Her sessions could not be planned: {found.reason}.",
+            f"The match's sessions could not be planned: {found.reason}.",
             extra={"state": referral.status, "reason": found.reason, "code": found.code},
         )
 

@@ -22,9 +22,9 @@ def not_ready_reasons(
     she has, and is offered new ones once it is renewed."""
     reasons: list[NotReadyReason] = []
     if volunteer.status == VolunteerStatus.paused:
-        reasons.append(NotReadyReason(code="paused", detail="she has paused volunteering"))
+        reasons.append(NotReadyReason(code="paused", detail="paused volunteering"))
     if volunteer.status == VolunteerStatus.left:
-        reasons.append(NotReadyReason(code="left", detail="she has left the programme"))
+        reasons.append(NotReadyReason(code="left", detail="left the programme"))
     if volunteer.training_completed_on is None or volunteer.training_completed_on > today:
         reasons.append(NotReadyReason(code="untrained", detail="training not completed"))
     if volunteer.check_checked_on is None:

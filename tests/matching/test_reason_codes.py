@@ -96,7 +96,6 @@ def test_a_pair_rejected_before_ends_the_funnel_at_its_own_stage() -> None:
         ("speak_her_language", 1),
         ("offer_her_formats", 1),
         ("can_reach_her", 1),
-        ("match_her_essentials", 1),
         ("share_a_free_hour", 1),
         ("not_rejected_or_declined", 0),
     )

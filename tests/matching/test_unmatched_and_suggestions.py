@@ -1,5 +1,7 @@
 """What a coordinator reads for a referral left without a volunteer, and hand-matching suggestions."""
 
+from dataclasses import replace
+
 from matching.model import MatchProblem, WeeklyWindow, Weights
 from matching.solver import solve
 from matching.suggest import suggest
@@ -50,13 +52,20 @@ def test_her_essentials_and_free_hours_are_steps_of_the_funnel() -> None:
     )
     wednesday = referral(availability=(WeeklyWindow(2, 600, 720),))
     assert _why(MatchProblem((wednesday,), (volunteer(),))).endswith(
-        "→ 1 matches what the mother marked essential → 0 share a free weekly hour with the mother"
+        "→ 1 can reach the mother → 0 share a free weekly hour with the mother"
+    )  # no essentials stage when she marked nothing essential
+    both = replace(essential, availability=wednesday.availability)
+    assert _why(MatchProblem((both,), (volunteer(background=frozenset({"refugee_or_asylum"})),))).endswith(
+        "→ 1 matches what the mother marked essential (background refugee or asylum) → 0 share a free weekly hour "
+        "with the mother"
     )
 
 
 def test_a_pair_rejected_before_is_the_last_step() -> None:
     problem = MatchProblem((referral(),), (volunteer(),), excluded_pairs=frozenset({("r1", "v1")}))
-    assert _why(problem).endswith("→ 1 shares a free weekly hour with the mother → 0 not rejected or declined before")
+    assert _why(problem).endswith(
+        "→ 1 shares a free weekly hour with the mother → 0 not rejected or declined for the mother before"
+    )
 
 
 def test_a_referral_who_lost_out_to_a_better_use_of_her_volunteers_is_told_so() -> None:

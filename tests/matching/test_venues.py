@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from matching import candidates, constraints, venues, weekly
+from matching import candidates, constraints, scoring, venues, weekly
 from matching.model import FORMATS, MatchProblem, ReferralProfile, VenueProfile, VolunteerProfile, WeeklyWindow
 from matching.solver import solve
 from tests.matching.builders import LEITH, PORTOBELLO, referral, volunteer
@@ -146,7 +146,7 @@ def test_an_in_person_proposal_names_the_venue_and_an_unreachable_parent_is_told
         earlier = u.causes[0].code in ("no_volunteer_speaks_her_language", "no_volunteer_offers_her_formats")
         if r.formats == ("in_person",) and unreached and not earlier:
             assert [c.code for c in u.causes] == [venues.NO_VENUE_IN_REACH]
-            assert "adding a venue near her would help" in u.causes[0].sentence
+            assert f"adding a venue near {scoring.parent(r)} would help" in u.causes[0].sentence
 
 
 def _one_pair(*found: VenueProfile, **referral_overrides: object) -> MatchProblem:
@@ -210,7 +210,7 @@ def test_a_parent_whose_shared_venues_are_closed_when_both_are_free_is_told_so()
     assert assignment.proposals == ()
     [cause] = assignment.unmatched[0].causes
     assert cause.code == venues.NO_VENUE_OPEN
-    assert dict(cause.params) == {"volunteers": 1, "venues": ("Leith Hall",)}
+    assert dict(cause.params) == {"volunteers": 1, "venue_names": ("Leith Hall",)}
     assert cause.sentence == (
         "1 volunteer could meet the father at Leith Hall, but it is not open when both are free: longer opening "
         "hours, or other times for the father, would help"

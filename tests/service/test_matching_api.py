@@ -86,7 +86,7 @@ def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator
     assert client.get(f"/v1/referrals/{referral_id}", headers=coordinator).json()["status"] == "waiting"
     again = client.post("/v1/match-runs?wait=true", headers=coordinator).json()
     assert again["proposals"] == []
-    assert again["unmatched"][0]["reasons"][0]["detail"].endswith("0 not rejected or declined before")
+    assert again["unmatched"][0]["reasons"][0]["detail"].endswith("0 not rejected or declined for the mother before")
 
 
 def test_a_new_run_expires_open_proposals_and_solves_again(client: TestClient, coordinator: dict[str, str]) -> None:

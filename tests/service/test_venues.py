@@ -107,7 +107,7 @@ def test_an_in_person_parent_is_matched_at_a_venue_once_one_is_in_reach_and_her_
         assert unmatched["referral_id"] == rid
         [cause] = unmatched["causes"]
         assert cause["code"] == "no_venue_in_reach" and cause["params"]["venues"] == 0
-        assert "adding a venue near her would help" in cause["sentence"]
+        assert "adding a venue near the mother would help" in cause["sentence"]
 
         venue = client.post("/v1/venues", json=venue_body(), headers=coordinator).json()
         [proposal] = _run(client, coordinator)["proposals"]
@@ -270,7 +270,7 @@ def test_a_pair_meets_only_at_a_venue_open_when_both_are_free(client: TestClient
         assert first["proposals"] == []
         [cause] = first["unmatched"][0]["causes"]
         assert cause["code"] == "no_venue_open_at_common_hour"
-        assert cause["params"] == {"volunteers": 1, "venues": ["Leith Community Centre"]}
+        assert cause["params"] == {"volunteers": 1, "venue_names": ["Leith Community Centre"]}
         assert "Leith Community Centre, but it is not open when both are free" in cause["sentence"]
         refused = client.post(
             "/v1/matches", json={"referral_id": rid, "volunteer_id": vid, "venue_id": venue["id"]}, headers=coordinator
