@@ -204,9 +204,9 @@ def _waits(ref: ReferralProfile, held: _HeldBack | None) -> list[NearestChange]:
     """The first day a volunteer who would fit her is back from leave or rest, and how many are back by then."""
     if held is None or held.back_on is None:
         return []
-    count = held.back
-    who = (held.first_back or "a volunteer") if count == 1 else scoring.plural(count, "volunteer")
-    detail = (
-        f"{who} who would fit {scoring.parent(ref)} {'is' if count == 1 else 'are'} back on {held.back_on.isoformat()}"
-    )
+    count, parent, day = held.back, scoring.parent(ref), held.back_on.isoformat()
+    if count == 1:  # one named volunteer: the clause is an aside
+        detail = f"{held.first_back or 'a volunteer'}, who would fit {parent}, is back on {day}"
+    else:
+        detail = f"{scoring.plural(count, 'volunteer')} who would fit {parent} are back on {day}"
     return [NearestChange("wait", detail, count)]

@@ -3,7 +3,7 @@ queries here: the callers' repositories read the rows, load and busy slots. A ro
 row of the columns named here: the profiles read nothing else of it."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from api_schemas.programme import ProgrammeSettings
@@ -128,8 +128,9 @@ def volunteer_profiles(
 
 
 def _back_on(reasons: list[NotReadyReason]) -> date | None:
-    """The day she is ready again, known only when every reason ends by itself (leave, rest)."""
-    ends = [r.until for r in reasons if r.until is not None]
+    """The day she is ready again, known only when every reason ends by itself: the day after her leave's last,
+    the day her rest ends (she rests while today is before it)."""
+    ends = [r.until + timedelta(days=1) if r.code == "on_leave" else r.until for r in reasons if r.until is not None]
     return max(ends) if reasons and len(ends) == len(reasons) else None
 
 

@@ -136,5 +136,9 @@ def _waits(ref: ReferralProfile, not_ready: tuple[NotReady, ...]) -> list[Neares
     back = [n for n in not_ready if n.until is not None and n.until <= first]
     count = len(back)
     who = (back[0].first_name or "a volunteer") if count == 1 else scoring.plural(count, "volunteer")
-    detail = f"{who} who would fit {scoring.parent(ref)} {'is' if count == 1 else 'are'} back on {first.isoformat()}"
+    detail = (
+        f"{who}, who would fit {scoring.parent(ref)}, is back on {first.isoformat()}"
+        if count == 1
+        else f"{who} who would fit {scoring.parent(ref)} are back on {first.isoformat()}"
+    )
     return [NearestChange("wait", detail, count)]

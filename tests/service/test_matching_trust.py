@@ -115,14 +115,18 @@ def test_an_unmatched_mother_is_told_who_is_not_ready_and_what_would_match_her(
     assert unmatched["reasons"][0]["detail"].startswith("1 available volunteer speaks Arabic → 0 offer home visits")
     held = {n["volunteer_id"]: n for n in unmatched["not_ready"]}
     assert held[aisha]["reason_code"] == "supervision_overdue" and held[aisha]["first_name"] == "Aisha"
-    assert held[morag]["reason_code"] == "on_leave" and held[morag]["until"] == back.isoformat()
+    # On leave to `back` inclusive: ready again the day after.
+    assert held[morag]["reason_code"] == "on_leave" and held[morag]["until"] == (back + timedelta(days=1)).isoformat()
     changes = {c["change"]: c for c in unmatched["nearest_changes"]}
     assert changes["format"] == {
         "change": "format",
         "detail": "telephone would match 1 volunteer now (the mother did not choose it)",
         "would_match": 1,
     }
-    assert changes["wait"]["detail"] == f"Morag who would fit the mother is back on {back.isoformat()}"
+    assert (
+        changes["wait"]["detail"]
+        == f"Morag, who would fit the mother, is back on {(back + timedelta(days=1)).isoformat()}"
+    )
     suggested = client.get(f"/v1/referrals/{rid}/suggestions", headers=coordinator)
     assert suggested.status_code == 200 and suggested.json()["items"] == []
     assert suggested.json()["unmatched"]["not_ready"] == unmatched["not_ready"]
