@@ -189,14 +189,18 @@ def _format_changes(ref: ReferralProfile, found: "list[tuple[str, int]] | tuple[
     ]
 
 
+def travel_detail(count: int, extra: int, parent: str, formats: str) -> str:
+    """Whose travel would change: the volunteers' (widening the parent's own reach changes nothing here)."""
+    if count == 1:
+        return f"1 volunteer travelling {extra} km further would match {parent} for {formats}"
+    return f"{count} volunteers travelling up to {extra} km further would match {parent} for {formats}"
+
+
 def _travel_changes(ref: ReferralProfile, found: wider_travel.Shortfall | None) -> list[NearestChange]:
     if found is None:
         return []
     formats = [LABELS[f] for f in ref.formats if f in TRAVEL_FORMATS]
-    detail = (
-        f"a travel distance {found.extra} km wider would match {scoring.plural(found.count, 'volunteer')} "
-        f"for {explain._or(formats)}"
-    )
+    detail = travel_detail(found.count, found.extra, scoring.parent(ref), explain._or(formats))
     return [NearestChange("travel", detail, found.count)]
 
 

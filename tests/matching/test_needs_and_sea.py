@@ -122,7 +122,7 @@ def test_an_unmatched_parent_is_told_who_is_held_back_and_the_nearest_changes() 
     ]
     changes = {c.change: c for c in explained.nearest_changes}
     assert changes["format"].detail == "telephone would match 2 volunteers now (the mother did not choose it)"
-    assert changes["travel"].detail == "a travel distance 4 km wider would match 1 volunteer for home visits"
+    assert changes["travel"].detail == "1 volunteer travelling 4 km further would match the mother for home visits"
     assert changes["wait"].detail == "Morag, who would fit the mother, is back on 2027-01-04"
     assert result.unmatched[0].causes[0].sentence.startswith("2 available volunteers speak Arabic")
 

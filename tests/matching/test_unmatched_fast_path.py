@@ -192,6 +192,7 @@ def test_a_volunteer_just_out_of_reach_who_would_share_a_venue_counts_when_a_hom
     [explained] = explain_unmatched(problem, asked)
     (travel,) = [c for c in explained.nearest_changes if c.change == "travel"]
     assert (
-        travel.detail == "a travel distance 2 km wider would match 2 volunteers for meetings at a venue or home visits"
+        travel.detail
+        == "2 volunteers travelling up to 2 km further would match the mother for meetings at a venue or home visits"
     )
     assert (explained,) == unmatched_reference.explain_unmatched(problem, asked)

@@ -9,7 +9,7 @@ from datetime import date
 
 import numpy as np
 
-from matching import candidates, constraints, scoring
+from matching import candidates, constraints, scoring, unmatched
 from matching.explain import LABELS, _or
 from matching.model import FORMATS, TRAVEL_FORMATS, MatchProblem, ReferralProfile, Unmatched, VolunteerProfile
 from matching.unmatched import FULL, WIDER_KM, Explained, NearestChange, NotReady
@@ -119,10 +119,7 @@ def _wider_travel(problem: MatchProblem, refs: tuple[ReferralProfile, ...]) -> d
             continue
         extra = max(1, math.ceil(min(short)))
         count = int((np.array(short) <= extra).sum())
-        detail = (
-            f"a travel distance {extra} km wider would match {scoring.plural(count, 'volunteer')} "
-            f"for {_or([LABELS[f] for f in ref.formats])}"
-        )
+        detail = unmatched.travel_detail(count, extra, scoring.parent(ref), _or([LABELS[f] for f in ref.formats]))
         out[ref.id] = [NearestChange("travel", detail, count)]
     return out
 
