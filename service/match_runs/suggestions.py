@@ -21,7 +21,9 @@ def best(db: Session, *, referral: Referral, k: int) -> SuggestionPage:
     be matched now (escalated, matched, ended, ...), as runs and manual matches are."""
     referral_lifecycle.ensure_matchable(referral.status)
     settings = programme_service.current(db)
-    volunteers = tuple(volunteer_profiles(db, match_repository.active_volunteers(db), settings=settings))
+    # Open proposals of other parents hold places here too, as in a run and when a match is made.
+    rows = match_repository.active_volunteer_rows(db)
+    volunteers = tuple(volunteer_profiles(db, rows, settings=settings, proposals_hold=True, released=[referral.id]))
     profile = match_inputs.referral_profile(referral, today=clock.today(settings.time_zone))
     weights = match_inputs.weights(settings)
     excluded = match_repository.excluded_pairs(db, [referral.id])

@@ -24,6 +24,7 @@ from service.profiles import matching as match_inputs
 from service.profiles import planning as plan_inputs
 from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
+from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
 
 # Rules a coordinator may override with an audited reason; readiness and capacity protect people and never yield.
@@ -65,9 +66,19 @@ def create(
         raise invalid(["body", "volunteer_id"], "no volunteer with this id")
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
+    # Open proposals of other parents hold her places against a match made by hand, as they do in a run: it
+    # never takes a place a coordinator may still accept a proposal for. Accepting proposals is first come,
+    # first served among them (a capacity cut since the run leaves fewer places than proposals).
+    held = (
+        [p.id for p in proposal_repository.open_of_volunteer(db, volunteer.id) if p.referral_id != referral.id]
+        if proposal_id is None
+        else []
+    )
+    load = repository.current_parents(db, [volunteer.id])
+    load[volunteer.id] = load.get(volunteer.id, 0) + len(held)
     v_profile = match_inputs.volunteer_profiles(
         [volunteer],
-        load=repository.current_parents(db, [volunteer.id]),
+        load=load,
         busy=repository.busy_slots(db, [volunteer.id], zone=ZoneInfo(settings.time_zone), now=clock.now()),
         settings=settings,
         today=today,
@@ -89,6 +100,12 @@ def create(
     broken = pair.broken
     hard = [rule for rule in broken if rule not in OVERRIDABLE or override_reason is None]
     if hard:
+        if "no_free_capacity" in hard and held:
+            raise Conflict(
+                f"The match breaks: {', '.join(hard)}: her free places are held by open proposals for other "
+                "parents; reject one, or accept it, first.",
+                extra={"broken": hard, "held_by_proposals": sorted(held)},
+            )
         raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
     formats = pair.formats or tuple(f for f in r_profile.formats if f in v_profile.formats) or r_profile.formats
     chosen_format = proposed_format or formats[0]

@@ -54,7 +54,7 @@ def test_accepting_a_proposal_makes_a_pending_match_that_holds_her_place(
     assert volunteer["current_parents"] == 1 and "full" in [r["code"] for r in volunteer["not_ready_reasons"]]
 
 
-def test_accepting_a_proposal_for_a_volunteer_filled_meanwhile_is_409(
+def test_a_match_by_hand_cannot_take_the_place_a_proposal_holds_and_a_full_volunteer_is_409(
     client: TestClient, coordinator: dict[str, str]
 ) -> None:
     client.post(
@@ -68,9 +68,12 @@ def test_accepting_a_proposal_for_a_volunteer_filled_meanwhile_is_409(
     own = client.post(
         "/v1/matches", json={"referral_id": other, "volunteer_id": proposal["volunteer_id"]}, headers=coordinator
     )
-    assert own.status_code == 201
-    late = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
-    assert late.status_code == 409 and "no_free_capacity" in late.json()["broken"]
+    assert own.status_code == 409 and own.json()["held_by_proposals"] == [proposal["id"]]
+    assert client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).status_code == 201
+    late = client.post(
+        "/v1/matches", json={"referral_id": other, "volunteer_id": proposal["volunteer_id"]}, headers=coordinator
+    )
+    assert late.status_code == 409 and late.json()["broken"] == ["no_free_capacity"]
 
 
 def test_a_rejected_pair_is_never_proposed_again(client: TestClient, coordinator: dict[str, str]) -> None:

@@ -195,3 +195,25 @@ def test_a_run_names_ten_held_back_volunteers_and_counts_them_all(
     assert [n["volunteer_id"] for n in unmatched["not_ready"]] == held[:10]
     suggested = client.get(f"/v1/referrals/{rid}/suggestions", headers=coordinator).json()["unmatched"]
     assert [n["volunteer_id"] for n in suggested["not_ready"]] == held and suggested["not_ready_count"] == 12
+
+
+def test_an_open_proposal_holds_her_place_against_suggestions_and_matches_made_by_hand(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    """A run over one referral proposes Morag, who has one place; the other parent's suggestions do not offer
+    her, a match made by hand is refused naming the proposal that holds her place, and the proposal is still
+    accepted."""
+    morag = _volunteer(client, coordinator, name="Morag Ross", capacity={"max_parents": 1, "max_sessions_per_week": 1})
+    first = _referral(client, coordinator, 1)
+    second = _referral(client, coordinator, 2)
+    run = client.post("/v1/match-runs?wait=true", json={"referral_ids": [first]}, headers=coordinator).json()
+    [proposal] = run["proposals"]
+    assert proposal["volunteer_id"] == morag
+    suggested = client.get(f"/v1/referrals/{second}/suggestions", headers=coordinator).json()
+    assert suggested["items"] == [] and suggested["unmatched"]["not_ready"][0]["reason_code"] == "full"
+    by_hand = client.post("/v1/matches", json={"referral_id": second, "volunteer_id": morag}, headers=coordinator)
+    assert by_hand.status_code == 409, by_hand.text
+    assert by_hand.json()["broken"] == ["no_free_capacity"]
+    assert by_hand.json()["held_by_proposals"] == [proposal["id"]]
+    accepted = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
+    assert accepted.status_code == 201, accepted.text
