@@ -234,8 +234,11 @@ def _at_a_venue(
 
 def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions, at_a_venue: Keep | None) -> Keep:
     """A format she accepts that the volunteer offers and, if it needs travel, can reach her for: in person at a
-    venue they share when the problem has venues (`at_a_venue`, over the table)."""
+    venue they share when the problem has venues (`at_a_venue`, over the table). A volunteer sharing no language
+    with her (there with an interpreter) counts only in a format where an interpreter can be arranged."""
     keep = np.zeros(pool.shape, dtype=bool)
+    bridged = constraints.interpreter_formats(referral)
+    speaks = table.speaker_mask(constraints.wanted_languages(referral))[pool] if bridged else None
     located = referral.lat is not None and referral.lon is not None
     near = (
         (_distances(referral, table, pool) <= table.max_h[pool]) & _same_land(referral, table, pool)
@@ -245,6 +248,8 @@ def _reachable(referral: ReferralProfile, table: VolunteerTable, pool: Positions
     for fmt in referral.formats:
         if fmt in FORMATS:
             offered = (table.formats[pool] & (1 << FORMATS.index(fmt))) != 0
+            if speaks is not None and fmt not in bridged:
+                offered &= speaks
             if fmt == "in_person" and at_a_venue is not None:
                 keep |= offered & at_a_venue[pool]
             else:

@@ -119,7 +119,8 @@ class VenueProfile:
     """An active venue with opening hours and a known place, where in-person pairs may meet. `area` is its
     postcode district: a venue on an island group is within reach only of people on it (sea.py).
     `opening_hours`: a pair meets there only at a start time both are free and the venue is open for a whole
-    session; None (the engine's own tests and benches) is open at every hour."""
+    session with a room free (not in `booked`); None (the engine's own tests and benches) is open at every
+    hour."""
 
     id: str
     name: str
@@ -127,6 +128,7 @@ class VenueProfile:
     lon: float
     area: str | None = None
     opening_hours: tuple[WeeklyWindow, ...] | None = None
+    booked: tuple[WeeklyWindow, ...] = ()  # weekly hours when every room is taken by other matches' sessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching import constraints, grid, sea, weekly
-from matching.model import MatchProblem, ReferralProfile, VenueProfile
+from matching.model import MatchProblem, ReferralProfile, VenueProfile, WeeklyWindow
 from matching.table import VolunteerTable
 
 # Distances within reach fit 32 bits (half the Earth's circumference is 2 M hundredths of a km): half the memory.
@@ -23,6 +23,7 @@ Islands = npt.NDArray[np.int8]
 VenueIndex = npt.NDArray[np.int16]
 # A venue whose hours are not given is open at every start of the week.
 ALWAYS = (1 << weekly.WEEK_BITS) - 1
+_WHOLE_WEEK = tuple(WeeklyWindow(day, 0, 24 * 60) for day in range(7))
 
 
 def parent_reach_km(problem: MatchProblem, referral: ReferralProfile) -> float:
@@ -36,9 +37,14 @@ def by_id(problem: MatchProblem) -> tuple[VenueProfile, ...]:
 
 
 def open_starts(venues: tuple[VenueProfile, ...], session_minutes: int) -> list[int]:
-    """Per venue, the weekly quarters at which a whole session can start while it is open (ALWAYS when its
-    hours are not given)."""
-    return [ALWAYS if v.opening_hours is None else weekly.starts(v.opening_hours, (), session_minutes) for v in venues]
+    """Per venue, the weekly quarters at which a whole session can start while it is open with a room free
+    (ALWAYS when its hours are not given and nothing is booked)."""
+    return [
+        ALWAYS
+        if v.opening_hours is None and not v.booked
+        else weekly.starts(v.opening_hours or _WHOLE_WEEK, v.booked, session_minutes)
+        for v in venues
+    ]
 
 
 @dataclass(frozen=True)

@@ -365,10 +365,10 @@ class _Hours:
             return None
         names = sorted(closed)
         who_words, parent = scoring.plural(count, "volunteer"), scoring.parent(referral)
-        closed_words = "it is not" if len(names) == 1 else "none of them is"
+        closed_words = "it is" if len(names) == 1 else "each is"
         sentence = (
-            f"{who_words} could meet {parent} at {funnel._or(names)}, but {closed_words} open when both are free: "
-            f"longer opening hours, or other times for {parent}, would help"
+            f"{who_words} could meet {parent} at {funnel._or(names)}, but {closed_words} closed or fully booked "
+            f"whenever both are free: longer opening hours, another room, or other times for {parent}, would help"
         )
         params: Params = (("volunteers", count), ("venue_names", tuple(names)))
         return Cause(NO_VENUE_OPEN, params, sentence)

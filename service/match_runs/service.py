@@ -36,6 +36,7 @@ from service.match_runs import repository
 from service.matches import creation as match_creation
 from service.matches import repository as match_repository
 from service.matches import service as match_service
+from service.matches import venues as match_venues
 from service.models import Match, MatchRun, Proposal, Referral, Volunteer
 from service.profiles import matching as match_inputs
 from service.proposals import lifecycle as proposal_lifecycle
@@ -87,7 +88,7 @@ def problem_for(
         volunteers=tuple(volunteer_profiles(db, volunteers, settings=settings, proposals_hold=True, released=released)),
         weights=match_inputs.weights(settings),
         excluded_pairs=match_repository.excluded_pairs(db, [r.id for r in referrals]),
-        venues=match_inputs.venue_profiles(match_repository.open_venues(db)),
+        venues=match_venues.engine_venues(db, zone=ZoneInfo(settings.time_zone), now=clock.now()),
         in_person_max_travel_km=settings.in_person_max_travel_km,
     )
 

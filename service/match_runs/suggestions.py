@@ -1,5 +1,7 @@
 """The best few volunteers for one referral, for a coordinator matching by hand."""
 
+from zoneinfo import ZoneInfo
+
 from sqlmodel import Session
 
 from api_schemas.matching import Reason, SuggestionOut, SuggestionPage
@@ -9,6 +11,7 @@ from service.core import clock
 from service.match_runs.service import unmatched_json, unmatched_out, volunteer_profiles
 from service.matches import repository as match_repository
 from service.matches import service as match_service
+from service.matches import venues as match_venues
 from service.models import Referral
 from service.profiles import matching as match_inputs
 from service.profiles.matching import reason_json
@@ -28,7 +31,7 @@ def best(db: Session, *, referral: Referral, k: int) -> SuggestionPage:
     weights = match_inputs.weights(settings)
     excluded = match_repository.excluded_pairs(db, [referral.id])
     # In person at a venue, as a run has it: the venue suggested is the one a match made from it takes.
-    at = match_inputs.venue_profiles(match_repository.open_venues(db))
+    at = match_venues.engine_venues(db, zone=ZoneInfo(settings.time_zone), now=clock.now())
     reach = settings.in_person_max_travel_km
     found = suggest(profile, volunteers, weights, excluded, k=k, at=at, in_person_max_travel_km=reach)
     if not found:

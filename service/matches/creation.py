@@ -19,6 +19,7 @@ from service.core.errors import Conflict, invalid
 from service.core.ids import new_id
 from service.core.lifecycle import begin, event
 from service.matches import lifecycle, planning, repository
+from service.matches import venues as match_venues
 from service.models import Match, Referral, Volunteer
 from service.profiles import matching as match_inputs
 from service.profiles import planning as plan_inputs
@@ -92,7 +93,7 @@ def create(
             (v_profile,),
             weights=match_inputs.weights(settings),
             excluded_pairs=repository.excluded_pairs(db, [referral.id]),
-            venues=match_inputs.venue_profiles(repository.open_venues(db)),
+            venues=match_venues.engine_venues(db, zone=ZoneInfo(settings.time_zone), now=clock.now()),
             in_person_max_travel_km=settings.in_person_max_travel_km,
         ),
         venue_id=venue_id,

@@ -195,6 +195,25 @@ def venue_bookings(
     return [(starts_at, ends_at) for starts_at, ends_at in db.exec(query)]
 
 
+def venue_weekly_use(db: Session, *, zone: ZoneInfo, now: datetime) -> dict[str, set[tuple[str, tuple[int, int, int]]]]:
+    """Per venue, the (match id, local weekly slot) of every upcoming planned session held there by an open
+    match: how its rooms are taken week by week."""
+    query = (
+        select(SupportSession.venue_id, SupportSession.match_id, SupportSession.starts_at, SupportSession.ends_at)
+        .join(Match, col(Match.id) == SupportSession.match_id)
+        .where(
+            col(SupportSession.venue_id).is_not(None),
+            SupportSession.status == SessionStatus.planned,
+            col(SupportSession.starts_at) >= now,
+            col(Match.status).in_(_HOLDING),
+        )
+    )
+    found: dict[str, set[tuple[str, tuple[int, int, int]]]] = defaultdict(set)
+    for venue_id, match_id, starts_at, ends_at in db.exec(query):
+        found[str(venue_id)].add((match_id, slot_of(starts_at, ends_at, zone)))
+    return found
+
+
 def volunteers_at_venue(db: Session, venue_id: str, *, now: datetime) -> list[Volunteer]:
     """The volunteers holding upcoming planned sessions at a venue, by id."""
     held = select(SupportSession.volunteer_id).where(

@@ -212,8 +212,8 @@ def test_a_parent_whose_shared_venues_are_closed_when_both_are_free_is_told_so()
     assert cause.code == venues.NO_VENUE_OPEN
     assert dict(cause.params) == {"volunteers": 1, "venue_names": ("Leith Hall",)}
     assert cause.sentence == (
-        "1 volunteer could meet the father at Leith Hall, but it is not open when both are free: longer opening "
-        "hours, or other times for the father, would help"
+        "1 volunteer could meet the father at Leith Hall, but it is closed or fully booked whenever both are free: "
+        "longer opening hours, another room, or other times for the father, would help"
     )
     # Open on Tuesday mornings too, the hall is where they meet.
     longer = replace(saturdays, opening_hours=(*saturdays.opening_hours, WeeklyWindow(1, 9 * 60, 12 * 60)))  # type: ignore[misc]

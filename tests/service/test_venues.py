@@ -271,7 +271,7 @@ def test_a_pair_meets_only_at_a_venue_open_when_both_are_free(client: TestClient
         [cause] = first["unmatched"][0]["causes"]
         assert cause["code"] == "no_venue_open_at_common_hour"
         assert cause["params"] == {"volunteers": 1, "venue_names": ["Leith Community Centre"]}
-        assert "Leith Community Centre, but it is not open when both are free" in cause["sentence"]
+        assert "Leith Community Centre, but it is closed or fully booked whenever both are free" in cause["sentence"]
         refused = client.post(
             "/v1/matches", json={"referral_id": rid, "volunteer_id": vid, "venue_id": venue["id"]}, headers=coordinator
         )
@@ -350,3 +350,29 @@ def test_a_cover_for_an_in_person_match_must_reach_its_venue(
             f"/v1/matches/{match_id}/cover", json={"choice": "cover", "volunteer_id": in_reach}, headers=coordinator
         )
         assert covered.status_code == 200, covered.text
+
+
+def test_a_run_never_proposes_a_venue_whose_rooms_are_taken_when_both_are_free(
+    client: TestClient, coordinator: dict[str, str], make_key: KeyMaker
+) -> None:
+    """A one-room hall open on Tuesdays 10:00-11:00: once one pair meets there every Tuesday at 10:00, a second
+    pair free only then is not proposed there (the accept would have been refused as the room is taken), and is
+    told the hall is fully booked."""
+    with time_machine.travel(START, tick=False):
+        hour = [{"day": "tue", "start": "10:00", "end": "11:00"}]
+        client.post("/v1/venues", json=venue_body(opening_hours=hour, rooms=1), headers=coordinator)
+        vid, _rid = _in_person_pair(client, coordinator)
+        [proposal] = _run(client, coordinator)["proposals"]
+        match_id = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator).json()["id"]
+        me = make_key("volunteer", volunteer_id=vid)
+        assert client.post(f"/v1/matches/{match_id}/accept", headers=me).status_code == 200
+
+        isla = volunteer_body(formats=["in_person"], name="Isla Grant")
+        client.post("/v1/volunteers", json=isla, headers=coordinator)
+        second = client.post("/v1/referrals", json=referral_body(2, formats=["in_person"]), headers=coordinator)
+        run = _run(client, coordinator)
+        assert run["proposals"] == []
+        [unmatched] = run["unmatched"]
+        assert unmatched["referral_id"] == second.json()["id"]
+        [cause] = unmatched["causes"]
+        assert cause["code"] == "no_venue_open_at_common_hour" and "fully booked" in cause["sentence"]
