@@ -20,7 +20,7 @@ from sqlmodel import Session
 from api_schemas.matching import MatchRunIn, MatchRunOut, ProposalStatus
 from api_schemas.matching import MatchRunStatus as S
 from matching import solver, unmatched
-from matching.model import Assignment, MatchProblem
+from matching.model import Assignment, MatchProblem, Proposal
 from service.core import clock, tasks
 from service.core.auth import Principal
 from service.core.ids import new_id
@@ -28,15 +28,19 @@ from service.match_runs import lifecycle as run_lifecycle
 from service.match_runs import repository
 from service.match_runs import service as run_service
 from service.match_runs.service import problem_for, reopened_by, unmatched_json
+from service.matches import repository as match_repository
 from service.models import MatchRun
 from service.profiles.matching import reason_json
 from service.programme import service as programme_service
 from service.proposals import lifecycle as proposal_lifecycle
+from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
 
 log = structlog.get_logger("peer_match.match_runs")
 
 TASK = "match_run"
+# The cause of a parent whose proposed volunteer was filled by a match made by hand while the run solved.
+FILLED_DURING_RUN = "volunteer_filled_during_run"
 # A run that has not moved for this long has lost its worker (a national run takes seconds, and reports each
 # solve round): the scan fails it so that the programme can run again.
 STUCK_AFTER = timedelta(minutes=10)
@@ -44,6 +48,7 @@ STUCK_AFTER = timedelta(minutes=10)
 WAIT_AT_MOST = 2_000
 
 Bind = Engine | Connection
+Proposals = list[Proposal]
 
 
 @contextmanager
@@ -163,6 +168,8 @@ def _save(
         db.flush()
         still_waiting = repository.waiting_ids(db, [p.referral_id for p in assignment.proposals])
         kept = [p for p in assignment.proposals if p.referral_id in still_waiting]
+        kept, filled = _within_places_now(db, problem, kept)
+        unmatched_rows = unmatched_rows + [_filled_row(p) for p in filled]
         repository.insert_proposals(
             db,
             [
@@ -192,6 +199,46 @@ def _save(
         progress.figures["stage_seconds"]["saving"] = round(time.perf_counter() - progress.mark, 4)
         match_run.progress = {**progress.figures, "stage_seconds": dict(progress.figures["stage_seconds"])}
         run_lifecycle.advance(db, match_run, S.done)
+
+
+def _within_places_now(db: Session, problem: MatchProblem, found: list[Proposal]) -> tuple[Proposals, Proposals]:
+    """(kept, dropped): each volunteer keeps her best proposals up to the places she has free now, counted as
+    the run counted them when it loaded (matches and others' open proposals); a match made by hand while the
+    run solved may have taken one, and her proposal would only be refused at accept."""
+    ids = sorted({p.volunteer_id for p in found})
+    taken = match_repository.current_parents(db, ids)
+    for volunteer_id, count in proposal_repository.open_per_volunteer(db, ids).items():
+        taken[volunteer_id] = taken.get(volunteer_id, 0) + count
+    # Her places and her weekly sessions, as the run loaded them (each parent takes one of each).
+    capacity = {
+        v.id: min(v.max_parents, v.max_parents - v.free_places + v.free_weekly_sessions) for v in problem.volunteers
+    }
+    left = {vid: capacity.get(vid, 0) - taken.get(vid, 0) for vid in ids}
+    kept, dropped = [], []
+    for proposal in sorted(found, key=lambda p: (-p.score, p.referral_id)):
+        if left[proposal.volunteer_id] > 0:
+            left[proposal.volunteer_id] -= 1
+            kept.append(proposal)
+        else:
+            dropped.append(proposal)
+    return kept, dropped
+
+
+def _filled_row(proposal: Proposal) -> dict[str, object]:
+    """An unmatched entry for a parent whose volunteer's place went to a match made while the run solved."""
+    sentence = (
+        "the volunteer proposed for the parent took another parent, matched by hand while the run was solving: "
+        "run again to find another"
+    )
+    cause = {"code": FILLED_DURING_RUN, "params": {"volunteer_id": proposal.volunteer_id}, "sentence": sentence}
+    return {
+        "referral_id": proposal.referral_id,
+        "reasons": [sentence],
+        "causes": [cause],
+        "not_ready": [],
+        "not_ready_count": 0,
+        "nearest_changes": [],
+    }
 
 
 def run_here(bind: Bind, run_id: str) -> None:

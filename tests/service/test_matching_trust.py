@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import referral_body, volunteer_body
@@ -217,3 +218,29 @@ def test_an_open_proposal_holds_her_place_against_suggestions_and_matches_made_b
     assert by_hand.json()["held_by_proposals"] == [proposal["id"]]
     accepted = client.post(f"/v1/proposals/{proposal['id']}/accept", headers=coordinator)
     assert accepted.status_code == 201, accepted.text
+
+
+def test_a_run_drops_a_proposal_whose_volunteer_was_matched_by_hand_while_it_solved(
+    client: TestClient, coordinator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Morag has one place. While a run over the first parent is solving (after it read the people), a
+    coordinator matches her by hand to the second parent: the run writes no proposal she could never accept,
+    and says why the first parent is left."""
+    from service.match_runs import worker
+
+    morag = _volunteer(client, coordinator, name="Morag Ross", capacity={"max_parents": 1, "max_sessions_per_week": 1})
+    first = _referral(client, coordinator, 1)
+    second = _referral(client, coordinator, 2)
+    explain = worker.unmatched.explain_unmatched
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        made = client.post("/v1/matches", json={"referral_id": second, "volunteer_id": morag}, headers=coordinator)
+        assert made.status_code == 201, made.text
+        return explain(*args, **kwargs)
+
+    monkeypatch.setattr(worker.unmatched, "explain_unmatched", meanwhile)
+    run = client.post("/v1/match-runs?wait=true", json={"referral_ids": [first]}, headers=coordinator).json()
+    assert run["status"] == "done" and run["proposals"] == []
+    [left] = run["unmatched"]
+    assert left["referral_id"] == first and left["causes"][0]["code"] == "volunteer_filled_during_run"
+    assert client.get(f"/v1/referrals/{first}", headers=coordinator).json()["status"] == "waiting"
