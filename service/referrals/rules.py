@@ -99,8 +99,13 @@ def needs_json(needs: Needs) -> dict[str, object] | None:
         return None
     stored = needs.model_dump(mode="json")
     if needs.interpreter is not None:
+        if not (needs.interpreter.three_way_calls or needs.interpreter.at_visits):
+            raise invalid(
+                ["body", "needs", "interpreter"],
+                "say how an interpreter can be arranged: three_way_calls, at_visits or both",
+            )
         loc = ["body", "needs", "interpreter", "language"]
-        stored["interpreter"]["language"] = languages.normalise([needs.interpreter.language], loc=loc)[0]
+        stored["interpreter"]["language"] = languages.normalise_one(needs.interpreter.language, loc=loc)
     return stored
 
 

@@ -244,3 +244,21 @@ def test_a_run_drops_a_proposal_whose_volunteer_was_matched_by_hand_while_it_sol
     [left] = run["unmatched"]
     assert left["referral_id"] == first and left["causes"][0]["code"] == "volunteer_filled_during_run"
     assert client.get(f"/v1/referrals/{first}", headers=coordinator).json()["status"] == "waiting"
+
+
+@pytest.mark.parametrize(
+    ("interpreter", "loc"),
+    [
+        ({"language": "ti"}, ["body", "needs", "interpreter"]),
+        ({"language": "ti", "three_way_calls": False, "at_visits": False}, ["body", "needs", "interpreter"]),
+        ({"language": "not a tag!", "three_way_calls": True}, ["body", "needs", "interpreter", "language"]),
+        ({"language": "xq", "three_way_calls": True}, ["body", "needs", "interpreter", "language"]),
+    ],
+)
+def test_an_interpreter_need_says_how_one_can_be_arranged_in_a_known_language(
+    client: TestClient, coordinator: dict[str, str], interpreter: dict[str, Any], loc: list[str]
+) -> None:
+    body = referral_body(needs={"interpreter": interpreter})
+    refused = client.post("/v1/referrals", json=body, headers=coordinator)
+    assert refused.status_code == 422, refused.text
+    assert loc in [e["loc"] for e in refused.json()["errors"]]
