@@ -129,9 +129,7 @@ def essentials_met(referral: ReferralProfile, volunteer: VolunteerProfile) -> bo
             return False
         if kind == "specialism" and code not in volunteer.specialisms:
             return False
-        if kind == "volunteer_gender" and not gender_as_asked(referral, volunteer):
-            return False
-    return True
+    return True  # a gender she asked for is its own rule (gender_as_asked), essential or not
 
 
 def not_excluded(

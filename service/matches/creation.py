@@ -10,8 +10,8 @@ from sqlmodel import Session
 from api_schemas.matching import MatchIn, MatchStatus
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
-from matching import venues
-from matching.model import MatchProblem, Reason
+from matching import rule_words, venues
+from matching.model import MatchProblem, Reason, ReferralProfile, VolunteerProfile
 from scheduling import solver as plan_solver
 from service.core import clock
 from service.core.auth import Principal
@@ -103,11 +103,11 @@ def create(
     if hard:
         if "no_free_capacity" in hard and held:
             raise Conflict(
-                f"The match breaks: {', '.join(hard)}: her free places are held by open proposals for other "
-                "parents; reject one, or accept it, first.",
+                f"The match breaks: {_words(hard, r_profile, v_profile)}: her free places are held by open "
+                "proposals for other parents; reject one, or accept it, first.",
                 extra={"broken": hard, "held_by_proposals": sorted(held)},
             )
-        raise Conflict(f"The match breaks: {', '.join(hard)}.", extra={"broken": hard})
+        raise Conflict(f"The match breaks: {_words(hard, r_profile, v_profile)}.", extra={"broken": hard})
     formats = pair.formats or tuple(f for f in r_profile.formats if f in v_profile.formats) or r_profile.formats
     chosen_format = proposed_format or formats[0]
     if chosen_format == "in_person" and venue_id is None and pair.venue is not None:
@@ -118,7 +118,7 @@ def create(
             Reason(
                 "override",
                 0,
-                f"rule overridden by the coordinator: {rule.replace('_', ' ')}",
+                f"rule overridden by the coordinator: {rule_words.words(rule, r_profile, v_profile)}",
                 OVERRIDDEN,
                 (("rule", rule),),
             )
@@ -162,6 +162,10 @@ def create(
     )
     referral_lifecycle.move(db, referral, ReferralStatus.matched, action="matched", actor=actor)
     return match
+
+
+def _words(rules: list[str], referral: ReferralProfile, volunteer: VolunteerProfile) -> str:
+    return "; ".join(rule_words.words(rule, referral, volunteer) for rule in rules)
 
 
 def _check_venue_open(db: Session, venue_id: str | None, proposal_id: str | None) -> None:

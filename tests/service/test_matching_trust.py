@@ -262,3 +262,33 @@ def test_an_interpreter_need_says_how_one_can_be_arranged_in_a_known_language(
     refused = client.post("/v1/referrals", json=body, headers=coordinator)
     assert refused.status_code == 422, refused.text
     assert loc in [e["loc"] for e in refused.json()["errors"]]
+
+
+def test_a_refused_or_overridden_rule_is_said_in_words_naming_what_is_missing(
+    client: TestClient, coordinator: dict[str, str]
+) -> None:
+    vid = _volunteer(client, coordinator, name="Morag Ross", gender="female")
+    parent = {**referral_body()["parent"], "role": "father"}
+    rid = _referral(
+        client,
+        coordinator,
+        parent=parent,
+        volunteer_gender="male",
+        needs={"specialisms": ["baby_loss"]},
+        must_match=["volunteer_gender", "specialism:baby_loss"],
+    )
+    body = {"referral_id": rid, "volunteer_id": vid}
+    refused = client.post("/v1/matches", json=body, headers=coordinator)
+    assert refused.status_code == 409
+    assert refused.json()["broken"] == ["volunteer_gender", "essential_attribute_missing"]
+    assert refused.json()["detail"] == (
+        "The match breaks: the father asked for a male volunteer; Morag lacks what the father marked essential "
+        "(specialism baby loss)."
+    )
+    made = client.post("/v1/matches", json={**body, "override_reason": "He agreed on the phone"}, headers=coordinator)
+    assert made.status_code == 201, made.text
+    overridden = [r["detail"] for r in made.json()["reasons"] if r["code"] == "rule_overridden"]
+    assert overridden == [
+        "rule overridden by the coordinator: the father asked for a male volunteer",
+        "rule overridden by the coordinator: Morag lacks what the father marked essential (specialism baby loss)",
+    ]
