@@ -214,8 +214,10 @@ def load(volunteer: VolunteerProfile, w: Weights) -> Reason | None:
     points = load_points(volunteer, w)
     if not points:
         return None
-    text = f"{name(volunteer)} supports {volunteer.current_parents} of {plural(top, 'parent')} now"
-    params: Params = (("current_parents", volunteer.current_parents), ("max_parents", top))
+    # Her places taken count open proposals as well as parents she supports: say places, not parents.
+    free = max(0, top - volunteer.current_parents)
+    text = f"{name(volunteer)} has {free} of {plural(top, 'place')} free ({volunteer.current_parents} taken)"
+    params: Params = (("current_parents", volunteer.current_parents), ("max_parents", top), ("free_places", free))
     return Reason("load", points, text, VOLUNTEER_LOAD, params)
 
 

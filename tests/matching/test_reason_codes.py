@@ -135,7 +135,7 @@ def test_a_proposals_reasons_carry_codes_and_the_values_their_sentences_show() -
         "common_start_times": {"count": 9},
         "waiting": {"weeks": 3},
         "returning_after_early_ending": {},
-        "volunteer_load": {"current_parents": 0, "max_parents": 2},
+        "volunteer_load": {"current_parents": 0, "max_parents": 2, "free_places": 2},
     }
 
 
