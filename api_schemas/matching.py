@@ -106,7 +106,13 @@ class MatchRunStats(BaseModel):
 
 
 class MatchRunIn(ApiModel):
-    referral_ids: Annotated[list[Annotated[str, Field(max_length=36)]], Field(max_length=10_000)] | None = None
+    referral_ids: (
+        Annotated[
+            list[Annotated[str, Field(max_length=36)]],
+            Field(min_length=1, max_length=10_000, description="The referrals to solve; absent: every waiting one"),
+        ]
+        | None
+    ) = None
 
 
 class MatchRunStatus(StrEnum):
