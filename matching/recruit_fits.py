@@ -42,7 +42,10 @@ def fits(
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     kinds, kind_of = _numbered([_kind(v, session_minutes) for v in volunteers])
     places, place_of = _numbered([_place(v) for v in volunteers])
-    talk_here, talk_there = _talk(referrals, kinds, session_minutes)
+    # A start time in common, and one while each distinct opening hours of the venues is open: one product each.
+    opening = sorted(set(venues.open) - {ALWAYS}) if venues is not None else []
+    common, *while_open = _common_start(referrals, [k[-1] for k in kinds], session_minutes, opening)
+    talk_here, talk_there = _talk(referrals, kinds, common)
     pairs = [_spread(talk_here, kind_of)]
     reached: Mask | None = None
     for fmt, talk in talk_there.items():
@@ -54,8 +57,7 @@ def fits(
                 ref, vol = _spread(at_venue, place_of)
                 keep = talk[ref, kind_of[vol]]
                 if hours != ALWAYS:
-                    opened = [kind[-1] & hours for kind in kinds]
-                    keep &= _common_start(referrals, opened, session_minutes)[ref, kind_of[vol]]
+                    keep &= while_open[opening.index(hours)][ref, kind_of[vol]]
                 pairs.append((ref[keep], vol[keep]))
             continue
         reached = _reached(referrals, places) if reached is None else reached
@@ -103,16 +105,14 @@ def _numbered(items: list[Item]) -> tuple[list[Item], Indices]:
     return list(index), numbers
 
 
-def _talk(
-    referrals: Sequence[ReferralProfile], kinds: list[_Kind], session_minutes: int
-) -> tuple[Mask, dict[str, Mask]]:
+def _talk(referrals: Sequence[ReferralProfile], kinds: list[_Kind], common: Mask) -> tuple[Mask, dict[str, Mask]]:
     """Per referral and kind of volunteer, whether every rule but the place holds in a format without travel
     (the first table) and in each format with travel, the place aside (the second, by format)."""
-    usable, spoken, offered, gender, background, experiences, specialisms, starts = zip(*kinds, strict=True)
+    usable, spoken, offered, gender, background, experiences, specialisms, _starts = zip(*kinds, strict=True)
     both = np.asarray(usable, dtype=bool)[None, :] & _table(
         [r.volunteer_gender for r in referrals], gender, lambda asked, hers: asked in (None, "any") or asked == hers
     )
-    both &= _common_start(referrals, starts, session_minutes)
+    both &= common
     if any(r.must_match for r in referrals):
         essential = [tuple(constraints.essential_codes(r, prefix) for _, prefix in _ESSENTIAL) for r in referrals]
         codes = list(zip(background, experiences, specialisms, strict=True))
@@ -150,15 +150,22 @@ def _table(mine: Sequence[Mine], theirs: Sequence[Theirs], rule: Callable[[Mine,
     return picked
 
 
-def _common_start(referrals: Sequence[ReferralProfile], starts: Sequence[int], session_minutes: int) -> Mask:
-    """Per referral and kind, a weekly start time in common: over the distinct start masks of both sides, one
-    product of their atoms (features.py), as candidates.build does."""
+def _common_start(
+    referrals: Sequence[ReferralProfile], starts: Sequence[int], session_minutes: int, opening: Sequence[int] = ()
+) -> list[Mask]:
+    """Per referral and kind, a weekly start time in common, then one such table per opening hours (a start mask)
+    for a start within them: over the distinct start masks of both sides and the opening hours as atoms
+    (features.py), one product each, as candidates.build does."""
     mine, row_of = _numbered([weekly.starts(r.availability, (), session_minutes) for r in referrals])
     theirs, column_of = _numbered(list(starts))
-    counted, present = features.atoms(mine + theirs, weekly.WEEK_BITS)
-    table = (counted[: len(mine)] @ present[len(mine) :].T) > 0
-    picked: Mask = table[row_of][:, column_of]
-    return picked
+    counted, present = features.atoms(mine + theirs + list(opening), weekly.WEEK_BITS)
+    rows, columns = counted[: len(mine)], present[len(mine) : len(mine) + len(theirs)].T
+    out = []
+    for within in [None, *present[len(mine) + len(theirs) :]]:
+        table = ((rows if within is None else rows * within) @ columns) > 0
+        picked: Mask = table[row_of][:, column_of]
+        out.append(picked)
+    return out
 
 
 def _spread(table: Mask, group_of: Indices) -> tuple[Indices, Indices]:
