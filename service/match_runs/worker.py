@@ -6,7 +6,6 @@ killed mid-run leaves no half-written run, only a run that the stuck scan fails.
 Nothing here is written for a person to read but the `error` of a failed run, which names a stage and an
 exception's type: never a referral, a volunteer or health information."""
 
-import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from api_schemas.matching import MatchRunIn, MatchRunOut, ProposalStatus
 from api_schemas.matching import MatchRunStatus as S
 from matching import solver, unmatched
 from matching.model import Assignment, MatchProblem, Proposal
-from service.core import clock, tasks
+from service.core import clock, collector, tasks
 from service.core.auth import Principal
 from service.core.ids import new_id
 from service.match_runs import lifecycle as run_lifecycle
@@ -70,7 +69,7 @@ def execute(bind: Bind, run_id: str) -> None:
     """A claimed run (building) to done; any error fails it, with nothing written, and is raised again."""
     progress = _Progress(bind, run_id, time.perf_counter())
     try:
-        with _collector_paused(), _transaction(bind) as db:
+        with collector.paused(), _transaction(bind) as db:
             match_run = _run(db, run_id)
             reopening = reopened_by(db, match_run.referral_ids)
             referrals = repository.run_referrals(db, match_run.referral_ids, reopening=reopening)
@@ -88,20 +87,6 @@ def execute(bind: Bind, run_id: str) -> None:
             if failed is not None and failed.status in run_lifecycle.ACTIVE:
                 run_lifecycle.fail(db, failed, error=f"The run stopped while {stage}: {type(exc).__name__}.")
         raise
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a run reads its people: the rows and profiles of 30,000 people are
-    enough small objects to set off full collections that walk them all (docs/decisions/0026).
-    Whatever is garbage then is freed by reference counting, or at the next collection."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _run(db: Session, run_id: str) -> MatchRun:

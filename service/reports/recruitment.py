@@ -15,7 +15,7 @@ from api_schemas.reports import RecruitmentOpening, RecruitmentReport
 from matching import recruitment
 from matching.languages import name as language_name
 from matching.model import TRAVEL_FORMATS, MatchProblem
-from service.core import clock
+from service.core import clock, collector
 from service.match_runs import repository as run_repository
 from service.match_runs import service as run_service
 from service.matches import repository as match_repository
@@ -33,6 +33,11 @@ COLUMNS = ("language", "format", "area", "gender", "specialism", "would_match", 
 
 
 def report(db: Session, *, limit: int) -> RecruitmentReport:
+    with collector.paused():  # the people's rows and profiles: many small objects at once
+        return _report(db, limit=limit)
+
+
+def _report(db: Session, *, limit: int) -> RecruitmentReport:
     settings = programme_service.current(db)
     # Plain rows of the columns the profiles read, as a match run reads them (docs/decisions/0026).
     referrals = run_repository.run_referrals(db, None, reopening=())
