@@ -12,17 +12,7 @@ from sqlmodel import Session
 from service.core.errors import TransitionNotAllowed
 from service.models import AuditEvent, OutboxEvent, Proposal, Referral
 from service.referrals import lifecycle as referral_lifecycle
-from tests.factories import referral_body, volunteer_body
-
-
-def _people(client: TestClient, headers: dict[str, str], *, referrals: int, volunteers: int) -> list[str]:
-    for n in range(volunteers):
-        client.post(
-            "/v1/volunteers",
-            json=volunteer_body(name=f"Volunteer {n}", capacity={"max_parents": 2, "max_sessions_per_week": 2}),
-            headers=headers,
-        )
-    return [client.post("/v1/referrals", json=referral_body(n), headers=headers).json()["id"] for n in range(referrals)]
+from tests.service.test_match_run_jobs import _people
 
 
 def _written(db: Connection) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
