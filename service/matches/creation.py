@@ -10,7 +10,7 @@ from sqlmodel import Session
 from api_schemas.matching import MatchIn, MatchStatus
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
-from matching import rule_words, venues
+from matching import constraints, rule_words, venues
 from matching.model import MatchProblem, Reason, ReferralProfile, VolunteerProfile
 from scheduling import solver as plan_solver
 from service.core import clock
@@ -29,16 +29,7 @@ from service.proposals import repository as proposal_repository
 from service.referrals import lifecycle as referral_lifecycle
 
 # Rules a coordinator may override with an audited reason; readiness and capacity protect people and never yield.
-OVERRIDABLE = frozenset(
-    {
-        "no_shared_language",
-        "no_reachable_shared_format",
-        "volunteer_gender",
-        "essential_attribute_missing",
-        "no_common_free_hour",
-        "rejected_or_declined_before",
-    }
-)
+OVERRIDABLE = frozenset(constraints.RULES) - {"volunteer_not_ready", "no_free_capacity"}
 
 
 OVERRIDDEN = "rule_overridden"  # the reason code naming a hard rule a coordinator overrode; params: rule
