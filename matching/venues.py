@@ -134,16 +134,13 @@ class Reach:
         volunteer: VolunteerProfile,
         parent_h: IntArray | None = None,
         volunteer_h: IntArray | None = None,
-        *,
-        hours: bool = True,
     ) -> VenueChoice | None:
         """The venue minimising the farther of the two distances (ties: lower id) among those open for a whole
-        session at a start time both are free (with `hours`, as the candidate graph chooses), or None when none
-        is shared."""
+        session at a start time both are free, as the candidate graph chooses, or None when none is shared."""
         hers = self.parent_h(referral) if parent_h is None else parent_h
         theirs = self.volunteer_h(volunteer) if volunteer_h is None else volunteer_h
         far = np.maximum(hers, theirs)
-        if hours and far.size:
+        if far.size:
             common = constraints.common_starts(referral, volunteer, self.problem.weights.session_minutes)
             far[~self.open_at(common)] = FAR
         if far.size == 0 or far.min() == FAR:
