@@ -119,6 +119,12 @@ def keys_revoke(key_id: str) -> None:
 
 
 @app.command()
+def lower_priority(by: int) -> None:
+    """Let requests go first: background work (match runs, scans, deliveries) yields the CPU to the API."""
+    if by > 0:
+        os.nice(by)
+
+
 def worker() -> None:
     """Run the background work alone (when the service runs with PEER_MATCH_RUN_WORKER_IN_APP=false): on
     PostgreSQL a job queue worker (as many as you like, on any machine); on SQLite the delivery loop."""
@@ -129,6 +135,7 @@ def worker() -> None:
     from service.jobs import PERIODIC_JOBS, periodic, senders
 
     settings = get_settings()
+    lower_priority(settings.worker_nice)
     engine = make_engine(settings)
     if settings.uses_job_queue:
         from service.core import queue, tasks

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(4, ge=1, le=32)
     scan_every_s: int = Field(30, ge=1, le=60)
     relay_every_s: int = Field(2, ge=1, le=60)
+    # `peer-match worker` lowers its own CPU priority by this much (nice): a national match run in a worker
+    # sharing a machine with the API then takes only the CPU requests leave (docs/benchmarks.md, issue 23).
+    worker_nice: int = Field(10, ge=0, le=19)
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -47,3 +47,16 @@ def test_the_readme_s_example_referral_is_accepted_from_an_integrator(client, ma
     assert set(first.json()) == {"id", "external_id", "status", "received_at", "updated_at", "erased_at"}
     again = client.post("/v1/referrals", content=body, headers=headers)
     assert again.status_code == 201 and again.json() == first.json()
+
+
+def test_the_worker_lowers_its_own_cpu_priority_so_requests_go_first() -> None:
+    """`peer-match worker` calls lower_priority(settings.worker_nice) first: in a process of its own (niceness
+    only rises), the priority drops by that much, and by nothing when it is 0."""
+    import subprocess
+    import sys
+
+    script = "import os; from service.cli import lower_priority; before = os.nice(0); lower_priority({by}); "
+    script += "print(os.nice(0) - before)"
+    for by, expected in ((10, "10"), (0, "0")):
+        done = subprocess.run([sys.executable, "-c", script.format(by=by)], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == expected
