@@ -118,13 +118,13 @@ def keys_revoke(key_id: str) -> None:
     typer.echo("revoked")
 
 
-@app.command()
 def lower_priority(by: int) -> None:
     """Let requests go first: background work (match runs, scans, deliveries) yields the CPU to the API."""
     if by > 0:
         os.nice(by)
 
 
+@app.command()
 def worker() -> None:
     """Run the background work alone (when the service runs with PEER_MATCH_RUN_WORKER_IN_APP=false): on
     PostgreSQL a job queue worker (as many as you like, on any machine); on SQLite the delivery loop."""

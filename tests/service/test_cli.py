@@ -60,3 +60,14 @@ def test_the_worker_lowers_its_own_cpu_priority_so_requests_go_first() -> None:
     for by, expected in ((10, "10"), (0, "0")):
         done = subprocess.run([sys.executable, "-c", script.format(by=by)], capture_output=True, text=True, check=True)
         assert done.stdout.strip() == expected
+
+
+def test_every_command_the_readme_and_compose_name_is_there() -> None:
+    """`serve`, `worker`, `demo`, `migrate` and `keys` are commands of `peer-match` (a helper once took the
+    worker's decorator, and compose's worker service would not have started)."""
+    from service.cli import app
+
+    help_text = CliRunner().invoke(app, ["--help"], terminal_width=200).output
+    for command in ("serve", "worker", "demo", "migrate", "keys"):
+        assert CliRunner().invoke(app, [command, "--help"]).exit_code == 0, command
+    assert "lower-priority" not in help_text
