@@ -221,8 +221,9 @@ def _at_a_venue(
     table = graph.table
     if venues is None or table is None:
         return None
-    hers = weekly.starts(referral.availability, (), minutes)
-    opens = venue_table.open_starts(venues.venues, minutes)
+    # Her starts and the venues' open starts only matter with `hours` (the reach stage asks without them).
+    hers = weekly.starts(referral.availability, (), minutes) if hours else 0
+    opens = venue_table.open_starts(venues.venues, minutes) if hours else []
     shared = np.zeros(table.rows.shape, dtype=bool)
     for k in np.flatnonzero(venues.parent_h[index] != venue_table.FAR).tolist():
         there = venues.volunteer_h[:, k] != venue_table.FAR

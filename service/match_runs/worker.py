@@ -19,7 +19,7 @@ from sqlmodel import Session
 from api_schemas.matching import MatchRunIn, MatchRunOut, ProposalStatus
 from api_schemas.matching import MatchRunStatus as S
 from matching import solver, unmatched
-from matching.model import Assignment, MatchProblem, Proposal
+from matching.model import Assignment, Cause, MatchProblem, Proposal
 from service.core import clock, collector, tasks
 from service.core.auth import Principal
 from service.core.ids import new_id
@@ -215,15 +215,8 @@ def _filled_row(proposal: Proposal) -> dict[str, object]:
         "the volunteer proposed for the parent took another parent, matched by hand while the run was solving: "
         "run again to find another"
     )
-    cause = {"code": FILLED_DURING_RUN, "params": {"volunteer_id": proposal.volunteer_id}, "sentence": sentence}
-    return {
-        "referral_id": proposal.referral_id,
-        "reasons": [sentence],
-        "causes": [cause],
-        "not_ready": [],
-        "not_ready_count": 0,
-        "nearest_changes": [],
-    }
+    cause = Cause(FILLED_DURING_RUN, (("volunteer_id", proposal.volunteer_id),), sentence)
+    return unmatched_json(unmatched.Explained(proposal.referral_id, (cause,), (), ()))
 
 
 def run_here(bind: Bind, run_id: str) -> None:
