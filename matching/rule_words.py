@@ -1,6 +1,8 @@
 """The hard rules (constraints.RULES) in words a coordinator can act on, for a match refused or overridden."""
 
-from matching import explain, scoring
+from dataclasses import replace
+
+from matching import constraints, explain, scoring
 from matching.model import ReferralProfile, VolunteerProfile
 
 
@@ -11,8 +13,14 @@ def words(rule: str, referral: ReferralProfile, volunteer: VolunteerProfile) -> 
     if rule == "volunteer_gender":
         return f"{parent} asked for {scoring.GENDERS.get(referral.volunteer_gender or '', 'a')} volunteer"
     if rule == "essential_attribute_missing":
-        missing = [item for item in explain.essentials_named(referral) if not _has(volunteer, item)]
-        what = ", ".join(item.replace(":", " ").replace("_", " ") for item in missing)
+        # Each essential asked of the rule itself, alone; a gender she asked for is its own rule.
+        missing = [
+            item
+            for item in explain.essentials_named(referral)
+            if not item.startswith("volunteer_gender:")
+            and not constraints.essentials_met(replace(referral, must_match=frozenset({item})), volunteer)
+        ]
+        what = ", ".join(explain._essential_words(item) for item in missing)
         return f"{who} lacks what {parent} marked essential ({what})"
     fixed = {
         "volunteer_not_ready": f"{who} is not ready for a new match",
@@ -25,13 +33,3 @@ def words(rule: str, referral: ReferralProfile, volunteer: VolunteerProfile) -> 
         "rejected_or_declined_before": "this pair was rejected or declined before",
     }
     return fixed.get(rule, rule.replace("_", " "))
-
-
-def _has(volunteer: VolunteerProfile, item: str) -> bool:
-    kind, _, code = item.partition(":")
-    if kind == "volunteer_gender":
-        return True  # its own rule
-    held = {"background": volunteer.background, "experience": volunteer.experiences}.get(kind)
-    if held is None:
-        held = volunteer.specialisms if kind == "specialism" else frozenset()
-    return code in held
