@@ -14,17 +14,14 @@ from sqlmodel import Session
 from api_schemas.matching import (
     MatchRunIn,
     MatchRunOut,
-    MatchRunProgress,
-    MatchRunStats,
     MatchRunStatus,
     ProposalOut,
     ProposalStatus,
-    Reason,
-    UnmatchedExplanation,
     UnmatchedOut,
 )
 from api_schemas.programme import ProgrammeSettings
 from api_schemas.referrals import ReferralStatus
+from api_schemas.venues import VenueRef
 from matching import unmatched
 from matching.model import MatchProblem, VolunteerProfile
 from service.core import clock
@@ -166,18 +163,22 @@ def unmatched_json(explained: unmatched.Explained) -> dict[str, object]:
 
 def unmatched_out(stored: dict[str, Any]) -> UnmatchedOut:
     """A stored unmatched entry on the wire; entries kept before codes have sentences only."""
+    return UnmatchedOut.model_validate(_unmatched_fields(stored))
+
+
+def _unmatched_fields(stored: dict[str, Any]) -> dict[str, Any]:
     causes = stored.get("causes") or []
-    reasons = [UnmatchedExplanation(code=c["code"], params=c["params"], detail=c["sentence"]) for c in causes] or [
-        UnmatchedExplanation(detail=sentence) for sentence in stored.get("reasons", [])
+    reasons = [{"code": c["code"], "params": c["params"], "detail": c["sentence"]} for c in causes] or [
+        {"detail": sentence} for sentence in stored.get("reasons", [])
     ]
-    return UnmatchedOut(
-        referral_id=stored["referral_id"],
-        reasons=reasons,
-        not_ready=stored.get("not_ready", []),
-        not_ready_count=stored.get("not_ready_count", len(stored.get("not_ready", []))),
-        nearest_changes=stored.get("nearest_changes", []),
-        causes=causes,
-    )
+    return {
+        "referral_id": stored["referral_id"],
+        "reasons": reasons,
+        "not_ready": stored.get("not_ready", []),
+        "not_ready_count": stored.get("not_ready_count", len(stored.get("not_ready", []))),
+        "nearest_changes": stored.get("nearest_changes", []),
+        "causes": causes,
+    }
 
 
 def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:
@@ -248,41 +249,51 @@ def get(db: Session, *, run_id: str) -> MatchRunOut:
 
 
 def proposal_out(db: Session, proposal: Proposal) -> ProposalOut:
-    return ProposalOut(
-        id=proposal.id,
-        run_id=proposal.run_id,
-        referral_id=proposal.referral_id,
-        volunteer_id=proposal.volunteer_id,
-        score=proposal.score,
-        fit=proposal.fit,
-        format=proposal.format,
-        reasons=[Reason(**r) for r in proposal.reasons],
-        status=proposal.status,
-        venue=match_service.venue_ref(db, proposal.venue_id),
-    )
+    return ProposalOut.model_validate(_proposal_fields(proposal, match_service.venue_ref(db, proposal.venue_id)))
+
+
+def _proposal_fields(proposal: Proposal, venue: VenueRef | None) -> dict[str, Any]:
+    return {
+        "id": proposal.id,
+        "run_id": proposal.run_id,
+        "referral_id": proposal.referral_id,
+        "volunteer_id": proposal.volunteer_id,
+        "score": proposal.score,
+        "fit": proposal.fit,
+        "format": proposal.format,
+        "reasons": proposal.reasons,
+        "status": proposal.status,
+        "venue": venue,
+    }
 
 
 def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
     """The run as it stands; its result once done."""
-    out = MatchRunOut(
-        id=match_run.id,
-        created_at=match_run.created_at,
-        status=MatchRunStatus(match_run.status),
-        progress=MatchRunProgress(**(match_run.progress or {})),
-        error=match_run.error,
-    )
+    out = {
+        "id": match_run.id,
+        "created_at": match_run.created_at,
+        "status": match_run.status,
+        "progress": match_run.progress or {},
+        "error": match_run.error,
+    }
     if match_run.status != MatchRunStatus.done:
-        return out
-    out.stats = MatchRunStats(
-        referrals=match_run.referrals,
-        volunteers=match_run.volunteers,
-        candidate_pairs=match_run.candidate_pairs,
-        matched=match_run.matched,
-        total_score=match_run.total_score,
-        optimal=match_run.optimal,
-        candidate_seconds=match_run.candidate_seconds,
-        solve_seconds=match_run.solve_seconds,
-    )
-    out.proposals = [proposal_out(db, p) for p in proposal_repository.of_run(db, match_run.id)]
-    out.unmatched = [unmatched_out(u) for u in match_run.unmatched]
-    return out
+        return MatchRunOut.model_validate(out)
+    # A national run has tens of thousands of entries: validated as one value, not one model at a time.
+    proposals = proposal_repository.of_run(db, match_run.id)
+    venues = match_repository.venues(db, {p.venue_id for p in proposals if p.venue_id})
+    refs = {venue_id: match_service.venue_ref(db, venue_id, venues) for venue_id in venues}
+    result = {
+        "stats": {
+            "referrals": match_run.referrals,
+            "volunteers": match_run.volunteers,
+            "candidate_pairs": match_run.candidate_pairs,
+            "matched": match_run.matched,
+            "total_score": match_run.total_score,
+            "optimal": match_run.optimal,
+            "candidate_seconds": match_run.candidate_seconds,
+            "solve_seconds": match_run.solve_seconds,
+        },
+        "proposals": [_proposal_fields(p, refs.get(p.venue_id) if p.venue_id else None) for p in proposals],
+        "unmatched": [_unmatched_fields(u) for u in match_run.unmatched],
+    }
+    return MatchRunOut.model_validate({**out, **result})

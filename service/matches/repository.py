@@ -371,6 +371,14 @@ def venue(db: Session, venue_id: str) -> Venue | None:
     return db.get(Venue, venue_id)
 
 
+def venues(db: Session, venue_ids: set[str]) -> dict[str, Venue]:
+    """The venues these ids name, in one query (a programme has a few; a run's proposals name them thousands of
+    times, and the session's identity map holds a venue only while something refers to it)."""
+    if not venue_ids:
+        return {}
+    return {v.id: v for v in db.exec(select(Venue).where(col(Venue.id).in_(sorted(venue_ids))))}
+
+
 def check_outs_missing(db: Session, *, ended_after: datetime, ended_by: datetime) -> list[SupportSession]:
     """Home visits that were due (planned, or attended) and ended in (ended_after, ended_by], with no check-out
     and no alert raised yet."""

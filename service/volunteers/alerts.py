@@ -17,9 +17,9 @@ def raise_not_ready_alerts(db: Session) -> int:
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     raised = 0
-    for volunteer in repository.active(db):
+    for volunteer in repository.readiness_rows(db, active_only=True):
         reasons = readiness.not_ready_reasons(
-            volunteer,
+            volunteer,  # type: ignore[arg-type]  # a row of the same columns
             today=today,
             supervision_interval_days=settings.supervision_interval_days,
             current_parents=0,
@@ -41,6 +41,5 @@ def raise_not_ready_alerts(db: Session) -> int:
             )
             raised += 1
         if set(lapsed) != already:
-            volunteer.alerted_not_ready = lapsed
-            db.add(volunteer)
+            repository.set_alerted_not_ready(db, volunteer.id, lapsed)
     return raised

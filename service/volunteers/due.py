@@ -4,6 +4,7 @@ programme's interval). Coordinators list who falls due within some days; a perio
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -59,11 +60,11 @@ def scan(db: Session) -> DueScanReport:
     """Raise `volunteer.due_soon` for each renewal that crossed a threshold since it was last alerted."""
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
-    volunteers = repository.not_left(db)
-    raised = repository.due_alerts_raised(db, [v.id for v in volunteers])
+    raised = repository.due_alerts_raised(db)
     report = DueScanReport()
-    for volunteer in volunteers:
-        for item in readiness.due_items(volunteer, supervision_interval_days=settings.supervision_interval_days):
+    for volunteer in repository.readiness_rows(db, active_only=False):
+        items = readiness.due_items(volunteer, supervision_interval_days=settings.supervision_interval_days)  # type: ignore[arg-type]
+        for item in items:
             threshold = _threshold((item.due_on - today).days)
             if threshold is None or (volunteer.id, _key(item), item.due_on, threshold) in raised:
                 continue
@@ -72,7 +73,7 @@ def scan(db: Session) -> DueScanReport:
     return report
 
 
-def _raise(db: Session, *, volunteer: Volunteer, item: DueItem, threshold: int) -> None:
+def _raise(db: Session, *, volunteer: Any, item: DueItem, threshold: int) -> None:
     repository.add_due_alert(
         db,
         DueAlert(
