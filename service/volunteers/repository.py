@@ -27,10 +27,6 @@ def add(db: Session, volunteer: Volunteer) -> None:
     db.add(volunteer)
 
 
-def active(db: Session) -> list[Volunteer]:
-    return list(db.exec(select(Volunteer).where(Volunteer.status == VolunteerStatus.active)))
-
-
 def not_left(db: Session) -> list[Volunteer]:
     """Everyone still volunteering (active or paused), whose renewals still matter."""
     query = select(Volunteer).where(Volunteer.status != VolunteerStatus.left, col(Volunteer.erased_at).is_(None))
