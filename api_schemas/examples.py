@@ -285,6 +285,39 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         },
     },
     "ProposalOut": _PROPOSAL,
+    "UnmatchedOut": {
+        "referral_id": "01a2e4dc-b800-793b-8c3d-bd1feee51df2",
+        "reasons": [
+            {
+                "code": "needed_for_someone_else",
+                "params": {"suitable": 2},
+                "detail": "every suitable volunteer (2) was needed for someone else",
+            }
+        ],
+        "not_ready": [
+            {
+                "volunteer_id": "01a2e4dc-b800-7ad8-92d7-f0dc17673447",
+                "first_name": "Morag",
+                "reason_code": "on_leave",
+                "until": "2027-01-20",
+            }
+        ],
+        "not_ready_count": 1,
+        "nearest_changes": [
+            {
+                "change": "wait",
+                "detail": "Morag, who would fit the mother, is back on 2027-01-21",
+                "would_match": 1,
+            }
+        ],
+        "causes": [
+            {
+                "code": "needed_for_someone_else",
+                "params": {"suitable": 2},
+                "sentence": "every suitable volunteer (2) was needed for someone else",
+            }
+        ],
+    },
     "SuggestionOut": {
         "volunteer_id": "01a2e4dc-b800-7ad8-92d7-f0dc17673447",
         "score": 78,

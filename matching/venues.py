@@ -304,9 +304,9 @@ def explain(problem: MatchProblem, unmatched: tuple[Unmatched, ...]) -> tuple[Un
         referral = by_id[entry.referral_id]
         located = referral.lat is not None and referral.lon is not None
         before = bool(entry.causes) and entry.causes[0].code in _BEFORE_VENUES
-        unreached = located and int(reach.parent_h(referral).min(initial=FAR)) == FAR
+        # Her distances to the venues only when they can matter: a national run leaves thousands unmatched.
         if referral.formats == (IN_PERSON,) and located and not before:
-            if unreached:
+            if int(reach.parent_h(referral).min(initial=FAR)) == FAR:
                 entry = Unmatched(entry.referral_id, (no_venue_cause(problem, reach, referral),))
             elif entry.causes and entry.causes[0].code != funnel.NEEDED_FOR_SOMEONE_ELSE:
                 closed = hours.cause(referral)

@@ -22,6 +22,7 @@ from api_schemas.matching import (
     ProposalOut,
     RejectIn,
     SuggestionOut,
+    UnmatchedOut,
 )
 from api_schemas.referrals import ReferralIn, ReferralOut, ReferralPatch, ReferralStatus, ReferralStatusOut, WithdrawIn
 from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatchOut, RescheduleIn, SessionOut
@@ -189,8 +190,19 @@ def create_match_run(referral_ids: list[str] | None, *, wait: bool = False) -> C
     return Call("POST", "/v1/match-runs", _reader(MatchRunOut), params=params, json=_json(body))
 
 
-def get_match_run(run_id: str) -> Call[MatchRunOut]:
-    return Call("GET", f"/v1/match-runs/{_seg(run_id)}", _reader(MatchRunOut))
+def get_match_run(run_id: str, *, result: bool = True) -> Call[MatchRunOut]:
+    params = {} if result else {"result": "false"}
+    return Call("GET", f"/v1/match-runs/{_seg(run_id)}", _reader(MatchRunOut), params=params)
+
+
+def list_match_run_proposals(run_id: str, *, limit: int | None, cursor: str | None) -> Call[Page[ProposalOut]]:
+    params = _query(limit=limit, cursor=cursor)
+    return Call("GET", f"/v1/match-runs/{_seg(run_id)}/proposals", _reader(Page[ProposalOut]), params=params)
+
+
+def list_match_run_unmatched(run_id: str, *, limit: int | None, cursor: str | None) -> Call[Page[UnmatchedOut]]:
+    params = _query(limit=limit, cursor=cursor)
+    return Call("GET", f"/v1/match-runs/{_seg(run_id)}/unmatched", _reader(Page[UnmatchedOut]), params=params)
 
 
 def accept_proposal(proposal_id: str) -> Call[MatchOut]:

@@ -19,6 +19,7 @@ from api_schemas.matching import (
     MatchStatusWire,
     ProposalOut,
     SuggestionOut,
+    UnmatchedOut,
 )
 from api_schemas.referrals import ReferralIn, ReferralPatch, ReferralStatus
 from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatchOut, RescheduleIn, SessionOut
@@ -149,16 +150,27 @@ class MatchRuns:
         run = await self._send(calls.create_match_run(referral_ids, wait=wait), idempotency_key=idempotency_key)
         return await self.wait_for(run.id) if wait and run.status not in calls.FINISHED else run
 
-    async def get(self, run_id: str) -> MatchRunOut:
-        return await self._send(calls.get_match_run(run_id))
+    async def get(self, run_id: str, *, result: bool = True) -> MatchRunOut:
+        """The run as it stands; once done, with its proposals and unmatched unless `result` is False (a national
+        run's are tens of MB: page them with `proposals` and `unmatched`)."""
+        return await self._send(calls.get_match_run(run_id, result=result))
+
+    def proposals(self, run_id: str, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[ProposalOut]:
+        """A done run's proposals, by id, fetched a page at a time."""
+        return _pages(lambda cursor: self._send(calls.list_match_run_proposals(run_id, limit=page_size, cursor=cursor)))
+
+    def unmatched(self, run_id: str, *, page_size: int = MAX_PAGE_SIZE) -> AsyncIterator[UnmatchedOut]:
+        """A done run's unmatched referrals, by referral id, fetched a page at a time."""
+        return _pages(lambda cursor: self._send(calls.list_match_run_unmatched(run_id, limit=page_size, cursor=cursor)))
 
     async def wait_for(self, run_id: str, *, poll_every_s: float = 1.0, timeout_s: float = 600.0) -> MatchRunOut:
         """Poll a run until it is `done` or `failed`; TimeoutError if it is still under way after `timeout_s`."""
         deadline = anyio.current_time() + timeout_s
         while True:
-            run = await self.get(run_id)
+            # Polled without the result, which is read once, at the end.
+            run = await self.get(run_id, result=False)
             if run.status in calls.FINISHED:
-                return run
+                return await self.get(run_id)
             if anyio.current_time() >= deadline:
                 raise TimeoutError(f"match run {run_id} is still {run.status} after {timeout_s} s")
             await self._sleep(poll_every_s)

@@ -19,6 +19,7 @@ from api_schemas.matching import (
     MatchStatusWire,
     ProposalOut,
     SuggestionOut,
+    UnmatchedOut,
 )
 from api_schemas.referrals import ReferralIn, ReferralPatch, ReferralStatus
 from api_schemas.sessions import AttendanceIn, CalendarFeedOut, CancelIn, MyMatchOut, RescheduleIn, SessionOut
@@ -142,16 +143,27 @@ class MatchRuns:
         run = self._send(calls.create_match_run(referral_ids, wait=wait), idempotency_key=idempotency_key)
         return self.wait_for(run.id) if wait and run.status not in calls.FINISHED else run
 
-    def get(self, run_id: str) -> MatchRunOut:
-        return self._send(calls.get_match_run(run_id))
+    def get(self, run_id: str, *, result: bool = True) -> MatchRunOut:
+        """The run as it stands; once done, with its proposals and unmatched unless `result` is False (a national
+        run's are tens of MB: page them with `proposals` and `unmatched`)."""
+        return self._send(calls.get_match_run(run_id, result=result))
+
+    def proposals(self, run_id: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[ProposalOut]:
+        """A done run's proposals, by id, fetched a page at a time."""
+        return _pages(lambda cursor: self._send(calls.list_match_run_proposals(run_id, limit=page_size, cursor=cursor)))
+
+    def unmatched(self, run_id: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[UnmatchedOut]:
+        """A done run's unmatched referrals, by referral id, fetched a page at a time."""
+        return _pages(lambda cursor: self._send(calls.list_match_run_unmatched(run_id, limit=page_size, cursor=cursor)))
 
     def wait_for(self, run_id: str, *, poll_every_s: float = 1.0, timeout_s: float = 600.0) -> MatchRunOut:
         """Poll a run until it is `done` or `failed`; TimeoutError if it is still under way after `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         while True:
-            run = self.get(run_id)
+            # Polled without the result, which is read once, at the end.
+            run = self.get(run_id, result=False)
             if run.status in calls.FINISHED:
-                return run
+                return self.get(run_id)
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"match run {run_id} is still {run.status} after {timeout_s} s")
             self._sleep(poll_every_s)

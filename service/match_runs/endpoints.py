@@ -2,9 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api_schemas.matching import MatchOut, MatchRunIn, MatchRunOut, ProposalOut, RejectIn, SuggestionPage
+from api_schemas.common import Page
+from api_schemas.matching import (
+    MatchOut,
+    MatchRunIn,
+    MatchRunOut,
+    ProposalOut,
+    RejectIn,
+    SuggestionPage,
+    UnmatchedOut,
+)
 from api_schemas.vocabulary import VocabularyKind
 from service.core.deps import Coordinator, SessionDep
+from service.core.pagination import CursorParam, LimitParam
 from service.match_runs import service as run_service
 from service.match_runs import suggestions, worker
 from service.matches import service as match_service
@@ -44,8 +54,36 @@ def create_match_run(
 
 
 @router.get("/v1/match-runs/{run_id}", response_model=MatchRunOut)
-def get_match_run(run_id: str, db: SessionDep, _caller: Coordinator) -> MatchRunOut:
-    return run_service.get(db, run_id=run_id)
+def get_match_run(
+    run_id: str,
+    db: SessionDep,
+    _caller: Coordinator,
+    result: Annotated[
+        bool,
+        Query(
+            description="false: the run's status, progress and, once done, its stats, without `proposals` and "
+            "`unmatched` (null): cheap to poll. A national run's result is tens of MB; page it with "
+            "`/proposals` and `/unmatched`"
+        ),
+    ] = True,
+) -> MatchRunOut:
+    return run_service.get(db, run_id=run_id, result=result)
+
+
+@router.get("/v1/match-runs/{run_id}/proposals", response_model=Page[ProposalOut])
+def list_match_run_proposals(
+    run_id: str, db: SessionDep, _caller: Coordinator, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[ProposalOut]:
+    """A done run's proposals, by id, a page at a time (409 while the run is under way or failed)."""
+    return run_service.proposals_page(db, run_id=run_id, limit=limit, cursor=cursor)
+
+
+@router.get("/v1/match-runs/{run_id}/unmatched", response_model=Page[UnmatchedOut])
+def list_match_run_unmatched(
+    run_id: str, db: SessionDep, _caller: Coordinator, limit: LimitParam = 50, cursor: CursorParam = None
+) -> Page[UnmatchedOut]:
+    """A done run's unmatched referrals, by referral id, a page at a time (409 while under way or failed)."""
+    return run_service.unmatched_page(db, run_id=run_id, limit=limit, cursor=cursor)
 
 
 @router.post("/v1/proposals/{proposal_id}/accept", status_code=201, response_model=MatchOut)

@@ -1,8 +1,9 @@
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, func, insert, or_
+from sqlalchemy import Row, Table, func, insert, or_, text
 from sqlmodel import Session, col, select, update
 
 from api_schemas.matching import ProposalStatus
@@ -104,3 +105,28 @@ def hold_the_programme(db: Session) -> None:
     commits. A run starts (is queued) and saves under it, so two starts cannot both see no run under way, and a
     save never interleaves with another (PostgreSQL: the row lock; SQLite: the database's one write lock)."""
     db.exec(update(Programme).where(col(Programme.id) == 1).values(version=Programme.version))
+
+
+def unmatched_after(db: Session, run_id: str, *, after_id: str | None, limit: int) -> list[dict[str, Any]]:
+    """`limit` entries of a run's `unmatched`, by referral id, after `after_id`: picked out by the database from
+    the stored list (16 MB at national scale), so a page does not decode the whole of it."""
+    if db.get_bind().dialect.name == "postgresql":
+        sql = (
+            "SELECT entry::text FROM match_run, json_array_elements(match_run.unmatched) AS entry "
+            "WHERE match_run.id = :run_id AND (entry->>'referral_id') COLLATE \"C\" > :after "
+            "ORDER BY entry->>'referral_id' COLLATE \"C\" LIMIT :limit"
+        )
+    else:
+        sql = (
+            "SELECT each.value FROM match_run, json_each(match_run.unmatched) AS each "
+            "WHERE match_run.id = :run_id AND json_extract(each.value, '$.referral_id') > :after "
+            "ORDER BY json_extract(each.value, '$.referral_id') LIMIT :limit"
+        )
+    rows = db.exec(text(sql), params={"run_id": run_id, "after": after_id or "", "limit": limit})  # type: ignore[call-overload]
+    return [json.loads(value) for (value,) in rows]
+
+
+def run_status(db: Session, run_id: str) -> str | None:
+    """A run's status, without reading its result."""
+    status = db.exec(select(MatchRun.status).where(col(MatchRun.id) == run_id)).first()
+    return None if status is None else str(status)

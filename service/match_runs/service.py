@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row
 from sqlmodel import Session
 
+from api_schemas.common import Page
 from api_schemas.matching import (
     MatchRunIn,
     MatchRunOut,
@@ -28,6 +29,7 @@ from service.core import clock
 from service.core.auth import Principal
 from service.core.errors import Conflict, NotFound, invalid
 from service.core.ids import new_id
+from service.core.pagination import decode, next_cursor
 from service.match_runs import lifecycle as run_lifecycle
 from service.match_runs import repository
 from service.matches import creation as match_creation
@@ -241,11 +243,47 @@ def reject_proposal(db: Session, *, actor: Principal, proposal_id: str, reason: 
     return proposal
 
 
-def get(db: Session, *, run_id: str) -> MatchRunOut:
+def get(db: Session, *, run_id: str, result: bool = True) -> MatchRunOut:
+    return to_out(db, _get_run(db, run_id), result=result)
+
+
+def _get_run(db: Session, run_id: str) -> MatchRun:
     match_run = repository.get_run(db, run_id)
     if match_run is None:
         raise NotFound("No match run with this id.")
-    return to_out(db, match_run)
+    return match_run
+
+
+def _done_run(db: Session, run_id: str) -> None:
+    """404 for no such run, 409 for one not done; reads the status alone (a national run's result is 31 MB)."""
+    status = repository.run_status(db, run_id)
+    if status is None:
+        raise NotFound("No match run with this id.")
+    if status != MatchRunStatus.done:
+        raise Conflict(
+            f"Match run {run_id} is {status}: its result is there once it is done.",
+            extra={"state": status},
+        )
+
+
+def proposals_page(db: Session, *, run_id: str, limit: int, cursor: str | None) -> Page[ProposalOut]:
+    """A done run's proposals by id, a page at a time (a national run has over 10,000)."""
+    _done_run(db, run_id)
+    rows = proposal_repository.of_run(db, run_id, after_id=decode(cursor), limit=limit + 1)
+    venues = match_repository.venues(db, {p.venue_id for p in rows[:limit] if p.venue_id})
+    items = [
+        ProposalOut.model_validate(_proposal_fields(p, match_service.venue_ref(db, p.venue_id, venues)))
+        for p in rows[:limit]
+    ]
+    return Page[ProposalOut](items=items, next_cursor=next_cursor([p.id for p in rows], limit))
+
+
+def unmatched_page(db: Session, *, run_id: str, limit: int, cursor: str | None) -> Page[UnmatchedOut]:
+    """A done run's unmatched referrals by referral id, a page at a time."""
+    _done_run(db, run_id)
+    rows = repository.unmatched_after(db, run_id, after_id=decode(cursor), limit=limit + 1)
+    items = [unmatched_out(u) for u in rows[:limit]]
+    return Page[UnmatchedOut](items=items, next_cursor=next_cursor([u["referral_id"] for u in rows], limit))
 
 
 def proposal_out(db: Session, proposal: Proposal) -> ProposalOut:
@@ -267,8 +305,8 @@ def _proposal_fields(proposal: Proposal, venue: VenueRef | None) -> dict[str, An
     }
 
 
-def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
-    """The run as it stands; its result once done."""
+def to_out(db: Session, match_run: MatchRun, *, result: bool = True) -> MatchRunOut:
+    """The run as it stands; its result once done (its stats only, without `result`)."""
     out = {
         "id": match_run.id,
         "created_at": match_run.created_at,
@@ -278,22 +316,31 @@ def to_out(db: Session, match_run: MatchRun) -> MatchRunOut:
     }
     if match_run.status != MatchRunStatus.done:
         return MatchRunOut.model_validate(out)
-    # A national run has tens of thousands of entries: validated as one value, not one model at a time.
+    stats = {
+        "referrals": match_run.referrals,
+        "volunteers": match_run.volunteers,
+        "candidate_pairs": match_run.candidate_pairs,
+        "matched": match_run.matched,
+        "total_score": match_run.total_score,
+        "optimal": match_run.optimal,
+        "candidate_seconds": match_run.candidate_seconds,
+        "solve_seconds": match_run.solve_seconds,
+    }
+    if not result:
+        return MatchRunOut.model_validate({**out, "stats": stats})
+    # Each entry is validated on its own: one call over a national run's 31 MB would hold the interpreter lock
+    # for seconds, and the requests this process serves meanwhile would wait that long.
     proposals = proposal_repository.of_run(db, match_run.id)
     venues = match_repository.venues(db, {p.venue_id for p in proposals if p.venue_id})
     refs = {venue_id: match_service.venue_ref(db, venue_id, venues) for venue_id in venues}
-    result = {
-        "stats": {
-            "referrals": match_run.referrals,
-            "volunteers": match_run.volunteers,
-            "candidate_pairs": match_run.candidate_pairs,
-            "matched": match_run.matched,
-            "total_score": match_run.total_score,
-            "optimal": match_run.optimal,
-            "candidate_seconds": match_run.candidate_seconds,
-            "solve_seconds": match_run.solve_seconds,
-        },
-        "proposals": [_proposal_fields(p, refs.get(p.venue_id) if p.venue_id else None) for p in proposals],
-        "unmatched": [_unmatched_fields(u) for u in match_run.unmatched],
-    }
-    return MatchRunOut.model_validate({**out, **result})
+    return MatchRunOut.model_validate(
+        {
+            **out,
+            "stats": stats,
+            "proposals": [
+                ProposalOut.model_validate(_proposal_fields(p, refs.get(p.venue_id) if p.venue_id else None))
+                for p in proposals
+            ],
+            "unmatched": [unmatched_out(u) for u in match_run.unmatched],
+        }
+    )

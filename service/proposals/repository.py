@@ -12,8 +12,13 @@ def get(db: Session, proposal_id: str, *, for_update: bool = False) -> Proposal 
     return db.exec(query).first()
 
 
-def of_run(db: Session, run_id: str) -> list[Proposal]:
-    return list(db.exec(select(Proposal).where(Proposal.run_id == run_id).order_by(Proposal.id)))
+def of_run(db: Session, run_id: str, *, after_id: str | None = None, limit: int | None = None) -> list[Proposal]:
+    """A run's proposals by id: all of them, or `limit` after `after_id` (a page)."""
+    query = select(Proposal).where(Proposal.run_id == run_id)
+    if after_id is not None:
+        query = query.where(Proposal.id > after_id)
+    query = query.order_by(Proposal.id)
+    return list(db.exec(query if limit is None else query.limit(limit)))
 
 
 def open_of_volunteer(db: Session, volunteer_id: str) -> list[Proposal]:

@@ -134,6 +134,8 @@ def test_a_run_started_without_waiting_is_polled_until_it_is_done(
             assert started.status == MatchRunStatus.queued and started.proposals is None
             done = await client.match_runs.wait_for(started.id, poll_every_s=0.5)
             assert done.status == MatchRunStatus.done and done.proposals is not None and len(done.proposals) == 1
+            assert [p async for p in client.match_runs.proposals(started.id, page_size=1)] == done.proposals
+            assert (await client.match_runs.get(started.id, result=False)).proposals is None
             monkeypatch.setattr(worker, "WAIT_AT_MOST", 0)
             await client.referrals.create(referral_body(2))
             polled = await client.match_runs.create()

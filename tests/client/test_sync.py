@@ -165,6 +165,10 @@ def test_a_match_from_run_to_sessions(
     referral = client.referrals.create(referral_body(1))
     run = client.match_runs.create()
     assert client.match_runs.get(run.id).proposals == run.proposals
+    light = client.match_runs.get(run.id, result=False)
+    assert light.proposals is None and light.unmatched is None and light.stats == run.stats
+    assert list(client.match_runs.proposals(run.id, page_size=1)) == run.proposals
+    assert list(client.match_runs.unmatched(run.id)) == run.unmatched == []
     [proposal] = run.proposals
     assert (proposal.referral_id, proposal.volunteer_id) == (referral.id, volunteer.id)
     match = client.proposals.accept(proposal.id)

@@ -79,6 +79,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/referrals/{referral_id}/suggestions"): STAFF,
     ("POST", "/v1/match-runs"): STAFF,
     ("GET", "/v1/match-runs/{run_id}"): STAFF,
+    ("GET", "/v1/match-runs/{run_id}/proposals"): STAFF,
+    ("GET", "/v1/match-runs/{run_id}/unmatched"): STAFF,
     ("POST", "/v1/proposals/{proposal_id}/accept"): STAFF,
     ("POST", "/v1/proposals/{proposal_id}/reject"): STAFF,
     ("POST", "/v1/matches"): STAFF,

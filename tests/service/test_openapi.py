@@ -84,6 +84,8 @@ OPERATION_IDS = {
     ("post", "/v1/referrals/{referral_id}/risk-review"): "recordRiskReview",
     ("post", "/v1/match-runs"): "createMatchRun",
     ("get", "/v1/match-runs/{run_id}"): "getMatchRun",
+    ("get", "/v1/match-runs/{run_id}/proposals"): "listMatchRunProposals",
+    ("get", "/v1/match-runs/{run_id}/unmatched"): "listMatchRunUnmatched",
     ("post", "/v1/proposals/{proposal_id}/accept"): "acceptProposal",
     ("post", "/v1/proposals/{proposal_id}/reject"): "rejectProposal",
     ("get", "/v1/referrals/{referral_id}/suggestions"): "listSuggestedVolunteers",
