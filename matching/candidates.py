@@ -54,19 +54,21 @@ class CandidateGraph:
         return int(self.referral.shape[0])
 
 
-def build(problem: MatchProblem, *, lists_above: int = seed.SEEDED_ABOVE) -> CandidateGraph:
+def build(problem: MatchProblem, *, lists_above: int = seed.SEEDED_ABOVE, pairs_only: bool = False) -> CandidateGraph:
     """Every pair that keeps every hard rule, scored. Each referral's pairs are one consecutive run (runs in
     no particular order), her volunteers in index order. With more than `lists_above` pairs the graph also
-    carries the seeded solve's lists (seed.py), made block by block."""
+    carries the seeded solve's lists (seed.py), made block by block. `pairs_only`: the pairs, for questions
+    that only count them (unmatched.py): no scores (all 0) and `format` the first of her formats that works in
+    some order of them, in fewer, larger blocks (referrals alike but for the order of their formats together)."""
     with small_pages():
-        return _build(problem, lists_above)
+        return _build(problem, lists_above, pairs_only)
 
 
-def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
+def _build(problem: MatchProblem, lists_above: int, pairs_only: bool = False) -> CandidateGraph:
     w = problem.weights
     codes = code_numbering()
     table = VolunteerTable(problem.volunteers, w, codes, problem.referrals)
-    side = ReferralSide(problem, table, codes)
+    side = ReferralSide(problem, table, codes, any_order=pairs_only)
     venues = VenueTable(problem, table) if problem.venues is not None else None
     # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
     # the service should leave the other core to requests.
@@ -75,7 +77,7 @@ def _build(problem: MatchProblem, lists_above: int) -> CandidateGraph:
         found = _on_two_threads(
             items,
             lambda item: _work(item[1], side, table),
-            lambda item: _block(item[0], item[1], side, table, w, venues),
+            lambda item: _block(item[0], item[1], side, table, w, venues, pairs_only),
             pool,
         )
         if not found:
@@ -191,6 +193,7 @@ def _block(
     table: VolunteerTable,
     w: Weights,
     venues: VenueTable | None,
+    pairs_only: bool = False,
 ) -> _Block | None:
     """The pairs of one group of referrals: pool by language, format, gender and cell (or shared venues), then
     every other rule and the score over the group's block at once. What depends on the referral alone or the
@@ -219,8 +222,10 @@ def _block(
     ok = np.flatnonzero(rank < len(ref.formats))
     if ok.size == 0:
         return None
-    points = _block_points(ref, group, pool, common, side, table, w)
-    score = _pair_scores(ref, points, pairs, rank, trips, w)
+    if pairs_only:
+        score = np.zeros(rank.shape, dtype=np.int32)
+    else:
+        score = _pair_scores(ref, _block_points(ref, group, pool, common, side, table, w), pairs, rank, trips, w)
     chosen = np.array([FORMATS.index(f) for f in ref.formats] + [-1], dtype=np.int8)[rank]
     venue = _venues_chosen(ref, rank, trips) if venues is not None else None
     rows, positions = pairs.rows, pairs.positions

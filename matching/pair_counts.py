@@ -17,7 +17,7 @@ NO_LISTS = 2**62  # these graphs are never solved: no seed lists
 
 def pairs(problem: MatchProblem) -> tuple[IntArray, IntArray]:
     """Every candidate pair of the problem as (referral index, volunteer index)."""
-    graph = candidates.build(problem, lists_above=NO_LISTS)
+    graph = candidates.build(problem, lists_above=NO_LISTS, pairs_only=True)
     return graph.referral.astype(np.int64), graph.volunteer.astype(np.int64)
 
 

@@ -18,11 +18,13 @@ class ReferralSide:
     """The referrals as arrays, and grouped so that each group shares one pool of volunteers: the same
     languages, formats, asked-for gender and (for formats with travel) grid cell."""
 
-    def __init__(self, problem: MatchProblem, table: VolunteerTable, codes: dict[str, CodeBits]) -> None:
+    def __init__(
+        self, problem: MatchProblem, table: VolunteerTable, codes: dict[str, CodeBits], *, any_order: bool = False
+    ) -> None:
         w = problem.weights
         refs = problem.referrals
         self.refs = refs
-        self.groups = _groups(refs, table)
+        self.groups = _groups(refs, table, any_order)
         lat = grid.radians([r.lat for r in refs])
         self.unit = grid.unit_vectors(lat, grid.radians([r.lon for r in refs]))
         self.fixed = np.array(
@@ -66,16 +68,21 @@ class ReferralSide:
         self.excluded = _excluded(problem, table)
 
 
-def _groups(refs: tuple[ReferralProfile, ...], table: VolunteerTable) -> dict[tuple[object, ...], list[int]]:
+def _groups(
+    refs: tuple[ReferralProfile, ...], table: VolunteerTable, any_order: bool
+) -> dict[tuple[object, ...], list[int]]:
     """The referrals' indices per group: her languages (and whether only the first counts), formats,
-    asked-for gender, and the grid cell when she takes a format with travel and her place is known."""
+    asked-for gender, and the grid cell when she takes a format with travel and her place is known. With
+    `any_order`, the formats as a set: which pairs there are does not depend on her order of them, only their
+    scores and chosen formats do."""
     groups: dict[tuple[object, ...], list[int]] = {}
     for index, r in enumerate(refs):
         travel = any(f in TRAVEL_FORMATS for f in r.formats)
         located = r.lat is not None and r.lon is not None
         cell = table.grid.cell_of(r.lat, r.lon) if travel and located else None  # type: ignore[arg-type]
         gender = None if r.volunteer_gender in (None, "any") else r.volunteer_gender
-        key = (r.languages, constraints.language_essential(r), r.formats, gender, cell, located, r.interpreter)
+        formats = tuple(sorted(r.formats)) if any_order else r.formats
+        key = (r.languages, constraints.language_essential(r), formats, gender, cell, located, r.interpreter)
         groups.setdefault(key, []).append(index)
     return groups
 
