@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # `peer-match worker` lowers its own CPU priority by this much (nice): a national match run in a worker
     # sharing a machine with the API then takes only the CPU requests leave (docs/benchmarks.md, issue 23).
     worker_nice: int = Field(10, ge=0, le=19)
+    # A match run as a job solves on a thread of the idle scheduling class (SCHED_IDLE): it takes only CPU
+    # that nothing else wants, so requests, deliveries and scans on the same machine go first. Under a load
+    # that keeps every core busy for 10 minutes the run makes no progress and the stuck scan fails it: set
+    # false to have it share the CPU (at `worker_nice`) instead. docs/decisions/0027.
+    run_on_idle_cpu: bool = True
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -6,8 +6,11 @@ killed mid-run leaves no half-written run, only a run that the stuck scan fails.
 Nothing here is written for a person to read but the `error` of a failed run, which names a stage and an
 exception's type: never a referral, a volunteer or health information."""
 
+import contextlib
+import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -22,6 +25,7 @@ from matching import solver, unmatched
 from matching.model import Assignment, Cause, MatchProblem, Proposal
 from service.core import clock, collector, tasks
 from service.core.auth import Principal
+from service.core.config import get_settings
 from service.core.ids import new_id
 from service.match_runs import lifecycle as run_lifecycle
 from service.match_runs import repository
@@ -62,7 +66,31 @@ def run_job(engine: Bind, run_id: str) -> None:
     with _transaction(engine) as db:
         if not run_lifecycle.claim(db, run_id, at=clock.now()):
             return
-    execute(engine, run_id)
+    if get_settings().run_on_idle_cpu:
+        on_idle_cpu(lambda: execute(engine, run_id))
+    else:
+        execute(engine, run_id)
+
+
+def on_idle_cpu(work: Callable[[], None]) -> None:
+    """Do `work` on a thread of its own in the idle scheduling class, and wait for it: the class is the
+    thread's for good (an unprivileged thread may not leave it), so the job's own thread, which runs other jobs
+    after this one, keeps its class. Where the class is not offered (not Linux), the work runs as it is."""
+    failed: list[BaseException] = []
+
+    def idle() -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        try:
+            work()
+        except BaseException as exc:  # handed to the job's thread, which reports it as the job's failure
+            failed.append(exc)
+
+    thread = threading.Thread(target=idle, name="match-run")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 def execute(bind: Bind, run_id: str) -> None:

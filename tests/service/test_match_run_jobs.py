@@ -1,6 +1,8 @@
 """Match runs as jobs: 202 and a URL to poll, progress by stage, one run at a time, never half-written."""
 
 import json
+import os
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -228,3 +230,23 @@ def test_the_stages_are_committed_as_they_happen_so_another_connection_sees_them
     progress = progress if isinstance(progress, dict) else json.loads(progress)
     assert progress["pairs_built"] == 2 and progress["solve_round"] == 1
     assert set(progress["stage_seconds"]) == {"loading", "building"}
+
+
+def test_a_run_as_a_job_solves_on_an_idle_cpu_thread_and_the_jobs_thread_keeps_its_class() -> None:
+    seen: list[tuple[str, int]] = []
+
+    def work() -> None:
+        seen.append((threading.current_thread().name, os.sched_getscheduler(0)))
+
+    worker.on_idle_cpu(work)
+
+    assert seen == [("match-run", os.SCHED_IDLE)]
+    assert threading.current_thread().name != "match-run" and os.sched_getscheduler(0) != os.SCHED_IDLE
+
+
+def test_a_failure_on_the_idle_thread_is_the_jobs_failure() -> None:
+    def work() -> None:
+        raise LookupError("the run is gone")
+
+    with pytest.raises(LookupError, match="the run is gone"):
+        worker.on_idle_cpu(work)
