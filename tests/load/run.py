@@ -5,6 +5,7 @@ PEER_MATCH_DATABASE_URL names the database; it is emptied first. Needs the `load
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import resource
@@ -111,6 +112,8 @@ def main() -> None:
         help="record what each worker did and when each request ran (tests/load/trace.py)",
     )
     args = parser.parse_args()
+    if importlib.util.find_spec("locust") is None:
+        sys.exit('the load scenario needs locust: pip install -e ".[load]"')
     settings = Settings()
     keys = prepare(settings, integrators=5, volunteers_with_schedules=20)
     port = free_port()
