@@ -165,22 +165,20 @@ def unmatched_json(explained: unmatched.Explained) -> dict[str, object]:
 
 def unmatched_out(stored: dict[str, Any]) -> UnmatchedOut:
     """A stored unmatched entry on the wire; entries kept before codes have sentences only."""
-    return UnmatchedOut.model_validate(_unmatched_fields(stored))
-
-
-def _unmatched_fields(stored: dict[str, Any]) -> dict[str, Any]:
     causes = stored.get("causes") or []
     reasons = [{"code": c["code"], "params": c["params"], "detail": c["sentence"]} for c in causes] or [
         {"detail": sentence} for sentence in stored.get("reasons", [])
     ]
-    return {
-        "referral_id": stored["referral_id"],
-        "reasons": reasons,
-        "not_ready": stored.get("not_ready", []),
-        "not_ready_count": stored.get("not_ready_count", len(stored.get("not_ready", []))),
-        "nearest_changes": stored.get("nearest_changes", []),
-        "causes": causes,
-    }
+    return UnmatchedOut.model_validate(
+        {
+            "referral_id": stored["referral_id"],
+            "reasons": reasons,
+            "not_ready": stored.get("not_ready", []),
+            "not_ready_count": stored.get("not_ready_count", len(stored.get("not_ready", []))),
+            "nearest_changes": stored.get("nearest_changes", []),
+            "causes": causes,
+        }
+    )
 
 
 def _refuse_unwaiting(db: Session, asked: list[str], waiting: set[str]) -> None:
@@ -270,11 +268,7 @@ def proposals_page(db: Session, *, run_id: str, limit: int, cursor: str | None) 
     """A done run's proposals by id, a page at a time (a national run has over 10,000)."""
     _done_run(db, run_id)
     rows = proposal_repository.of_run(db, run_id, after_id=decode(cursor), limit=limit + 1)
-    venues = match_repository.venues(db, {p.venue_id for p in rows[:limit] if p.venue_id})
-    items = [
-        ProposalOut.model_validate(_proposal_fields(p, match_service.venue_ref(db, p.venue_id, venues)))
-        for p in rows[:limit]
-    ]
+    items = _proposals_out(db, rows[:limit])
     return Page[ProposalOut](items=items, next_cursor=next_cursor([p.id for p in rows], limit))
 
 
@@ -288,6 +282,17 @@ def unmatched_page(db: Session, *, run_id: str, limit: int, cursor: str | None) 
 
 def proposal_out(db: Session, proposal: Proposal) -> ProposalOut:
     return ProposalOut.model_validate(_proposal_fields(proposal, match_service.venue_ref(db, proposal.venue_id)))
+
+
+def _proposals_out(db: Session, proposals: list[Proposal]) -> list[ProposalOut]:
+    """Many proposals on the wire, their venues read in one query (a national run names them 10,000 times), each
+    validated by its own call: one call over a national run's result would hold the interpreter lock for
+    seconds, and the requests this process serves meanwhile would wait that long."""
+    venues = match_repository.venues(db, {p.venue_id for p in proposals if p.venue_id})
+    refs = {venue_id: match_service.venue_ref(db, venue_id, venues) for venue_id in venues}
+    return [
+        ProposalOut.model_validate(_proposal_fields(p, refs.get(p.venue_id) if p.venue_id else None)) for p in proposals
+    ]
 
 
 def _proposal_fields(proposal: Proposal, venue: VenueRef | None) -> dict[str, Any]:
@@ -328,19 +333,12 @@ def to_out(db: Session, match_run: MatchRun, *, result: bool = True) -> MatchRun
     }
     if not result:
         return MatchRunOut.model_validate({**out, "stats": stats})
-    # Each entry is validated on its own: one call over a national run's 31 MB would hold the interpreter lock
-    # for seconds, and the requests this process serves meanwhile would wait that long.
-    proposals = proposal_repository.of_run(db, match_run.id)
-    venues = match_repository.venues(db, {p.venue_id for p in proposals if p.venue_id})
-    refs = {venue_id: match_service.venue_ref(db, venue_id, venues) for venue_id in venues}
+    # Each entry is validated on its own (see _proposals_out); the run then takes them as they are.
     return MatchRunOut.model_validate(
         {
             **out,
             "stats": stats,
-            "proposals": [
-                ProposalOut.model_validate(_proposal_fields(p, refs.get(p.venue_id) if p.venue_id else None))
-                for p in proposals
-            ],
+            "proposals": _proposals_out(db, proposal_repository.of_run(db, match_run.id)),
             "unmatched": [unmatched_out(u) for u in match_run.unmatched],
         }
     )
