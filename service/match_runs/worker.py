@@ -62,14 +62,19 @@ def _transaction(bind: Bind) -> Iterator[Session]:
 
 @tasks.task(TASK)
 def run_job(engine: Bind, run_id: str) -> None:
-    """The job: run it unless another worker already has (a job delivered twice runs once)."""
-    with _transaction(engine) as db:
-        if not run_lifecycle.claim(db, run_id, at=clock.now()):
-            return
+    """The job: run it unless another worker already has (a job delivered twice runs once), on idle CPU unless
+    the settings say otherwise."""
+    if not _claimed(engine, run_id):
+        return
     if get_settings().run_on_idle_cpu:
         on_idle_cpu(lambda: execute(engine, run_id))
     else:
         execute(engine, run_id)
+
+
+def _claimed(bind: Bind, run_id: str) -> bool:
+    with _transaction(bind) as db:
+        return run_lifecycle.claim(db, run_id, at=clock.now())
 
 
 def on_idle_cpu(work: Callable[[], None]) -> None:
@@ -248,10 +253,11 @@ def _filled_row(proposal: Proposal) -> dict[str, object]:
 
 
 def run_here(bind: Bind, run_id: str) -> None:
-    """Run a just-started run in this thread (`?wait=true`), as a worker would. A failure is recorded on the
-    run (and logged), which the caller then shows."""
+    """Run a just-started run in this thread (`?wait=true`), as a worker would, but at the request's priority: a
+    coordinator is waiting for it. A failure is recorded on the run (and logged), which the caller then shows."""
     try:
-        run_job(bind, run_id)
+        if _claimed(bind, run_id):
+            execute(bind, run_id)
     except Exception as exc:  # recorded on the run as `failed`, with its error, which the answer shows
         log.error("match_run_stopped", run_id=run_id, error_type=type(exc).__name__)
 

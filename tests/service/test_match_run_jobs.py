@@ -250,3 +250,24 @@ def test_a_failure_on_the_idle_thread_is_the_jobs_failure() -> None:
 
     with pytest.raises(LookupError, match="the run is gone"):
         worker.on_idle_cpu(work)
+
+
+def test_a_job_goes_to_idle_cpu_and_a_run_solved_in_the_request_does_not(
+    client: TestClient, coordinator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int]] = []
+    real = worker.execute
+
+    def spy(bind: Any, run_id: str) -> None:
+        seen.append((threading.current_thread().name, os.sched_getscheduler(0)))
+        real(bind, run_id)
+
+    monkeypatch.setattr(worker, "execute", spy)
+    _people(client, coordinator, referrals=2, volunteers=1)
+
+    assert client.post("/v1/match-runs?wait=true", headers=coordinator).status_code == 201
+    assert client.post("/v1/match-runs", headers=coordinator).status_code == 202
+
+    [(request_thread, request_class), (job_thread, job_class)] = seen
+    assert request_thread != "match-run" and request_class != os.SCHED_IDLE
+    assert (job_thread, job_class) == ("match-run", os.SCHED_IDLE)
