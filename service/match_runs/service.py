@@ -285,14 +285,10 @@ def proposal_out(db: Session, proposal: Proposal) -> ProposalOut:
 
 
 def _proposals_out(db: Session, proposals: list[Proposal]) -> list[ProposalOut]:
-    """Many proposals on the wire, their venues read in one query (a national run names them 10,000 times), each
-    validated by its own call: one call over a national run's result would hold the interpreter lock for
-    seconds, and the requests this process serves meanwhile would wait that long."""
-    venues = match_repository.venues(db, {p.venue_id for p in proposals if p.venue_id})
-    refs = {venue_id: match_service.venue_ref(db, venue_id, venues) for venue_id in venues}
-    return [
-        ProposalOut.model_validate(_proposal_fields(p, refs.get(p.venue_id) if p.venue_id else None)) for p in proposals
-    ]
+    """Many proposals on the wire, each validated by its own call: one call over a national run's result would
+    hold the interpreter lock for seconds, and the requests this process serves meanwhile would wait that long.
+    Their venues are read once each (`matches.repository.venue` holds them for the session)."""
+    return [proposal_out(db, p) for p in proposals]
 
 
 def _proposal_fields(proposal: Proposal, venue: VenueRef | None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from service.core.lifecycle import Event, emit, event
 from service.core.pagination import decode, next_cursor
 from service.matches import kinds, lifecycle, planning, repository
 from service.matches.lifecycle import RUNNING
-from service.models import Match, Referral, SupportSession, Venue, Volunteer
+from service.models import Match, Referral, SupportSession, Volunteer
 from service.profiles import planning as plan_inputs
 from service.programme import service as programme_service
 from service.referrals import lifecycle as referral_lifecycle
@@ -373,12 +373,9 @@ def to_out(db: Session, match: Match) -> MatchOut:
     )
 
 
-def venue_ref(db: Session, venue_id: str | None, known: dict[str, Venue] | None = None) -> VenueRef | None:
-    """The venue a proposal, match or session names, as they show it (from `known` when given: see
-    `repository.venues`)."""
-    if not venue_id:
-        return None
-    venue = known.get(venue_id) if known is not None else repository.venue(db, venue_id)
+def venue_ref(db: Session, venue_id: str | None) -> VenueRef | None:
+    """The venue a proposal, match or session names, as they show it."""
+    venue = repository.venue(db, venue_id) if venue_id else None
     if venue is None:
         return None
     address = Address(lines=list(venue.address_lines), postcode=venue.postcode)

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy import Engine, event
 
 from tests.conftest import KeyMaker
 from tests.factories import patch_current, referral_body, volunteer_body
@@ -376,3 +377,30 @@ def test_a_run_never_proposes_a_venue_whose_rooms_are_taken_when_both_are_free(
         assert unmatched["referral_id"] == second.json()["id"]
         [cause] = unmatched["causes"]
         assert cause["code"] == "no_venue_open_at_common_hour" and "fully booked" in cause["sentence"]
+
+
+def test_a_runs_result_reads_each_venue_once_however_many_proposals_name_it(
+    client: TestClient, coordinator: dict[str, str], engine: Engine
+) -> None:
+    with time_machine.travel(START, tick=False):
+        venue = client.post("/v1/venues", json=venue_body(rooms=3), headers=coordinator).json()
+        for n in range(3):
+            body = volunteer_body(formats=["in_person"], name=f"Morag {n}", email=f"morag{n}@example.org")
+            assert client.post("/v1/volunteers", json=body, headers=coordinator).status_code == 201
+            referral = referral_body(n + 1, formats=["in_person"])
+            assert client.post("/v1/referrals", json=referral, headers=coordinator).status_code == 201
+        run = _run(client, coordinator)
+        assert [p["venue"]["id"] for p in run["proposals"]] == [venue["id"]] * 3
+        statements: list[str] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            again = client.get(f"/v1/match-runs/{run['id']}", headers=coordinator).json()
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+
+    assert again["proposals"] == run["proposals"]
+    assert len([s for s in statements if "FROM venue" in s]) == 1
