@@ -1,8 +1,11 @@
 """Idempotency-Key for creating POSTs, inside the request's own transaction.
 
-The key row is inserted first (INSERT ... ON CONFLICT DO NOTHING): a concurrent request with the same key waits
-on the unique index (PostgreSQL) or the write lock (SQLite) until the first commits, then replays its
-response. So one key makes one record, and a half-done request leaves nothing behind.
+Most routes claim the key first (INSERT ... ON CONFLICT DO NOTHING) and store the answer at the end: a
+concurrent request with the same key waits on the unique index (PostgreSQL) or the write lock (SQLite) until
+the first commits, then replays its response. The referral post, the hottest route, writes the key's row once,
+answer included, with the referral (`row`): a second request with the key then fails on the same unique index
+once the first commits, rolls back, and replays what `stored` finds. Either way one key makes one record, and a
+half-done request leaves nothing behind.
 """
 
 import hashlib
@@ -12,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -24,7 +27,9 @@ from service.models import IdempotencyRecord
 
 
 @dataclass(frozen=True)
-class Replay:
+class Answer:
+    """A creating POST's answer as stored with its key, and replayed to a retry."""
+
     status: int
     body: Any
     location: str | None
@@ -34,6 +39,9 @@ class Replay:
         """The first answer's Location and ETag, to send again with its body."""
         found = {"Location": self.location, "ETag": self.etag}
         return {name: value for name, value in found.items() if value}
+
+
+Replay = Answer
 
 
 def body_hash(body: BaseModel) -> str:
@@ -69,6 +77,53 @@ def _claim_statement(insert: Any) -> Any:
 _CLAIM = {"postgresql": _claim_statement(postgresql.insert), "sqlite": _claim_statement(sqlite.insert)}
 
 
+@dataclass(frozen=True)
+class Key:
+    """An Idempotency-Key as one caller sent it to one route, with the hash of the body it came with."""
+
+    caller_key_id: str
+    route: str
+    key: str
+    request_hash: str
+
+
+_TABLE: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+def row(key: Key, answer: Answer) -> tuple[Table, dict[str, Any]]:
+    """The key's record with its answer, for writing with the rows it answers for (service.core.together)."""
+    return _TABLE, {
+        "id": new_id(),
+        "caller_key_id": key.caller_key_id,
+        "route": key.route,
+        "key": key.key,
+        "request_hash": key.request_hash,
+        "response_status": answer.status,
+        "response_body": answer.body,
+        "location": answer.location,
+        "etag": answer.etag,
+        "created_at": clock.now(),
+    }
+
+
+def stored(db: Session, key: Key) -> Answer | None:
+    """The answer stored for this key, to replay; None if the key is new. 422 if it came with another body, 409
+    if its first request is still at work (a route that claims first)."""
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.caller_key_id == key.caller_key_id,
+        IdempotencyRecord.route == key.route,
+        IdempotencyRecord.key == key.key,
+    )
+    first = db.exec(query).first()
+    if first is None:
+        return None
+    if first.request_hash != key.request_hash:
+        raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
+    if first.response_status is None:
+        raise Conflict("A request with this Idempotency-Key is still in progress.")
+    return Answer(first.response_status, first.response_body, first.location, first.etag)
+
+
 def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Replay:
     """Claim the key for this request, or return the first request's response to replay."""
     record_id = new_id()
@@ -86,15 +141,9 @@ def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash:
     ).first()
     if claimed is not None:
         return Claim(record_id)
-    query = select(IdempotencyRecord).where(
-        IdempotencyRecord.caller_key_id == caller.key_id, IdempotencyRecord.route == route, IdempotencyRecord.key == key
-    )
-    first = db.exec(query).one()
-    if first.request_hash != request_hash:
-        raise invalid(["header", "Idempotency-Key"], "this key was already used with a different body")
-    if first.response_status is None:
-        raise Conflict("A request with this Idempotency-Key is still in progress.")
-    return Replay(first.response_status, first.response_body, first.location, first.etag)
+    first = stored(db, Key(caller.key_id, route, key, request_hash))
+    assert first is not None  # the insert found it
+    return first
 
 
 _COMPLETE = (

@@ -6,7 +6,7 @@ request, and the ORM's unit of work would cost most of a write request's CPU."""
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlmodel import Session
 
 from api_schemas.events import DeliveryStatus, EventType
@@ -16,15 +16,17 @@ from service.models import Delivery, OutboxEvent, Webhook
 
 EVENT_TYPES = frozenset(e.value for e in EventType if e is not EventType.all)
 # Built once: each event then only binds values, instead of building and hashing statements.
-_INSERT_EVENT = insert(OutboxEvent.__table__)  # type: ignore[arg-type]
+_EVENTS: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+_INSERT_EVENT = insert(_EVENTS)
 _INSERT_DELIVERY = insert(Delivery.__table__)  # type: ignore[arg-type]
 _webhooks = Webhook.__table__.c  # type: ignore[attr-defined]
 _SUBSCRIBED = select(_webhooks.id, _webhooks.events).where(_webhooks.deleted_at.is_(None))
 # The event's INSERT says whether any webhook is live, so that without one (most events: most programmes have
 # none or few) the subscriptions are not read in a round trip of their own: that was a tenth of a post's CPU.
-_INSERT_EVENT_ANY_WEBHOOK = _INSERT_EVENT.returning(
-    select(_webhooks.id).where(_webhooks.deleted_at.is_(None)).exists().label("any_webhook")
-)
+_LIVE_WEBHOOK = select(_webhooks.id).where(_webhooks.deleted_at.is_(None)).exists().label("any_webhook")
+_INSERT_EVENT_ANY_WEBHOOK = _INSERT_EVENT.returning(_LIVE_WEBHOOK)
+# The same question asked after an event written with other rows (service.core.together).
+ANY_WEBHOOK = select(_LIVE_WEBHOOK)
 
 
 # Called with each event in the same transaction, for what must be written with it (a message to the parent).
@@ -39,28 +41,39 @@ def listen(listener: Listener) -> None:
         _listeners.append(listener)
 
 
-def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **data: Any) -> str:
-    """Record an event and its deliveries; its id. `data` holds ids, codes and times only, never personal data."""
+def event_row(event_type: str, *, record_type: str, record_id: str, **data: Any) -> tuple[Table, dict[str, Any]]:
+    """The row of a new event, for writing with others (service.core.together); after it is written, call
+    `raised` with its id and whether any webhook is live (the result of ANY_WEBHOOK).  `data` holds ids, codes and
+    times only, never personal data."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
-    now = clock.now()
-    event_id = new_id()
-    connection = db.connection()
-    any_webhook = connection.execute(
-        _INSERT_EVENT_ANY_WEBHOOK,
-        {
-            "id": event_id,
-            "type": event_type,
-            "record_type": record_type,
-            "record_id": record_id,
-            "occurred_at": now,
-            "payload": {key: _plain(value) for key, value in data.items()},
-        },
-    ).scalar_one()
+    return _EVENTS, {
+        "id": new_id(),
+        "type": event_type,
+        "record_type": record_type,
+        "record_id": record_id,
+        "occurred_at": clock.now(),
+        "payload": {key: _plain(value) for key, value in data.items()},
+    }
+
+
+def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **data: Any) -> str:
+    """Record an event and its deliveries; its id. `data` holds ids, codes and times only, never personal data."""
+    _, row = event_row(event_type, record_type=record_type, record_id=record_id, **data)
+    any_webhook = db.connection().execute(_INSERT_EVENT_ANY_WEBHOOK, row).scalar_one()
+    raised(db, row, data, any_webhook=any_webhook)
+    return str(row["id"])
+
+
+def raised(db: Session, row: Mapping[str, Any], data: Mapping[str, Any], *, any_webhook: bool) -> None:
+    """What follows an event's row in the same transaction: its listeners, and a delivery per subscribed webhook."""
+    event_type, record_type, record_id, event_id = row["type"], row["record_type"], row["record_id"], row["id"]
     for listener in _listeners:
         listener(db, event_type, record_type, record_id, data, event_id)
     if not any_webhook:
-        return event_id
+        return
+    now = row["occurred_at"]
+    connection = db.connection()
     deliveries = [
         {
             "id": new_id(),
@@ -76,7 +89,6 @@ def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **da
     ]
     if deliveries:
         connection.execute(_INSERT_DELIVERY, deliveries)
-    return event_id
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,7 @@ from service.core import idempotency, problems
 from service.core.auth import Role
 from service.core.db import commit_here
 from service.core.deps import Coordinator, ReferralWriter, SessionDep
-from service.core.errors import invalid
+from service.core.errors import DomainError, invalid
 from service.core.etags import etag, set_etag
 from service.core.pagination import CursorParam, LimitParam
 from service.models import Referral
@@ -57,27 +57,34 @@ def create_referral(
     """Receive a referral. Integrators must send an Idempotency-Key; a retry replays the first response."""
     if caller.role is Role.integrator and idempotency_key is None:
         raise invalid(["header", "Idempotency-Key"], "is required for integrators")
-    claim = None
+    key = None
     if idempotency_key is not None:
-        claim = idempotency.claim(
-            db,
-            caller=caller,
-            route="POST /v1/referrals",
-            key=idempotency_key,
-            request_hash=idempotency.body_hash(referral_in),
+        key = idempotency.Key(caller.key_id, "POST /v1/referrals", idempotency_key, idempotency.body_hash(referral_in))
+
+    def answer(referral: Referral) -> idempotency.Answer:
+        body = referral_service.view(caller, referral).model_dump(mode="json")
+        return idempotency.Answer(201, body, f"/v1/referrals/{referral.id}", etag(referral.version))
+
+    try:
+        referral, answered = referral_service.receive(
+            db=db, caller=caller, referral_in=referral_in, key=key, answer=answer
         )
-        if isinstance(claim, idempotency.Replay):
-            return JSONResponse(claim.body, status_code=claim.status, headers=claim.headers())
-    referral = referral_service.create(db=db, caller=caller, referral_in=referral_in)
-    body = referral_service.view(caller, referral).model_dump(mode="json")
-    location = f"/v1/referrals/{referral.id}"
-    if claim is not None:
-        idempotency.complete(db, claim, status=201, body=body, location=location, etag=etag(referral.version))
+    except DomainError:
+        # A retry is not checked first (a round trip every post would pay): its refusal, a duplicate or a rule
+        # that no longer holds, is answered with the first response if its key has one.
+        if key is None:
+            raise
+        db.rollback()
+        replay = idempotency.stored(db, key)
+        if replay is None:
+            raise
+        return JSONResponse(replay.body, status_code=replay.status, headers=replay.headers())
+    answered = answered or answer(referral)
     # The post's hottest path: committed in this thread rather than in another trip through the pool after it.
     commit_here(db)
     # Answered as built, once for the key's record and the answer alike: FastAPI need not check it again (and
     # would take a trip through the thread pool to do so).
-    return JSONResponse(body, status_code=201, headers={"Location": location, "ETag": etag(referral.version)})
+    return JSONResponse(answered.body, status_code=201, headers=answered.headers())
 
 
 @router.get("", response_model=Page[ReferralView])

@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -44,7 +44,6 @@ def page(
 
 # Built once; the unit of work's flush of one new row cost as much as the rest of a post's database work.
 _table = Referral.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_table)
 _COLUMNS = frozenset(column.key for column in _table.columns)
 _DEFAULTS = {
     name: field.default for name, field in Referral.model_fields.items() if name in _COLUMNS and not field.is_required()
@@ -52,20 +51,23 @@ _DEFAULTS = {
 _new_instance = Referral.__mapper__.class_manager.new_instance  # type: ignore[attr-defined]
 
 
-def insert_new(db: Session, values: dict[str, Any]) -> Referral:
-    """Write a new referral at once with one INSERT (IntegrityError on a duplicate external_id), then hold it in
-    the session as if it had been read, so changes later in the request are saved as usual.
+def new(values: dict[str, Any]) -> tuple[Referral, tuple[Table, dict[str, Any]]]:
+    """A new referral and its row, to write with the rows that go with it (service.core.together); then `hold`.
 
     The object is made as the ORM makes a row it loads, without SQLModel's __init__, which sets each field
     through instrumented attributes (table models are not validated there anyway; the wire model was). Its cost
     is in docs/decisions/0007."""
     row = {**_DEFAULTS, **values}
-    db.connection().execute(_INSERT, row)
     referral: Referral = _new_instance()
     referral.__dict__.update(row)
+    return referral, (_table, row)
+
+
+def hold(db: Session, referral: Referral) -> None:
+    """Keep a referral just written in the session as if it had been read, so that changes later in the
+    request are saved as usual."""
     make_transient_to_detached(referral)
     db.add(referral)
-    return referral
 
 
 def measures_of(db: Session, referral_id: str) -> list[Measure]:

@@ -1,5 +1,6 @@
 """Referral use cases: receive, read within the caller's rights, edit, withdraw."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from api_schemas.referrals import (
     ReferralStatusOut,
     Referrer,
 )
-from service.core import audit, clock, languages, outbox, places
+from service.core import audit, clock, idempotency, languages, outbox, places, together
 from service.core.auth import Principal, Role
 from service.core.errors import Conflict, NotFound, invalid
 from service.core.etags import check_if_match
@@ -30,6 +31,20 @@ from service.referrals import lifecycle, measures, repository, rules
 
 
 def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
+    return receive(db=db, caller=caller, referral_in=referral_in)[0]
+
+
+def receive(
+    *,
+    db: Session,
+    caller: Principal,
+    referral_in: ReferralIn,
+    key: idempotency.Key | None = None,
+    answer: Callable[[Referral], idempotency.Answer] | None = None,
+) -> tuple[Referral, idempotency.Answer | None]:
+    """Check and write a new referral with its audit row and event; with a key, also the answer `answer` makes
+    of it, stored to replay to a retry. A duplicate of a referral (or of a key) already written is 409; the
+    caller replays what `idempotency.stored` finds for its key, if anything."""
     parent = referral_in.parent
     found = rules.Findings()
     with found.check():
@@ -106,24 +121,44 @@ def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referr
         received_at=now,
         updated_at=now,
     )
-    try:  # the unique index on (source, external_id) finds a duplicate, without a query or savepoint first
-        referral = repository.insert_new(db, values)
-    except IntegrityError:
-        db.rollback()  # the whole request, its idempotency claim included: nothing is half-written
-        _refuse_duplicate(db, source, referral_in.external_id)
-        raise
-    audit.record(db, actor=caller, action="referral.received", record_type="referral", record_id=referral.id)
-    outbox.emit(
-        db,
+    referral, referral_row = repository.new(values)
+    event = outbox.event_row(
         "referral.received",
         record_type="referral",
         record_id=referral.id,
         source=referral.source,
         received_at=referral.received_at,
     )
+    rows = [
+        referral_row,
+        audit.row(actor=caller, action="referral.received", record_type="referral", record_id=referral.id),
+        event,
+    ]
+    answered = None
+    if key is not None and answer is not None and referral_in.epds is None:
+        answered = answer(referral)
+        rows.append(idempotency.row(key, answered))
+    any_webhook = _write_new(db, rows, referral_in.external_id, source)
+    repository.hold(db, referral)
+    outbox.raised(db, event[1], event[1]["payload"], any_webhook=any_webhook)
     if referral_in.epds is not None:
         measures.record(db=db, actor=caller, referral=referral, measure_in=referral_in.epds)
-    return referral
+        if key is not None and answer is not None:
+            answered = answer(referral)  # after the measure, which may have escalated her
+            _write_new(db, [idempotency.row(key, answered)], referral_in.external_id, source)
+    return referral, answered
+
+
+def _write_new(db: Session, rows: together.Rows, external_id: str | None, source: str) -> bool:
+    """Write a new referral's rows; whether any webhook is live. The unique indexes on (source, external_id) and
+    on the key find a duplicate without a query first: 409, with nothing of the request kept."""
+    try:
+        found = together.insert_rows(db.connection(), rows, then=outbox.ANY_WEBHOOK)
+    except IntegrityError:
+        db.rollback()  # the whole request: nothing is half-written
+        _refuse_duplicate(db, source, external_id)
+        raise Conflict("This request was already received (its Idempotency-Key is in use).") from None
+    return found is not None and bool(found[0])
 
 
 def _refuse_duplicate(db: Session, source: str, external_id: str | None) -> None:
