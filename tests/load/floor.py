@@ -13,6 +13,7 @@ from fastapi import Response
 from sqlalchemy import Engine, text
 
 from service.core.deps import SessionDep
+from service.referrals.endpoints import router as referrals
 
 PATH = "/load-floor"
 
@@ -26,6 +27,13 @@ def add_floor(app: Any) -> None:
             text("INSERT INTO load_floor (id, at) VALUES (:id, CURRENT_TIMESTAMP)"), {"id": uuid.uuid4().hex}
         )
         return Response(status_code=201)
+
+    # Routes are matched in order, and the app's are many: at the end of the list the floor paid ~0.4 ms a
+    # request more to be found than the post does (session 32), which flattered the post's ratio. It sits where
+    # the referrals' routes are, so both pay the same to be routed.
+    floor_route = app.router.routes.pop()
+    place = next(i for i, route in enumerate(app.router.routes) if getattr(route, "original_router", None) is referrals)
+    app.router.routes.insert(place, floor_route)
 
 
 def create_table(engine: Engine) -> None:
