@@ -3,7 +3,7 @@
 Appended with Core INSERTs on the session's connection, like the audit log: nothing reads them back in the
 request, and the ORM's unit of work would cost most of a write request's CPU."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert, select
@@ -67,28 +67,52 @@ def emit(db: Session, event_type: str, *, record_type: str, record_id: str, **da
 
 def raised(db: Session, row: Mapping[str, Any], data: Mapping[str, Any], *, any_webhook: bool) -> None:
     """What follows an event's row in the same transaction: its listeners, and a delivery per subscribed webhook."""
-    event_type, record_type, record_id, event_id = row["type"], row["record_type"], row["record_id"], row["id"]
-    for listener in _listeners:
-        listener(db, event_type, record_type, record_id, data, event_id)
-    if not any_webhook:
-        return
-    now = row["occurred_at"]
-    connection = db.connection()
-    deliveries = [
-        {
-            "id": new_id(),
-            "webhook_id": webhook_id,
-            "event_id": event_id,
-            "record_id": record_id,
-            "status": DeliveryStatus.pending.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for webhook_id, events in connection.execute(_SUBSCRIBED)
-        if event_type in events or "*" in events
+    _follow(db, [(row, data)], subscribed=list(db.connection().execute(_SUBSCRIBED)) if any_webhook else [])
+
+
+def emit_all(db: Session, events: Sequence[tuple[str, str, str, Mapping[str, Any]]]) -> list[str]:
+    """Record many events at once, (type, record type, record id, data) each, as a scan raising alerts for a
+    whole programme does: one multi-row INSERT and one read of the webhooks, where one by one each event cost a
+    round trip or two (~1.2 ms an alert with its audit row). Their ids, in order."""
+    if not events:
+        return []
+    rows = [
+        event_row(kind, record_type=record_type, record_id=record_id, **data)[1]
+        for kind, record_type, record_id, data in events
     ]
+    connection = db.connection()
+    connection.execute(_INSERT_EVENT, rows)
+    _follow(
+        db,
+        [(row, data) for row, (*_, data) in zip(rows, events, strict=True)],
+        subscribed=list(connection.execute(_SUBSCRIBED)),
+    )
+    return [str(row["id"]) for row in rows]
+
+
+def _follow(
+    db: Session, events: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, subscribed: Sequence[Any]
+) -> None:
+    deliveries = []
+    for row, data in events:
+        event_type, record_type, record_id, event_id = row["type"], row["record_type"], row["record_id"], row["id"]
+        for listener in _listeners:
+            listener(db, event_type, record_type, record_id, data, event_id)
+        deliveries += [
+            {
+                "id": new_id(),
+                "webhook_id": webhook_id,
+                "event_id": event_id,
+                "record_id": record_id,
+                "status": DeliveryStatus.pending.value,
+                "attempts": 0,
+                "next_attempt_at": row["occurred_at"],
+            }
+            for webhook_id, kinds in subscribed
+            if event_type in kinds or "*" in kinds
+        ]
     if deliveries:
-        connection.execute(_INSERT_DELIVERY, deliveries)
+        db.connection().execute(_INSERT_DELIVERY, deliveries)
 
 
 def _plain(value: Any) -> Any:

@@ -2,6 +2,8 @@
 supervision is overdue or a required training module lapsed. Her running matches continue; the alert is raised
 once per reason until it clears."""
 
+from typing import Any
+
 from sqlmodel import Session
 
 from service.core import audit, clock, outbox
@@ -13,10 +15,14 @@ ALERTED_REASONS = frozenset({"check_expired", "supervision_overdue", "training_e
 
 
 def raise_not_ready_alerts(db: Session) -> int:
-    """Emit `volunteer.not_ready` for each newly lapsed check or supervision; the number of alerts raised."""
+    """Emit `volunteer.not_ready` for each newly lapsed check or supervision; the number of alerts raised. The
+    alerts, their audit rows and the bookkeeping are written together at the end (after a bulk import, the first
+    scan raises thousands)."""
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
-    raised = 0
+    events: list[tuple[str, str, str, dict[str, Any]]] = []
+    audits = []
+    alerted: dict[str, list[str]] = {}
     for volunteer in repository.readiness_rows(db, active_only=True):
         reasons = readiness.not_ready_reasons(
             volunteer,  # type: ignore[arg-type]  # a row of the same columns
@@ -30,16 +36,19 @@ def raise_not_ready_alerts(db: Session) -> int:
         for code in lapsed:
             if code in already:
                 continue
-            outbox.emit(db, "volunteer.not_ready", record_type="volunteer", record_id=volunteer.id, reason=code)
-            audit.record(
-                db,
-                actor=None,
-                action="volunteer.not_ready_alert",
-                record_type="volunteer",
-                record_id=volunteer.id,
-                reason=code,
+            events.append(("volunteer.not_ready", "volunteer", volunteer.id, {"reason": code}))
+            audits.append(
+                audit.row(
+                    actor=None,
+                    action="volunteer.not_ready_alert",
+                    record_type="volunteer",
+                    record_id=volunteer.id,
+                    reason=code,
+                )
             )
-            raised += 1
         if set(lapsed) != already:
-            repository.set_alerted_not_ready(db, volunteer.id, lapsed)
-    return raised
+            alerted[volunteer.id] = lapsed
+    outbox.emit_all(db, events)
+    audit.record_all(db, audits)
+    repository.set_alerted_not_ready(db, alerted)
+    return len(events)

@@ -12,7 +12,7 @@ from api_schemas.volunteers import DueItem, DueWhat
 from service.core import audit, clock, outbox
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
-from service.models import DueAlert, Volunteer
+from service.models import Volunteer
 from service.profiles import readiness
 from service.programme import service as programme_service
 from service.volunteers import repository
@@ -57,52 +57,49 @@ def _threshold(days_left: int) -> int | None:
 
 
 def scan(db: Session) -> DueScanReport:
-    """Raise `volunteer.due_soon` for each renewal that crossed a threshold since it was last alerted."""
+    """Raise `volunteer.due_soon` for each renewal that crossed a threshold since it was last alerted. The
+    alerts, their events and audit rows are written together at the end (after a bulk import, the first scan
+    raises thousands)."""
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     raised = repository.due_alerts_raised(db)
     report = DueScanReport()
+    alerts: list[dict[str, Any]] = []
+    events: list[tuple[str, str, str, dict[str, Any]]] = []
+    audits = []
+    now = clock.now()
     for volunteer in repository.readiness_rows(db, active_only=False):
         items = readiness.due_items(volunteer, supervision_interval_days=settings.supervision_interval_days)  # type: ignore[arg-type]
         for item in items:
             threshold = _threshold((item.due_on - today).days)
             if threshold is None or (volunteer.id, _key(item), item.due_on, threshold) in raised:
                 continue
-            _raise(db, volunteer=volunteer, item=item, threshold=threshold)
+            alerts.append(
+                {
+                    "id": new_id(),
+                    "volunteer_id": volunteer.id,
+                    "item": _key(item),
+                    "due_on": item.due_on,
+                    "days_before": threshold,
+                    "raised_at": now,
+                }
+            )
+            data = {"what": item.what.value, "module": item.module, "due_on": item.due_on, "days_before": threshold}
+            events.append(("volunteer.due_soon", "volunteer", volunteer.id, data))
+            audits.append(
+                audit.row(
+                    actor=None,
+                    action="volunteer.due_soon_alert",
+                    record_type="volunteer",
+                    record_id=volunteer.id,
+                    reason=f"{_key(item)}:{threshold}",
+                )
+            )
             report.raised[threshold] += 1
+    repository.add_due_alerts(db, alerts)
+    outbox.emit_all(db, events)
+    audit.record_all(db, audits)
     return report
-
-
-def _raise(db: Session, *, volunteer: Any, item: DueItem, threshold: int) -> None:
-    repository.add_due_alert(
-        db,
-        DueAlert(
-            id=new_id(),
-            volunteer_id=volunteer.id,
-            item=_key(item),
-            due_on=item.due_on,
-            days_before=threshold,
-            raised_at=clock.now(),
-        ),
-    )
-    outbox.emit(
-        db,
-        "volunteer.due_soon",
-        record_type="volunteer",
-        record_id=volunteer.id,
-        what=item.what.value,
-        module=item.module,
-        due_on=item.due_on,
-        days_before=threshold,
-    )
-    audit.record(
-        db,
-        actor=None,
-        action="volunteer.due_soon_alert",
-        record_type="volunteer",
-        record_id=volunteer.id,
-        reason=f"{_key(item)}:{threshold}",
-    )
 
 
 def raise_due_soon(db: Session) -> int:

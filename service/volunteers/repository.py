@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, bindparam, insert, update
 from sqlmodel import Session, col, func, select
 
 from api_schemas.volunteers import VolunteerStatus
@@ -53,9 +53,21 @@ def readiness_rows(db: Session, *, active_only: bool) -> list[Row[Any]]:
     return list(db.exec(query.order_by(col(Volunteer.id))))
 
 
-def set_alerted_not_ready(db: Session, volunteer_id: str, codes: list[str]) -> None:
-    """The reasons she has been alerted for (a scan's own bookkeeping: not a change anyone made to her record)."""
-    db.exec(update(Volunteer).where(col(Volunteer.id) == volunteer_id).values(alerted_not_ready=codes))
+_volunteers = Volunteer.__table__  # type: ignore[attr-defined]
+_SET_ALERTED = (
+    update(_volunteers)
+    .where(_volunteers.c.id == bindparam("volunteer_id"))
+    .values(alerted_not_ready=bindparam("codes"))
+)
+
+
+def set_alerted_not_ready(db: Session, codes_by_volunteer: dict[str, list[str]]) -> None:
+    """The reasons each has been alerted for (a scan's own bookkeeping: not a change anyone made to her record),
+    all in one executemany."""
+    if codes_by_volunteer:
+        db.connection().execute(
+            _SET_ALERTED, [{"volunteer_id": vid, "codes": codes} for vid, codes in codes_by_volunteer.items()]
+        )
 
 
 def add_record(db: Session, row: SupervisionRecord | TrainingRecord) -> None:
@@ -88,5 +100,7 @@ def due_alerts_raised(db: Session) -> set[tuple[str, str, date, int]]:
     return {(v, item, due_on, days) for v, item, due_on, days in db.exec(query)}
 
 
-def add_due_alert(db: Session, row: DueAlert) -> None:
-    db.add(row)
+def add_due_alerts(db: Session, rows: list[dict[str, Any]]) -> None:
+    """New due-soon alerts (DueAlert's columns), in one multi-row INSERT."""
+    if rows:
+        db.connection().execute(insert(DueAlert.__table__), rows)  # type: ignore[attr-defined]

@@ -220,3 +220,65 @@ def test_scanning_on_any_days_raises_each_threshold_at_most_once_and_only_the_ne
         mine = [p for r, p in _due_events(db) if r == vid and p["what"] == "check"]
         assert [p["days_before"] for p in mine] == expected
         assert {date.fromisoformat(str(p["due_on"])) for p in mine} <= {expires}
+
+
+def test_a_scan_after_a_bulk_import_writes_its_alerts_together_each_with_its_event_audit_row_and_delivery(
+    client: TestClient, coordinator: dict[str, str], admin: dict[str, str], db: Connection
+) -> None:
+    """After a programme is imported the first scans raise an alert for nearly every volunteer; they are written
+    in a handful of statements, however many, and each still has its event, audit row and webhook delivery."""
+    from sqlalchemy import event
+
+    from service.volunteers.alerts import raise_not_ready_alerts
+
+    hook = {"url": "https://hooks.example.org/alerts", "events": ["volunteer.not_ready", "volunteer.due_soon"]}
+    assert (
+        client.post(
+            "/v1/webhooks", json={**hook, "secret": "a-shared-secret-of-some-length"}, headers=admin
+        ).status_code
+        == 201
+    )
+
+    def statements_of(scan: object, count: int) -> int:
+        with time_machine.travel(START, tick=False):
+            for n in range(count):
+                lapsed = {
+                    "scheme": "PVG",
+                    "checked_on": _days(-1000),
+                    "expires_on": _days(20 if scan is due.scan else -1),
+                }
+                _volunteer(client, coordinator, name=f"Imported {scan.__name__} {n}", check=lapsed)  # type: ignore[attr-defined]
+            made: list[str] = []
+            engine = db.engine
+
+            def counted(*args: object) -> None:
+                made.append(str(args[2]))
+
+            event.listen(engine, "before_cursor_execute", counted)
+            try:
+                with Session(db) as session:
+                    scan(session)  # type: ignore[operator]
+                    session.commit()
+            finally:
+                event.remove(engine, "before_cursor_execute", counted)
+            return len(made)
+
+    few = statements_of(raise_not_ready_alerts, 3)
+    many = statements_of(raise_not_ready_alerts, 30)
+    assert many == few, "statements must not grow with the number of alerts"
+    assert statements_of(due.scan, 25) <= few + 2
+    for kind, action in (
+        ("volunteer.not_ready", "volunteer.not_ready_alert"),
+        ("volunteer.due_soon", "volunteer.due_soon_alert"),
+    ):
+        events = db.execute(text("SELECT id, record_id FROM outbox_event WHERE type = :t"), {"t": kind}).all()
+        audits = db.execute(text("SELECT record_id FROM audit_event WHERE action = :a"), {"a": action}).all()
+        deliveries = db.execute(
+            text("SELECT count(*) FROM delivery JOIN outbox_event e ON e.id = delivery.event_id WHERE e.type = :t"),
+            {"t": kind},
+        ).scalar()
+        assert sorted(r for _, r in events) == sorted(r for (r,) in audits)
+        assert deliveries == len(events) > 0
+    assert len(db.execute(text("SELECT id FROM outbox_event WHERE type = 'volunteer.not_ready'")).all()) == 33
+    alerted = db.execute(text("SELECT count(*) FROM due_alert")).scalar()
+    assert alerted == len(db.execute(text("SELECT id FROM outbox_event WHERE type = 'volunteer.due_soon'")).all())
