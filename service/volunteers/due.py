@@ -9,13 +9,14 @@ from typing import Any
 from sqlmodel import Session
 
 from api_schemas.volunteers import DueItem, DueWhat
-from service.core import audit, clock, outbox
+from service.core import clock
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
 from service.models import Volunteer
 from service.profiles import readiness
 from service.programme import service as programme_service
 from service.volunteers import repository
+from service.volunteers.alerts import Alerts
 
 THRESHOLDS = (7, 30, 60)  # days before; the nearest one crossed is raised, and each only once
 
@@ -57,16 +58,14 @@ def _threshold(days_left: int) -> int | None:
 
 
 def scan(db: Session) -> DueScanReport:
-    """Raise `volunteer.due_soon` for each renewal that crossed a threshold since it was last alerted. The
-    alerts, their events and audit rows are written together at the end (after a bulk import, the first scan
-    raises thousands)."""
+    """Raise `volunteer.due_soon` for each renewal that crossed a threshold since it was last alerted, all written
+    together at the end (alerts.Alerts)."""
     settings = programme_service.current(db)
     today = clock.today(settings.time_zone)
     raised = repository.due_alerts_raised(db)
     report = DueScanReport()
     alerts: list[dict[str, Any]] = []
-    events: list[tuple[str, str, str, dict[str, Any]]] = []
-    audits = []
+    raised_now = Alerts()
     now = clock.now()
     for volunteer in repository.readiness_rows(db, active_only=False):
         items = readiness.due_items(volunteer, supervision_interval_days=settings.supervision_interval_days)  # type: ignore[arg-type]
@@ -84,21 +83,18 @@ def scan(db: Session) -> DueScanReport:
                     "raised_at": now,
                 }
             )
-            data = {"what": item.what.value, "module": item.module, "due_on": item.due_on, "days_before": threshold}
-            events.append(("volunteer.due_soon", "volunteer", volunteer.id, data))
-            audits.append(
-                audit.row(
-                    actor=None,
-                    action="volunteer.due_soon_alert",
-                    record_type="volunteer",
-                    record_id=volunteer.id,
-                    reason=f"{_key(item)}:{threshold}",
-                )
+            raised_now.add(
+                "volunteer.due_soon",
+                volunteer.id,
+                reason=f"{_key(item)}:{threshold}",
+                what=item.what.value,
+                module=item.module,
+                due_on=item.due_on,
+                days_before=threshold,
             )
             report.raised[threshold] += 1
     repository.add_due_alerts(db, alerts)
-    outbox.emit_all(db, events)
-    audit.record_all(db, audits)
+    raised_now.write(db)
     return report
 
 
