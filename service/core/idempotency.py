@@ -41,9 +41,6 @@ class Answer:
         return {name: value for name, value in found.items() if value}
 
 
-Replay = Answer
-
-
 def body_hash(body: BaseModel) -> str:
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -124,7 +121,7 @@ def stored(db: Session, key: Key) -> Answer | None:
     return Answer(first.response_status, first.response_body, first.location, first.etag)
 
 
-def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Replay:
+def claim(db: Session, *, caller: Principal, route: str, key: str, request_hash: str) -> Claim | Answer:
     """Claim the key for this request, or return the first request's response to replay."""
     record_id = new_id()
     connection = db.connection()

@@ -126,7 +126,7 @@ def _create(
             key=idempotency_key,
             request_hash=idempotency.body_hash(found.referral),
         )
-        if isinstance(claim, idempotency.Replay):
+        if isinstance(claim, idempotency.Answer):
             return _fhir(claim.body, claim.status, claim.headers())
     try:
         referral = referral_service.create(db=db, caller=caller, referral_in=found.referral)

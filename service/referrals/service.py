@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Row, Select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -138,9 +139,9 @@ def receive(
     if key is not None and answer is not None and referral_in.epds is None:
         answered = answer(referral)
         rows.append(idempotency.row(key, answered))
-    any_webhook = _write_new(db, rows, referral_in.external_id, source)
+    any_webhook = _write_new(db, rows, referral_in.external_id, source, then=outbox.ANY_WEBHOOK)
     repository.hold(db, referral)
-    outbox.raised(db, event[1], event[1]["payload"], any_webhook=any_webhook)
+    outbox.raised(db, event[1], event[1]["payload"], any_webhook=any_webhook is not None and bool(any_webhook[0]))
     if referral_in.epds is not None:
         measures.record(db=db, actor=caller, referral=referral, measure_in=referral_in.epds)
         if key is not None and answer is not None:
@@ -149,16 +150,17 @@ def receive(
     return referral, answered
 
 
-def _write_new(db: Session, rows: together.Rows, external_id: str | None, source: str) -> bool:
-    """Write a new referral's rows; whether any webhook is live. The unique indexes on (source, external_id) and
-    on the key find a duplicate without a query first: 409, with nothing of the request kept."""
+def _write_new(
+    db: Session, rows: together.Rows, external_id: str | None, source: str, then: Select[Any] | None = None
+) -> Row[Any] | None:
+    """Write a new referral's rows, and answer `then` in the same trip. The unique indexes on (source,
+    external_id) and on the key find a duplicate without a query first: 409, with nothing of the request kept."""
     try:
-        found = together.insert_rows(db.connection(), rows, then=outbox.ANY_WEBHOOK)
+        return together.insert_rows(db.connection(), rows, then=then)
     except IntegrityError:
         db.rollback()  # the whole request: nothing is half-written
         _refuse_duplicate(db, source, external_id)
         raise Conflict("This request was already received (its Idempotency-Key is in use).") from None
-    return found is not None and bool(found[0])
 
 
 def _refuse_duplicate(db: Session, source: str, external_id: str | None) -> None:
