@@ -14,6 +14,7 @@ from service.concerns.endpoints import reviews_router as risk_reviews_router
 from service.concerns.endpoints import router as concerns_router
 from service.contacts.endpoints import router as contacts_router
 from service.core import logs, middleware, openapi
+from service.core.auth import RecentKeys
 from service.core.config import Settings, get_settings
 from service.core.db import make_engine
 from service.core.problems import install_handlers
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rate_limiter = KeyRateLimiter(
         settings.rate_limit_per_minute, settings.rate_limit_storage, settings.database_url
     )
+    app.state.recent_keys = RecentKeys()
     install_handlers(app)
     middleware.install(
         app,

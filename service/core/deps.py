@@ -1,7 +1,7 @@
 """Annotated dependency aliases: the request's session, the caller, role guards."""
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
@@ -9,7 +9,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from service.core.auth import Principal, Role, authenticate
+from service.core.auth import Principal, RecentKeys, Role, authenticate, look_up, secret_hash
 from service.core.db import commit_and_close, rollback_and_close
 from service.core.errors import Forbidden, TooManyRequests
 
@@ -42,7 +42,14 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 def get_principal(
     request: Request, db: SessionDep, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 ) -> Principal:
-    principal = authenticate(db, request.headers.get("authorization"))
+    return _counted(request, authenticate(db, request.headers.get("authorization")))
+
+
+def _looked_up_and_counted(request: Request, db: Session, hashed: str) -> Principal:
+    return _counted(request, look_up(db, hashed))
+
+
+def _counted(request: Request, principal: Principal) -> Principal:
     quota = request.app.state.rate_limiter.hit(principal.key_id)
     # The answer carries RateLimit-* headers from this (service/core/middleware.py).
     request.state.rate_limit = quota
@@ -50,6 +57,33 @@ def get_principal(
         raise TooManyRequests(retry_after=max(1, quota.reset_seconds))
     request.state.principal = principal
     return principal
+
+
+def require_checked_on_write(*roles: Role) -> Callable[..., Any]:
+    """For a route that checks its caller's key in the statement writing its work (auth.KEY_IS_LIVE): a key this
+    process authenticated lately for the route is taken from memory (auth.RecentKeys), with no round trip and no
+    trip through the thread pool. The first request of a key, and every request when the rate limit lives in a
+    shared store (counting it is I/O), look the key up as get_principal does."""
+    allowed = frozenset(roles)
+
+    async def principal_of(
+        request: Request, db: SessionDep, _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+    ) -> Principal:
+        hashed = secret_hash(request.headers.get("authorization"))
+        recent: RecentKeys = request.app.state.recent_keys
+        local_count = request.app.state.rate_limiter.local
+        principal = recent.get(hashed) if local_count else None
+        if principal is not None:
+            request.state.principal = principal  # a refusal checks its key first (service/core/problems.py)
+            return _counted(request, principal)
+        principal = await anyio.to_thread.run_sync(_looked_up_and_counted, request, db, hashed)
+        if principal.role not in allowed:
+            raise Forbidden(f"The {principal.role.value} role may not use this route.")
+        if local_count:
+            recent.remember(hashed, principal)
+        return principal
+
+    return principal_of
 
 
 def require(*roles: Role) -> Callable[[Principal], Principal]:
@@ -76,6 +110,8 @@ Caller = Annotated[Principal, Depends(get_principal)]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 Coordinator = Annotated[Principal, Depends(require(Role.admin, Role.coordinator))]
 ReferralWriter = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.integrator))]
+# The referral post: its write checks the key (service.referrals.service.receive).
+ReferralPoster = Annotated[Principal, Depends(require_checked_on_write(Role.admin, Role.coordinator, Role.integrator))]
 VolunteerSelf = Annotated[Principal, Depends(require(Role.volunteer))]
 MatchParty = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.volunteer))]
 SafeguardingLead = Annotated[Principal, Depends(safeguarding_lead)]

@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from service.core.auth import check_live
 from service.core.deps import get_session
-from service.core.errors import DomainError
+from service.core.errors import DomainError, Unauthorized
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5  # a database restart or failover is usually over by then
@@ -97,13 +98,35 @@ async def _rules_on(request: Request, body: Any) -> list[dict[str, Any]]:
     return [{"loc": loc, "msg": msg} for loc, msg in found]
 
 
+async def _revoked_since_remembered(request: Request) -> JSONResponse | None:
+    """A caller taken from memory (auth.RecentKeys) whose key has been revoked since is refused as revoked,
+    whatever else was wrong with the request: the answer a lookup at its start would have given."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or not principal.unchecked:
+        return None
+    provider = request.app.dependency_overrides.get(get_session, get_session)
+    try:
+        async with asynccontextmanager(provider)(request) as db:
+            await run_in_threadpool(check_live, db, principal)
+    except Unauthorized as revoked:
+        request.app.state.recent_keys.forget(principal.key_id)
+        return _problem_of(revoked)
+    return None
+
+
+def _problem_of(exc: DomainError) -> JSONResponse:
+    return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, extra=exc.extra, headers=exc.headers)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, extra=exc.extra, headers=exc.headers)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return await _revoked_since_remembered(request) or _problem_of(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if revoked := await _revoked_since_remembered(request):
+            return revoked
         items = _validation_items(exc)
         seen = {tuple(item["loc"]) for item in items}
         items += [item for item in await _rules_on(request, exc.body) if tuple(item["loc"]) not in seen]
@@ -114,6 +137,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if revoked := await _revoked_since_remembered(request):
+            return revoked
         title = HTTPStatus(exc.status_code).phrase
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:

@@ -37,6 +37,8 @@ class Quota:
 class KeyRateLimiter:
     def __init__(self, per_minute: int, storage_uri: str = "memory://", database_url: str = "") -> None:
         self.item = RateLimitItemPerMinute(per_minute) if per_minute > 0 else None
+        # Counted in this process's memory, without I/O: may be counted on the event loop's thread.
+        self.local = self.item is None or storage_uri == "memory://"
         storage = DatabaseStorage(database_url) if storage_uri == "database" else storage_from_string(storage_uri)
         if storage_uri == "database" and not storage.check():
             raise ValueError("the rate limit storage `database` has no table: run `peer-match migrate`")

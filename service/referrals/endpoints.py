@@ -14,9 +14,9 @@ from api_schemas.referrals import (
     WithdrawIn,
 )
 from service.core import idempotency, problems
-from service.core.auth import Role
+from service.core.auth import Role, check_live
 from service.core.db import commit_here
-from service.core.deps import Coordinator, ReferralWriter, SessionDep
+from service.core.deps import Coordinator, ReferralPoster, ReferralWriter, SessionDep
 from service.core.errors import DomainError, invalid
 from service.core.etags import etag, set_etag
 from service.core.pagination import CursorParam, LimitParam
@@ -52,7 +52,7 @@ VisibleReferral = Annotated[Referral, Depends(load_referral)]
     responses={409: {"description": "Duplicate external_id, or the same key still in flight"}},
 )
 def create_referral(
-    referral_in: ReferralIn, db: SessionDep, caller: ReferralWriter, idempotency_key: IdempotencyKey = None
+    referral_in: ReferralIn, db: SessionDep, caller: ReferralPoster, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Receive a referral. Integrators must send an Idempotency-Key; a retry replays the first response."""
     if caller.role is Role.integrator and idempotency_key is None:
@@ -75,6 +75,7 @@ def create_referral(
         if key is None:
             raise
         db.rollback()
+        check_live(db, caller)  # a revoked key gets no replay
         replay = idempotency.stored(db, key)
         if replay is None:
             raise

@@ -22,8 +22,8 @@ from api_schemas.referrals import (
     Referrer,
 )
 from service.core import audit, clock, idempotency, languages, outbox, places, together
-from service.core.auth import Principal, Role
-from service.core.errors import Conflict, NotFound, invalid
+from service.core.auth import KEY_IS_LIVE, Principal, Role
+from service.core.errors import Conflict, NotFound, Unauthorized, invalid
 from service.core.etags import check_if_match
 from service.core.ids import new_id
 from service.core.pagination import decode, next_cursor
@@ -32,7 +32,11 @@ from service.referrals import lifecycle, measures, repository, rules
 
 
 def create(*, db: Session, caller: Principal, referral_in: ReferralIn) -> Referral:
-    return receive(db=db, caller=caller, referral_in=referral_in)[0]
+    """A new referral, held in the session so that what its caller changes later in the request is saved."""
+    referral = receive(db=db, caller=caller, referral_in=referral_in)[0]
+    if referral_in.epds is None:
+        repository.hold(db, referral)
+    return referral
 
 
 def receive(
@@ -45,7 +49,9 @@ def receive(
 ) -> tuple[Referral, idempotency.Answer | None]:
     """Check and write a new referral with its audit row and event; with a key, also the answer `answer` makes
     of it, stored to replay to a retry. A duplicate of a referral (or of a key) already written is 409; the
-    caller replays what `idempotency.stored` finds for its key, if anything."""
+    caller replays what `idempotency.stored` finds for its key, if anything. The referral is not kept in the
+    session (keeping it cost a twentieth of a post's CPU) unless an EPDS came with it: a caller that changes it
+    later in the request holds it first (repository.hold), as `create` does."""
     parent = referral_in.parent
     found = rules.Findings()
     with found.check():
@@ -139,10 +145,13 @@ def receive(
     if key is not None and answer is not None and referral_in.epds is None:
         answered = answer(referral)
         rows.append(idempotency.row(key, answered))
-    any_webhook = _write_new(db, rows, referral_in.external_id, source, then=outbox.ANY_WEBHOOK)
-    repository.hold(db, referral)
-    outbox.raised(db, event[1], event[1]["payload"], any_webhook=any_webhook is not None and bool(any_webhook[0]))
+    written = _write_new(db, rows, referral_in.external_id, source, caller)
+    assert written is not None  # `then` always answers a row
+    if caller.unchecked and not written.key_is_live:
+        raise Unauthorized("The API key is not valid or has been revoked.")  # and nothing was written
+    outbox.raised(db, event[1], event[1]["payload"], any_webhook=bool(written.any_webhook))
     if referral_in.epds is not None:
+        repository.hold(db, referral)  # the measure may escalate her
         measures.record(db=db, actor=caller, referral=referral, measure_in=referral_in.epds)
         if key is not None and answer is not None:
             answered = answer(referral)  # after the measure, which may have escalated her
@@ -150,13 +159,26 @@ def receive(
     return referral, answered
 
 
+# Asked with a new referral's rows: whether any webhook is live (outbox.raised), and, for a caller taken from
+# memory (auth.RecentKeys), whether its key still is; if not, nothing is written.
+_AFTER_WRITE = outbox.ANY_WEBHOOK
+_AFTER_WRITE_AND_KEY = outbox.ANY_WEBHOOK.add_columns(KEY_IS_LIVE.label("key_is_live"))
+
+
 def _write_new(
-    db: Session, rows: together.Rows, external_id: str | None, source: str, then: Select[Any] | None = None
+    db: Session, rows: together.Rows, external_id: str | None, source: str, caller: Principal | None = None
 ) -> Row[Any] | None:
-    """Write a new referral's rows, and answer `then` in the same trip. The unique indexes on (source,
-    external_id) and on the key find a duplicate without a query first: 409, with nothing of the request kept."""
+    """Write a new referral's rows; with `caller`, answer _AFTER_WRITE in the same trip. The unique indexes on
+    (source, external_id) and on the key find a duplicate without a query first: 409, with nothing of the
+    request kept."""
+    then: Select[Any] | None = None
+    only_if, parameters = None, None
+    if caller is not None:
+        then = _AFTER_WRITE
+        if caller.unchecked:
+            then, only_if, parameters = _AFTER_WRITE_AND_KEY, KEY_IS_LIVE, {"live_key_id": caller.key_id}
     try:
-        return together.insert_rows(db.connection(), rows, then=then)
+        return together.insert_rows(db.connection(), rows, then=then, only_if=only_if, parameters=parameters)
     except IntegrityError:
         db.rollback()  # the whole request: nothing is half-written
         _refuse_duplicate(db, source, external_id)
