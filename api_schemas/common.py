@@ -50,9 +50,10 @@ class ApiModel(BaseModel):
             name: kind for name, field in cls.model_fields.items() if (kind := _json_kind(field.annotation)) is not None
         }
 
+    # One validator for both checks: each is called for every field of every model of every request.
     @field_validator("*", mode="before")
     @classmethod
-    def _json_types(cls, value: Any, info: ValidationInfo) -> Any:
+    def _json_types_and_no_nul(cls, value: Any, info: ValidationInfo) -> Any:
         # Pydantic's lax mode would read true as 1, "5" as 5, and 1 or "yes" as true (consent, agreement).
         kind = cls._json_kinds.get(info.field_name or "")
         if kind == "number" and isinstance(value, bool | str):
@@ -62,13 +63,11 @@ class ApiModel(BaseModel):
         # Lax mode would also read a number as seconds since 1970.
         if kind == "date" and value is not None and not isinstance(value, str | date):
             raise ValueError("must be a date as a string (YYYY-MM-DD, or an ISO 8601 date-time)")
-        return value
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(item, str) and "\x00" in item for item in items):
+        # A nested model checks its own fields; here, the strings of this one (stripping never removes a NUL).
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("must not contain NUL characters")
+        elif isinstance(value, list) and any(isinstance(item, str) and "\x00" in item for item in value):
             raise ValueError("must not contain NUL characters")
         return value
 
