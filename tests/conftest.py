@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+import anyio.to_thread
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
@@ -256,3 +257,17 @@ def held_tasks(_inline_tasks: None) -> Iterator[HeldRunner]:
     old = tasks.set_runner(runner)
     yield runner
     tasks.set_runner(old)
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every function the request sent through the thread pool."""
+    made: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        made.append(getattr(func, "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    return made

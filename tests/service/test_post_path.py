@@ -1,10 +1,6 @@
 """The referral post's path (issue 25): the trips it takes through the thread pool, and what its own commit
 keeps when that commit fails."""
 
-from collections.abc import Callable
-from typing import Any
-
-import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
@@ -12,20 +8,6 @@ from sqlmodel import Session
 
 from tests.conftest import KeyMaker
 from tests.factories import referral_body
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The name of every function the request sent through the thread pool."""
-    made: list[str] = []
-    run_sync = anyio.to_thread.run_sync
-
-    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        made.append(getattr(func, "__name__", repr(func)))
-        return await run_sync(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    return made
 
 
 def test_a_post_takes_two_trips_through_the_thread_pool_the_key_and_the_work_with_its_commit(

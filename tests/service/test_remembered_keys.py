@@ -3,10 +3,9 @@ no trip through the thread pool. A key revoked since is refused all the same, wi
 else the request got wrong, as when every post looked its key up first."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import anyio.to_thread
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -33,19 +32,6 @@ def statements(db: Connection) -> Iterator[list[str]]:
     event.listen(db, "before_cursor_execute", record)
     yield seen
     event.remove(db, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    made: list[str] = []
-    run_sync = anyio.to_thread.run_sync
-
-    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        made.append(getattr(func, "__name__", repr(func)))
-        return await run_sync(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    return made
 
 
 def _key_lookups(statements: list[str]) -> int:
