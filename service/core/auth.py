@@ -134,7 +134,7 @@ class RecentKeys:
 
     A route that checks the key in the statement writing its work (the referral post, with KEY_IS_LIVE) takes its
     caller from here, which spares it a round trip to the database and a trip through the thread pool: about a
-    quarter of a post's CPU (docs/decisions/0029). Every other route still looks its key up at each request. A key
+    sixth of a post's CPU (docs/decisions/0029). Every other route still looks its key up at each request. A key
     revoked in another process stays here until it expires, but is refused at once all the same: the write finds
     it revoked and writes nothing, and any other answer checks it first (check_live). One per app; a key the
     database no longer knows is forgotten as soon as a check finds it so."""
