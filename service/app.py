@@ -34,6 +34,7 @@ from service.me.endpoints import router as me_router
 from service.messages.endpoints import router as messages_router
 from service.ops.endpoints import router as ops_router
 from service.programme.endpoints import router as programme_router
+from service.referrals import direct_post
 from service.referrals.endpoints import measures_router
 from service.referrals.endpoints import router as referrals_router
 from service.reports.endpoints import page_router as report_page_router
@@ -121,5 +122,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         report_page_router,
     ):
         app.include_router(router)
+    direct_post.install(app)
     openapi.install(app)
     return app

@@ -111,7 +111,8 @@ Admin = Annotated[Principal, Depends(require(Role.admin))]
 Coordinator = Annotated[Principal, Depends(require(Role.admin, Role.coordinator))]
 ReferralWriter = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.integrator))]
 # The referral post: its write checks the key (service.referrals.service.receive).
-ReferralPoster = Annotated[Principal, Depends(require_checked_on_write(Role.admin, Role.coordinator, Role.integrator))]
+referral_poster = require_checked_on_write(Role.admin, Role.coordinator, Role.integrator)
+ReferralPoster = Annotated[Principal, Depends(referral_poster)]
 VolunteerSelf = Annotated[Principal, Depends(require(Role.volunteer))]
 MatchParty = Annotated[Principal, Depends(require(Role.admin, Role.coordinator, Role.volunteer))]
 SafeguardingLead = Annotated[Principal, Depends(safeguarding_lead)]

@@ -22,8 +22,15 @@ def tree_seconds(root: int) -> float:
     """CPU used so far by a process and its living children (uvicorn's workers)."""
     total = process_seconds(root)
     for task in Path(f"/proc/{root}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            total += process_seconds(int(child))
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:  # a thread that ended while we looked (the pool's threads come and go)
+            continue
+        for child in children:
+            try:
+                total += process_seconds(int(child))
+            except OSError:
+                continue
     return total
 
 
