@@ -5,6 +5,7 @@ common weekly hours and shared codes as matrix products (features.py), the rest 
 side is the volunteer table (table.py). With venues in the problem, in person is met at a venue both reach
 (venue_table.py, decision 0014), found in the same block work."""
 
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from matching import constraints, grid, scoring, seed
 from matching.bits import CodeBits
@@ -72,7 +73,7 @@ def _build(problem: MatchProblem, lists_above: int, pairs_only: bool = False) ->
     venues = VenueTable(problem, table) if problem.venues is not None else None
     # The blocks' matrix products are small: BLAS threads cost more than they save, and a match run inside
     # the service should leave the other core to requests.
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
+    with _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
         items = list(side.groups.items())
         found = _on_two_threads(
             items,
@@ -104,6 +105,13 @@ def _build(problem: MatchProblem, lists_above: int, pairs_only: bool = False) ->
 
 
 _COLUMNS = ("referral", "volunteer", "score", "format")
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS numpy loaded, found once: finding it reads every library the process has loaded, about 7 ms,
+    and a small match run builds seven graphs (its explanations included)."""
+    return ThreadpoolController()
 
 
 def _block_lists(block: "_Block") -> tuple[Mask, npt.NDArray[np.uint16]]:
