@@ -352,3 +352,13 @@ def test_a_client_gone_before_its_body_is_answered_400_as_fastapi_answers(app: F
 
     sent = asyncio.run(post_and_leave())
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
+
+
+def test_a_streamed_body_over_the_limit_is_413(client: TestClient, coordinator: dict[str, str]) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"external_id": "'
+        for _ in range(40):
+            yield b"x" * 65536
+
+    posted = client.post("/v1/referrals", content=chunks(), headers={**coordinator, "content-type": "application/json"})
+    assert posted.status_code == 413, posted.text
