@@ -32,6 +32,7 @@ os.environ.setdefault("PEER_MATCH_RATE_LIMIT_PER_MINUTE", "1000000")
 from service.app import create_app
 from service.core.config import Settings
 from service.core.db import make_engine
+from tests.asgi import http_scope
 from tests.load import cpu, floor
 from tests.load.bodies import referral
 from tests.load.run import free_port, prepare
@@ -46,21 +47,7 @@ def post_request(secret: str, n: int) -> tuple[dict[str, Any], bytes]:
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/referrals",
-        "raw_path": b"/v1/referrals",
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
+    scope = http_scope("/v1/referrals", headers)
     return scope, body
 
 
@@ -86,12 +73,7 @@ async def send_one(app: Callable[..., Any], scope: dict[str, Any], body: bytes) 
 
 async def floor_many(app: Callable[..., Any], count: int) -> float:
     """CPU seconds for `count` floor requests, one after another; each must be a 201."""
-    scope = {
-        **post_request("", 0)[0],
-        "path": floor.PATH,
-        "raw_path": floor.PATH.encode(),
-        "headers": [(b"host", b"127.0.0.1"), (b"content-length", b"0")],
-    }
+    scope = http_scope(floor.PATH, [(b"host", b"127.0.0.1"), (b"content-length", b"0")])
     cpu = time.process_time()
     for _ in range(count):
         if await send_one(app, scope, b"") != 201:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from api_schemas.referrals import ReferralIn
 from service.referrals import direct_post
+from tests.asgi import http_scope
 from tests.conftest import KeyMaker
 from tests.factories import referral_body
 
@@ -333,20 +334,7 @@ def test_a_client_gone_before_its_body_is_answered_400_as_fastapi_answers(app: F
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/v1/referrals",
-            "raw_path": b"/v1/referrals",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
-            "client": ("127.0.0.1", 5000),
-            "server": ("testserver", 80),
-        }
+        scope = http_scope("/v1/referrals", [(b"host", b"testserver"), (b"content-type", b"application/json")])
         await app(scope, receive, send)
         return sent
 
