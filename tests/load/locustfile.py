@@ -25,6 +25,7 @@ INTEGRATORS = 40
 POST_RATE = float(os.environ.get("PEER_MATCH_LOAD_POST_RATE", "320"))
 # The floor phase of the runner posts the same bodies to the floor endpoint (tests/load/floor.py).
 POST_PATH = os.environ.get("PEER_MATCH_LOAD_POST_PATH", "/v1/referrals")
+MATCH_RUNS = os.environ.get("PEER_MATCH_LOAD_MATCH_RUNS", "1") != "0"
 if trace.TRACE_DIR:
     events.init.add_listener(lambda environment, **_kwargs: trace.record_client(environment))
 
@@ -92,6 +93,9 @@ class Coordinator(FastHttpUser):
 
     @task(1)
     def match_run(self) -> None:
+        if not MATCH_RUNS:
+            self.waiting()
+            return
         referral_ids = [
             r["id"]
             for r in self.client.get(

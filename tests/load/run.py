@@ -106,6 +106,11 @@ def main() -> None:
         "long, alone, and the server CPU per post is given beside the floor's (0: no floor)",
     )
     parser.add_argument(
+        "--no-match-runs",
+        action="store_true",
+        help="coordinators only list waiting referrals: how much of the posts' tail the runs they start make",
+    )
+    parser.add_argument(
         "--trace",
         type=Path,
         metavar="DIR",
@@ -158,6 +163,7 @@ def main() -> None:
                 **env,
                 "PEER_MATCH_LOAD_KEYS": str(key_file),
                 "PEER_MATCH_LOAD_POST_RATE": str(args.post_rate),
+                "PEER_MATCH_LOAD_MATCH_RUNS": "0" if args.no_match_runs else "1",
             }
             locust_env.pop("PEER_MATCH_LOAD_TRACE", None)  # the client records the measured run only
             # A first, unmeasured run fills the connection pools and the statement caches, as a server that has
@@ -250,6 +256,7 @@ def report(stats_file: Path, args: argparse.Namespace, used: CpuUse) -> None:
         f"{args.users} users offering {args.post_rate:.0f} referral posts/s, {args.seconds} s, "
         f"uvicorn with {args.workers} workers on "
         f"{'SQLite' if Settings().is_sqlite else 'PostgreSQL'}, locust on the same 2-core machine"
+        + (" -- no match runs: not the scenario the target is for" if args.no_match_runs else "")
     )
     print("| route | requests | failures | req/s | p50 ms | p95 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
