@@ -94,20 +94,33 @@ class BodyLimit:
             await self._too_large(scope, receive, send)
             return
         received = 0
+        over = answered = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    over = True
                     raise _TooLarge
             return message
 
+        async def send_unless_over(message: Message) -> None:
+            # FastAPI's body reading turns any error into its own 400 ("There was an error parsing the body"),
+            # so a streamed body over the limit is answered 413 here, in place of whatever the app answers.
+            nonlocal answered
+            if not over:
+                await send(message)
+            elif not answered:
+                answered = True
+                await self._too_large(scope, receive, send)
+
         try:
-            await self.app(scope, counting_receive, send)
+            await self.app(scope, counting_receive, send_unless_over)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            if not answered:
+                await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(

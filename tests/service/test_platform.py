@@ -1,5 +1,7 @@
 """Auth, errors, operations, vocabulary and programme settings."""
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
@@ -56,6 +58,23 @@ def test_a_body_over_the_limit_is_413(client: TestClient, coordinator: dict[str,
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize("path", ["/v1/referrals", "/v1/volunteers", "/v1/match-runs", "/v1/venues"])
+def test_a_streamed_body_over_the_limit_is_413_on_any_route(
+    client: TestClient, coordinator: dict[str, str], path: str
+) -> None:
+    """No length declared: the limit is found while the body is read, inside FastAPI's reading of it."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"first_name": "'
+        for _ in range(40):
+            yield b"x" * 65536
+
+    response = client.post(path, content=chunks(), headers={**coordinator, "Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["title"] == "Payload too large"
 
 
 @pytest.mark.real_commits  # /readyz opens a connection of its own
