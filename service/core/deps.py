@@ -1,6 +1,7 @@
 """Annotated dependency aliases: the request's session, the caller, role guards."""
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -37,6 +38,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as success.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def request_session(request: Request) -> AbstractAsyncContextManager[Session]:
+    """The request's kind of session outside FastAPI's dependency solving: the app's override of get_session
+    when it has one (tests put theirs in place), else get_session, with its commit and rollback."""
+    provider = request.app.dependency_overrides.get(get_session, get_session)
+    return asynccontextmanager(provider)(request)
 
 
 def get_principal(

@@ -1,7 +1,6 @@
 """The edge: every error, domain or framework, as RFC 9457 problem details, from one set of handlers."""
 
 from collections.abc import Callable
-from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from service.core.auth import check_live
-from service.core.deps import get_session
+from service.core.deps import request_session
 from service.core.errors import DomainError, Unauthorized
 
 PROBLEM_JSON = "application/problem+json"
@@ -91,9 +90,7 @@ async def _rules_on(request: Request, body: Any) -> list[dict[str, Any]]:
     check = RULES_ON_REFUSED_BODIES.get((request.method, getattr(route, "path", "")))
     if check is None or not isinstance(body, dict):
         return []
-    # The request's own kind of session (tests put theirs in place of the app's).
-    provider = request.app.dependency_overrides.get(get_session, get_session)
-    async with asynccontextmanager(provider)(request) as db:
+    async with request_session(request) as db:
         found = await run_in_threadpool(check, db, body)
     return [{"loc": loc, "msg": msg} for loc, msg in found]
 
@@ -104,9 +101,8 @@ async def _revoked_since_remembered(request: Request) -> JSONResponse | None:
     principal = getattr(request.state, "principal", None)
     if principal is None or not principal.unchecked:
         return None
-    provider = request.app.dependency_overrides.get(get_session, get_session)
     try:
-        async with asynccontextmanager(provider)(request) as db:
+        async with request_session(request) as db:
             await run_in_threadpool(check_live, db, principal)
     except Unauthorized as revoked:
         request.app.state.recent_keys.forget(principal.key_id)

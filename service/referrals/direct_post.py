@@ -8,7 +8,6 @@ dependencies (overrides included) and the route's own function. Any other post i
 route, with its body, and answered exactly as before: one 422 naming every wrong field, checks in the same order."""
 
 from collections.abc import Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,7 +20,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Message, Receive, Scope, Send
 
 from api_schemas.referrals import ReferralIn
-from service.core.deps import get_session, referral_poster
+from service.core.deps import referral_poster, request_session
 from service.referrals.endpoints import create_referral
 
 PATH = "/v1/referrals"
@@ -61,9 +60,8 @@ class DirectReferralPost(BaseRoute):
         referral_in, idempotency_key = accepted
         app: FastAPI = scope["app"]
         overrides: dict[Callable[..., Any], Callable[..., Any]] = app.dependency_overrides
-        session_of = asynccontextmanager(overrides.get(get_session, get_session))
         principal_of = overrides.get(referral_poster, referral_poster)
-        async with session_of(request) as db:
+        async with request_session(request) as db:
             caller = await principal_of(request, db, None)
             response = await run_in_threadpool(create_referral, referral_in, db, caller, idempotency_key)
         await response(scope, receive, send)
